@@ -1,0 +1,70 @@
+# Tỉnh Số: two commands for a newcomer (`make run`, `make test`); see README.md.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+WORKERS ?= 2
+THREADS ?= 4
+export TINHSO_DATA_DIR ?= $(CURDIR)/var
+# Tests and checks need a key but no real secret; `make run` keeps its own in var/secret_key.
+TEST_ENV := SECRET_KEY=test-only-not-a-secret DEBUG=0
+
+.PHONY: run test lint typecheck check-migrations pytest bench install install-dev messages clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+$(TINHSO_DATA_DIR)/secret_key:
+	mkdir -p $(TINHSO_DATA_DIR)
+	umask 077 && $(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))' > $@
+
+## run: install, migrate, seed the demo province if the database is empty, serve with gunicorn
+run: install $(TINHSO_DATA_DIR)/secret_key
+	@export SECRET_KEY_FILE=$(TINHSO_DATA_DIR)/secret_key; \
+	ALLOWED_HOSTS="$${ALLOWED_HOSTS:-localhost,127.0.0.1,[::1],$(HOST)}"; export ALLOWED_HOSTS; \
+	$(BIN)/tinhso migrate --noinput && \
+	$(BIN)/tinhso seed_demo --if-empty && \
+	$(BIN)/tinhso collectstatic --noinput --verbosity 0 && \
+	echo "Tỉnh Số: http://$(HOST):$(PORT)/" && \
+	exec $(BIN)/gunicorn tinhso.wsgi --bind $(HOST):$(PORT) --workers $(WORKERS) \
+	  --threads $(THREADS) --worker-class gthread --access-logfile - --forwarded-allow-ips 127.0.0.1
+
+## test: lint, type-check, migrations check and the whole pytest suite (DATABASE_URL picks the db)
+test: lint typecheck check-migrations pytest
+
+lint: install-dev
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+typecheck: install-dev
+	$(TEST_ENV) $(BIN)/mypy
+
+check-migrations: install-dev
+	$(TEST_ENV) $(BIN)/tinhso makemigrations --check --dry-run --verbosity 1
+
+pytest: install-dev
+	$(TEST_ENV) $(BIN)/pytest $(PYTEST_ARGS)
+
+## messages: refresh the translation catalogues (needs GNU gettext) and compile them
+messages: install-dev
+	cd src/tinhso && $(TEST_ENV) ../../$(BIN)/tinhso makemessages -l vi -l en --no-obsolete --add-location file \
+	  --ignore 'static/*' && $(TEST_ENV) ../../$(BIN)/tinhso compilemessages
+
+bench: install-dev
+	$(TEST_ENV) $(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache

@@ -1,0 +1,3 @@
+from tinhso.manage import main
+
+main()

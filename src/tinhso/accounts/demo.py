@@ -1,0 +1,130 @@
+"""Demo accounts of the demo province (documented in the README)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.conf import settings
+
+from tinhso.accounts.models import Role, User
+from tinhso.accounts.services import citizen_create, membership_grant, official_create
+from tinhso.agencies.models import Agency, AgencyKind, AgencyLevel
+
+# username, full name, role, where ("province", "service_centre", a department's short name
+# or a commune's official name).
+DEMO_OFFICIALS: list[tuple[str, str, str, str, str]] = [
+    ("admin", "Quản trị viên tỉnh", Role.PROVINCE_ADMIN, "province", "Quản trị hệ thống"),
+    ("tiepnhan", "Lê Thị Hoa", Role.RECEIVER, "service_centre", "Chuyên viên tiếp nhận"),
+    ("chuyenvien", "Nguyễn Văn Bình", Role.SPECIALIST, "STP", "Chuyên viên"),
+    ("lanhdao", "Trần Quốc Hùng", Role.LEADER, "STP", "Phó Giám đốc Sở"),
+    ("tiepnhan.hacthanh", "Phạm Thị Lan", Role.RECEIVER, "Phường Hạc Thành", "Công chức Một cửa"),
+    (
+        "chuyenvien.hacthanh",
+        "Hoàng Văn Nam",
+        Role.SPECIALIST,
+        "Phường Hạc Thành",
+        "Công chức Tư pháp - Hộ tịch",
+    ),
+    (
+        "lanhdao.hacthanh",
+        "Đỗ Minh Tuấn",
+        Role.LEADER,
+        "Phường Hạc Thành",
+        "Phó Chủ tịch UBND phường",
+    ),
+    ("tiepnhan.hoanghoa", "Vũ Thị Mai", Role.RECEIVER, "Xã Hoằng Hóa", "Công chức Một cửa"),
+    (
+        "chuyenvien.hoanghoa",
+        "Lê Đức Thắng",
+        Role.SPECIALIST,
+        "Xã Hoằng Hóa",
+        "Công chức Tư pháp - Hộ tịch",
+    ),
+    ("lanhdao.hoanghoa", "Nguyễn Thị Thu", Role.LEADER, "Xã Hoằng Hóa", "Chủ tịch UBND xã"),
+]
+
+# Synthetic citizens: their numbers follow the real structure (038 = born in Thanh Hóa,
+# 0 = male born in the 1900s, 90 = 1990) but belong to nobody.
+DEMO_CITIZENS: list[tuple[str, str, date, str, str]] = [
+    (
+        "038090000001",
+        "Nguyễn Văn An",
+        date(1990, 3, 14),
+        "0912000001",
+        "Số 12 Lê Lai, phường Hạc Thành, tỉnh Thanh Hóa",
+    ),
+    (
+        "038090000002",
+        "Trần Minh Đức",
+        date(1990, 7, 2),
+        "0912000002",
+        "Thôn Đông, xã Hoằng Hóa, tỉnh Thanh Hóa",
+    ),
+    (
+        "038090000003",
+        "Lê Quang Huy",
+        date(1990, 11, 20),
+        "0912000003",
+        "Số 8 Trần Phú, phường Hàm Rồng, tỉnh Thanh Hóa",
+    ),
+    (
+        "038090000004",
+        "Phạm Gia Bảo",
+        date(1990, 1, 5),
+        "0912000004",
+        "Khu phố 3, phường Sầm Sơn, tỉnh Thanh Hóa",
+    ),
+    (
+        "038090000005",
+        "Hoàng Tiến Dũng",
+        date(1990, 9, 30),
+        "0912000005",
+        "Thôn Tân Phúc, xã Hồi Xuân, tỉnh Thanh Hóa",
+    ),
+]
+
+
+def _agency_for(where: str, province: Agency) -> Agency:
+    subtree = Agency.objects.filter(path__startswith=province.path)
+    if where == "province":
+        return province
+    if where == "service_centre":
+        return subtree.get(kind=AgencyKind.SERVICE_CENTRE)
+    if where.isupper():
+        return subtree.get(level=AgencyLevel.PROVINCE, short_name=where)
+    return subtree.get(level=AgencyLevel.COMMUNE, admin_unit_name=where)
+
+
+def demo_accounts_seed(*, province: Agency) -> int:
+    """Create the demo officials and citizens that do not exist yet; returns how many."""
+    password = settings.TINHSO_DEMO_PASSWORD
+    created = 0
+    for username, full_name, role, where, title in DEMO_OFFICIALS:
+        if User.objects.filter(username=username).exists():
+            continue
+        user = official_create(
+            actor=None,
+            username=username,
+            full_name=full_name,
+            email=f"{username}@demo.tinhso.vn",
+            password=password,
+            is_superuser=role == Role.PROVINCE_ADMIN,
+        )
+        membership_grant(
+            actor=None, user=user, agency=_agency_for(where, province), role=role, title=title
+        )
+        created += 1
+    for personal_id, full_name, born, phone, address in DEMO_CITIZENS:
+        if User.objects.filter(username=personal_id).exists():
+            continue
+        citizen_create(
+            actor=None,
+            personal_id=personal_id,
+            full_name=full_name,
+            date_of_birth=born,
+            phone=phone,
+            permanent_address=address,
+            password=password,
+        )
+        created += 1
+    return created

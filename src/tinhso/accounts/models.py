@@ -1,0 +1,167 @@
+"""Users (citizens, organisations, officials), officials' roles, sign-in security."""
+
+import uuid
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from tinhso.accounts.identity import validate_personal_id, validate_tax_code
+
+
+class UserKind(models.TextChoices):
+    CITIZEN = "citizen", _("Citizen")
+    ORGANISATION = "organisation", _("Organisation")
+    OFFICIAL = "official", _("Official")
+
+
+class Sex(models.TextChoices):
+    MALE = "male", _("Male")
+    FEMALE = "female", _("Female")
+
+
+class User(AbstractUser):
+    """Everyone who signs in. A citizen's username is their personal identification number;
+    an organisation is known by its tax code; an official acts through their memberships."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    kind = models.CharField(
+        _("kind"), max_length=16, choices=UserKind.choices, default=UserKind.CITIZEN
+    )
+    full_name = models.CharField(_("full name"), max_length=150, blank=True)
+    personal_id = models.CharField(
+        _("personal identification number"),
+        max_length=12,
+        unique=True,
+        null=True,
+        blank=True,
+        validators=[validate_personal_id],
+    )
+    tax_code = models.CharField(
+        _("tax code"),
+        max_length=14,
+        unique=True,
+        null=True,
+        blank=True,
+        validators=[validate_tax_code],
+    )
+    date_of_birth = models.DateField(_("date of birth"), null=True, blank=True)
+    sex = models.CharField(_("sex"), max_length=8, choices=Sex.choices, blank=True)
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    permanent_address = models.CharField(_("permanent address"), max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def __str__(self) -> str:
+        return self.full_name or self.username
+
+    @property
+    def is_official(self) -> bool:
+        return self.kind == UserKind.OFFICIAL
+
+
+class Role(models.TextChoices):
+    RECEIVER = "receiver", _("Receiver")
+    SPECIALIST = "specialist", _("Specialist")
+    LEADER = "leader", _("Leader")
+    CLERK = "clerk", _("Clerk")
+    AGENCY_ADMIN = "agency_admin", _("Agency administrator")
+    PROVINCE_ADMIN = "province_admin", _("Province administrator")
+
+
+class Membership(models.Model):
+    """An official holds a role in an agency; one official may hold several."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("official"),
+        on_delete=models.CASCADE,
+        related_name="memberships",
+    )
+    agency = models.ForeignKey(
+        "agencies.Agency",
+        verbose_name=_("agency"),
+        on_delete=models.PROTECT,
+        related_name="memberships",
+    )
+    role = models.CharField(_("role"), max_length=32, choices=Role.choices)
+    title = models.CharField(_("job title"), max_length=128, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "agency", "role"], name="membership_unique_role"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.get_role_display()} · {self.agency}"
+
+
+class LoginFailure(models.Model):
+    """A wrong password or second-factor code for an account name (existing or not)."""
+
+    username = models.CharField(max_length=150, db_index=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["username", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.username} @ {self.at}"
+
+
+class LoginLock(models.Model):
+    """An account name refused sign-in until `locked_until` after too many failures."""
+
+    username = models.CharField(max_length=150, unique=True)
+    locked_until = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.username} until {self.locked_until}"
+
+
+class TotpDevice(models.Model):
+    """An official's TOTP second factor (RFC 6238). Confirmed once a first code is right;
+    from then on signing in needs a fresh code."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="totp_device"
+    )
+    secret = models.CharField(max_length=64)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    last_used_step = models.BigIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"TOTP {self.user_id}"
+
+
+class ApiToken(models.Model):
+    """A bearer token for the API. Only its SHA-256 digest is stored; the token itself is
+    shown once, when created."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(max_length=12)
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires at"))
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.name})"

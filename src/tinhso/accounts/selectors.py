@@ -1,0 +1,42 @@
+"""Reads of the accounts module, including who may see what."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from tinhso.accounts.models import ApiToken, Membership, Role, User, UserKind
+from tinhso.core.models import PersonalDataAccess
+
+# Roles whose work needs a citizen's personal data (a clerk handles documents, not people).
+CITIZEN_DATA_ROLES = frozenset(
+    {Role.RECEIVER, Role.SPECIALIST, Role.LEADER, Role.AGENCY_ADMIN, Role.PROVINCE_ADMIN}
+)
+
+
+def memberships_of(user: User) -> QuerySet[Membership]:
+    return (
+        Membership.objects.filter(user=user, is_active=True, agency__is_active=True)
+        .select_related("agency")
+        .order_by("agency__path", "role")
+    )
+
+
+def citizen_data_memberships(user: User) -> list[Membership]:
+    """The memberships through which this user may look at citizens' personal data."""
+    if not user.is_authenticated or user.kind != UserKind.OFFICIAL:
+        return []
+    return [m for m in memberships_of(user) if m.role in CITIZEN_DATA_ROLES]
+
+
+def citizen_find(*, personal_id: str) -> User | None:
+    return User.objects.filter(
+        personal_id=personal_id.strip(), kind=UserKind.CITIZEN, is_active=True
+    ).first()
+
+
+def data_accesses_for(citizen: User) -> QuerySet[PersonalDataAccess]:
+    return PersonalDataAccess.objects.filter(citizen=citizen).select_related("official", "agency")
+
+
+def api_tokens_of(user: User) -> QuerySet[ApiToken]:
+    return ApiToken.objects.filter(user=user)

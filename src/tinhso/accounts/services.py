@@ -1,0 +1,459 @@
+"""Writes of the accounts module: users, memberships, sign-in, second factor, API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import date, timedelta
+from enum import Enum
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tinhso.accounts import totp
+from tinhso.accounts.identity import parse_personal_id
+from tinhso.accounts.models import (
+    ApiToken,
+    LoginFailure,
+    LoginLock,
+    Membership,
+    Role,
+    TotpDevice,
+    User,
+    UserKind,
+)
+from tinhso.core.audit import audit_record
+from tinhso.core.privacy import mask_personal_id
+
+# --- Users ----------------------------------------------------------------------------
+
+
+def citizen_create(
+    *,
+    actor: Any | None,
+    personal_id: str,
+    full_name: str,
+    date_of_birth: date | None = None,
+    sex: str = "",
+    phone: str = "",
+    email: str = "",
+    permanent_address: str = "",
+    password: str | None = None,
+) -> User:
+    """Create a citizen account whose username is the personal identification number.
+    The number's encoded sex and year of birth must agree with the profile."""
+    info = parse_personal_id(personal_id)
+    if date_of_birth is not None and date_of_birth.year != info.birth_year:
+        raise ValidationError(
+            {
+                "date_of_birth": _(
+                    "The year of birth does not match the personal identification number."
+                )
+            }
+        )
+    if sex and sex != info.sex:
+        raise ValidationError(
+            {"sex": _("The sex does not match the personal identification number.")}
+        )
+    user = User(
+        username=personal_id,
+        kind=UserKind.CITIZEN,
+        personal_id=personal_id,
+        full_name=full_name,
+        date_of_birth=date_of_birth,
+        sex=sex or info.sex,
+        phone=phone,
+        email=email,
+        permanent_address=permanent_address,
+    )
+    return _user_save_new(actor=actor, user=user, password=password)
+
+
+def official_create(
+    *,
+    actor: Any | None,
+    username: str,
+    full_name: str,
+    email: str = "",
+    phone: str = "",
+    password: str | None = None,
+    is_superuser: bool = False,
+) -> User:
+    user = User(
+        username=username,
+        kind=UserKind.OFFICIAL,
+        full_name=full_name,
+        email=email,
+        phone=phone,
+        is_staff=is_superuser,
+        is_superuser=is_superuser,
+    )
+    return _user_save_new(actor=actor, user=user, password=password)
+
+
+def organisation_create(
+    *,
+    actor: Any | None,
+    tax_code: str,
+    full_name: str,
+    email: str = "",
+    password: str | None = None,
+) -> User:
+    user = User(
+        username=tax_code,
+        kind=UserKind.ORGANISATION,
+        tax_code=tax_code,
+        full_name=full_name,
+        email=email,
+    )
+    return _user_save_new(actor=actor, user=user, password=password)
+
+
+def _user_save_new(*, actor: Any | None, user: User, password: str | None) -> User:
+    if password:
+        user.set_password(password)
+    else:
+        user.set_unusable_password()
+    user.full_clean(exclude=["password"])
+    with transaction.atomic():
+        user.save()
+        audit_record(
+            actor=actor,
+            action="user.created",
+            obj=user,
+            data={
+                "kind": user.kind,
+                "username": mask_personal_id(user.username)
+                if user.kind == UserKind.CITIZEN
+                else user.username,
+            },
+        )
+    return user
+
+
+def membership_grant(
+    *, actor: Any | None, user: User, agency: Any, role: str, title: str = ""
+) -> Membership:
+    """Give an official a role in an agency (idempotent: an existing one is re-activated)."""
+    if user.kind != UserKind.OFFICIAL:
+        raise ValidationError(_("Only officials can hold a role in an agency."))
+    if role not in Role.values:
+        raise ValidationError(_("Unknown role: %(role)s") % {"role": role})
+    with transaction.atomic():
+        membership, created = Membership.objects.get_or_create(
+            user=user, agency=agency, role=role, defaults={"title": title}
+        )
+        if not created and not membership.is_active:
+            membership.is_active = True
+            membership.save(update_fields=["is_active"])
+        audit_record(
+            actor=actor,
+            action="membership.granted",
+            obj=membership,
+            data={"user": user.username, "agency": agency.code, "role": role},
+        )
+    return membership
+
+
+def membership_revoke(*, actor: Any | None, membership: Membership) -> None:
+    with transaction.atomic():
+        membership.is_active = False
+        membership.save(update_fields=["is_active"])
+        audit_record(
+            actor=actor,
+            action="membership.revoked",
+            obj=membership,
+            data={
+                "user": membership.user.username,
+                "agency": membership.agency.code,
+                "role": membership.role,
+            },
+        )
+
+
+# --- Sign-in ---------------------------------------------------------------------------
+
+
+class LoginStatus(Enum):
+    OK = "ok"
+    INVALID = "invalid"
+    LOCKED = "locked"
+    OTP_REQUIRED = "otp_required"
+    OTP_INVALID = "otp_invalid"
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    status: LoginStatus
+    user: User | None = None
+    retry_after: int = 0  # seconds, when locked
+
+    @property
+    def message(self) -> str:
+        if self.status is LoginStatus.INVALID:
+            return _("Wrong user name or password.")
+        if self.status is LoginStatus.LOCKED:
+            minutes = max(1, -(-self.retry_after // 60))
+            return _(
+                "Too many wrong attempts: this account is locked for now. "
+                "Try again in %(minutes)d minutes."
+            ) % {"minutes": minutes}
+        if self.status is LoginStatus.OTP_REQUIRED:
+            return _("Enter the 6-digit code from your authenticator app.")
+        if self.status is LoginStatus.OTP_INVALID:
+            return _("The code is wrong or has already been used.")
+        return ""
+
+
+def _login_key(username: str) -> str:
+    return username.strip().lower()[:150]
+
+
+def login_lock_remaining(username: str) -> int:
+    """Seconds the account name stays locked, 0 if it is not."""
+    lock = LoginLock.objects.filter(username=_login_key(username)).first()
+    if lock is None:
+        return 0
+    remaining = (lock.locked_until - timezone.now()).total_seconds()
+    return max(0, int(remaining + 0.999))
+
+
+def _login_failure(username: str, ip: str | None) -> LoginResult:
+    """Count a failure; lock the name once the limit is reached within the window."""
+    key = _login_key(username)
+    now = timezone.now()
+    with transaction.atomic():
+        LoginFailure.objects.create(username=key, ip=ip)
+        since = now - settings.TINHSO_LOGIN_FAILURE_WINDOW
+        recent = LoginFailure.objects.filter(username=key, at__gte=since).count()
+        if recent < settings.TINHSO_LOGIN_MAX_FAILURES:
+            return LoginResult(LoginStatus.INVALID)
+        until = now + settings.TINHSO_LOGIN_LOCK_DURATION
+        LoginLock.objects.update_or_create(username=key, defaults={"locked_until": until})
+        LoginFailure.objects.filter(username=key).delete()
+        user = User.objects.filter(username__iexact=key).first()
+        audit_record(
+            actor=None,
+            action="account.locked",
+            object_type="accounts.user",
+            object_id=str(user.pk) if user else "",
+            data={"failures": recent, "until": until.isoformat()},
+        )
+    return LoginResult(
+        LoginStatus.LOCKED, retry_after=int(settings.TINHSO_LOGIN_LOCK_DURATION.total_seconds())
+    )
+
+
+def _login_success(user: User, channel: str) -> LoginResult:
+    key = _login_key(user.get_username())
+    with transaction.atomic():
+        LoginFailure.objects.filter(username=key).delete()
+        LoginLock.objects.filter(username=key).delete()
+        User.objects.filter(pk=user.pk).update(last_login=timezone.now())
+        audit_record(actor=user, action="account.signed_in", obj=user, data={"channel": channel})
+    return LoginResult(LoginStatus.OK, user=user)
+
+
+def client_ip(request: HttpRequest | None) -> str | None:
+    if request is None:
+        return None
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def login_check(
+    *,
+    request: HttpRequest | None,
+    username: str,
+    password: str,
+    otp: str | None = None,
+    channel: str = "web",
+) -> LoginResult:
+    """Check a user name and password (and the TOTP code once one is enrolled).
+
+    A locked name is refused before the password is looked at. Failures count per name,
+    whether or not the account exists, so the answer never tells which names exist."""
+    remaining = login_lock_remaining(username)
+    if remaining:
+        return LoginResult(LoginStatus.LOCKED, retry_after=remaining)
+    user = authenticate(request, username=username, password=password)
+    if user is None or not isinstance(user, User):
+        return _login_failure(username, client_ip(request))
+    if totp_is_enrolled(user):
+        if not otp:
+            return LoginResult(LoginStatus.OTP_REQUIRED, user=user)
+        if not totp_verify(user=user, code=otp):
+            failed = _login_failure(username, client_ip(request))
+            if failed.status is LoginStatus.LOCKED:
+                return failed
+            return LoginResult(LoginStatus.OTP_INVALID, user=user)
+    return _login_success(user, channel)
+
+
+def login_second_factor(*, request: HttpRequest | None, user: User, code: str) -> LoginResult:
+    """Second step of a web sign-in whose password was already right."""
+    remaining = login_lock_remaining(user.get_username())
+    if remaining:
+        return LoginResult(LoginStatus.LOCKED, retry_after=remaining)
+    if not totp_verify(user=user, code=code):
+        failed = _login_failure(user.get_username(), client_ip(request))
+        if failed.status is LoginStatus.LOCKED:
+            return failed
+        return LoginResult(LoginStatus.OTP_INVALID, user=user)
+    return _login_success(user, "web")
+
+
+# --- Second factor (TOTP) ----------------------------------------------------------------
+
+
+def totp_is_enrolled(user: User) -> bool:
+    return TotpDevice.objects.filter(user=user, confirmed_at__isnull=False).exists()
+
+
+def totp_enrol_start(*, user: User) -> TotpDevice:
+    """Make (or remake) an unconfirmed secret for the official to add to their app."""
+    if user.kind != UserKind.OFFICIAL:
+        raise ValidationError(_("Only officials enrol a second factor here."))
+    if totp_is_enrolled(user):
+        raise ValidationError(_("A second factor is already enrolled for this account."))
+    device, _created = TotpDevice.objects.update_or_create(
+        user=user, defaults={"secret": totp.new_secret(), "confirmed_at": None, "last_used_step": 0}
+    )
+    return device
+
+
+def totp_enrol_confirm(*, user: User, code: str) -> TotpDevice:
+    """Confirm enrolment with a first right code; from now on sign-in needs a code."""
+    with transaction.atomic():
+        device = TotpDevice.objects.select_for_update().filter(user=user).first()
+        if device is None or device.confirmed_at is not None:
+            raise ValidationError(_("Start the enrolment again."))
+        step = totp.matching_step(device.secret, code)
+        if step is None:
+            raise ValidationError(_("The code is wrong or has already been used."))
+        device.confirmed_at = timezone.now()
+        device.last_used_step = step
+        device.save(update_fields=["confirmed_at", "last_used_step"])
+        audit_record(actor=user, action="account.totp_enrolled", obj=user)
+    return device
+
+
+def totp_verify(*, user: User, code: str) -> bool:
+    """True for a right code of a time step not used before (a code cannot be replayed)."""
+    with transaction.atomic():
+        device = (
+            TotpDevice.objects.select_for_update()
+            .filter(user=user, confirmed_at__isnull=False)
+            .first()
+        )
+        if device is None:
+            return False
+        step = totp.matching_step(device.secret, code)
+        if step is None or step <= device.last_used_step:
+            return False
+        device.last_used_step = step
+        device.save(update_fields=["last_used_step"])
+    return True
+
+
+# --- API tokens ---------------------------------------------------------------------------
+
+TOKEN_PREFIX = "tsk_"  # noqa: S105 (a marker that makes leaked tokens easy to scan for)
+
+
+class TokenProblem(Enum):
+    MISSING = "missing"
+    INVALID = "invalid"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+
+
+class TokenError(Exception):
+    def __init__(self, problem: TokenProblem) -> None:
+        super().__init__(problem.value)
+        self.problem = problem
+
+    @property
+    def message(self) -> str:
+        return {
+            TokenProblem.MISSING: _(
+                "This needs an access token: send 'Authorization: Bearer <token>'."
+            ),
+            TokenProblem.INVALID: _("The access token is not valid."),
+            TokenProblem.EXPIRED: _("The access token has expired: request a new one."),
+            TokenProblem.REVOKED: _("The access token has been revoked."),
+        }[self.problem]
+
+
+def _token_digest(token: str) -> str:
+    # Tokens are 256-bit random values, so a plain SHA-256 is enough to store them safely
+    # (no dictionary to guard against, unlike passwords) and keeps look-ups to one index hit.
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def api_token_create(
+    *, user: User, name: str = "", days: int | None = None
+) -> tuple[ApiToken, str]:
+    """Issue a token; returns the stored row and the token itself (shown only now)."""
+    days = days or settings.TINHSO_API_TOKEN_DEFAULT_DAYS
+    if not 1 <= days <= settings.TINHSO_API_TOKEN_MAX_DAYS:
+        raise ValidationError(
+            _("A token lasts from 1 to %(max)d days.") % {"max": settings.TINHSO_API_TOKEN_MAX_DAYS}
+        )
+    plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    with transaction.atomic():
+        token = ApiToken.objects.create(
+            user=user,
+            name=(name or "API").strip()[:100],
+            prefix=plain[:10],
+            digest=_token_digest(plain),
+            expires_at=timezone.now() + timedelta(days=days),
+        )
+        audit_record(
+            actor=user,
+            action="api_token.created",
+            obj=token,
+            data={"name": token.name, "days": days},
+        )
+    return token, plain
+
+
+def api_token_authenticate(plain: str | None) -> User:
+    """The user a bearer token stands for, or TokenError saying what is wrong with it."""
+    if not plain:
+        raise TokenError(TokenProblem.MISSING)
+    token = (
+        ApiToken.objects.select_related("user").filter(digest=_token_digest(plain.strip())).first()
+    )
+    if token is None or not token.user.is_active:
+        raise TokenError(TokenProblem.INVALID)
+    if token.revoked_at is not None:
+        raise TokenError(TokenProblem.REVOKED)
+    now = timezone.now()
+    if token.expires_at <= now:
+        raise TokenError(TokenProblem.EXPIRED)
+    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
+        # Written at most once a minute per token, so reads stay reads.
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token.user
+
+
+def api_token_revoke(*, user: User, token_id: int) -> ApiToken | None:
+    """Revoke one of the user's own tokens; None when they have no such token."""
+    with transaction.atomic():
+        token = ApiToken.objects.select_for_update().filter(pk=token_id, user=user).first()
+        if token is None:
+            return None
+        if token.revoked_at is None:
+            token.revoked_at = timezone.now()
+            token.save(update_fields=["revoked_at"])
+            audit_record(
+                actor=user, action="api_token.revoked", obj=token, data={"name": token.name}
+            )
+    return token

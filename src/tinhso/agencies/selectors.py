@@ -1,0 +1,54 @@
+"""Reads of the agency tree."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from tinhso.agencies.models import Agency, AgencyLevel
+from tinhso.core.text import fold
+
+
+def agency_list(
+    *,
+    q: str = "",
+    level: str | None = None,
+    parent: Agency | None = None,
+    kind: str | None = None,
+    active_only: bool = True,
+) -> QuerySet[Agency]:
+    """Agencies matching every word of `q` (accents and case ignored), a level, a kind and
+    the direct parent, in tree order."""
+    qs = Agency.objects.select_related("parent")
+    if active_only:
+        qs = qs.filter(is_active=True)
+    for word in fold(q).split():
+        qs = qs.filter(search_text__contains=word)
+    if level:
+        qs = qs.filter(level=level)
+    if kind:
+        qs = qs.filter(kind=kind)
+    if parent is not None:
+        qs = qs.filter(parent=parent)
+    return qs.order_by("path")
+
+
+def agency_get(*, code: str) -> Agency | None:
+    return Agency.objects.select_related("parent").filter(code=code).first()
+
+
+def agency_ancestors(agency: Agency) -> list[Agency]:
+    by_id = Agency.objects.in_bulk(agency.ancestor_ids())
+    return [by_id[pk] for pk in agency.ancestor_ids() if pk in by_id]
+
+
+def agency_subtree(agency: Agency) -> QuerySet[Agency]:
+    """The agency and every unit below it."""
+    return Agency.objects.filter(path__startswith=agency.path)
+
+
+def agency_counts() -> dict[str, int]:
+    qs = Agency.objects.filter(is_active=True)
+    return {
+        "province": qs.filter(level=AgencyLevel.PROVINCE).count(),
+        "commune": qs.filter(level=AgencyLevel.COMMUNE).count(),
+    }

@@ -1,0 +1,46 @@
+"""The JSON API, mounted at /api/v1/ (OpenAPI 3 at /api/v1/openapi.json)."""
+
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI
+
+from tinhso import __version__
+from tinhso.accounts.api import auth_router, citizens_router, me_router
+from tinhso.accounts.services import TokenError
+from tinhso.agencies.api import router as agencies_router
+
+api = NinjaAPI(
+    title="Tỉnh Số API",
+    version=__version__,
+    description=(
+        "Public data (agencies) needs no credentials. Everything else takes "
+        "`Authorization: Bearer <token>` from `POST /api/v1/auth/token`. Errors are "
+        '`{"detail": message, "code": machine-readable code}`; messages follow '
+        "`Accept-Language` (vi by default, en)."
+    ),
+    urls_namespace="api-v1",
+)
+
+
+@api.exception_handler(TokenError)
+def on_token_error(request: HttpRequest, exc: TokenError) -> HttpResponse:
+    response = api.create_response(
+        request, {"detail": exc.message, "code": f"token_{exc.problem.value}"}, status=401
+    )
+    error = "" if exc.problem.value == "missing" else ', error="invalid_token"'
+    response["WWW-Authenticate"] = f'Bearer realm="tinhso"{error}'
+    return response
+
+
+@api.exception_handler(PermissionDenied)
+def on_permission_denied(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+    return api.create_response(
+        request, {"detail": str(exc) or _("You may not do this."), "code": "forbidden"}, status=403
+    )
+
+
+api.add_router("/agencies", agencies_router)
+api.add_router("/auth", auth_router)
+api.add_router("/me", me_router)
+api.add_router("/citizens", citizens_router)

@@ -1,0 +1,187 @@
+"""The tamper-evident audit log: append (`audit_record`) and check (`audit_verify`).
+
+Each entry's hash covers its own fields, the digest of its change data and the previous
+entry's hash. Changing, inserting or removing any entry breaks the chain from that point,
+and `tinhso verify_audit` names the first entry that no longer fits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from django.db import models, transaction
+from django.utils import timezone
+
+from tinhso.core.models import GENESIS_HASH, AuditEntry, AuditHead
+
+
+def _canonical(value: Any) -> bytes:
+    return json.dumps(
+        value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str
+    ).encode("utf-8")
+
+
+def change_digest(data: Mapping[str, Any]) -> str:
+    return hashlib.sha256(_canonical(data)).hexdigest()
+
+
+def entry_hash(
+    *,
+    seq: int,
+    at: datetime,
+    actor_id: int | None,
+    actor_label: str,
+    action: str,
+    object_type: str,
+    object_id: str,
+    digest: str,
+    prev_hash: str,
+) -> str:
+    fields = [
+        seq,
+        at.astimezone(UTC).isoformat(timespec="microseconds"),
+        actor_id,
+        actor_label,
+        action,
+        object_type,
+        object_id,
+        digest,
+        prev_hash,
+    ]
+    return hashlib.sha256(_canonical(fields)).hexdigest()
+
+
+def audit_record(
+    *,
+    actor: Any | None,
+    action: str,
+    obj: models.Model | None = None,
+    object_type: str = "",
+    object_id: str = "",
+    data: Mapping[str, Any] | None = None,
+) -> AuditEntry:
+    """Append one entry. Call it inside the transaction that makes the change, so the change
+    and its audit row commit together or not at all. Personal data in `data` must already be
+    masked (core.privacy)."""
+    if obj is not None:
+        object_type = object_type or obj._meta.label_lower
+        object_id = object_id or str(obj.pk)
+    payload = dict(data or {})
+    with transaction.atomic():
+        head, _created = AuditHead.objects.select_for_update().get_or_create(pk=1)
+        seq = head.seq + 1
+        at = timezone.now()
+        actor_id: int | None = None
+        actor_label = "system"
+        if actor is not None and actor.pk:
+            actor_id, actor_label = actor.pk, actor.get_username()
+        digest = change_digest(payload)
+        hash_ = entry_hash(
+            seq=seq,
+            at=at,
+            actor_id=actor_id,
+            actor_label=actor_label,
+            action=action,
+            object_type=object_type,
+            object_id=object_id,
+            digest=digest,
+            prev_hash=head.hash,
+        )
+        entry = AuditEntry.objects.create(
+            seq=seq,
+            at=at,
+            actor_id=actor_id,
+            actor_label=actor_label,
+            action=action,
+            object_type=object_type,
+            object_id=object_id,
+            data=payload,
+            digest=digest,
+            prev_hash=head.hash,
+            hash=hash_,
+        )
+        head.seq, head.hash = seq, hash_
+        head.save(update_fields=["seq", "hash"])
+    return entry
+
+
+@dataclass(frozen=True)
+class AuditProblem:
+    seq: int
+    entry_id: int | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class AuditReport:
+    checked: int
+    head_seq: int
+    head_hash: str
+    problem: AuditProblem | None
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None
+
+
+def audit_verify() -> AuditReport:
+    """Walk the whole chain in order and report the first entry that does not fit."""
+    expected_seq, expected_prev, checked = 1, GENESIS_HASH, 0
+    head = AuditHead.objects.filter(pk=1).first()
+    head_seq = head.seq if head else 0
+    head_hash = head.hash if head else GENESIS_HASH
+
+    def report(problem: AuditProblem | None) -> AuditReport:
+        return AuditReport(checked, head_seq, head_hash, problem)
+
+    for entry in AuditEntry.objects.order_by("seq").iterator(chunk_size=2000):
+        if entry.seq != expected_seq:
+            return report(
+                AuditProblem(
+                    expected_seq,
+                    None,
+                    f"entry #{expected_seq} is missing (next stored entry is #{entry.seq}, "
+                    f"id {entry.pk})",
+                )
+            )
+        if entry.prev_hash != expected_prev:
+            return report(
+                AuditProblem(
+                    entry.seq, entry.pk, f"previous-hash link does not match entry #{entry.seq - 1}"
+                )
+            )
+        if change_digest(entry.data) != entry.digest:
+            return report(
+                AuditProblem(entry.seq, entry.pk, "change data does not match its digest")
+            )
+        recomputed = entry_hash(
+            seq=entry.seq,
+            at=entry.at,
+            actor_id=entry.actor_id,
+            actor_label=entry.actor_label,
+            action=entry.action,
+            object_type=entry.object_type,
+            object_id=entry.object_id,
+            digest=entry.digest,
+            prev_hash=entry.prev_hash,
+        )
+        if recomputed != entry.hash:
+            return report(AuditProblem(entry.seq, entry.pk, "entry fields do not match its hash"))
+        expected_prev, expected_seq = entry.hash, entry.seq + 1
+        checked += 1
+
+    if head_seq != expected_seq - 1 or head_hash != expected_prev:
+        return report(
+            AuditProblem(
+                expected_seq,
+                None,
+                f"chain ends at #{expected_seq - 1} but its head records #{head_seq}: "
+                "entries were removed from the end",
+            )
+        )
+    return report(None)

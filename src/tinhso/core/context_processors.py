@@ -1,0 +1,7 @@
+from django.conf import settings
+from django.http import HttpRequest
+
+
+def site(request: HttpRequest) -> dict[str, object]:
+    """Values every page layout needs."""
+    return {"TINHSO_VERSION": __import__("tinhso").__version__, "DEBUG": settings.DEBUG}

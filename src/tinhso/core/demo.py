@@ -1,0 +1,31 @@
+"""The demo province: what `tinhso seed_demo` (and `make run` on an empty database) loads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+
+from tinhso.accounts.demo import demo_accounts_seed
+from tinhso.agencies.models import Agency
+from tinhso.agencies.services import province_seed
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    agencies_created: int
+    accounts_created: int
+
+
+def demo_is_empty() -> bool:
+    return not Agency.objects.exists()
+
+
+def demo_seed() -> DemoResult:
+    """Load the demo province and its accounts. Safe to run again: it only adds what is
+    missing."""
+    with transaction.atomic():
+        province = province_seed(province_code=settings.TINHSO_PROVINCE_CODE)
+        accounts = demo_accounts_seed(province=province.province)
+    return DemoResult(agencies_created=province.created, accounts_created=accounts)

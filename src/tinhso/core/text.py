@@ -1,0 +1,20 @@
+"""Vietnamese text folding for accent-insensitive search.
+
+`fold("ĐĂNG KÝ Khai sinh") == "dang ky khai sinh"`: decompose, drop the combining
+marks, map đ/Đ (a letter of its own, not a d with a mark) to d, lower-case and collapse
+white space. Searchable models store the folded text in a column so both SQLite and
+PostgreSQL can match it with a plain index-friendly LIKE.
+"""
+
+import re
+import unicodedata
+
+_SPACES = re.compile(r"\s+")
+
+
+def fold(text: str) -> str:
+    """Return `text` without diacritics, lower-cased, with single spaces."""
+    decomposed = unicodedata.normalize("NFD", text)
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    stripped = stripped.replace("đ", "d").replace("Đ", "D")
+    return _SPACES.sub(" ", stripped).strip().lower()

@@ -1,0 +1,130 @@
+"""Test set-up: the demo province is loaded once per session through the real services;
+each test runs in a transaction that is rolled back. Transactional tests (browser,
+concurrency) ask for serialized_rollback so the demo data is restored for them."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.db import connections
+from django.test import Client
+from django.test.utils import override_settings
+
+FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+DEMO_PASSWORD = "demo"
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> None:
+    from tinhso.core.demo import demo_seed
+
+    with django_db_blocker.unblock(), override_settings(PASSWORD_HASHERS=FAST_HASHERS):
+        demo_seed()
+        for alias in connections:
+            connection = connections[alias]
+            # What serialized_rollback restores after a transactional test's flush.
+            connection._test_serialized_contents = (  # type: ignore[attr-defined]
+                connection.creation.serialize_db_to_string()
+            )
+
+
+@pytest.fixture(autouse=True)
+def _test_settings(settings: Any) -> None:
+    settings.PASSWORD_HASHERS = FAST_HASHERS
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    settings.ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
+
+
+@pytest.fixture
+def user_model() -> Any:
+    from tinhso.accounts.models import User
+
+    return User
+
+
+def _user(username: str) -> Any:
+    from tinhso.accounts.models import User
+
+    return User.objects.get(username=username)
+
+
+@pytest.fixture
+def citizen(db: None) -> Any:
+    return _user("038090000001")
+
+
+@pytest.fixture
+def other_citizen(db: None) -> Any:
+    return _user("038090000002")
+
+
+@pytest.fixture
+def receiver(db: None) -> Any:
+    """Receiver at the provincial service centre."""
+    return _user("tiepnhan")
+
+
+@pytest.fixture
+def specialist(db: None) -> Any:
+    return _user("chuyenvien")
+
+
+@pytest.fixture
+def commune_receiver(db: None) -> Any:
+    return _user("tiepnhan.hacthanh")
+
+
+@pytest.fixture
+def clerk(db: None) -> Any:
+    """An official of Sở Tư pháp whose only role (clerk) does not involve citizens' data."""
+    from tinhso.accounts.models import Role
+    from tinhso.accounts.services import membership_grant, official_create
+    from tinhso.agencies.models import Agency
+
+    user = official_create(
+        actor=None, username="vanthu", full_name="Văn Thư", password=DEMO_PASSWORD
+    )
+    membership_grant(
+        actor=None, user=user, agency=Agency.objects.get(short_name="STP"), role=Role.CLERK
+    )
+    return user
+
+
+@pytest.fixture
+def login_client() -> Any:
+    def make(user: Any) -> Client:
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def token_for() -> Any:
+    from tinhso.accounts.services import api_token_create
+
+    def make(user: Any) -> dict[str, str]:
+        _row, plain = api_token_create(user=user, name="test")
+        return {"Authorization": f"Bearer {plain}"}
+
+    return make
+
+
+@pytest.fixture
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in {"1", "true"}
+
+
+@pytest.fixture
+def vi() -> Iterator[None]:
+    from django.utils import translation
+
+    with translation.override("vi"):
+        yield
