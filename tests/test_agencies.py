@@ -211,3 +211,11 @@ def test_code_builder_pads_each_level() -> None:
     assert eid_code("H56", 4) == "000.00.04.H56"
     assert eid_code("H56", 60, 7) == "000.07.60.H56"
     assert re.fullmatch(r"\d{3}\.\d{3}\.\d{2}\.\d{2}\.H56", eid_code("H56", 1, 2, 3, 4))
+
+
+def test_listing_takes_two_queries_whatever_the_page_size(
+    client: Client, django_assert_num_queries: Any
+) -> None:
+    for size in (5, 200):
+        with django_assert_num_queries(2):  # the count and the page, parents joined
+            assert client.get("/api/v1/agencies", {"page_size": size}).status_code == 200
