@@ -1,6 +1,8 @@
 """Test set-up: the demo province is loaded once per session through the real services;
 each test runs in a transaction that is rolled back. Transactional tests (browser,
-concurrency) ask for serialized_rollback so the demo data is restored for them."""
+concurrency) run last (pytest-django orders them so) and use `seeded_transactional_db`,
+which loads the demo again when an earlier transactional test's flush emptied the
+database."""
 
 from __future__ import annotations
 
@@ -9,7 +11,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.db import connections
 from django.test import Client
 from django.test.utils import override_settings
 
@@ -23,12 +24,15 @@ def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> None:
 
     with django_db_blocker.unblock(), override_settings(PASSWORD_HASHERS=FAST_HASHERS):
         demo_seed()
-        for alias in connections:
-            connection = connections[alias]
-            # What serialized_rollback restores after a transactional test's flush.
-            connection._test_serialized_contents = (  # type: ignore[attr-defined]
-                connection.creation.serialize_db_to_string()
-            )
+
+
+@pytest.fixture
+def seeded_transactional_db(transactional_db: None) -> None:
+    from tinhso.agencies.models import Agency
+    from tinhso.core.demo import demo_seed
+
+    if not Agency.objects.exists():
+        demo_seed()
 
 
 @pytest.fixture(autouse=True)

@@ -25,7 +25,8 @@ def _issue_tokens(user_pk: int) -> int:
         connections.close_all()
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("seeded_transactional_db")
 def test_concurrent_writers_extend_one_unbroken_chain() -> None:
     users = list(User.objects.filter(kind="official").values_list("pk", flat=True)[:WRITERS])
     start = AuditHead.objects.get().seq
@@ -40,7 +41,8 @@ def test_concurrent_writers_extend_one_unbroken_chain() -> None:
     assert report.ok, report.problem
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("seeded_transactional_db")
 def test_concurrent_wrong_passwords_lock_exactly_once(settings: Any) -> None:
     from tinhso.accounts.models import LoginLock
     from tinhso.accounts.services import LoginStatus, login_check

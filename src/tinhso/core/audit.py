@@ -56,6 +56,16 @@ def entry_hash(
     return hashlib.sha256(_canonical(fields)).hexdigest()
 
 
+def _locked_head() -> AuditHead:
+    """The chain head, row-locked until the transaction ends. Its row is made by a migration;
+    if a `flush` removed it, it is made again (get_or_create copes with a racing writer)."""
+    try:
+        return AuditHead.objects.select_for_update().get(pk=1)
+    except AuditHead.DoesNotExist:
+        AuditHead.objects.get_or_create(pk=1)
+        return AuditHead.objects.select_for_update().get(pk=1)
+
+
 def audit_record(
     *,
     actor: Any | None,
@@ -73,7 +83,7 @@ def audit_record(
         object_id = object_id or str(obj.pk)
     payload = dict(data or {})
     with transaction.atomic():
-        head = AuditHead.objects.select_for_update().get(pk=1)
+        head = _locked_head()
         seq = head.seq + 1
         # Milliseconds: what Django's serializers keep, so a dumpdata/loaddata backup of the
         # chain still verifies.
