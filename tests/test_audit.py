@@ -59,16 +59,12 @@ def test_an_altered_entry_is_named(field: str, value: object, reason: str) -> No
 
 
 def test_an_altered_entry_with_a_recomputed_hash_breaks_the_next_link() -> None:
-    from tinhso.core.audit import change_digest, entry_hash
+    from tinhso.core.audit import _stored_entry_hash, change_digest
 
     entry = _middle()
     entry.data = {"forged": True}
     entry.digest = change_digest(entry.data)
-    entry.hash = entry_hash(
-        seq=entry.seq, at=entry.at, actor_id=entry.actor_id, actor_label=entry.actor_label,
-        action=entry.action, object_type=entry.object_type, object_id=entry.object_id,
-        digest=entry.digest, prev_hash=entry.prev_hash,
-    )  # fmt: skip
+    entry.hash = _stored_entry_hash(entry)
     entry.save()
     report = audit_verify()
     assert report.problem is not None

@@ -167,3 +167,19 @@ def test_sign_out_is_a_post(login_client: Any, citizen: Any) -> None:
     assert client.get("/dang-xuat/").status_code == 405
     assert client.post("/dang-xuat/").status_code == 302
     assert "_auth_user_id" not in client.session
+
+
+def test_the_admin_signs_in_through_the_same_door(client: Client) -> None:
+    response = client.get("/quan-tri/login/?next=/quan-tri/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/dang-nhap/?next=")
+    limit = settings.TINHSO_LOGIN_MAX_FAILURES
+    for i in range(limit):
+        _post_login(client, "admin", f"guess{i}")
+    assert _post_login(client, "admin", "demo").status_code == 429
+
+
+def test_the_province_admin_reaches_the_admin(client: Client) -> None:
+    assert _post_login(client, "admin", "demo").status_code == 302
+    assert client.get("/quan-tri/").status_code == 200
+    assert client.get("/quan-tri/agencies/agency/").status_code == 200

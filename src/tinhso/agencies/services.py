@@ -234,6 +234,13 @@ def province_seed(
     root = eid_root or KNOWN_EID_ROOTS.get(province_code) or f"T{province_code:02d}"
     of = _division_phrase(province.name, province.division_type.value)
     counts = {"created": 0, "updated": 0}
+    in_province = {
+        "level": AgencyLevel.PROVINCE,
+        "admin_unit_code": province_code,
+        "admin_unit_type": province.division_type.value,
+        "admin_unit_name": province.name,
+        "address": of[0].upper() + of[1:],
+    }
     with transaction.atomic():
         committee = _upsert(
             actor=actor,
@@ -243,12 +250,8 @@ def province_seed(
                 "name_en": f"People's Committee of {province.name}",
                 "short_name": "UBND",
                 "kind": AgencyKind.PEOPLES_COMMITTEE,
-                "level": AgencyLevel.PROVINCE,
                 "parent": None,
-                "admin_unit_code": province_code,
-                "admin_unit_type": province.division_type.value,
-                "admin_unit_name": province.name,
-                "address": of[0].upper() + of[1:],
+                **in_province,
             },
             counts=counts,
         )
@@ -262,12 +265,8 @@ def province_seed(
                     "name_en": name_en,
                     "short_name": short,
                     "kind": kind,
-                    "level": AgencyLevel.PROVINCE,
                     "parent": committee,
-                    "admin_unit_code": province_code,
-                    "admin_unit_type": province.division_type.value,
-                    "admin_unit_name": province.name,
-                    "address": committee.address,
+                    **in_province,
                 },
                 counts=counts,
             )
@@ -282,12 +281,8 @@ def province_seed(
                 "name_en": centre_en,
                 "short_name": centre_short,
                 "kind": AgencyKind.SERVICE_CENTRE,
-                "level": AgencyLevel.PROVINCE,
                 "parent": office,
-                "admin_unit_code": province_code,
-                "admin_unit_type": province.division_type.value,
-                "admin_unit_name": province.name,
-                "address": committee.address,
+                **in_province,
             },
             counts=counts,
         )

@@ -56,6 +56,21 @@ def entry_hash(
     return hashlib.sha256(_canonical(fields)).hexdigest()
 
 
+def _stored_entry_hash(entry: AuditEntry) -> str:
+    """The hash an entry should carry, from its stored fields."""
+    return entry_hash(
+        seq=entry.seq,
+        at=entry.at,
+        actor_id=entry.actor_id,
+        actor_label=entry.actor_label,
+        action=entry.action,
+        object_type=entry.object_type,
+        object_id=entry.object_id,
+        digest=entry.digest,
+        prev_hash=entry.prev_hash,
+    )
+
+
 def _locked_head() -> AuditHead:
     """The chain head, row-locked until the transaction ends. Its row is made by a migration;
     if a `flush` removed it, it is made again (get_or_create copes with a racing writer)."""
@@ -93,19 +108,7 @@ def audit_record(
         actor_label = "system"
         if actor is not None and actor.pk:
             actor_id, actor_label = actor.pk, actor.get_username()
-        digest = change_digest(payload)
-        hash_ = entry_hash(
-            seq=seq,
-            at=at,
-            actor_id=actor_id,
-            actor_label=actor_label,
-            action=action,
-            object_type=object_type,
-            object_id=object_id,
-            digest=digest,
-            prev_hash=head.hash,
-        )
-        entry = AuditEntry.objects.create(
+        entry = AuditEntry(
             seq=seq,
             at=at,
             actor_id=actor_id,
@@ -114,10 +117,11 @@ def audit_record(
             object_type=object_type,
             object_id=object_id,
             data=payload,
-            digest=digest,
+            digest=change_digest(payload),
             prev_hash=head.hash,
-            hash=hash_,
         )
+        entry.hash = hash_ = _stored_entry_hash(entry)
+        entry.save(force_insert=True)
         head.seq, head.hash = seq, hash_
         head.save(update_fields=["seq", "hash"])
     return entry
@@ -172,17 +176,7 @@ def audit_verify() -> AuditReport:
             return report(
                 AuditProblem(entry.seq, entry.pk, "change data does not match its digest")
             )
-        recomputed = entry_hash(
-            seq=entry.seq,
-            at=entry.at,
-            actor_id=entry.actor_id,
-            actor_label=entry.actor_label,
-            action=entry.action,
-            object_type=entry.object_type,
-            object_id=entry.object_id,
-            digest=entry.digest,
-            prev_hash=entry.prev_hash,
-        )
+        recomputed = _stored_entry_hash(entry)
         if recomputed != entry.hash:
             return report(AuditProblem(entry.seq, entry.pk, "entry fields do not match its hash"))
         expected_prev, expected_seq = entry.hash, entry.seq + 1
