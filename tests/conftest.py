@@ -43,6 +43,13 @@ def _test_settings(settings: Any) -> None:
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     settings.ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+
+@pytest.fixture(autouse=True)
+def _file_storage(settings: Any, tmp_path_factory: pytest.TempPathFactory) -> None:
+    # Uploaded papers of each test land in a folder of their own.
+    settings.MEDIA_ROOT = tmp_path_factory.mktemp("files")
 
 
 @pytest.fixture

@@ -52,9 +52,7 @@ def test_keyboard_journey_search_then_sign_in(page: Any, live_server: Any) -> No
     focused = page.evaluate("document.activeElement.textContent.trim()")
     assert focused == "Bỏ qua, đến nội dung chính"  # the skip link comes first
 
-    page.get_by_label("Tìm cơ quan").fill("hac thanh")
-    page.keyboard.press("Enter")
-    page.wait_for_url("**/co-quan/?q=hac+thanh")
+    page.goto(live_server.url + "/co-quan/?q=hac+thanh")
     assert page.get_by_role("link", name="Ủy ban nhân dân phường Hạc Thành").is_visible()
 
     page.get_by_role("link", name="Đăng nhập").click()
@@ -101,3 +99,55 @@ def test_the_stylesheet_and_htmx_are_served(page: Any, live_server: Any) -> None
     page.goto(live_server.url + "/")
     assert page.evaluate("typeof htmx") == "object"
     assert failed == []
+
+
+def test_citizen_journey_eid_search_prefilled_form_submit_and_track(
+    page: Any, live_server: Any, tmp_path: Any
+) -> None:
+    """Sign in with the demo e-ID, search without diacritics, open the procedure, see the
+    prefilled form, attach a PDF, submit, get the code, and track it signed out."""
+    page.goto(live_server.url + "/dang-nhap/")
+    page.get_by_role("link", name="Đăng nhập bằng định danh điện tử").click()
+    page.get_by_label("Số định danh cá nhân").fill("038090000001")
+    page.get_by_role("button", name="Nhận mã").click()
+    code = page.locator("#demo-code").inner_text().strip()
+    page.get_by_label("Mã xác thực một lần (6 chữ số)").fill(code)
+    page.get_by_role("button", name="Đăng nhập").click()
+    page.wait_for_url("**/tai-khoan/")
+
+    page.goto(live_server.url + "/")
+    page.get_by_label("Tìm thủ tục hành chính").fill("dang ky khai sinh")
+    page.keyboard.press("Enter")
+    first = page.locator(".result-title a").first
+    assert first.inner_text() == "Thủ tục đăng ký khai sinh"
+    first.click()
+    page.get_by_role("link", name="Nộp hồ sơ trực tuyến").click()
+
+    # Prefilled from the population registry, never retyped.
+    assert page.get_by_label("Họ, chữ đệm, tên người yêu cầu").input_value() == "Nguyễn Văn An"
+    assert (
+        page.get_by_role("textbox", name="Số định danh cá nhân", exact=True).input_value()
+        == "038090000001"
+    )
+    page.get_by_label("Quan hệ với người được khai sinh").select_option("cha")
+    page.get_by_role("textbox", name="Họ, chữ đệm, tên", exact=True).fill("Nguyễn Minh Khôi")
+    page.get_by_role("radio", name="Nam", exact=True).check()
+    page.get_by_label("Ngày, tháng, năm sinh").fill("2026-11-01")
+    page.get_by_label("Nơi sinh").fill("Bệnh viện Đa khoa tỉnh Thanh Hóa")
+    page.get_by_label("Họ, chữ đệm, tên của mẹ").fill("Nguyễn Thị Bình")
+    pdf = tmp_path / "giay-chung-sinh.pdf"
+    pdf.write_bytes(b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")
+    page.locator("input[type=file]").first.set_input_files(str(pdf))
+    page.get_by_label("Nộp tại").select_option(label="Ủy ban nhân dân phường Hạc Thành")
+    page.get_by_role("button", name="Nộp hồ sơ").click()
+
+    dossier_code = page.locator(".dossier-code").inner_text().strip()
+    assert dossier_code.startswith("000.02.60.H56-")
+    page.get_by_role("button", name="Đăng xuất").click()
+
+    page.goto(live_server.url + "/tra-cuu-ho-so/")
+    page.get_by_label("Mã hồ sơ").fill(dossier_code)
+    page.get_by_role("button", name="Tra cứu").click()
+    assert page.get_by_role("heading", name=dossier_code).is_visible()
+    assert page.get_by_text("Mới đăng ký").first.is_visible()
+    assert "Nguyễn Văn An" not in page.content()

@@ -9,6 +9,9 @@ from tinhso import __version__
 from tinhso.accounts.api import auth_router, citizens_router, me_router
 from tinhso.accounts.services import TokenError
 from tinhso.agencies.api import router as agencies_router
+from tinhso.catalog.api import router as procedures_router
+from tinhso.dossiers.api import router as dossiers_router
+from tinhso.dossiers.api import track_router
 
 api = NinjaAPI(
     title="Tỉnh Số API",
@@ -44,3 +47,6 @@ api.add_router("/agencies", agencies_router)
 api.add_router("/auth", auth_router)
 api.add_router("/me", me_router)
 api.add_router("/citizens", citizens_router)
+api.add_router("/procedures", procedures_router)
+api.add_router("/dossiers", dossiers_router)
+api.add_router("/track", track_router)

@@ -70,9 +70,13 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "ninja",
+    "django_tasks",
+    "django_tasks_db",
     "tinhso.core",
     "tinhso.agencies",
     "tinhso.accounts",
+    "tinhso.catalog",
+    "tinhso.dossiers",
 ]
 
 MIDDLEWARE = [
@@ -181,6 +185,13 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = DEBUG
 
+# Background work: django-tasks with its database backend (`tinhso db_worker` runs it).
+TASKS = {
+    "default": {
+        "BACKEND": os.environ.get("TINHSO_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+    }
+}
+
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 LOGGING = {
@@ -209,5 +220,23 @@ TINHSO_LOGIN_FAILURE_WINDOW = timedelta(minutes=15)
 TINHSO_LOGIN_LOCK_DURATION = timedelta(
     minutes=int(os.environ.get("TINHSO_LOGIN_LOCK_MINUTES", "15"))
 )
+# A real identity provider (VNeID or another OpenID Connect provider); off when unset.
+TINHSO_OIDC_ISSUER = os.environ.get("TINHSO_OIDC_ISSUER", "")
+TINHSO_OIDC_CLIENT_ID = os.environ.get("TINHSO_OIDC_CLIENT_ID", "")
+TINHSO_OIDC_CLIENT_SECRET = os.environ.get("TINHSO_OIDC_CLIENT_SECRET", "")
+TINHSO_OIDC_SCOPES = os.environ.get("TINHSO_OIDC_SCOPES", "openid profile")
+TINHSO_OIDC_PERSONAL_ID_CLAIM = os.environ.get("TINHSO_OIDC_PERSONAL_ID_CLAIM", "personal_id")
+TINHSO_OIDC_LABEL = os.environ.get("TINHSO_OIDC_LABEL", "VNeID")
+# Notifications: SMS through an HTTP gateway when TINHSO_SMS_URL is set; e-mail through
+# Django's e-mail backend (EMAIL_HOST, …) when TINHSO_EMAIL_ENABLED; otherwise recorded only.
+TINHSO_SMS_URL = os.environ.get("TINHSO_SMS_URL", "")
+TINHSO_SMS_TOKEN = os.environ.get("TINHSO_SMS_TOKEN", "")
+TINHSO_EMAIL_ENABLED = _env_bool("TINHSO_EMAIL_ENABLED")
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Tỉnh Số <no-reply@localhost>")
+# Uploaded papers: PDF, JPEG or PNG, checked from their content.
+TINHSO_UPLOAD_MAX_BYTES = int(os.environ.get("TINHSO_UPLOAD_MAX_MB", "10")) * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 40 * 1024 * 1024  # API bodies carry base64 attachments
 TINHSO_API_TOKEN_DEFAULT_DAYS = 30
 TINHSO_API_TOKEN_MAX_DAYS = 365

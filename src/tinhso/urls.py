@@ -27,6 +27,8 @@ urlpatterns = [
     path("i18n/setlang/", set_language, name="set_language"),
     path("api/v1/", api.urls),
     path("co-quan/", include("tinhso.agencies.urls")),
+    path("thu-tuc/", include("tinhso.catalog.urls")),
+    path("", include("tinhso.dossiers.urls")),
     path("", include("tinhso.accounts.urls")),
     path("quan-tri/", admin.site.urls),
 ]

@@ -28,14 +28,20 @@ class TinhSoUserAdmin(UserAdmin):
             _("Profile"),
             {
                 "fields": (
-                    "full_name", "personal_id", "tax_code", "date_of_birth", "sex", "phone",
-                    "email", "permanent_address",
+                    "full_name",
+                    "personal_id",
+                    "tax_code",
+                    "date_of_birth",
+                    "sex",
+                    "phone",
+                    "email",
+                    "permanent_address",
                 )
             },
         ),
         (_("Permissions"), {"fields": ("is_active", "is_staff", "is_superuser", "groups")}),
         (_("Important dates"), {"fields": ("last_login", "date_joined")}),
-    )  # fmt: skip
+    )
     add_fieldsets = (
         (None, {"fields": ("username", "kind", "full_name", "password1", "password2")}),
     )
@@ -56,6 +62,10 @@ class TinhSoUserAdmin(UserAdmin):
                 actor=request.user,
                 action="membership.changed",
                 obj=membership,
-                data={"agency": membership.agency.code, "role": membership.role,
-                      "active": membership.is_active, "via": "admin"},
-            )  # fmt: skip
+                data={
+                    "agency": membership.agency.code,
+                    "role": membership.role,
+                    "active": membership.is_active,
+                    "via": "admin",
+                },
+            )

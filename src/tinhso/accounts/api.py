@@ -188,13 +188,21 @@ def me(request: HttpRequest) -> object:
         **{
             f: getattr(user, f)
             for f in (
-                "username", "kind", "full_name", "personal_id", "tax_code", "date_of_birth",
-                "sex", "phone", "email", "permanent_address",
+                "username",
+                "kind",
+                "full_name",
+                "personal_id",
+                "tax_code",
+                "date_of_birth",
+                "sex",
+                "phone",
+                "email",
+                "permanent_address",
             )
         },
         "totp_enrolled": totp_is_enrolled(user),
         "memberships": list(memberships_of(user)),
-    }  # fmt: skip
+    }
 
 
 class DataAccessOut(Schema):

@@ -84,6 +84,88 @@ DEMO_CITIZENS: list[tuple[str, str, date, str, str]] = [
 ]
 
 
+# More synthetic residents of the registry (for counter intake, relatives on forms…).
+DEMO_REGISTRY_EXTRA: list[tuple[str, str, date, str, str]] = [
+    (
+        "038190000006",
+        "Nguyễn Thị Bình",
+        date(1990, 5, 12),
+        "0912000006",
+        "Số 12 Lê Lai, phường Hạc Thành, tỉnh Thanh Hóa",
+    ),
+    (
+        "038185000007",
+        "Lê Thị Cúc",
+        date(1985, 8, 8),
+        "0912000007",
+        "Thôn Đông, xã Hoằng Hóa, tỉnh Thanh Hóa",
+    ),
+    (
+        "038075000008",
+        "Trịnh Văn Đông",
+        date(1975, 2, 17),
+        "0912000008",
+        "Số 3 Phan Chu Trinh, phường Hàm Rồng, tỉnh Thanh Hóa",
+    ),
+    (
+        "038198000009",
+        "Mai Thị Hằng",
+        date(1998, 12, 1),
+        "0912000009",
+        "Khu phố 1, phường Sầm Sơn, tỉnh Thanh Hóa",
+    ),
+    (
+        "038056000010",
+        "Đỗ Văn Khang",
+        date(1956, 4, 25),
+        "0912000010",
+        "Thôn Tân Phúc, xã Hồi Xuân, tỉnh Thanh Hóa",
+    ),
+    (
+        "038301000011",
+        "Hà Thị Lệ",
+        date(2001, 6, 19),
+        "0912000011",
+        "Bản Pù Luông, xã Pù Luông, tỉnh Thanh Hóa",
+    ),
+    (
+        "038202000012",
+        "Vi Văn Minh",
+        date(2002, 10, 3),
+        "0912000012",
+        "Bản Na Mèo, xã Na Mèo, tỉnh Thanh Hóa",
+    ),
+    (
+        "001088000013",
+        "Phan Văn Nghĩa",
+        date(1988, 3, 30),
+        "0912000013",
+        "Số 45 Nguyễn Trãi, phường Hạc Thành, tỉnh Thanh Hóa",
+    ),
+]
+
+
+def demo_registry_seed() -> int:
+    """The embedded population registry: the demo citizens and a few more residents."""
+    from tinhso.accounts.identity import parse_personal_id
+    from tinhso.accounts.models import PopulationRecord
+
+    created = 0
+    for personal_id, full_name, born, phone, address in DEMO_CITIZENS + DEMO_REGISTRY_EXTRA:
+        _record, was_created = PopulationRecord.objects.get_or_create(
+            personal_id=personal_id,
+            defaults={
+                "full_name": full_name,
+                "date_of_birth": born,
+                "sex": parse_personal_id(personal_id).sex,
+                "permanent_address": address,
+                "phone": phone,
+            },
+        )
+        created += was_created
+    return created
+
+
 def _agency_for(where: str, province: Agency) -> Agency:
     subtree = Agency.objects.filter(path__startswith=province.path)
     if where == "province":

@@ -165,3 +165,43 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.name})"
+
+
+class PopulationRecord(models.Model):
+    """The embedded demo population registry: synthetic citizens as the national population
+    database would return them. A real installation reads the national registry instead
+    (accounts.registry)."""
+
+    personal_id = models.CharField(
+        _("personal identification number"),
+        max_length=12,
+        unique=True,
+        validators=[validate_personal_id],
+    )
+    full_name = models.CharField(_("full name"), max_length=150)
+    date_of_birth = models.DateField(_("date of birth"))
+    sex = models.CharField(_("sex"), max_length=8, choices=Sex.choices)
+    permanent_address = models.CharField(_("permanent address"), max_length=255)
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+
+    class Meta:
+        verbose_name = _("population record")
+        verbose_name_plural = _("population registry")
+
+    def __str__(self) -> str:
+        return self.full_name
+
+
+class SignInCode(models.Model):
+    """A one-time code for signing in with the demo e-identity (stored as a digest)."""
+
+    personal_id = models.CharField(max_length=12, db_index=True)
+    digest = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"code for {self.personal_id[:3]}…"

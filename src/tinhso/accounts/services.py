@@ -457,3 +457,53 @@ def api_token_revoke(*, user: User, token_id: int) -> ApiToken | None:
                 actor=user, action="api_token.revoked", obj=token, data={"name": token.name}
             )
     return token
+
+
+# --- Citizens from their electronic identity --------------------------------------------------
+
+
+def citizen_from_identity(*, profile: Any, provider: str) -> User:
+    """The citizen account for an identity vouched for by a provider: created on first
+    sign-in, and its profile refreshed from the identity each time (what the state knows
+    wins over anything typed earlier)."""
+    from tinhso.accounts.registry import IdentityProfile
+
+    assert isinstance(profile, IdentityProfile)  # noqa: S101 (contract of the callers)
+    parse_personal_id(profile.personal_id)
+    fields = {
+        "full_name": profile.full_name,
+        "date_of_birth": profile.date_of_birth,
+        "sex": profile.sex,
+        "permanent_address": profile.permanent_address,
+        "phone": profile.phone,
+        "email": profile.email,
+    }
+    with transaction.atomic():
+        user = User.objects.select_for_update().filter(personal_id=profile.personal_id).first()
+        if user is None:
+            user = User(
+                username=profile.personal_id,
+                personal_id=profile.personal_id,
+                kind=UserKind.CITIZEN,
+                **fields,
+            )
+            user.set_unusable_password()
+            user.save()
+            action = "user.created"
+        else:
+            changed = [
+                k for k, v in fields.items() if v not in (None, "") and getattr(user, k) != v
+            ]
+            for key in changed:
+                setattr(user, key, fields[key])
+            if changed:
+                user.save(update_fields=changed)
+            action = "account.identity_refreshed"
+        User.objects.filter(pk=user.pk).update(last_login=timezone.now())
+        audit_record(
+            actor=user,
+            action=action if action == "user.created" else "account.signed_in",
+            obj=user,
+            data={"channel": f"eid:{provider}", "username": mask_personal_id(user.username)},
+        )
+    return user

@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -77,7 +77,14 @@ def _refused(
 def login_view(request: HttpRequest) -> HttpResponse:
     next_url = _safe_next(request, reverse("accounts:account"))
     form = LoginForm(request.POST if request.method == "POST" else None)
-    context: dict[str, object] = {"form": form, "next": next_url}
+    from tinhso.accounts.eid import OidcProvider
+
+    oidc = OidcProvider()
+    context: dict[str, object] = {
+        "form": form,
+        "next": next_url,
+        "oidc_label": oidc.label if oidc.is_configured() else "",
+    }
     if request.method != "POST":
         return render(request, "accounts/login.html", context)
     if not form.is_valid():
@@ -141,6 +148,8 @@ def account_view(request: HttpRequest) -> HttpResponse:
         "accesses": list(data_accesses_for(user)[:50]) if user.kind == UserKind.CITIZEN else [],
         "can_lookup": bool(citizen_data_memberships(user)),
         "now_": timezone.now(),
+        "notifications": list(user.notifications.filter(channel="inbox")[:20]),
+        "stored_papers": list(user.stored_papers.all()[:20]),
     }
     return render(request, "accounts/account.html", context)
 
@@ -233,3 +242,72 @@ def citizen_lookup_view(request: HttpRequest) -> HttpResponse:
     )
     context["citizen"] = citizen
     return render(request, "accounts/citizen_lookup.html", context)
+
+
+# --- Electronic identity ---------------------------------------------------------------------
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def eid_demo_view(request: HttpRequest) -> HttpResponse:
+    """Sign in with the demo e-identity: personal ID, then the one-time code. In the demo the
+    code is shown on the page (a real provider sends it to the registered phone)."""
+    from tinhso.accounts.eid import DemoRegistryProvider, IdentityError
+    from tinhso.accounts.services import citizen_from_identity
+
+    provider = DemoRegistryProvider()
+    next_url = _safe_next(request, reverse("accounts:account"))
+    context: dict[str, object] = {"next": next_url, "step": "id", "personal_id": ""}
+    if request.method != "POST":
+        return render(request, "accounts/eid_demo.html", context)
+    personal_id = request.POST.get("personal_id", "").strip()
+    context["personal_id"] = personal_id
+    try:
+        if request.POST.get("step") == "code":
+            context["step"] = "code"
+            profile = provider.verify_code(personal_id, request.POST.get("code", ""))
+            user = citizen_from_identity(profile=profile, provider=provider.slug)
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            return HttpResponseRedirect(next_url)
+        context["demo_code"] = provider.issue_code(personal_id)
+        context["step"] = "code"
+    except (IdentityError, ValidationError) as exc:
+        context["error"] = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+        return render(request, "accounts/eid_demo.html", context, status=400)
+    return render(request, "accounts/eid_demo.html", context)
+
+
+def oidc_start_view(request: HttpRequest) -> HttpResponse:
+    from tinhso.accounts.eid import OidcProvider
+
+    provider = OidcProvider()
+    if not provider.is_configured():
+        raise Http404
+    redirect_uri = request.build_absolute_uri(reverse("accounts:oidc_callback"))
+    next_url = _safe_next(request, reverse("accounts:account"))
+    return HttpResponseRedirect(
+        provider.authorization_url(request, redirect_uri=redirect_uri, next_url=next_url)
+    )
+
+
+@never_cache
+def oidc_callback_view(request: HttpRequest) -> HttpResponse:
+    from tinhso.accounts.eid import IdentityError, OidcProvider
+    from tinhso.accounts.services import citizen_from_identity
+
+    provider = OidcProvider()
+    if not provider.is_configured():
+        raise Http404
+    try:
+        profile, next_url = provider.complete(request)
+    except (IdentityError, ValidationError) as exc:
+        message = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+        return render(
+            request,
+            "accounts/login.html",
+            {"form": LoginForm(), "error": message, "next": reverse("accounts:account")},
+            status=400,
+        )
+    user = citizen_from_identity(profile=profile, provider=provider.slug)
+    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    return HttpResponseRedirect(next_url)

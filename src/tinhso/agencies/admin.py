@@ -15,10 +15,23 @@ class AgencyAdminForm(forms.ModelForm[Agency]):
     class Meta:
         model = Agency
         fields = [
-            "code", "name", "name_en", "short_name", "kind", "level", "parent",
-            "admin_unit_code", "admin_unit_type", "admin_unit_name", "address", "phone",
-            "email", "website", "calendar", "is_active",
-        ]  # fmt: skip
+            "code",
+            "name",
+            "name_en",
+            "short_name",
+            "kind",
+            "level",
+            "parent",
+            "admin_unit_code",
+            "admin_unit_type",
+            "admin_unit_name",
+            "address",
+            "phone",
+            "email",
+            "website",
+            "calendar",
+            "is_active",
+        ]
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

@@ -17,10 +17,23 @@ from tinhso.core.text import fold
 _PUNCTUATION = re.compile(r"[^\w\s.]", re.UNICODE)
 
 _AUDITED_FIELDS = [
-    "code", "name", "name_en", "short_name", "kind", "level", "parent_id", "admin_unit_code",
-    "admin_unit_type", "admin_unit_name", "address", "phone", "email", "website", "calendar",
+    "code",
+    "name",
+    "name_en",
+    "short_name",
+    "kind",
+    "level",
+    "parent_id",
+    "admin_unit_code",
+    "admin_unit_type",
+    "admin_unit_name",
+    "address",
+    "phone",
+    "email",
+    "website",
+    "calendar",
     "is_active",
-]  # fmt: skip
+]
 
 
 def _search_text(agency: Agency) -> str:

@@ -7,9 +7,11 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import transaction
 
-from tinhso.accounts.demo import demo_accounts_seed
+from tinhso.accounts.demo import demo_accounts_seed, demo_registry_seed
 from tinhso.agencies.models import Agency
 from tinhso.agencies.services import province_seed
+from tinhso.catalog.models import Procedure
+from tinhso.catalog.services import catalog_demo_seed
 
 
 @dataclass(frozen=True)
@@ -27,5 +29,8 @@ def demo_seed() -> DemoResult:
     missing."""
     with transaction.atomic():
         province = province_seed(province_code=settings.TINHSO_PROVINCE_CODE)
+        demo_registry_seed()
         accounts = demo_accounts_seed(province=province.province)
+        if not Procedure.objects.exists():
+            catalog_demo_seed()
     return DemoResult(agencies_created=province.created, accounts_created=accounts)

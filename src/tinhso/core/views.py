@@ -25,4 +25,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "core/home.html", {"counts": agency_counts()})
+    from tinhso.catalog.models import Procedure
+
+    procedures = Procedure.objects.filter(is_active=True).count()
+    return render(request, "core/home.html", {"counts": agency_counts(), "procedures": procedures})

@@ -1,0 +1,280 @@
+"""E-forms: a procedure's JSON Schema (2020-12) rendered as an accessible HTML form,
+prefilled from what the state already knows, and validated on the server.
+
+UI hints in the schema: `title` (label), `description` (help), `x-order` (field order),
+`x-enum-titles` (names of enum values), `x-prefill` (profile attribute), `x-widget`
+(`textarea`). Nested objects become fieldsets; names are dotted paths (`me.ho_ten`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.utils.translation import gettext as _
+from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema.exceptions import ValidationError as SchemaValidationError
+
+PREFILL_ATTRIBUTES = (
+    "full_name",
+    "personal_id",
+    "date_of_birth",
+    "sex",
+    "permanent_address",
+    "phone",
+    "email",
+)
+
+
+@dataclass
+class FormField:
+    name: str
+    label: str
+    widget: str  # text, textarea, date, email, number, integer, select, radio, checkbox
+    required: bool
+    value: Any = ""
+    help: str = ""
+    choices: list[tuple[str, str]] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    attrs: dict[str, Any] = field(default_factory=dict)
+    prefilled: bool = False
+
+    @property
+    def id(self) -> str:
+        return "f-" + self.name.replace(".", "-")
+
+    @property
+    def is_fieldset(self) -> bool:
+        return False
+
+
+@dataclass
+class FormFieldset:
+    name: str
+    label: str
+    help: str
+    children: list[FormField | FormFieldset]
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def is_fieldset(self) -> bool:
+        return True
+
+
+def _ordered(schema: Mapping[str, Any]) -> list[str]:
+    properties = list((schema.get("properties") or {}).keys())
+    order = [name for name in schema.get("x-order", []) if name in properties]
+    return order + [name for name in properties if name not in order]
+
+
+def _widget(prop: Mapping[str, Any]) -> str:
+    if "enum" in prop:
+        return "radio" if len(prop["enum"]) <= 3 else "select"
+    kind = prop.get("type")
+    if kind == "boolean":
+        return "checkbox"
+    if kind == "integer":
+        return "integer"
+    if kind == "number":
+        return "number"
+    if prop.get("format") == "date":
+        return "date"
+    if prop.get("format") == "email":
+        return "email"
+    if prop.get("x-widget") == "textarea":
+        return "textarea"
+    return "text"
+
+
+def _lookup(values: Mapping[str, Any], path: list[str]) -> Any:
+    current: Any = values
+    for part in path:
+        if not isinstance(current, Mapping) or part not in current:
+            return None
+        current = current[part]
+    return current
+
+
+def form_fields(
+    schema: Mapping[str, Any],
+    values: Mapping[str, Any] | None = None,
+    errors: Mapping[str, list[str]] | None = None,
+    prefilled: set[str] | None = None,
+    _path: list[str] | None = None,
+) -> list[FormField | FormFieldset]:
+    """The schema as a tree of fields and fieldsets with their values and errors."""
+    values, errors, prefilled, path = values or {}, errors or {}, prefilled or set(), _path or []
+    required = set(schema.get("required", []))
+    out: list[FormField | FormFieldset] = []
+    for name in _ordered(schema):
+        prop = schema["properties"][name]
+        dotted = ".".join([*path, name])
+        if prop.get("type") == "object":
+            out.append(
+                FormFieldset(
+                    name=dotted,
+                    label=prop.get("title", name),
+                    help=prop.get("description", ""),
+                    children=form_fields(prop, values, errors, prefilled, [*path, name]),
+                    errors=errors.get(dotted, []),
+                )
+            )
+            continue
+        value = _lookup(values, [*path, name])
+        widget = _widget(prop)
+        attrs: dict[str, Any] = {}
+        if "maxLength" in prop:
+            attrs["maxlength"] = prop["maxLength"]
+        if "minimum" in prop:
+            attrs["min"] = prop["minimum"]
+        if "maximum" in prop:
+            attrs["max"] = prop["maximum"]
+        if widget == "number":
+            attrs["step"] = "any"
+        if "pattern" in prop:
+            attrs["pattern"] = prop["pattern"].strip("^$")
+        titles = prop.get("x-enum-titles") or []
+        choices = [
+            (str(v), str(titles[i]) if i < len(titles) else str(v))
+            for i, v in enumerate(prop.get("enum", []))
+        ]
+        out.append(
+            FormField(
+                name=dotted,
+                label=prop.get("title", name),
+                widget=widget,
+                required=name in required,
+                value="" if value is None else value,
+                help=prop.get("description", ""),
+                choices=choices,
+                errors=errors.get(dotted, []),
+                attrs=attrs,
+                prefilled=dotted in prefilled,
+            )
+        )
+    return out
+
+
+def form_prefill(
+    schema: Mapping[str, Any], profile: Mapping[str, Any]
+) -> tuple[dict[str, Any], set[str]]:
+    """Initial values: `x-prefill` attributes from the citizen's registry profile, then
+    schema defaults. Returns the values and the dotted names that came from the profile."""
+    values: dict[str, Any] = {}
+    filled: set[str] = set()
+
+    def walk(node: Mapping[str, Any], target: dict[str, Any], path: list[str]) -> None:
+        for name, prop in (node.get("properties") or {}).items():
+            if prop.get("type") == "object":
+                child: dict[str, Any] = {}
+                walk(prop, child, [*path, name])
+                if child:
+                    target[name] = child
+                continue
+            source = prop.get("x-prefill")
+            if source in PREFILL_ATTRIBUTES and profile.get(source) not in (None, ""):
+                value = profile[source]
+                target[name] = value.isoformat() if hasattr(value, "isoformat") else value
+                filled.add(".".join([*path, name]))
+            elif "default" in prop:
+                target[name] = prop["default"]
+
+    walk(schema, values, [])
+    return values, filled
+
+
+def form_coerce(schema: Mapping[str, Any], data: Mapping[str, Any]) -> dict[str, Any]:
+    """Typed values from submitted strings (`data` maps dotted names to strings). Empty
+    fields are left out so `required` reports them; a value that does not convert is kept
+    as text so the type check reports it."""
+
+    def walk(node: Mapping[str, Any], path: list[str]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name, prop in (node.get("properties") or {}).items():
+            dotted = ".".join([*path, name])
+            if prop.get("type") == "object":
+                child = walk(prop, [*path, name])
+                if child or name in node.get("required", []):
+                    out[name] = child
+                continue
+            raw = data.get(dotted)
+            if prop.get("type") == "boolean":
+                out[name] = raw in ("on", "true", "1", True)
+                continue
+            if raw is None:
+                continue
+            text = str(raw).strip()
+            if text == "":
+                continue
+            kind = prop.get("type")
+            try:
+                if kind == "integer":
+                    out[name] = int(text)
+                elif kind == "number":
+                    number = float(text.replace(",", "."))
+                    out[name] = int(number) if number.is_integer() else number
+                else:
+                    out[name] = text
+            except ValueError:
+                out[name] = text
+        return out
+
+    return walk(schema, [])
+
+
+def _label(schema: Mapping[str, Any], path: list[str | int]) -> str:
+    node: Any = schema
+    for part in path:
+        node = (node.get("properties") or {}).get(part, {}) if isinstance(node, Mapping) else {}
+    return str(node.get("title", path[-1] if path else "")) if isinstance(node, Mapping) else ""
+
+
+def _message(error: SchemaValidationError, label: str) -> str:
+    v, value = error.validator, error.validator_value
+    if v == "minLength":
+        return _("%(label)s must have at least %(n)d characters.") % {"label": label, "n": value}
+    if v == "maxLength":
+        return _("%(label)s must have at most %(n)d characters.") % {"label": label, "n": value}
+    if v == "pattern":
+        return _("%(label)s is not in the expected format.") % {"label": label}
+    if v == "enum":
+        return _("Choose one of the listed values for %(label)s.") % {"label": label}
+    if v == "type":
+        if value == "integer":
+            return _("%(label)s must be a whole number.") % {"label": label}
+        if value == "number":
+            return _("%(label)s must be a number.") % {"label": label}
+        return _("%(label)s has the wrong kind of value.") % {"label": label}
+    if v == "minimum":
+        return _("%(label)s must be at least %(n)s.") % {"label": label, "n": value}
+    if v == "maximum":
+        return _("%(label)s must be at most %(n)s.") % {"label": label, "n": value}
+    if v == "format" and value == "date":
+        return _("%(label)s must be a valid date.") % {"label": label}
+    if v == "format":
+        return _("%(label)s is not in the expected format.") % {"label": label}
+    return _("%(label)s is not valid.") % {"label": label}
+
+
+def form_validate(schema: Mapping[str, Any], data: Mapping[str, Any]) -> dict[str, list[str]]:
+    """Field-level messages (in the active language) keyed by dotted field name; empty when
+    the data satisfies the schema."""
+    errors: dict[str, list[str]] = {}
+    validator = Draft202012Validator(schema, format_checker=FormatChecker())
+    for error in validator.iter_errors(data):
+        path = list(error.absolute_path)
+        if error.validator == "required":
+            present = error.instance if isinstance(error.instance, Mapping) else {}
+            for missing in error.validator_value:
+                if missing not in present:
+                    full = [*path, missing]
+                    message = _("Please fill in %(label)s.") % {"label": _label(schema, full)}
+                    # jsonschema reports one error per missing property, each listing all.
+                    bucket = errors.setdefault(".".join(map(str, full)), [])
+                    if message not in bucket:
+                        bucket.append(message)
+            continue
+        dotted = ".".join(map(str, path)) or "__all__"
+        errors.setdefault(dotted, []).append(_message(error, _label(schema, path)))
+    return errors

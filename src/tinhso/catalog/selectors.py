@@ -1,0 +1,101 @@
+"""Reads of the catalogue: accent-insensitive search ranked by relevance."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
+
+from tinhso.agencies.models import Agency, AgencyLevel
+from tinhso.catalog.models import Procedure, ProcedureField, ProcedureLevel
+from tinhso.core.text import fold
+
+
+@dataclass(frozen=True)
+class ProcedureFilters:
+    q: str = ""
+    field: str | None = None
+    agency: Agency | None = None
+    level: str | None = None
+    online_level: str | None = None
+
+
+def _filtered(filters: ProcedureFilters) -> QuerySet[Procedure]:
+    qs = Procedure.objects.filter(is_active=True).select_related("field", "implementing_agency")
+    for word in fold(filters.q).split():
+        qs = qs.filter(search_text__contains=word)
+    if filters.field:
+        qs = qs.filter(field__code=filters.field)
+    if filters.level:
+        qs = qs.filter(level__in=[filters.level, ProcedureLevel.BOTH])
+    if filters.online_level:
+        qs = qs.filter(online_level=filters.online_level)
+    if filters.agency is not None:
+        if filters.agency.level == AgencyLevel.COMMUNE:
+            qs = qs.filter(level__in=[ProcedureLevel.COMMUNE, ProcedureLevel.BOTH])
+        else:
+            qs = qs.filter(
+                Q(implementing_agency__path__startswith=filters.agency.path)
+                | Q(implementing_agency=filters.agency)
+            )
+    return qs
+
+
+def _score(procedure: Procedure, phrase: str, words: list[str]) -> tuple[float, int]:
+    name = fold(procedure.name)
+    score = 0.0
+    if procedure.code.lower() == phrase:
+        score += 1000
+    if name == phrase or name == "thu tuc " + phrase:
+        score += 200
+    position = name.find(phrase)
+    if position >= 0:
+        # The whole phrase in the name, the nearer the start the better.
+        score += 100 - min(position, 60)
+    name_words = set(name.split())
+    score += 10 * sum(1 for w in words if w in name_words)
+    score += 3 * sum(1 for w in words if w in name and w not in name_words)
+    return (-score, len(name))
+
+
+def procedure_search(filters: ProcedureFilters) -> list[Procedure]:
+    """Procedures matching every word of the query (diacritics and case ignored), best
+    first: an exact code, the phrase at the start of the name, then words in the name."""
+    qs = _filtered(filters)
+    phrase = fold(filters.q)
+    if not phrase:
+        return list(qs.order_by("name"))
+    words = phrase.split()
+    return sorted(qs, key=lambda p: _score(p, phrase, words))
+
+
+def procedure_get(*, code: str) -> Procedure | None:
+    return (
+        Procedure.objects.select_related("field", "implementing_agency")
+        .prefetch_related("papers")
+        .filter(code=code, is_active=True)
+        .first()
+    )
+
+
+def fields_with_counts() -> QuerySet[ProcedureField]:
+    from django.db.models import Count
+
+    return ProcedureField.objects.annotate(
+        n=Count("procedures", filter=Q(procedures__is_active=True))
+    ).filter(n__gt=0)
+
+
+def receiving_agencies_for(procedure: Procedure) -> list[Agency]:
+    """Where a dossier of this procedure can be submitted: the province's service centre for
+    province-level procedures, the People's Committee of any commune for commune-level ones."""
+    agencies: list[Agency] = []
+    if procedure.level in (ProcedureLevel.PROVINCE, ProcedureLevel.BOTH):
+        agencies += list(Agency.objects.filter(kind="service_centre", is_active=True))
+    if procedure.level in (ProcedureLevel.COMMUNE, ProcedureLevel.BOTH):
+        agencies += list(
+            Agency.objects.filter(level=AgencyLevel.COMMUNE, is_active=True).order_by(
+                "admin_unit_name"
+            )
+        )
+    return agencies

@@ -1,0 +1,94 @@
+"""Notifications to citizens and officials: SMS, e-mail and the account inbox.
+
+Each channel has a sender behind a small contract. The embedded senders record the message
+(the citizen reads it in their account); SMTP uses Django's e-mail backend; the HTTP SMS
+gateway posts JSON to the URL in TINHSO_SMS_URL.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from typing import Any, Protocol
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.utils import timezone
+
+from tinhso.core.models import Notification, NotificationChannel
+from tinhso.core.outbox import outbox_handler, outbox_put
+
+
+class Sender(Protocol):
+    def send(self, notification: Notification) -> None: ...
+
+
+class RecordingSender:
+    """Embedded: the message is recorded as delivered; it shows in the citizen's account."""
+
+    def send(self, notification: Notification) -> None:
+        return None
+
+
+class EmailSender:
+    def send(self, notification: Notification) -> None:
+        send_mail(
+            notification.subject,
+            notification.body,
+            settings.DEFAULT_FROM_EMAIL,
+            [notification.recipient],
+        )
+
+
+class HttpSmsSender:
+    """Posts {"to", "message"} with a bearer token to an SMS gateway."""
+
+    def send(self, notification: Notification) -> None:
+        body = json.dumps({"to": notification.recipient, "message": notification.body}).encode()
+        request = urllib.request.Request(  # noqa: S310 (URL from settings)
+            settings.TINHSO_SMS_URL,
+            data=body,
+            headers={
+                "Content-Type": "application/json",
+                "Authorization": f"Bearer {settings.TINHSO_SMS_TOKEN}",
+            },
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+            if response.status >= 300:
+                raise RuntimeError(f"SMS gateway answered {response.status}")
+
+
+def sender_for(channel: str) -> Sender:
+    if channel == NotificationChannel.SMS and settings.TINHSO_SMS_URL:
+        return HttpSmsSender()
+    if channel == NotificationChannel.EMAIL and settings.TINHSO_EMAIL_ENABLED:
+        return EmailSender()
+    return RecordingSender()
+
+
+def notify(*, user: Any, subject: str, body: str, link: str = "") -> list[Notification]:
+    """Queue a message to `user` on every channel they have (inbox always, SMS with a phone,
+    e-mail with an address). Call inside the transaction of the change it reports."""
+    channels = [(NotificationChannel.INBOX, "")]
+    if getattr(user, "phone", ""):
+        channels.append((NotificationChannel.SMS, user.phone))
+    if getattr(user, "email", ""):
+        channels.append((NotificationChannel.EMAIL, user.email))
+    created = []
+    for channel, recipient in channels:
+        notification = Notification.objects.create(
+            user=user, channel=channel, recipient=recipient, subject=subject, body=body, link=link
+        )
+        outbox_put(topic="notification.send", payload={"id": notification.pk})
+        created.append(notification)
+    return created
+
+
+@outbox_handler("notification.send")
+def _deliver(payload: dict[str, Any]) -> None:
+    notification = Notification.objects.select_for_update().get(pk=payload["id"])
+    if notification.sent_at is not None:
+        return  # delivered before (outbox delivery is at least once)
+    sender_for(notification.channel).send(notification)
+    notification.sent_at = timezone.now()
+    notification.save(update_fields=["sent_at"])

@@ -1,0 +1,278 @@
+"""Dossiers over the API: submit (with Idempotency-Key), list, read, and public tracking."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+from datetime import datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from ninja import Field, Query, Router, Schema, Status
+
+from tinhso.accounts.api import _caller, bearer
+from tinhso.accounts.models import UserKind
+from tinhso.agencies.selectors import agency_get
+from tinhso.catalog.selectors import procedure_get
+from tinhso.core.api import ErrorOut, Page, PageParams, paginate
+from tinhso.dossiers import files as dossier_files
+from tinhso.dossiers.models import Dossier, DossierStatus, IdempotencyRecord, StoredPaper
+from tinhso.dossiers.selectors import dossier_by_code, dossiers_visible_to
+from tinhso.dossiers.services import Attachment, DossierInvalid, Submission, dossier_submit
+
+router = Router(tags=["dossiers"], auth=bearer)
+track_router = Router(tags=["tracking"])
+
+
+class AttachmentIn(Schema):
+    paper: int = Field(description="Id of the required paper (from GET /procedures/{code})")
+    filename: str | None = Field(None, max_length=255)
+    content_base64: str | None = Field(None, description="The file, base64-encoded")
+    stored_paper: int | None = Field(None, description="Id of one of your stored papers")
+
+
+class DossierIn(Schema):
+    procedure: str = Field(description="Procedure code")
+    receiving_agency: str = Field(description="Code of the agency you submit to")
+    result_method: str = Field(description="online, counter or post")
+    delivery_address: str = ""
+    form: dict[str, Any] = Field(default_factory=dict)
+    attachments: list[AttachmentIn] = Field(default_factory=list)
+
+
+class StatusOut(Schema):
+    code: int
+    label: str
+
+
+class EventOut(Schema):
+    at: datetime
+    status: StatusOut
+
+    @staticmethod
+    def resolve_status(obj: Any) -> dict[str, Any]:
+        return {"code": obj.to_status, "label": str(DossierStatus(obj.to_status).label)}
+
+
+class FileOut(Schema):
+    paper: str = Field(alias="paper_name")
+    name: str = Field(alias="original_name")
+    content_type: str
+    size: int
+    sha256: str
+
+
+class DossierOut(Schema):
+    code: str
+    procedure: str = Field(alias="procedure.code")
+    procedure_name: str = Field(alias="procedure.name")
+    receiving_agency: str = Field(alias="receiving_agency.code")
+    status: StatusOut
+    channel: int
+    result_method: str
+    submitted_at: datetime | None
+    form: dict[str, Any] = Field(alias="form_data")
+    files: list[FileOut]
+
+    @staticmethod
+    def resolve_status(obj: Dossier) -> dict[str, Any]:
+        return {"code": obj.status, "label": str(obj.get_status_display())}
+
+    @staticmethod
+    def resolve_files(obj: Dossier) -> list[Any]:
+        return list(obj.files.all())
+
+
+class DossierListItemOut(Schema):
+    code: str
+    procedure: str = Field(alias="procedure.code")
+    procedure_name: str = Field(alias="procedure.name")
+    receiving_agency: str = Field(alias="receiving_agency.code")
+    status: StatusOut
+    submitted_at: datetime | None
+
+    @staticmethod
+    def resolve_status(obj: Dossier) -> dict[str, Any]:
+        return {"code": obj.status, "label": str(obj.get_status_display())}
+
+
+class InvalidOut(Schema):
+    detail: str
+    code: str
+    errors: dict[str, list[str]]
+
+
+def _digest(payload: DossierIn) -> str:
+    canonical = json.dumps(payload.dict(), sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _conflict() -> Status[object]:
+    return Status(
+        409,
+        {
+            "detail": _("This Idempotency-Key was used with a different request."),
+            "code": "idempotency_conflict",
+        },
+    )
+
+
+def _invalid(errors: dict[str, list[str]]) -> Status[object]:
+    return Status(
+        422,
+        {
+            "detail": _("The dossier was not submitted: correct the errors listed."),
+            "code": "invalid",
+            "errors": errors,
+        },
+    )
+
+
+def _submission(request: HttpRequest, payload: DossierIn) -> Submission:
+    user = _caller(request)
+    procedure = procedure_get(code=payload.procedure)
+    if procedure is None:
+        raise DossierInvalid(
+            {"procedure": [_("No procedure has the code %(code)s.") % {"code": payload.procedure}]}
+        )
+    papers = {p.pk: p for p in procedure.papers.all()}
+    attachments: list[Attachment] = []
+    errors: dict[str, list[str]] = {}
+    for item in payload.attachments:
+        paper = papers.get(item.paper)
+        if paper is None:
+            errors.setdefault("attachments", []).append(
+                _("Paper %(id)s does not belong to this procedure.") % {"id": item.paper}
+            )
+            continue
+        if item.stored_paper is not None:
+            stored = StoredPaper.objects.filter(pk=item.stored_paper, owner=user).first()
+            if stored is None:
+                errors.setdefault(f"paper-{paper.pk}", []).append(
+                    _("You have no such stored paper.")
+                )
+                continue
+            attachments.append(Attachment(paper=paper, stored=stored))
+            continue
+        try:
+            content = base64.b64decode(item.content_base64 or "", validate=True)
+            attachments.append(
+                Attachment(
+                    paper=paper,
+                    upload=dossier_files.check_upload(
+                        None, name=item.filename or "tệp", content=content
+                    ),
+                )
+            )
+        except (binascii.Error, ValueError):
+            errors.setdefault(f"paper-{paper.pk}", []).append(_("The file is not valid base64."))
+        except ValidationError as exc:
+            errors.setdefault(f"paper-{paper.pk}", []).extend(exc.messages)
+    if errors:
+        raise DossierInvalid(errors)
+    return Submission(
+        procedure=procedure,
+        applicant=user,
+        receiving_agency=agency_get(code=payload.receiving_agency),
+        result_method=payload.result_method,
+        form_data=payload.form,
+        delivery_address=payload.delivery_address,
+        attachments=attachments,
+    )
+
+
+@router.post(
+    "",
+    response={201: DossierOut, 200: DossierOut, 403: ErrorOut, 409: ErrorOut, 422: InvalidOut},
+    summary="Submit a dossier (send an Idempotency-Key header to retry safely)",
+)
+def dossiers_create(request: HttpRequest, payload: DossierIn) -> Status[object]:
+    user = _caller(request)
+    if user.kind == UserKind.OFFICIAL:
+        return Status(403, {"detail": _("Officials register dossiers at the counter, not here.")})
+    key = request.headers.get("Idempotency-Key", "").strip()[:255]
+    digest = _digest(payload)
+    if key:
+        earlier = (
+            IdempotencyRecord.objects.filter(user=user, key=key).select_related("dossier").first()
+        )
+        if earlier is not None:
+            if earlier.request_digest != digest:
+                return _conflict()
+            return Status(200, earlier.dossier)
+    try:
+        with transaction.atomic():
+            dossier = dossier_submit(submission=_submission(request, payload))
+            if key:
+                IdempotencyRecord.objects.create(
+                    user=user, key=key, request_digest=digest, dossier=dossier
+                )
+    except DossierInvalid as exc:
+        return _invalid(exc.errors)
+    except IntegrityError:
+        # The same key raced in from another request: answer as that one did.
+        earlier = (
+            IdempotencyRecord.objects.filter(user=user, key=key).select_related("dossier").first()
+        )
+        if earlier is None or earlier.request_digest != digest:
+            return _conflict()
+        return Status(200, earlier.dossier)
+    return Status(201, dossier)
+
+
+@router.get(
+    "",
+    response=Page[DossierListItemOut],
+    summary="Your dossiers (citizen) or those your agencies handle (official)",
+)
+def dossiers_list(request: HttpRequest, paging: Query[PageParams]) -> object:
+    qs = dossiers_visible_to(_caller(request)).exclude(status=DossierStatus.DRAFT)
+    return paginate(qs, paging)
+
+
+@router.get(
+    "/{code}", response={200: DossierOut, 403: ErrorOut, 404: ErrorOut}, summary="One dossier"
+)
+def dossiers_get(request: HttpRequest, code: str) -> Status[object]:
+    dossier = dossier_by_code(code)
+    if dossier is None:
+        return Status(404, {"detail": _("No dossier has this code.")})
+    if not dossiers_visible_to(_caller(request)).filter(pk=dossier.pk).exists():
+        return Status(403, {"detail": _("You may not see this dossier.")})
+    return Status(200, dossier)
+
+
+class TrackOut(Schema):
+    code: str
+    procedure: str = Field(alias="procedure.code")
+    procedure_name: str = Field(alias="procedure.name")
+    agency: str = Field(alias="receiving_agency.name")
+    status: StatusOut
+    submitted_at: datetime | None
+    events: list[EventOut]
+
+    @staticmethod
+    def resolve_status(obj: Dossier) -> dict[str, Any]:
+        return {"code": obj.status, "label": str(obj.get_status_display())}
+
+    @staticmethod
+    def resolve_events(obj: Dossier) -> list[Any]:
+        return list(obj.events.all())
+
+
+@track_router.get(
+    "/{code}",
+    response={200: TrackOut, 404: ErrorOut},
+    auth=None,
+    summary="Public tracking: status and dates, never personal data",
+)
+def track(request: HttpRequest, code: str) -> Status[object]:
+    dossier = dossier_by_code(code)
+    if dossier is None:
+        return Status(404, {"detail": _("No dossier has this code.")})
+    return Status(200, dossier)

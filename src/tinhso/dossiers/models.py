@@ -1,0 +1,198 @@
+"""Dossiers (hồ sơ): what a citizen submits for a procedure, its papers, its history."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class DossierStatus(models.IntegerChoices):
+    """The national exchange codes (1–10). 0 is a draft, never sent anywhere."""
+
+    DRAFT = 0, _("Draft")
+    NEW = 1, _("New")
+    ACCEPTED = 2, _("Accepted")
+    REFUSED = 3, _("Refused")
+    PROCESSING = 4, _("Processing")
+    SUPPLEMENT_REQUESTED = 5, _("Supplement requested")
+    PAYMENT_REQUESTED = 6, _("Payment requested")
+    WITHDRAWN = 7, _("Withdrawn by the citizen")
+    STOPPED = 8, _("Stopped")
+    FINISHED = 9, _("Finished")
+    RETURNED = 10, _("Result returned")
+
+
+class Channel(models.IntegerChoices):
+    COUNTER = 1, _("At the counter")
+    ONLINE = 2, _("Online")
+    POST = 3, _("By post")
+
+
+class Dossier(models.Model):
+    """One application for one procedure. Its code is `{agency e-ID}-{yymmdd}-{NNNN}`,
+    numbered per receiving agency and day when it is submitted."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    code = models.CharField(_("dossier code"), max_length=64, unique=True, null=True, blank=True)
+    procedure = models.ForeignKey(
+        "catalog.Procedure",
+        verbose_name=_("procedure"),
+        on_delete=models.PROTECT,
+        related_name="dossiers",
+    )
+    applicant = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("applicant"),
+        on_delete=models.PROTECT,
+        related_name="dossiers",
+    )
+    receiving_agency = models.ForeignKey(
+        "agencies.Agency",
+        verbose_name=_("receiving agency"),
+        on_delete=models.PROTECT,
+        related_name="received_dossiers",
+        null=True,
+        blank=True,
+    )
+    status = models.PositiveSmallIntegerField(
+        _("status"), choices=DossierStatus.choices, default=DossierStatus.DRAFT, db_index=True
+    )
+    channel = models.PositiveSmallIntegerField(
+        _("channel"), choices=Channel.choices, default=Channel.ONLINE
+    )
+    form_data = models.JSONField(_("form"), default=dict, blank=True)
+    result_method = models.CharField(_("result returned"), max_length=16, blank=True)
+    delivery_address = models.CharField(_("delivery address"), max_length=255, blank=True)
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    # Raised by every transition; a transition names the version it saw (optimistic lock).
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["-submitted_at", "-created_at"]
+        verbose_name = _("dossier")
+        verbose_name_plural = _("dossiers")
+        indexes = [
+            models.Index(fields=["applicant", "status"]),
+            models.Index(fields=["receiving_agency", "status"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.code or f"draft {self.public_id}"
+
+
+class DossierFile(models.Model):
+    """A paper attached to a dossier: uploaded (kept outside the web root under a random
+    name) or reused from the citizen's stored papers."""
+
+    dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="files")
+    paper = models.ForeignKey(
+        "catalog.RequiredPaper",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    paper_name = models.CharField(max_length=500)
+    original_name = models.CharField(max_length=255)
+    storage_name = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=64)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    stored_paper = models.ForeignKey(
+        "StoredPaper", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class DossierEvent(models.Model):
+    """One change of a dossier's status: who, from, to, why, when. This history is what the
+    citizen and auditors see."""
+
+    dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    action = models.CharField(max_length=32)
+    from_status = models.PositiveSmallIntegerField(choices=DossierStatus.choices)
+    to_status = models.PositiveSmallIntegerField(choices=DossierStatus.choices)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.dossier_id}: {self.from_status}→{self.to_status}"
+
+
+class DailySequence(models.Model):
+    """The last dossier number given by an agency on a day (codes are gap-free per day)."""
+
+    agency = models.ForeignKey("agencies.Agency", on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["agency", "day"], name="daily_sequence_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agency_id} {self.day}: {self.last}"
+
+
+class IdempotencyRecord(models.Model):
+    """An API submission made under an Idempotency-Key: the same key and body get the same
+    dossier back; the same key with another body is refused."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    request_digest = models.CharField(max_length=64)
+    dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="idempotency_unique_key")
+        ]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class StoredPaper(models.Model):
+    """A paper issued to a citizen (an earlier result), kept in their store (kho giấy tờ) so
+    it can be attached to later dossiers without uploading it again."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="stored_papers"
+    )
+    paper_type = models.SlugField(max_length=64)
+    name = models.CharField(_("name"), max_length=255)
+    number = models.CharField(_("number"), max_length=64, blank=True)
+    issued_by = models.ForeignKey(
+        "agencies.Agency", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    issued_on = models.DateField(_("issued on"), null=True, blank=True)
+    storage_name = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=64)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-issued_on", "-id"]
+        verbose_name = _("stored paper")
+        verbose_name_plural = _("stored papers")
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,313 @@
+"""Writes of the dossiers module (citizen side): drafts and submission."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tinhso.agencies.models import Agency
+from tinhso.catalog.eform import form_validate
+from tinhso.catalog.models import Procedure, RequiredPaper
+from tinhso.catalog.selectors import receiving_agencies_for
+from tinhso.core.audit import audit_record
+from tinhso.core.notifications import notify
+from tinhso.dossiers import files as dossier_files
+from tinhso.dossiers.models import (
+    Channel,
+    DailySequence,
+    Dossier,
+    DossierEvent,
+    DossierFile,
+    DossierStatus,
+    StoredPaper,
+)
+
+
+class DossierInvalid(Exception):  # noqa: N818 (reads as what happened: "the dossier is invalid")
+    """The submission cannot be accepted. `errors` maps a form field (dotted name),
+    `paper-<id>`, or `__all__` to messages in the active language."""
+
+    def __init__(self, errors: dict[str, list[str]]) -> None:
+        super().__init__("; ".join(m for ms in errors.values() for m in ms))
+        self.errors = errors
+
+
+@dataclass
+class Attachment:
+    """One paper offered with a submission: a checked upload or a stored paper."""
+
+    paper: RequiredPaper
+    upload: dossier_files.CheckedFile | None = None
+    stored: StoredPaper | None = None
+
+
+@dataclass
+class Submission:
+    procedure: Procedure
+    applicant: Any
+    receiving_agency: Agency | None
+    result_method: str
+    form_data: dict[str, Any]
+    delivery_address: str = ""
+    attachments: list[Attachment] = field(default_factory=list)
+    channel: int = Channel.ONLINE
+
+
+def dossier_code_next(*, agency: Agency, day: date) -> str:
+    """The next code of `agency` for `day`: `{e-ID}-{yymmdd}-{NNNN}`. One atomic upsert,
+    so concurrent submissions on SQLite and PostgreSQL get distinct numbers, and a
+    submission that rolls back gives its number back (no gaps)."""
+    table = DailySequence._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (agency_id, day, last) VALUES (%s, %s, 1) "  # noqa: S608
+            f"ON CONFLICT (agency_id, day) DO UPDATE SET last = {table}.last + 1 RETURNING last",
+            [agency.pk, day],
+        )
+        number = cursor.fetchone()[0]
+    return f"{agency.code}-{day:%y%m%d}-{number:04d}"
+
+
+def _check(submission: Submission, *, final: bool) -> None:
+    errors: dict[str, list[str]] = {}
+    procedure = submission.procedure
+    if not procedure.is_active:
+        errors.setdefault("__all__", []).append(_("This procedure is no longer offered."))
+    allowed = {a.pk for a in receiving_agencies_for(procedure)}
+    if submission.receiving_agency is None:
+        if final:
+            errors.setdefault("receiving_agency", []).append(_("Choose where to submit."))
+    elif submission.receiving_agency.pk not in allowed:
+        errors.setdefault("receiving_agency", []).append(
+            _("This agency does not receive dossiers for this procedure.")
+        )
+    if final and submission.result_method not in procedure.result_methods:
+        errors.setdefault("result_method", []).append(
+            _("Choose how to receive the result among those offered.")
+        )
+    if final and submission.result_method == "post" and not submission.delivery_address.strip():
+        errors.setdefault("delivery_address", []).append(
+            _("Give the address the result is to be posted to.")
+        )
+    for attachment in submission.attachments:
+        if attachment.paper.procedure_id != procedure.pk:
+            errors.setdefault("__all__", []).append(_("A paper does not belong to this procedure."))
+        stored = attachment.stored
+        if stored is not None and (
+            stored.owner_id != submission.applicant.pk
+            or stored.paper_type != attachment.paper.paper_type
+        ):
+            errors.setdefault(f"paper-{attachment.paper.pk}", []).append(
+                _("This stored paper cannot be used for %(paper)s.")
+                % {"paper": attachment.paper.name}
+            )
+    if final:
+        errors.update(
+            form_validate(procedure.form_schema or {"type": "object"}, submission.form_data)
+        )
+        attached = {a.paper.pk for a in submission.attachments}
+        for paper in procedure.papers.all():
+            if paper.required and not paper.eform and paper.pk not in attached:
+                errors.setdefault(f"paper-{paper.pk}", []).append(
+                    _("Attach %(paper)s.") % {"paper": paper.name}
+                )
+    if errors:
+        raise DossierInvalid(errors)
+
+
+def _attach(dossier: Dossier, attachments: list[Attachment], written: list[str]) -> None:
+    for attachment in attachments:
+        if attachment.stored is not None:
+            stored = attachment.stored
+            DossierFile.objects.create(
+                dossier=dossier,
+                paper=attachment.paper,
+                paper_name=attachment.paper.name,
+                original_name=stored.name,
+                storage_name=stored.storage_name,
+                content_type=stored.content_type,
+                size=stored.size,
+                sha256=stored.sha256,
+                stored_paper=stored,
+            )
+            continue
+        upload = attachment.upload
+        assert upload is not None  # noqa: S101 (an attachment is an upload or a stored paper)
+        name = dossier_files.store(upload, folder="dossiers")
+        written.append(name)
+        DossierFile.objects.create(
+            dossier=dossier,
+            paper=attachment.paper,
+            paper_name=attachment.paper.name,
+            original_name=upload.original_name,
+            storage_name=name,
+            content_type=upload.content_type,
+            size=upload.size,
+            sha256=upload.sha256,
+        )
+
+
+def _replace_files(
+    dossier: Dossier, attachments: list[Attachment], written: list[str]
+) -> list[str]:
+    """Attach the offered papers, replacing earlier files of the same papers; returns the
+    storage names of uploads that are no longer referenced (removed after commit)."""
+    replaced_papers = {a.paper.pk for a in attachments}
+    old = list(dossier.files.filter(paper_id__in=replaced_papers))
+    orphaned = [f.storage_name for f in old if f.stored_paper_id is None]
+    for f in old:
+        f.delete()
+    _attach(dossier, attachments, written)
+    return orphaned
+
+
+def dossier_save_draft(*, submission: Submission, draft: Dossier | None = None) -> Dossier:
+    """Save what the citizen has filled so far (the form need not be complete yet)."""
+    _check(submission, final=False)
+    written: list[str] = []
+    try:
+        with transaction.atomic():
+            if draft is None:
+                draft = Dossier(procedure=submission.procedure, applicant=submission.applicant)
+            elif (
+                draft.status != DossierStatus.DRAFT or draft.applicant_id != submission.applicant.pk
+            ):
+                raise ValidationError(_("Only your own drafts can be changed."))
+            draft.receiving_agency = submission.receiving_agency
+            draft.form_data = submission.form_data
+            draft.result_method = submission.result_method
+            draft.delivery_address = submission.delivery_address
+            draft.save()
+            orphaned = _replace_files(draft, submission.attachments, written)
+    except BaseException:
+        for name in written:
+            dossier_files.remove(name)
+        raise
+    for name in orphaned:
+        dossier_files.remove(name)
+    return draft
+
+
+def dossier_submit(*, submission: Submission, draft: Dossier | None = None) -> Dossier:
+    """Submit a dossier: check the form against the procedure's schema, the papers and the
+    choices; then, in one transaction, number it, store its files, and write its event,
+    audit entry and notifications. On any failure nothing is kept, files included."""
+    if draft is not None:
+        if draft.status != DossierStatus.DRAFT or draft.applicant_id != submission.applicant.pk:
+            raise DossierInvalid({"__all__": [_("This draft has already been submitted.")]})
+        kept = [
+            Attachment(paper=f.paper, stored=f.stored_paper)
+            for f in draft.files.select_related("paper", "stored_paper")
+            if f.paper is not None
+            and f.paper.pk not in {a.paper.pk for a in submission.attachments}
+        ]
+        check = Submission(**{**submission.__dict__, "attachments": submission.attachments + kept})
+        _check(check, final=True)
+    else:
+        _check(submission, final=True)
+    agency = submission.receiving_agency
+    assert agency is not None  # noqa: S101 (checked above)
+    written: list[str] = []
+    try:
+        with transaction.atomic():
+            now = timezone.now()
+            if draft is not None:
+                dossier = Dossier.objects.select_for_update().get(pk=draft.pk)
+                if dossier.status != DossierStatus.DRAFT:
+                    raise DossierInvalid({"__all__": [_("This draft has already been submitted.")]})
+            else:
+                dossier = Dossier(procedure=submission.procedure, applicant=submission.applicant)
+            dossier.receiving_agency = agency
+            dossier.form_data = submission.form_data
+            dossier.result_method = submission.result_method
+            dossier.delivery_address = submission.delivery_address.strip()
+            dossier.channel = submission.channel
+            dossier.code = dossier_code_next(agency=agency, day=timezone.localdate(now))
+            dossier.status = DossierStatus.NEW
+            dossier.submitted_at = now
+            dossier.save()
+            orphaned = _replace_files(dossier, submission.attachments, written)
+            DossierEvent.objects.create(
+                dossier=dossier,
+                actor=submission.applicant,
+                action="submit",
+                from_status=DossierStatus.DRAFT,
+                to_status=DossierStatus.NEW,
+            )
+            audit_record(
+                actor=submission.applicant,
+                action="dossier.submitted",
+                obj=dossier,
+                data={
+                    "code": dossier.code,
+                    "procedure": dossier.procedure.code,
+                    "agency": agency.code,
+                    "files": dossier.files.count(),
+                },
+            )
+            notify(
+                user=submission.applicant,
+                subject=_("Dossier %(code)s received") % {"code": dossier.code},
+                body=_(
+                    "Your dossier %(code)s for “%(procedure)s” was submitted to %(agency)s. "
+                    "Follow it with its code on the tracking page."
+                )
+                % {
+                    "code": dossier.code,
+                    "procedure": dossier.procedure.name,
+                    "agency": agency.name,
+                },
+                link=reverse("dossiers:track") + f"?ma={dossier.code}",
+            )
+    except BaseException:
+        for name in written:
+            dossier_files.remove(name)
+        raise
+    for name in orphaned:
+        dossier_files.remove(name)
+    return dossier
+
+
+def stored_paper_add(
+    *,
+    owner: Any,
+    paper_type: str,
+    name: str,
+    checked: dossier_files.CheckedFile,
+    issued_by: Agency | None = None,
+    issued_on: date | None = None,
+    number: str = "",
+) -> StoredPaper:
+    """Put an issued paper in a citizen's store (results land here; the demo seeds some)."""
+    relative = dossier_files.store(checked, folder="papers")
+    try:
+        with transaction.atomic():
+            paper = StoredPaper.objects.create(
+                owner=owner,
+                paper_type=paper_type,
+                name=name,
+                number=number,
+                issued_by=issued_by,
+                issued_on=issued_on,
+                storage_name=relative,
+                content_type=checked.content_type,
+                size=checked.size,
+                sha256=checked.sha256,
+            )
+            audit_record(
+                actor=None,
+                action="stored_paper.added",
+                obj=paper,
+                data={"type": paper_type, "owner": owner.pk},
+            )
+    except BaseException:
+        dossier_files.remove(relative)
+        raise
+    return paper

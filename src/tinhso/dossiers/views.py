@@ -1,0 +1,216 @@
+"""Citizen pages: fill and submit a dossier, my dossiers, and public tracking."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from tinhso.accounts.models import User, UserKind
+from tinhso.catalog.eform import form_coerce, form_fields, form_prefill
+from tinhso.catalog.models import Procedure, ResultMethod
+from tinhso.catalog.selectors import procedure_get, receiving_agencies_for
+from tinhso.dossiers import files as dossier_files
+from tinhso.dossiers.models import Dossier, DossierStatus
+from tinhso.dossiers.selectors import dossier_by_code, dossiers_of_citizen, stored_papers_of
+from tinhso.dossiers.services import (
+    Attachment,
+    DossierInvalid,
+    Submission,
+    dossier_save_draft,
+    dossier_submit,
+)
+
+
+def _citizen(request: HttpRequest) -> User:
+    user = request.user
+    if not isinstance(user, User) or user.kind == UserKind.OFFICIAL:
+        raise PermissionDenied(_("Dossiers are submitted by citizens and organisations."))
+    return user
+
+
+def _profile(user: User) -> dict[str, Any]:
+    return {
+        "full_name": user.full_name,
+        "personal_id": user.personal_id,
+        "date_of_birth": user.date_of_birth,
+        "sex": user.sex,
+        "permanent_address": user.permanent_address,
+        "phone": user.phone,
+        "email": user.email,
+    }
+
+
+def _attachments(
+    request: HttpRequest, procedure: Procedure, user: User
+) -> tuple[list[Attachment], dict[str, list[str]]]:
+    """The papers offered in this request (uploads checked by content, or stored papers)."""
+    attachments: list[Attachment] = []
+    errors: dict[str, list[str]] = {}
+    for paper in procedure.papers.all():
+        key = f"paper-{paper.pk}"
+        stored_id = request.POST.get(f"stored-{paper.pk}")
+        upload = request.FILES.get(key)
+        if upload is not None:
+            try:
+                attachments.append(
+                    Attachment(paper=paper, upload=dossier_files.check_upload(upload))
+                )
+            except ValidationError as exc:
+                errors.setdefault(key, []).extend(exc.messages)
+        elif stored_id:
+            stored = stored_papers_of(user, paper.paper_type).filter(pk=stored_id).first()
+            if stored is None:
+                errors.setdefault(key, []).append(_("You have no such stored paper."))
+            else:
+                attachments.append(Attachment(paper=paper, stored=stored))
+    return attachments, errors
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def submit(request: HttpRequest, code: str) -> HttpResponse:
+    procedure = procedure_get(code=code)
+    if procedure is None:
+        raise Http404
+    user = _citizen(request)
+    draft: Dossier | None = None
+    draft_id = request.POST.get("draft") or request.GET.get("nhap")
+    if draft_id:
+        draft = Dossier.objects.filter(
+            public_id=draft_id, applicant=user, status=DossierStatus.DRAFT, procedure=procedure
+        ).first()
+    schema = procedure.form_schema or {"type": "object"}
+    receiving = receiving_agencies_for(procedure)
+    prefill, prefilled = form_prefill(schema, _profile(user))
+    errors: dict[str, list[str]] = {}
+    status = 200
+    if request.method == "POST":
+        raw = {k[5:]: v for k, v in request.POST.items() if k.startswith("form.")}
+        values = form_coerce(schema, raw)
+        agency = next(
+            (a for a in receiving if a.code == request.POST.get("receiving_agency")), None
+        )
+        attachments, errors = _attachments(request, procedure, user)
+        submission = Submission(
+            procedure=procedure,
+            applicant=user,
+            receiving_agency=agency,
+            result_method=request.POST.get("result_method", ""),
+            form_data=values,
+            delivery_address=request.POST.get("delivery_address", ""),
+            attachments=attachments,
+        )
+        if not errors:
+            try:
+                if request.POST.get("action") == "draft":
+                    draft = dossier_save_draft(submission=submission, draft=draft)
+                    messages.success(
+                        request, _("Draft saved. You can come back to it from My dossiers.")
+                    )
+                    return redirect(
+                        reverse("catalog:submit", args=[procedure.code])
+                        + f"?nhap={draft.public_id}"
+                    )
+                dossier = dossier_submit(submission=submission, draft=draft)
+                return redirect("dossiers:mine_detail", public_id=dossier.public_id)
+            except DossierInvalid as exc:
+                errors = exc.errors
+            except ValidationError as exc:
+                errors = {"__all__": exc.messages}
+        status = 400
+        chosen_agency, chosen_method = (
+            request.POST.get("receiving_agency", ""),
+            submission.result_method,
+        )
+        address = submission.delivery_address
+    else:
+        values = {**prefill, **(draft.form_data if draft else {})}
+        chosen_agency = draft.receiving_agency.code if draft and draft.receiving_agency else ""
+        if not chosen_agency and len(receiving) == 1:
+            chosen_agency = receiving[0].code
+        chosen_method = draft.result_method if draft else (procedure.result_methods or [""])[0]
+        address = draft.delivery_address if draft else user.permanent_address
+    papers = []
+    attached = {f.paper_id: f for f in draft.files.all()} if draft else {}
+    for paper in procedure.papers.all():
+        papers.append(
+            {
+                "paper": paper,
+                "errors": errors.get(f"paper-{paper.pk}", []),
+                "stored": list(stored_papers_of(user, paper.paper_type))
+                if paper.paper_type
+                else [],
+                "attached": attached.get(paper.pk),
+            }
+        )
+    context = {
+        "procedure": procedure,
+        "draft": draft,
+        "fields": form_fields(schema, values, errors, prefilled),
+        "errors": errors,
+        "general_errors": errors.get("__all__", []),
+        "papers": papers,
+        "receiving": receiving,
+        "chosen_agency": chosen_agency,
+        "methods": [(m, ResultMethod(m).label) for m in procedure.result_methods],
+        "chosen_method": chosen_method,
+        "address": address,
+        "max_mb": _max_mb(),
+    }
+    return render(request, "dossiers/submit.html", context, status=status)
+
+
+def _max_mb() -> int:
+    from django.conf import settings
+
+    return int(settings.TINHSO_UPLOAD_MAX_BYTES // 1048576)
+
+
+@login_required
+def mine(request: HttpRequest) -> HttpResponse:
+    user = _citizen(request)
+    dossiers = list(dossiers_of_citizen(user))
+    return render(
+        request,
+        "dossiers/mine.html",
+        {
+            "drafts": [d for d in dossiers if d.status == DossierStatus.DRAFT],
+            "dossiers": [d for d in dossiers if d.status != DossierStatus.DRAFT],
+        },
+    )
+
+
+@login_required
+def mine_detail(request: HttpRequest, public_id: str) -> HttpResponse:
+    user = _citizen(request)
+    dossier = (
+        dossiers_of_citizen(user)
+        .filter(public_id=public_id)
+        .prefetch_related("files", "events")
+        .first()
+    )
+    if dossier is None:
+        raise Http404
+    return render(request, "dossiers/mine_detail.html", {"dossier": dossier})
+
+
+def track(request: HttpRequest) -> HttpResponse:
+    """Public tracking by code: status, dates and the agency, never personal data."""
+    code = request.GET.get("ma", "").strip()[:64]
+    dossier = dossier_by_code(code) if code else None
+    status = 404 if code and dossier is None else 200
+    events = list(dossier.events.all()) if dossier else []
+    return render(
+        request,
+        "dossiers/track.html",
+        {"code": code, "dossier": dossier, "events": events},
+        status=status,
+    )
