@@ -32,6 +32,7 @@ $(TINHSO_DATA_DIR)/secret_key:
 	umask 077 && $(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))' > $@
 
 ## run: install, migrate, seed the demo province if the database is empty, serve with gunicorn
+## and run the background-task worker (notifications leave through it) beside it
 run: install $(TINHSO_DATA_DIR)/secret_key
 	@export SECRET_KEY_FILE=$(TINHSO_DATA_DIR)/secret_key; \
 	ALLOWED_HOSTS="$${ALLOWED_HOSTS:-localhost,127.0.0.1,[::1],$(HOST)}"; export ALLOWED_HOSTS; \
@@ -39,8 +40,10 @@ run: install $(TINHSO_DATA_DIR)/secret_key
 	$(BIN)/tinhso seed_demo --if-empty && \
 	$(BIN)/tinhso collectstatic --noinput --verbosity 0 && \
 	echo "Tỉnh Số: http://$(HOST):$(PORT)/" && \
-	exec $(BIN)/gunicorn tinhso.wsgi --bind $(HOST):$(PORT) --workers $(WORKERS) \
-	  --threads $(THREADS) --worker-class gthread --access-logfile - --forwarded-allow-ips 127.0.0.1
+	{ $(BIN)/tinhso db_worker --queue-name '*' --no-reload --no-startup-delay & worker=$$!; \
+	  trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	  $(BIN)/gunicorn tinhso.wsgi --bind $(HOST):$(PORT) --workers $(WORKERS) \
+	    --threads $(THREADS) --worker-class gthread --access-logfile - --forwarded-allow-ips 127.0.0.1; }
 
 ## test: lint, type-check, migrations check and the whole pytest suite (DATABASE_URL picks the db)
 test: lint typecheck check-migrations pytest

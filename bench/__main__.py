@@ -7,13 +7,8 @@ var/); with DATABASE_URL it uses that database, migrating and seeding it if empt
 from __future__ import annotations
 
 import os
-import statistics
 import sys
 import tempfile
-import time
-from collections.abc import Callable
-
-ROUNDS = int(os.environ.get("BENCH_ROUNDS", "300"))
 
 
 def _setup() -> None:
@@ -32,59 +27,16 @@ def _setup() -> None:
         demo_seed()
 
 
-def _measure(fn: Callable[[], object]) -> tuple[float, float]:
-    for _ in range(min(20, ROUNDS)):
-        fn()
-    samples = []
-    for _ in range(ROUNDS):
-        start = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - start) * 1000)
-    samples.sort()
-    return statistics.median(samples), samples[int(len(samples) * 0.95) - 1]
-
-
 def main() -> int:
     _setup()
     from django.db import connection
-    from django.test import Client
 
-    client = Client()
-    cases = [
-        ("agencies: search 'hac thanh'", {"q": "hac thanh"}, ["%hac%", "%thanh%"], None),
-        ("agencies: level=commune page 1", {"level": "commune"}, [], "commune"),
-    ]
-    rows = []
-    for label, params, likes, level in cases:
-        api = _measure(lambda params=params: client.get("/api/v1/agencies", params).json())
-        where = ["is_active = %s"] + ["search_text LIKE %s"] * len(likes)
-        args: list[object] = [True, *likes]
-        if level:
-            where.append("level = %s")
-            args.append(level)
-        clause = " AND ".join(where)
+    from bench import agencies, catalog
+    from bench.common import ROUNDS, print_table
 
-        def raw(clause: str = clause, args: list[object] = args) -> None:
-            with connection.cursor() as cursor:
-                cursor.execute(f"SELECT COUNT(*) FROM agencies_agency WHERE {clause}", args)  # noqa: S608
-                cursor.fetchone()
-                cursor.execute(
-                    f"SELECT * FROM agencies_agency WHERE {clause} ORDER BY path LIMIT 50",  # noqa: S608
-                    args,
-                )
-                cursor.fetchall()
-
-        base = _measure(raw)
-        rows.append((label, api, base))
-
+    rows = agencies.run() + catalog.run()
     print(f"\nTỉnh Số benchmarks on {connection.vendor}, {ROUNDS} rounds each (ms)\n")
-    print(
-        f"{'case':34} {'median':>8} {'p95':>8} | {'raw SQL median':>14} {'p95':>8} | {'ratio':>6}"
-    )
-    print("-" * 90)
-    for label, (med, p95), (bmed, bp95) in rows:
-        print(f"{label:34} {med:8.2f} {p95:8.2f} | {bmed:14.3f} {bp95:8.3f} | {med / bmed:6.1f}x")
-    print("\nratio = API median ÷ raw SQL median: the cost of HTTP handling, ORM and JSON.")
+    print_table(rows)
     return 0
 
 

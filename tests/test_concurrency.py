@@ -58,3 +58,83 @@ def test_concurrent_wrong_passwords_lock_exactly_once(settings: Any) -> None:
     assert LoginStatus.LOCKED in statuses
     assert LoginLock.objects.filter(username="lanhdao").count() == 1
     assert connection.vendor in {"sqlite", "postgresql"}
+
+
+SUBMITTERS = 50
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("seeded_transactional_db")
+def test_fifty_concurrent_submissions_get_distinct_gap_free_codes(
+    settings: Any, tmp_path: Any
+) -> None:
+    """50 citizens submit at the same moment to the same agency: 50 distinct codes,
+    numbered 0001–0050 with no gap, on SQLite and on PostgreSQL."""
+    import threading
+
+    from django.utils import timezone
+
+    from tinhso.accounts.models import UserKind
+    from tinhso.accounts.services import citizen_create
+    from tinhso.agencies.models import Agency
+    from tinhso.catalog.models import Procedure
+    from tinhso.dossiers import files as dossier_files
+    from tinhso.dossiers.services import Attachment, Submission, dossier_submit
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    agency = Agency.objects.get(admin_unit_name="Phường Hạc Thành")
+    procedure = Procedure.objects.get(code="1.001193")
+    paper = procedure.papers.get(paper_type="giay-chung-sinh")
+    checked = dossier_files.check_upload(None, name="cs.pdf", content=b"%PDF-1.4\n%%EOF\n")
+    applicants = [
+        citizen_create(actor=None, personal_id=f"038095{n:06d}", full_name=f"Công dân {n}")
+        for n in range(SUBMITTERS)
+    ]
+    assert all(a.kind == UserKind.CITIZEN for a in applicants)
+    form = {
+        "nguoi_yeu_cau": {
+            "ho_ten": "Công dân",
+            "so_dinh_danh": "038095000000",
+            "noi_cu_tru": "Hạc Thành",
+        },
+        "quan_he": "me",
+        "tre": {
+            "ho_ten": "Bé",
+            "gioi_tinh": "nu",
+            "ngay_sinh": "2026-11-01",
+            "noi_sinh": "Bệnh viện",
+        },
+        "me": {"ho_ten": "Công dân"},
+    }
+    barrier = threading.Barrier(10)
+    codes: list[str] = []
+    errors: list[BaseException] = []
+
+    def submit(applicant: Any) -> None:
+        try:
+            try:
+                barrier.wait(timeout=5)
+            except threading.BrokenBarrierError:
+                pass
+            dossier = dossier_submit(
+                submission=Submission(
+                    procedure=procedure,
+                    applicant=applicant,
+                    receiving_agency=agency,
+                    result_method="online",
+                    form_data=form,
+                    attachments=[Attachment(paper=paper, upload=checked)],
+                )
+            )
+            codes.append(dossier.code or "")
+        except BaseException as exc:  # noqa: BLE001 (collected and asserted below)
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        list(pool.map(submit, applicants))
+    assert errors == []
+    prefix = f"{agency.code}-{timezone.localdate():%y%m%d}-"
+    assert sorted(codes) == [f"{prefix}{n:04d}" for n in range(1, SUBMITTERS + 1)]
+    assert audit_verify().ok

@@ -53,14 +53,16 @@ def test_fields_follow_the_declared_order_with_widgets_and_choices() -> None:
         "ghi_chu": "textarea",
     }
     loai = next(f for f in fields if f.name == "loai")
-    assert isinstance(loai, FormField) and loai.choices == [("1", "Số 1"), ("2", "Số 2")]
+    assert isinstance(loai, FormField)
+    assert loai.choices == [("1", "Số 1"), ("2", "Số 2")]
 
 
 def test_prefill_comes_from_the_registry_profile() -> None:
     values, filled = form_prefill(
         SCHEMA, {"full_name": "Nguyễn Văn An", "date_of_birth": date(1990, 3, 14)}
     )
-    assert values == {"ho_ten": "Nguyễn Văn An"} and filled == {"ho_ten"}
+    assert values == {"ho_ten": "Nguyễn Văn An"}
+    assert filled == {"ho_ten"}
     birth = Procedure.objects.get(code="1.001193").form_schema
     values, filled = form_prefill(
         birth, {"full_name": "Nguyễn Văn An", "personal_id": "038090000001"}
@@ -100,4 +102,6 @@ def test_nested_required_fields_are_reported_by_dotted_name() -> None:
     birth = Procedure.objects.get(code="1.001193").form_schema
     with translation.override("vi"):
         errors = form_validate(birth, {"nguoi_yeu_cau": {}, "quan_he": "cha", "tre": {}, "me": {}})
-    assert "tre.ngay_sinh" in errors and "me.ho_ten" in errors and "nguoi_yeu_cau.ho_ten" in errors
+    assert "tre.ngay_sinh" in errors
+    assert "me.ho_ten" in errors
+    assert "nguoi_yeu_cau.ho_ten" in errors

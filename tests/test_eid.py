@@ -47,7 +47,8 @@ def test_a_citizen_signs_in_with_the_demo_eid_and_the_profile_comes_from_the_reg
         "female",
         "1990-05-12",
     )
-    assert user.kind == "citizen" and not user.has_usable_password()
+    assert user.kind == "citizen"
+    assert not user.has_usable_password()
     # The code works once only.
     again = Client().post(EID, {"personal_id": "038190000006", "step": "code", "code": code})
     assert again.status_code == 400
@@ -61,18 +62,22 @@ def test_wrong_codes_expired_codes_and_unknown_people(client: Client) -> None:
         {"personal_id": "038090000002", "step": "code", "code": wrong},
         HTTP_ACCEPT_LANGUAGE="vi",
     )
-    assert bad.status_code == 400 and "Mã không đúng" in bad.content.decode()
+    assert bad.status_code == 400
+    assert "Mã không đúng" in bad.content.decode()
     SignInCode.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
     expired = client.post(
         EID,
         {"personal_id": "038090000002", "step": "code", "code": code},
         HTTP_ACCEPT_LANGUAGE="vi",
     )
-    assert expired.status_code == 400 and "hết hạn" in expired.content.decode()
+    assert expired.status_code == 400
+    assert "hết hạn" in expired.content.decode()
     unknown = _request_code(client, "038090999999")
-    assert unknown.status_code == 400 and "không có trong cơ sở dữ liệu" in unknown.content.decode()
+    assert unknown.status_code == 400
+    assert "không có trong cơ sở dữ liệu" in unknown.content.decode()
     malformed = _request_code(client, "12345")
-    assert malformed.status_code == 400 and "12 chữ số" in malformed.content.decode()
+    assert malformed.status_code == 400
+    assert "12 chữ số" in malformed.content.decode()
 
 
 def test_five_wrong_codes_burn_the_code(client: Client) -> None:
@@ -208,7 +213,8 @@ def test_oidc_sign_in_through_the_views(
     monkeypatch.setattr(eid, "_http_post_form", provider.post_form)
     assert "VNeID" in client.get("/dang-nhap/").content.decode()
     start = client.get("/dang-nhap/oidc/")
-    assert start.status_code == 302 and start["Location"].startswith(ISSUER + "/authorize?")
+    assert start.status_code == 302
+    assert start["Location"].startswith(ISSUER + "/authorize?")
     back = client.get("/dang-nhap/oidc/callback/" + provider.authorize(start["Location"]))
     assert back.status_code == 302
     assert User.objects.get(username="038185000007").full_name == "Lê Thị Cúc"

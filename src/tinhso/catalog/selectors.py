@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import overload
 
 from django.db.models import Q, QuerySet
 
 from tinhso.agencies.models import Agency, AgencyLevel
 from tinhso.catalog.models import Procedure, ProcedureField, ProcedureLevel
+from tinhso.catalog.services import SEARCH_SEPARATOR
 from tinhso.core.text import fold
 
 
@@ -21,7 +24,7 @@ class ProcedureFilters:
 
 
 def _filtered(filters: ProcedureFilters) -> QuerySet[Procedure]:
-    qs = Procedure.objects.filter(is_active=True).select_related("field", "implementing_agency")
+    qs = Procedure.objects.filter(is_active=True)
     for word in fold(filters.q).split():
         qs = qs.filter(search_text__contains=word)
     if filters.field:
@@ -41,10 +44,9 @@ def _filtered(filters: ProcedureFilters) -> QuerySet[Procedure]:
     return qs
 
 
-def _score(procedure: Procedure, phrase: str, words: list[str]) -> tuple[float, int]:
-    name = fold(procedure.name)
+def _score(code: str, name: str, phrase: str, words: list[str]) -> tuple[float, int]:
     score = 0.0
-    if procedure.code.lower() == phrase:
+    if code.lower() == phrase:
         score += 1000
     if name == phrase or name == "thu tuc " + phrase:
         score += 200
@@ -58,15 +60,54 @@ def _score(procedure: Procedure, phrase: str, words: list[str]) -> tuple[float, 
     return (-score, len(name))
 
 
-def procedure_search(filters: ProcedureFilters) -> list[Procedure]:
+class RankedProcedures(Sequence[Procedure]):
+    """Search results in rank order. Ranking reads only ids, codes and folded names; whole
+    procedures are loaded for the slice that is shown (a page), so a query that matches
+    hundreds stays cheap. Works with Django's Paginator and plain slicing."""
+
+    def __init__(self, ids: list[int]) -> None:
+        self.ids = ids
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def count(self) -> int:  # type: ignore[override]  # Paginator prefers count()
+        return len(self.ids)
+
+    @overload
+    def __getitem__(self, index: int) -> Procedure: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Procedure]: ...
+
+    def __getitem__(self, index: int | slice) -> Procedure | list[Procedure]:
+        if isinstance(index, int):
+            return self._load([self.ids[index]])[0]  # IndexError as a list would
+        return self._load(self.ids[index])
+
+    @staticmethod
+    def _load(ids: list[int]) -> list[Procedure]:
+        found = (
+            Procedure.objects.select_related("field", "implementing_agency")
+            .defer("form_schema", "legal_basis", "search_text", "time_note")
+            .in_bulk(ids)
+        )
+        return [found[pk] for pk in ids if pk in found]
+
+
+def procedure_search(filters: ProcedureFilters) -> RankedProcedures:
     """Procedures matching every word of the query (diacritics and case ignored), best
     first: an exact code, the phrase at the start of the name, then words in the name."""
     qs = _filtered(filters)
     phrase = fold(filters.q)
     if not phrase:
-        return list(qs.order_by("name"))
+        return RankedProcedures(list(qs.order_by("name").values_list("id", flat=True)))
     words = phrase.split()
-    return sorted(qs, key=lambda p: _score(p, phrase, words))
+    rows = qs.values_list("id", "code", "search_text")
+    ranked = sorted(
+        rows, key=lambda r: _score(r[1], r[2].split(SEARCH_SEPARATOR, 1)[0], phrase, words)
+    )
+    return RankedProcedures([r[0] for r in ranked])
 
 
 def procedure_get(*, code: str) -> Procedure | None:

@@ -210,8 +210,12 @@ def catalog_validate(data: dict[str, Any]) -> list[str]:
     return problems
 
 
+SEARCH_SEPARATOR = " | "
+
+
 def _procedure_search_text(procedure: Procedure, field_name: str) -> str:
-    return fold(" ".join([procedure.code, procedure.name, field_name]))
+    # The folded name comes first so ranking can read it without folding again.
+    return fold(procedure.name) + SEARCH_SEPARATOR + fold(f"{procedure.code} {field_name}")
 
 
 @transaction.atomic

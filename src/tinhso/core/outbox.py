@@ -76,4 +76,18 @@ def outbox_deliver_pending(limit: int = 100) -> int:
 
 @task()
 def outbox_dispatch() -> int:
-    return outbox_deliver_pending()
+    """Deliver what is due; if failures wait for a retry, come back when the first is due."""
+    delivered = outbox_deliver_pending()
+    retry = (
+        OutboxMessage.objects.filter(delivered_at__isnull=True, attempts__lt=MAX_ATTEMPTS)
+        .order_by("available_at")
+        .values_list("available_at", flat=True)
+        .first()
+    )
+    if (
+        retry is not None
+        and retry > timezone.now()
+        and outbox_dispatch.get_backend().supports_defer
+    ):
+        outbox_dispatch.using(run_after=retry).enqueue()
+    return delivered

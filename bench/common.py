@@ -1,0 +1,47 @@
+"""Timing helpers shared by the benchmarks."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "300"))
+
+
+@dataclass(frozen=True)
+class Row:
+    label: str
+    median: float
+    p95: float
+    base_median: float
+    base_p95: float
+
+
+def measure(fn: Callable[[], object], rounds: int = ROUNDS) -> tuple[float, float]:
+    """Median and 95th percentile in milliseconds, after a warm-up."""
+    for _ in range(min(20, rounds)):
+        fn()
+    samples = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - start) * 1000)
+    samples.sort()
+    return statistics.median(samples), samples[max(0, int(len(samples) * 0.95) - 1)]
+
+
+def print_table(rows: list[Row]) -> None:
+    print(
+        f"{'case':44} {'median':>8} {'p95':>8} | {'baseline median':>15} {'p95':>8} | {'ratio':>6}"
+    )
+    print("-" * 100)
+    for r in rows:
+        ratio = r.median / r.base_median if r.base_median else float("nan")
+        print(
+            f"{r.label:44} {r.median:8.2f} {r.p95:8.2f} | {r.base_median:15.3f} "
+            f"{r.base_p95:8.3f} | {ratio:6.1f}x"
+        )
+    print("\nratio = platform median ÷ baseline median (raw SQL answering the same question).")
