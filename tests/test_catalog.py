@@ -185,3 +185,12 @@ def test_the_import_command_fails_on_a_broken_file(tmp_path: Path) -> None:
     (tmp_path / "broken.yaml").write_text("procedures: [", encoding="utf-8")
     with pytest.raises(CommandError):
         call_command("import_catalog", str(tmp_path / "broken.yaml"))
+
+
+def test_catalogue_editors_edit_procedures_in_the_admin_and_nothing_else(client: Client) -> None:
+    assert client.login(username="bientap", password="demo")
+    assert client.get("/quan-tri/catalog/procedure/").status_code == 200
+    procedure = Procedure.objects.get(code="1.001193")
+    assert client.get(f"/quan-tri/catalog/procedure/{procedure.pk}/change/").status_code == 200
+    assert client.get("/quan-tri/agencies/agency/").status_code == 403
+    assert client.get("/quan-tri/accounts/user/").status_code == 403

@@ -1,5 +1,6 @@
 """Concurrent writers keep the audit chain whole and the lock-out count exact."""
 
+import contextlib
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -112,10 +113,8 @@ def test_fifty_concurrent_submissions_get_distinct_gap_free_codes(
 
     def submit(applicant: Any) -> None:
         try:
-            try:
+            with contextlib.suppress(threading.BrokenBarrierError):
                 barrier.wait(timeout=5)
-            except threading.BrokenBarrierError:
-                pass
             dossier = dossier_submit(
                 submission=Submission(
                     procedure=procedure,
@@ -127,7 +126,7 @@ def test_fifty_concurrent_submissions_get_distinct_gap_free_codes(
                 )
             )
             codes.append(dossier.code or "")
-        except BaseException as exc:  # noqa: BLE001 (collected and asserted below)
+        except BaseException as exc:
             errors.append(exc)
         finally:
             connections.close_all()

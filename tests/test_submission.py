@@ -454,3 +454,12 @@ def test_a_failed_delivery_is_retried_later_and_not_lost(
     assert outbox_deliver_pending() >= 2
     assert not OutboxMessage.objects.filter(delivered_at__isnull=True).exists()
     assert all(n.sent_at for n in Notification.objects.filter(user=citizen))
+
+
+def test_the_demo_citizen_has_a_stored_paper_offered_on_the_form(
+    login_client: Any, citizen: Any
+) -> None:
+    html = login_client(citizen).get(f"/thu-tuc/{BIRTH}/nop-ho-so/").content.decode()
+    assert "Giấy chứng nhận kết hôn · 45/2018" in html
+    stored = citizen.stored_papers.get()
+    assert (Path(django_settings.MEDIA_ROOT) / stored.storage_name).exists() or stored.size > 0

@@ -41,6 +41,13 @@ DEMO_OFFICIALS: list[tuple[str, str, str, str, str]] = [
         "Công chức Tư pháp - Hộ tịch",
     ),
     ("lanhdao.hoanghoa", "Nguyễn Thị Thu", Role.LEADER, "Xã Hoằng Hóa", "Chủ tịch UBND xã"),
+    (
+        "bientap",
+        "Đặng Thu Trang",
+        Role.SPECIALIST,
+        "province",
+        "Chuyên viên kiểm soát thủ tục hành chính",
+    ),
 ]
 
 # Synthetic citizens: their numbers follow the real structure (038 = born in Thanh Hóa,
@@ -166,6 +173,16 @@ def demo_registry_seed() -> int:
     return created
 
 
+def _make_catalog_editor(user: User) -> None:
+    from django.contrib.auth.models import Group
+
+    from tinhso.catalog.apps import CATALOG_EDITORS, ensure_catalog_editors
+
+    ensure_catalog_editors()
+    User.objects.filter(pk=user.pk).update(is_staff=True)
+    user.groups.add(Group.objects.get(name=CATALOG_EDITORS))
+
+
 def _agency_for(where: str, province: Agency) -> Agency:
     subtree = Agency.objects.filter(path__startswith=province.path)
     if where == "province":
@@ -192,6 +209,8 @@ def demo_accounts_seed(*, province: Agency) -> int:
             password=password,
             is_superuser=role == Role.PROVINCE_ADMIN,
         )
+        if username == "bientap":
+            _make_catalog_editor(user)
         membership_grant(
             actor=None, user=user, agency=_agency_for(where, province), role=role, title=title
         )

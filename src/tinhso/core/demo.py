@@ -12,6 +12,7 @@ from tinhso.agencies.models import Agency
 from tinhso.agencies.services import province_seed
 from tinhso.catalog.models import Procedure
 from tinhso.catalog.services import catalog_demo_seed
+from tinhso.dossiers.demo import demo_stored_papers_seed
 
 
 @dataclass(frozen=True)
@@ -33,4 +34,5 @@ def demo_seed() -> DemoResult:
         accounts = demo_accounts_seed(province=province.province)
         if not Procedure.objects.exists():
             catalog_demo_seed()
+        demo_stored_papers_seed()
     return DemoResult(agencies_created=province.created, accounts_created=accounts)
