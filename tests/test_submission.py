@@ -396,6 +396,11 @@ def test_who_sees_which_dossier(
     assert (
         client.get(url, headers=token_for(commune_receiver)).status_code == 200
     )  # official of the agency
+    from tinhso.core.models import PersonalDataAccess
+
+    look = PersonalDataAccess.objects.get(citizen=citizen)
+    assert (look.official, look.record, look.channel) == (commune_receiver, "dossier", "api")
+    assert dossier.code in look.purpose
 
     def listing(user):
         return [

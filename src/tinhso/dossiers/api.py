@@ -20,6 +20,7 @@ from tinhso.accounts.models import UserKind
 from tinhso.agencies.selectors import agency_get
 from tinhso.catalog.selectors import procedure_get
 from tinhso.core.api import ErrorOut, Page, PageParams, paginate
+from tinhso.core.services import personal_data_access_record
 from tinhso.dossiers import files as dossier_files
 from tinhso.dossiers.models import Dossier, DossierStatus, IdempotencyRecord, StoredPaper
 from tinhso.dossiers.selectors import dossier_by_code, dossiers_visible_to
@@ -242,8 +243,19 @@ def dossiers_get(request: HttpRequest, code: str) -> Status[object]:
     dossier = dossier_by_code(code)
     if dossier is None:
         return Status(404, {"detail": _("No dossier has this code.")})
-    if not dossiers_visible_to(_caller(request)).filter(pk=dossier.pk).exists():
+    caller = _caller(request)
+    if not dossiers_visible_to(caller).filter(pk=dossier.pk).exists():
         return Status(403, {"detail": _("You may not see this dossier.")})
+    if caller.kind == UserKind.OFFICIAL and caller.pk != dossier.applicant_id:
+        # The form holds the applicant's personal data: the look is logged for them to see.
+        personal_data_access_record(
+            official=caller,
+            citizen=dossier.applicant,
+            purpose=_("Handling dossier %(code)s") % {"code": dossier.code},
+            agency=dossier.receiving_agency,
+            record="dossier",
+            channel="api",
+        )
     return Status(200, dossier)
 
 
