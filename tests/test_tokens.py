@@ -118,3 +118,21 @@ def test_tokens_can_be_made_and_revoked_from_the_account_page(
     assert client.post(f"/tai-khoan/ma-truy-cap/{row.pk}/thu-hoi/").status_code == 302
     row.refresh_from_db()
     assert row.revoked_at is not None
+
+
+def test_invalid_requests_get_one_error_envelope_in_vietnamese(client: Client) -> None:
+    response = client.post(
+        "/api/v1/auth/token",
+        {"username": "x"},
+        content_type="application/json",
+        HTTP_ACCEPT_LANGUAGE="vi",
+    )
+    body = response.json()
+    assert response.status_code == 422
+    assert body["code"] == "invalid_request"
+    assert body["errors"]["password"] == ["Trường này là bắt buộc."]
+    huge = client.get("/api/v1/agencies", {"page": 10**12})
+    assert huge.status_code == 422
+    last = client.get("/api/v1/agencies", {"page": 99999, "page_size": 200}).json()
+    assert last["items"] == []
+    assert last["count"] > 0

@@ -4,12 +4,14 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
+from ninja.errors import ValidationError as RequestValidationError
 
 from tinhso import __version__
 from tinhso.accounts.api import auth_router, citizens_router, me_router
 from tinhso.accounts.services import TokenError
 from tinhso.agencies.api import router as agencies_router
 from tinhso.catalog.api import router as procedures_router
+from tinhso.core.api import validation_errors
 from tinhso.dossiers.api import router as dossiers_router
 from tinhso.dossiers.api import track_router
 
@@ -34,6 +36,19 @@ def on_token_error(request: HttpRequest, exc: TokenError) -> HttpResponse:
     error = "" if exc.problem.value == "missing" else ', error="invalid_token"'
     response["WWW-Authenticate"] = f'Bearer realm="tinhso"{error}'
     return response
+
+
+@api.exception_handler(RequestValidationError)
+def on_request_invalid(request: HttpRequest, exc: RequestValidationError) -> HttpResponse:
+    return api.create_response(
+        request,
+        {
+            "detail": _("The request is not valid: see the errors per field."),
+            "code": "invalid_request",
+            "errors": validation_errors(list(exc.errors)),
+        },
+        status=422,
+    )
 
 
 @api.exception_handler(PermissionDenied)

@@ -137,14 +137,16 @@ def token_create(request: HttpRequest, payload: TokenRequest) -> object:
     )
 
 
-@auth_router.get("/tokens", response=list[TokenOut], summary="Your tokens", auth=bearer)
+@auth_router.get(
+    "/tokens", response={200: list[TokenOut], 401: ErrorOut}, summary="Your tokens", auth=bearer
+)
 def tokens_list(request: HttpRequest) -> object:
     return list(api_tokens_of(_caller(request)))
 
 
 @auth_router.delete(
     "/tokens/{token_id}",
-    response={204: None, 404: ErrorOut},
+    response={204: None, 401: ErrorOut, 404: ErrorOut, 422: ErrorOut},
     summary="Revoke one of your tokens",
     auth=bearer,
 )
@@ -179,7 +181,7 @@ class ProfileOut(Schema):
     memberships: list[MembershipOut]
 
 
-@me_router.get("", response=ProfileOut, summary="Your own profile")
+@me_router.get("", response={200: ProfileOut, 401: ErrorOut}, summary="Your own profile")
 def me(request: HttpRequest) -> object:
     from tinhso.accounts.services import totp_is_enrolled
 
@@ -229,7 +231,7 @@ class DataAccessOut(Schema):
 
 @me_router.get(
     "/data-access",
-    response=Page[DataAccessOut],
+    response={200: Page[DataAccessOut], 401: ErrorOut, 422: ErrorOut},
     summary="Who looked at your personal data, and when",
 )
 def me_data_access(request: HttpRequest, paging: Query[PageParams]) -> object:
@@ -257,7 +259,7 @@ class CitizenOut(Schema):
 
 @citizens_router.post(
     "/lookup",
-    response={200: CitizenOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
+    response={200: CitizenOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
     summary="An official reads a citizen's record (the citizen can see that you did)",
 )
 def citizen_lookup(request: HttpRequest, payload: CitizenLookupIn) -> object:

@@ -74,7 +74,7 @@ class AgencyFilter(Schema):
 
 @router.get(
     "",
-    response={200: Page[AgencyOut], 404: ErrorOut},
+    response={200: Page[AgencyOut], 404: ErrorOut, 422: ErrorOut},
     summary="List agencies",
     auth=None,
 )

@@ -91,7 +91,7 @@ class ProcedureFilterIn(Schema):
 
 @router.get(
     "",
-    response={200: Page[ProcedureSummaryOut], 404: ErrorOut},
+    response={200: Page[ProcedureSummaryOut], 404: ErrorOut, 422: ErrorOut},
     auth=None,
     summary="Search the procedure catalogue",
 )

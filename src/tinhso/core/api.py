@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
 from ninja import Field, Schema
 from pydantic import BaseModel
 
@@ -16,10 +17,16 @@ MAX_PAGE_SIZE = 200
 class ErrorOut(Schema):
     detail: str
     code: str | None = None
+    errors: dict[str, list[str]] | None = Field(
+        None, description="Messages per input field, for invalid requests (422)"
+    )
+
+
+MAX_PAGE = 100_000
 
 
 class PageParams(Schema):
-    page: int = Field(1, ge=1, description="Page number, from 1")
+    page: int = Field(1, ge=1, le=MAX_PAGE, description="Page number, from 1")
     page_size: int = Field(50, ge=1, le=MAX_PAGE_SIZE, description="Items per page (1–200)")
 
 
@@ -39,5 +46,44 @@ def paginate(qs: QuerySet, params: PageParams) -> dict[str, object]:
         "page": params.page,
         "page_size": params.page_size,
         "pages": max(1, -(-count // params.page_size)),
-        "items": list(qs[start : start + params.page_size]),
+        "items": list(qs[start : start + params.page_size]) if start < count else [],
     }
+
+
+# Pydantic's error types, said in the user's language.
+_MESSAGES = {
+    "missing": _("This field is required."),
+    "string_too_short": _("Too short."),
+    "string_too_long": _("Too long."),
+    "string_type": _("Must be text."),
+    "int_parsing": _("Must be a whole number."),
+    "int_type": _("Must be a whole number."),
+    "float_parsing": _("Must be a number."),
+    "bool_parsing": _("Must be true or false."),
+    "greater_than_equal": _("Too small."),
+    "less_than_equal": _("Too large."),
+    "greater_than": _("Too small."),
+    "less_than": _("Too large."),
+    "enum": _("Not one of the allowed values."),
+    "literal_error": _("Not one of the allowed values."),
+    "json_invalid": _("The body is not valid JSON."),
+    "model_attributes_type": _("Must be an object."),
+    "dict_type": _("Must be an object."),
+    "list_type": _("Must be a list."),
+}
+_CONTAINERS = {"body", "query", "path", "header", "cookie", "form", "file"}
+
+
+def validation_errors(raw: list[dict[str, Any]]) -> dict[str, list[str]]:
+    """Pydantic's error list as {field: [messages]} in the active language."""
+    errors: dict[str, list[str]] = {}
+    for error in raw:
+        loc = [str(p) for p in error.get("loc", ())]
+        # Drop the location kind and the parameter-group name ninja puts first.
+        while loc and (loc[0] in _CONTAINERS or loc[0] in {"payload", "filters", "paging"}):
+            loc = loc[1:]
+        message = _MESSAGES.get(str(error.get("type")))
+        errors.setdefault(".".join(loc) or "__all__", []).append(
+            str(message) if message else str(error.get("msg", ""))
+        )
+    return errors

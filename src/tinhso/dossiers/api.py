@@ -18,6 +18,7 @@ from ninja import Field, Query, Router, Schema, Status
 from tinhso.accounts.api import _caller, bearer
 from tinhso.accounts.models import UserKind
 from tinhso.agencies.selectors import agency_get
+from tinhso.catalog.models import ResultMethod
 from tinhso.catalog.selectors import procedure_get
 from tinhso.core.api import ErrorOut, Page, PageParams, paginate
 from tinhso.core.services import personal_data_access_record
@@ -38,9 +39,11 @@ class AttachmentIn(Schema):
 
 
 class DossierIn(Schema):
-    procedure: str = Field(description="Procedure code")
-    receiving_agency: str = Field(description="Code of the agency you submit to")
-    result_method: str = Field(description="online, counter or post")
+    procedure: str = Field(min_length=1, max_length=32, description="Procedure code")
+    receiving_agency: str = Field(
+        min_length=1, max_length=35, description="Code of the agency you submit to"
+    )
+    result_method: ResultMethod = Field(description="How to receive the result")
     delivery_address: str = ""
     form: dict[str, Any] = Field(default_factory=dict)
     attachments: list[AttachmentIn] = Field(default_factory=list)
@@ -180,7 +183,7 @@ def _submission(request: HttpRequest, payload: DossierIn) -> Submission:
         procedure=procedure,
         applicant=user,
         receiving_agency=agency_get(code=payload.receiving_agency),
-        result_method=payload.result_method,
+        result_method=payload.result_method.value,
         form_data=payload.form,
         delivery_address=payload.delivery_address,
         attachments=attachments,
@@ -189,7 +192,14 @@ def _submission(request: HttpRequest, payload: DossierIn) -> Submission:
 
 @router.post(
     "",
-    response={201: DossierOut, 200: DossierOut, 403: ErrorOut, 409: ErrorOut, 422: InvalidOut},
+    response={
+        201: DossierOut,
+        200: DossierOut,
+        401: ErrorOut,
+        403: ErrorOut,
+        409: ErrorOut,
+        422: InvalidOut,
+    },
     summary="Submit a dossier (send an Idempotency-Key header to retry safely)",
 )
 def dossiers_create(request: HttpRequest, payload: DossierIn) -> Status[object]:
@@ -228,7 +238,7 @@ def dossiers_create(request: HttpRequest, payload: DossierIn) -> Status[object]:
 
 @router.get(
     "",
-    response=Page[DossierListItemOut],
+    response={200: Page[DossierListItemOut], 401: ErrorOut, 422: ErrorOut},
     summary="Your dossiers (citizen) or those your agencies handle (official)",
 )
 def dossiers_list(request: HttpRequest, paging: Query[PageParams]) -> object:
@@ -237,7 +247,9 @@ def dossiers_list(request: HttpRequest, paging: Query[PageParams]) -> object:
 
 
 @router.get(
-    "/{code}", response={200: DossierOut, 403: ErrorOut, 404: ErrorOut}, summary="One dossier"
+    "/{code}",
+    response={200: DossierOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut},
+    summary="One dossier",
 )
 def dossiers_get(request: HttpRequest, code: str) -> Status[object]:
     dossier = dossier_by_code(code)
