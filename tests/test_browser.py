@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -151,3 +152,43 @@ def test_citizen_journey_eid_search_prefilled_form_submit_and_track(
     assert page.get_by_role("heading", name=dossier_code).is_visible()
     assert page.get_by_text("Mới đăng ký").first.is_visible()
     assert "Nguyễn Văn An" not in page.content()
+
+
+AXE = Path(__file__).parent / "vendor" / "axe-4.14.1.min.js"
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+
+
+def _axe_violations(page: Any) -> list[str]:
+    page.add_script_tag(content=AXE.read_text(encoding="utf-8"))
+    found = page.evaluate(
+        """async (tags) => {
+            const result = await axe.run(document, {runOnly: {type: 'tag', values: tags}});
+            return result.violations.map(
+                v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).join(', '));
+        }""",
+        WCAG_TAGS,
+    )
+    return list(found)
+
+
+def test_core_pages_pass_axe_wcag_aa(page: Any, live_server: Any) -> None:
+    """axe-core (an independent engine) finds no WCAG 2.x A/AA violation on the core pages,
+    signed out and signed in, including a form showing its errors."""
+    problems: dict[str, list[str]] = {}
+    for url in ["/", "/thu-tuc/?q=khai+sinh", "/thu-tuc/1.001193/", "/co-quan/", "/dang-nhap/",
+                "/dang-nhap/dinh-danh-dien-tu/", "/tra-cuu-ho-so/?ma=khong-co"]:  # fmt: skip
+        page.goto(live_server.url + url)
+        problems[url] = _axe_violations(page)
+    page.goto(live_server.url + "/dang-nhap/")
+    page.locator("main").get_by_label("Mật khẩu").fill("demo")
+    page.locator("main").get_by_label("Tên đăng nhập hoặc số định danh cá nhân").fill(
+        "038090000001"
+    )
+    page.locator("main").get_by_role("button", name="Đăng nhập").click()
+    page.wait_for_url("**/tai-khoan/")
+    problems["/tai-khoan/"] = _axe_violations(page)
+    page.goto(live_server.url + "/thu-tuc/1.001193/nop-ho-so/")
+    problems["submit form"] = _axe_violations(page)
+    page.locator("main").get_by_role("button", name="Nộp hồ sơ").click()
+    problems["submit form with errors"] = _axe_violations(page)
+    assert {url: found for url, found in problems.items() if found} == {}
