@@ -12,6 +12,7 @@ from tinhso.accounts.services import TokenError
 from tinhso.agencies.api import router as agencies_router
 from tinhso.catalog.api import router as procedures_router
 from tinhso.core.api import validation_errors
+from tinhso.core.calendar_api import router as calendar_router
 from tinhso.dossiers.api import router as dossiers_router
 from tinhso.dossiers.api import track_router
 
@@ -65,3 +66,4 @@ api.add_router("/citizens", citizens_router)
 api.add_router("/procedures", procedures_router)
 api.add_router("/dossiers", dossiers_router)
 api.add_router("/track", track_router)
+api.add_router("/calendar", calendar_router)

@@ -3,7 +3,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from tinhso.core.models import AuditEntry, PersonalDataAccess
+from tinhso.core.models import AuditEntry, CalendarException, PersonalDataAccess, WorkingCalendar
 
 
 class ReadOnlyAdmin(admin.ModelAdmin[Any]):
@@ -30,3 +30,16 @@ class AuditEntryAdmin(ReadOnlyAdmin):
 class PersonalDataAccessAdmin(ReadOnlyAdmin):
     list_display = ["at", "official", "agency", "record", "channel"]
     list_filter = ["channel", "record"]
+
+
+class CalendarExceptionInline(admin.TabularInline[CalendarException, WorkingCalendar]):
+    model = CalendarException
+    extra = 1
+
+
+@admin.register(WorkingCalendar)
+class WorkingCalendarAdmin(admin.ModelAdmin[WorkingCalendar]):
+    """Working hours and the year's announced days off / make-up working days."""
+
+    list_display = ["code", "name", "morning_start", "afternoon_end", "intake_cutoff"]
+    inlines = [CalendarExceptionInline]

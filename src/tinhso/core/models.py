@@ -142,3 +142,53 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.topic} #{self.pk}"
+
+
+class WorkingCalendar(models.Model):
+    """Working hours that deadlines are counted in. Agencies name theirs in
+    `Agency.calendar`; public holidays come from the `holidays` package (Vietnam), and the
+    days the government (or province) swaps are stored as CalendarException rows."""
+
+    code = models.CharField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=128)
+    morning_start = models.TimeField(_("morning starts"), default="07:30")
+    morning_end = models.TimeField(_("morning ends"), default="11:30")
+    afternoon_start = models.TimeField(_("afternoon starts"), default="13:30")
+    afternoon_end = models.TimeField(_("afternoon ends"), default="17:30")
+    intake_cutoff = models.TimeField(
+        _("intake cut-off"),
+        default="15:00",
+        help_text=_("Dossiers received after this time count from the next working day."),
+    )
+
+    class Meta:
+        verbose_name = _("working calendar")
+        verbose_name_plural = _("working calendars")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CalendarException(models.Model):
+    """A day the announced calendar differs from the national public holidays: an extra
+    day off (nghỉ bù) or a make-up working day (làm bù), for one calendar."""
+
+    calendar = models.ForeignKey(
+        WorkingCalendar, on_delete=models.CASCADE, related_name="exceptions"
+    )
+    date = models.DateField(_("date"))
+    is_working = models.BooleanField(
+        _("working day"), help_text=_("Checked: a make-up working day; unchecked: a day off.")
+    )
+    note = models.CharField(_("note"), max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["date"]
+        verbose_name = _("calendar exception")
+        verbose_name_plural = _("calendar exceptions")
+        constraints = [
+            models.UniqueConstraint(fields=["calendar", "date"], name="calendar_exception_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date} {'+' if self.is_working else '-'}"
