@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
@@ -32,6 +33,19 @@ CATALOG_FILE_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["procedures"],
     "properties": {
+        "workflows": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["code", "name", "definition"],
+                "properties": {
+                    "code": {"type": "string", "pattern": "^[a-z0-9-_]{1,64}$"},
+                    "name": {"type": "string", "minLength": 1, "maxLength": 255},
+                    "definition": {"type": "object"},
+                },
+                "additionalProperties": False,
+            },
+        },
         "fields": {
             "type": "array",
             "items": {
@@ -181,6 +195,16 @@ def catalog_validate(data: dict[str, Any]) -> list[str]:
     field_codes = {f["code"] for f in data.get("fields", [])} | set(
         ProcedureField.objects.values_list("code", flat=True)
     )
+    from tinhso.dossiers.models import Workflow
+    from tinhso.dossiers.workflow import workflow_parse
+
+    workflow_codes = set(Workflow.objects.values_list("code", flat=True))
+    for workflow in data.get("workflows", []):
+        workflow_codes.add(workflow["code"])
+        try:
+            workflow_parse(workflow["definition"])
+        except ValidationError as exc:
+            problems += [f"workflow {workflow['code']}: {m}" for m in exc.messages]
     agencies = _agency_lookup()
     seen: set[str] = set()
     for procedure in data["procedures"]:
@@ -191,6 +215,8 @@ def catalog_validate(data: dict[str, Any]) -> list[str]:
         seen.add(code)
         if procedure["field"] not in field_codes:
             problems.append(f"{where}, field field: unknown field code {procedure['field']!r}")
+        if procedure.get("workflow", "standard") not in workflow_codes:
+            problems.append(f"{where}, field workflow: no workflow {procedure.get('workflow')!r}")
         agency = procedure.get("implementing_agency")
         if agency and agency not in agencies:
             problems.append(f"{where}, field implementing_agency: no agency {agency!r}")
@@ -225,6 +251,15 @@ def catalog_import(*, data: dict[str, Any], actor: Any | None = None) -> ImportR
     problems = catalog_validate(data)
     if problems:
         raise CatalogError(problems)
+    from tinhso.dossiers.models import Workflow
+
+    for item in data.get("workflows", []):
+        workflow, _created = Workflow.objects.update_or_create(
+            code=item["code"], defaults={"name": item["name"], "definition": item["definition"]}
+        )
+        audit_record(
+            actor=actor, action="workflow.imported", obj=workflow, data={"code": workflow.code}
+        )
     for item in data.get("fields", []):
         ProcedureField.objects.update_or_create(code=item["code"], defaults={"name": item["name"]})
     fields = {f.code: f for f in ProcedureField.objects.all()}
@@ -320,7 +355,13 @@ def catalog_export() -> dict[str, Any]:
             "form": p.form_schema,
         }
         procedures.append(item)
+    from tinhso.dossiers.models import Workflow
+
     return {
+        "workflows": [
+            {"code": w.code, "name": w.name, "definition": w.definition}
+            for w in Workflow.objects.order_by("code")
+        ],
         "fields": [{"code": f.code, "name": f.name} for f in ProcedureField.objects.all()],
         "procedures": procedures,
     }

@@ -13,6 +13,7 @@ from tinhso.agencies.services import province_seed
 from tinhso.catalog.models import Procedure
 from tinhso.catalog.services import catalog_demo_seed
 from tinhso.dossiers.demo import demo_stored_papers_seed
+from tinhso.dossiers.transitions import workflow_standard_ensure
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,7 @@ def demo_seed() -> DemoResult:
         province = province_seed(province_code=settings.TINHSO_PROVINCE_CODE)
         demo_registry_seed()
         accounts = demo_accounts_seed(province=province.province)
+        workflow_standard_ensure()
         if not Procedure.objects.exists():
             catalog_demo_seed()
         demo_stored_papers_seed()

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
 from tinhso.accounts.api import _caller, bearer
-from tinhso.accounts.models import UserKind
+from tinhso.accounts.models import User, UserKind
 from tinhso.agencies.selectors import agency_get
 from tinhso.catalog.models import ResultMethod
 from tinhso.catalog.selectors import procedure_get
@@ -26,6 +26,7 @@ from tinhso.dossiers import files as dossier_files
 from tinhso.dossiers.models import Dossier, DossierStatus, IdempotencyRecord, StoredPaper
 from tinhso.dossiers.selectors import dossier_by_code, dossiers_visible_to
 from tinhso.dossiers.services import Attachment, DossierInvalid, Submission, dossier_submit
+from tinhso.dossiers.transitions import TransitionError, allowed_actions, dossier_act
 
 router = Router(tags=["dossiers"], auth=bearer)
 track_router = Router(tags=["tracking"])
@@ -73,6 +74,12 @@ class FileOut(Schema):
 
 class DossierOut(Schema):
     code: str
+    state: str = Field(description="Where it is in its workflow")
+    version: int = Field(description="Send it back with an action (optimistic locking)")
+    due_at: datetime | None
+    step_due_at: datetime | None
+    paused: bool
+    actions: list[str] = Field(description="Actions you may take now")
     procedure: str = Field(alias="procedure.code")
     procedure_name: str = Field(alias="procedure.name")
     receiving_agency: str = Field(alias="receiving_agency.code")
@@ -90,6 +97,23 @@ class DossierOut(Schema):
     @staticmethod
     def resolve_files(obj: Dossier) -> list[Any]:
         return list(obj.files.all())
+
+    @staticmethod
+    def resolve_paused(obj: Dossier) -> bool:
+        return obj.paused_at is not None
+
+    @staticmethod
+    def resolve_actions(obj: Dossier, context: Any) -> list[str]:
+        request = context["request"] if context else None
+        user = getattr(request, "auth", None)
+        return [a.name for a in allowed_actions(obj, user)] if user is not None else []
+
+
+class ActionIn(Schema):
+    action: str = Field(min_length=2, max_length=32, description="e.g. accept, assign, approve")
+    version: int = Field(ge=1, description="The dossier version you acted on")
+    note: str = Field("", max_length=2000, description="Reason or note (required to refuse)")
+    assignee: str | None = Field(None, description="User name of the specialist (assign)")
 
 
 class DossierListItemOut(Schema):
@@ -269,6 +293,39 @@ def dossiers_get(request: HttpRequest, code: str) -> Status[object]:
             channel="api",
         )
     return Status(200, dossier)
+
+
+@router.post(
+    "/{code}/actions",
+    response={200: DossierOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut,
+              422: ErrorOut},
+    summary="Take a workflow action (accept, refuse, assign, forward, approve, …)",
+)  # fmt: skip
+def dossiers_act(request: HttpRequest, code: str, payload: ActionIn) -> Status[object]:
+    caller = _caller(request)
+    dossier = dossier_by_code(code)
+    if dossier is None:
+        return Status(404, {"detail": _("No dossier has this code.")})
+    if not dossiers_visible_to(caller).filter(pk=dossier.pk).exists():
+        return Status(403, {"detail": _("You may not see this dossier."), "code": "forbidden"})
+    if payload.action == "refuse" and not payload.note.strip():
+        return Status(
+            422, {"detail": _("Give the reason for refusing."), "code": "reason_required"}
+        )
+    assignee = None
+    if payload.assignee:
+        assignee = User.objects.filter(username=payload.assignee, is_active=True).first()
+        if assignee is None:
+            return Status(422, {"detail": _("No such user."), "code": "unknown_assignee"})
+    try:
+        moved = dossier_act(
+            dossier=dossier, actor=caller, action=payload.action, version=payload.version,
+            note=payload.note, assignee=assignee,
+        )  # fmt: skip
+    except TransitionError as exc:
+        code_name = {403: "forbidden", 409: "conflict"}.get(exc.status, "invalid_action")
+        return Status(exc.status, {"detail": exc.message, "code": code_name})
+    return Status(200, moved)
 
 
 class TrackOut(Schema):

@@ -231,6 +231,7 @@ def dossier_submit(*, submission: Submission, draft: Dossier | None = None) -> D
             dossier.channel = submission.channel
             dossier.code = dossier_code_next(agency=agency, day=timezone.localdate(now))
             dossier.status = DossierStatus.NEW
+            dossier.state = "new"
             dossier.submitted_at = now
             dossier.save()
             orphaned = _replace_files(dossier, submission.attachments, written)

@@ -1,0 +1,202 @@
+"""Moving a dossier through its workflow (the back office's one write path).
+
+Every transition runs in one transaction that checks the action and the actor's role,
+moves the dossier only if nobody moved it since the version the actor saw (optimistic
+locking: the loser gets TransitionConflictError, HTTP 409), keeps the deadlines (due time set
+at acceptance from the statutory time in working days; the clock stops while a
+supplement or a payment is awaited and the lost working time is added back on resuming;
+each step gets its share), and writes the event row, the audit entry and the
+notification.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tinhso.accounts.models import User, UserKind
+from tinhso.accounts.selectors import memberships_of
+from tinhso.core.audit import audit_record
+from tinhso.core.calendar import (
+    add_working_days,
+    add_working_time,
+    counting_start,
+    hours_for,
+    working_time_between,
+)
+from tinhso.core.notifications import notify
+from tinhso.dossiers.models import Dossier, DossierEvent, DossierStatus, Workflow
+from tinhso.dossiers.workflow import STANDARD, Action, Graph, workflow_parse
+
+
+class TransitionError(Exception):
+    status = 422
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class TransitionForbiddenError(TransitionError):
+    status = 403
+
+
+class TransitionConflictError(TransitionError):
+    status = 409
+
+
+_GRAPHS: dict[tuple[str, str], Graph] = {}
+
+
+def workflow_standard_ensure() -> Workflow:
+    """The standard workflow row (made by a migration; made again if a flush removed it)."""
+    workflow, _created = Workflow.objects.get_or_create(
+        code="standard", defaults={"name": "Quy trình một cửa chuẩn", "definition": STANDARD}
+    )
+    return workflow
+
+
+def workflow_graph(code: str) -> Graph:
+    """The parsed workflow of `code` (cached until the workflow is edited)."""
+    row = Workflow.objects.filter(code=code).values_list("definition", "updated_at").first()
+    if row is None:
+        return workflow_parse(STANDARD)
+    definition, updated = row
+    key = (code, str(updated))
+    if key not in _GRAPHS:
+        _GRAPHS[key] = workflow_parse(definition)
+    return _GRAPHS[key]
+
+
+def _handling_agency_paths(dossier: Dossier) -> list[str]:
+    paths = []
+    if dossier.receiving_agency is not None:
+        paths.append(dossier.receiving_agency.path)
+    if dossier.procedure.implementing_agency is not None:
+        paths.append(dossier.procedure.implementing_agency.path)
+    return paths
+
+
+def actor_roles(dossier: Dossier, user: Any) -> set[str]:
+    """The roles `user` holds in an agency that handles this dossier."""
+    if not isinstance(user, User) or user.kind != UserKind.OFFICIAL:
+        return set()
+    paths = _handling_agency_paths(dossier)
+    return {
+        m.role
+        for m in memberships_of(user)
+        if any(m.agency.path.startswith(p) or p.startswith(m.agency.path) for p in paths)
+    }
+
+
+def allowed_actions(dossier: Dossier, user: Any) -> list[Action]:
+    graph = workflow_graph(dossier.procedure.workflow)
+    state = dossier.state or graph.start
+    roles = actor_roles(dossier, user)
+    is_applicant = getattr(user, "pk", None) == dossier.applicant_id
+    return [
+        a for a in graph.actions_from(state)
+        if (is_applicant and a.applicant) or roles & set(a.roles)
+    ]  # fmt: skip
+
+
+def dossier_act(
+    *,
+    dossier: Dossier,
+    actor: Any,
+    action: str,
+    version: int,
+    note: str = "",
+    assignee: User | None = None,
+) -> Dossier:
+    graph = workflow_graph(dossier.procedure.workflow)
+    chosen = graph.actions.get(action)
+    if chosen is None:
+        raise TransitionError(_("This workflow has no action %(a)s.") % {"a": action})
+    if chosen.name not in {a.name for a in allowed_actions(dossier, actor)}:
+        involved = actor_roles(dossier, actor) or getattr(actor, "pk", None) == dossier.applicant_id
+        if involved and (dossier.state or graph.start) not in chosen.sources:
+            raise TransitionConflictError(
+                _("The dossier is no longer where this action applies (it is %(s)s).")
+                % {"s": dossier.get_status_display()}
+            )
+        raise TransitionForbiddenError(_("You may not take this action on this dossier."))
+    if (
+        chosen.name == "assign"
+        and assignee is not None
+        and "specialist" not in actor_roles(dossier, assignee)
+    ):
+        raise TransitionError(_("The assignee is not a specialist of this agency."))
+
+    with transaction.atomic():
+        now = timezone.now()
+        current = graph.states[dossier.state or graph.start]
+        target = graph.states[chosen.target]
+        hours = hours_for(dossier.receiving_agency.calendar if dossier.receiving_agency else None)
+        total = hours.day_length * float(dossier.procedure.time_days)
+        changes: dict[str, Any] = {
+            "state": target.name, "status": target.status, "version": version + 1,
+            "updated_at": now,
+        }  # fmt: skip
+        due_at, step_due_at = dossier.due_at, dossier.step_due_at
+        if target.status == DossierStatus.ACCEPTED and dossier.accepted_at is None:
+            changes["accepted_at"] = now
+            due_at = add_working_days(now, dossier.procedure.time_days, hours)
+        if current.paused and not target.paused and dossier.paused_at is not None:
+            lost = working_time_between(dossier.paused_at, now, hours)
+            if due_at is not None:
+                due_at = add_working_time(due_at, lost, hours)
+            changes["paused_at"] = None
+        if target.paused and not current.paused:
+            changes["paused_at"] = now
+        if target.share and due_at is not None:
+            step_due_at = add_working_time(counting_start(now, hours), total * target.share, hours)
+        if target.terminal:
+            step_due_at = None
+        changes["due_at"], changes["step_due_at"] = due_at, step_due_at
+        if chosen.name == "assign":
+            changes["assignee"] = assignee or (
+                actor if "specialist" in actor_roles(dossier, actor) else None
+            )
+        updated = Dossier.objects.filter(pk=dossier.pk, version=version).update(**changes)
+        if updated != 1:
+            raise TransitionConflictError(
+                _("Someone else changed this dossier a moment ago. Reload it and try again.")
+            )
+        DossierEvent.objects.create(
+            dossier=dossier, actor=actor, action=chosen.name, from_status=dossier.status,
+            to_status=target.status, note=note.strip()[:2000],
+        )  # fmt: skip
+        audit_record(
+            actor=actor,
+            action=f"dossier.{chosen.name}",
+            obj=dossier,
+            data={"code": dossier.code, "from": current.name, "to": target.name,
+                  "version": version + 1},
+        )  # fmt: skip
+        if target.status != dossier.status:
+            label = str(DossierStatus(target.status).label)
+            notify(
+                user=dossier.applicant,
+                subject=_("Dossier %(code)s: %(status)s") % {"code": dossier.code, "status": label},
+                body=_("Your dossier %(code)s is now: %(status)s.")
+                % {"code": dossier.code, "status": label}
+                + (f" {note.strip()}" if note.strip() else ""),
+            )
+    dossier.refresh_from_db()
+    return dossier
+
+
+def working_time_left(dossier: Dossier) -> timedelta | None:
+    """Working time until the due time (negative when late), frozen while paused."""
+    if dossier.due_at is None:
+        return None
+    hours = hours_for(dossier.receiving_agency.calendar if dossier.receiving_agency else None)
+    now = dossier.paused_at or timezone.now()
+    if now <= dossier.due_at:
+        return working_time_between(now, dossier.due_at, hours)
+    return -working_time_between(dossier.due_at, now, hours)
