@@ -192,3 +192,26 @@ def test_core_pages_pass_axe_wcag_aa(page: Any, live_server: Any) -> None:
     page.locator("main").get_by_role("button", name="Nộp hồ sơ").click()
     problems["submit form with errors"] = _axe_violations(page)
     assert {url: found for url, found in problems.items() if found} == {}
+
+
+def test_officials_pages_pass_axe(page: Any, live_server: Any) -> None:
+    from test_submission import submission
+    from tinhso.accounts.models import User
+    from tinhso.dossiers.services import dossier_submit
+
+    dossier = dossier_submit(submission=submission(User.objects.get(username="038090000001")))
+    page.goto(live_server.url + "/dang-nhap/")
+    page.locator("main").get_by_label("Tên đăng nhập hoặc số định danh cá nhân").fill(
+        "tiepnhan.hacthanh"
+    )
+    page.locator("main").get_by_label("Mật khẩu").fill("demo")
+    page.locator("main").get_by_role("button", name="Đăng nhập").click()
+    page.wait_for_url("**/tai-khoan/")
+    page.goto(live_server.url + "/can-bo/ho-so/")
+    assert page.get_by_role("link", name=dossier.code).is_visible()
+    inbox_problems = _axe_violations(page)
+    page.get_by_role("link", name=dossier.code).click()
+    dossier_problems = _axe_violations(page)
+    page.get_by_role("button", name="Tiếp nhận", exact=True).click()
+    assert page.get_by_text("Được tiếp nhận").first.is_visible()
+    assert (inbox_problems, dossier_problems) == ([], [])

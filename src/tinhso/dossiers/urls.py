@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tinhso.dossiers import views
+from tinhso.dossiers import official_views, views
 
 app_name = "dossiers"
 
@@ -8,4 +8,8 @@ urlpatterns = [
     path("ho-so-cua-toi/", views.mine, name="mine"),
     path("ho-so-cua-toi/<uuid:public_id>/", views.mine_detail, name="mine_detail"),
     path("tra-cuu-ho-so/", views.track, name="track"),
+    path("can-bo/ho-so/", official_views.inbox_view, name="inbox"),
+    path("can-bo/ho-so/<str:code>/", official_views.dossier_view, name="official_dossier"),
+    path("can-bo/ho-so/<str:code>/thao-tac/", official_views.act_view, name="act"),
+    path("can-bo/ho-so/<str:code>/tep/<int:file_id>/", official_views.file_view, name="file"),
 ]

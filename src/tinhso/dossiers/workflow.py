@@ -15,6 +15,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from tinhso.accounts.models import Role
 from tinhso.dossiers.models import DossierStatus
@@ -171,6 +172,29 @@ def _reachability(graph: Graph) -> list[str]:
         if not reach & terminals:
             problems.append(_("No terminal state can be reached from %(s)s.") % {"s": name})
     return problems
+
+
+ACTION_LABELS = {
+    "accept": gettext_lazy("Accept"),
+    "refuse": gettext_lazy("Refuse"),
+    "ask_supplement": gettext_lazy("Ask for more papers"),
+    "supplement": gettext_lazy("Papers supplemented"),
+    "ask_more": gettext_lazy("Ask for more papers"),
+    "supplemented": gettext_lazy("Papers supplemented"),
+    "assign": gettext_lazy("Assign to a specialist"),
+    "forward": gettext_lazy("Forward to the leader"),
+    "send_back": gettext_lazy("Send back to the specialist"),
+    "request_payment": gettext_lazy("Ask for payment"),
+    "paid": gettext_lazy("Payment received"),
+    "approve": gettext_lazy("Approve"),
+    "return_result": gettext_lazy("Return the result"),
+    "withdraw": gettext_lazy("Withdraw"),
+    "stop": gettext_lazy("Stop processing"),
+}
+
+
+def action_label(name: str) -> str:
+    return str(ACTION_LABELS.get(name, name))
 
 
 # The standard one-stop workflow: receive → process → approve → issue → return, with a

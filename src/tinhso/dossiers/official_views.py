@@ -1,0 +1,141 @@
+"""Officials' pages: the inboxes and a dossier's page with its actions (no JavaScript
+needed). Opening a dossier shows the applicant's data, so each look is logged where the
+citizen can see it."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from tinhso.accounts.models import User, UserKind
+from tinhso.accounts.selectors import memberships_of
+from tinhso.core.privacy import mask_personal_id
+from tinhso.core.services import personal_data_access_record
+from tinhso.dossiers import files as dossier_files
+from tinhso.dossiers.inbox import BOXES, inbox, inbox_counts
+from tinhso.dossiers.models import Dossier
+from tinhso.dossiers.selectors import dossier_by_code, dossiers_for_official
+from tinhso.dossiers.transitions import (
+    TransitionError,
+    actor_roles,
+    allowed_actions,
+    dossier_act,
+    working_time_left,
+)
+from tinhso.dossiers.workflow import action_label
+
+
+def _official(request: HttpRequest) -> User:
+    user = request.user
+    if not isinstance(user, User) or user.kind != UserKind.OFFICIAL or not memberships_of(user):
+        raise PermissionDenied(_("This page is for officials."))
+    return user
+
+
+def _handled(user: User, code: str) -> Dossier:
+    dossier = dossier_by_code(code)
+    if dossier is None:
+        raise Http404
+    if not dossiers_for_official(user).filter(pk=dossier.pk).exists():
+        raise PermissionDenied(_("You may not see this dossier."))
+    return dossier
+
+
+@login_required
+def inbox_view(request: HttpRequest) -> HttpResponse:
+    user = _official(request)
+    slug = request.GET.get("hop", "tiep-nhan")
+    if slug not in {b.slug for b in BOXES}:
+        slug = "tiep-nhan"
+    rows = [
+        {"dossier": d, "applicant_id": mask_personal_id(d.applicant.personal_id or ""),
+         "left": working_time_left(d)}
+        for d in inbox(user, slug)
+    ]  # fmt: skip
+    context = {"boxes": BOXES, "slug": slug, "rows": rows, "counts": inbox_counts(user)}
+    return render(request, "dossiers/inbox.html", context)
+
+
+@login_required
+def dossier_view(request: HttpRequest, code: str) -> HttpResponse:
+    user = _official(request)
+    dossier = _handled(user, code)
+    personal_data_access_record(
+        official=user,
+        citizen=dossier.applicant,
+        purpose=_("Handling dossier %(code)s") % {"code": dossier.code},
+        agency=dossier.receiving_agency,
+        record="dossier",
+    )
+    specialists = []
+    if any(a.name == "assign" for a in allowed_actions(dossier, user)):
+        specialists = [
+            u
+            for u in User.objects.filter(memberships__role="specialist", is_active=True).distinct()
+            if "specialist" in actor_roles(dossier, u)
+        ]  # fmt: skip
+    context = {
+        "dossier": dossier,
+        "actions": [(a.name, action_label(a.name)) for a in allowed_actions(dossier, user)],
+        "events": list(dossier.events.select_related("actor")),
+        "files": list(dossier.files.all()),
+        "left": working_time_left(dossier),
+        "specialists": specialists,
+    }
+    return render(request, "dossiers/official_dossier.html", context)
+
+
+@login_required
+@require_POST
+def act_view(request: HttpRequest, code: str) -> HttpResponse:
+    user = _official(request)
+    dossier = _handled(user, code)
+    action = request.POST.get("action", "")
+    note = request.POST.get("note", "")
+    try:
+        version = int(request.POST.get("version", "0"))
+    except ValueError:
+        version = 0
+    if action == "refuse" and not note.strip():
+        messages.error(request, _("Give the reason for refusing."))
+        return redirect("dossiers:official_dossier", code=code)
+    assignee = None
+    if request.POST.get("assignee"):
+        assignee = User.objects.filter(username=request.POST["assignee"], is_active=True).first()
+    try:
+        dossier_act(
+            dossier=dossier,
+            actor=user,
+            action=action,
+            version=version,
+            note=note,
+            assignee=assignee,
+        )
+    except TransitionError as exc:
+        messages.error(request, exc.message)
+        response = redirect("dossiers:official_dossier", code=code)
+        if exc.status == 409:
+            response.status_code = 303
+        return response
+    messages.success(request, _("Done: dossier %(code)s has moved on.") % {"code": dossier.code})
+    return redirect("dossiers:official_dossier", code=code)
+
+
+@login_required
+def file_view(request: HttpRequest, code: str, file_id: int) -> FileResponse:
+    """An attached paper, for the officials who handle the dossier (never a public URL)."""
+    user = _official(request)
+    dossier = _handled(user, code)
+    attached = dossier.files.filter(pk=file_id).first()
+    if attached is None:
+        raise Http404
+    path = dossier_files.open_stored(attached.storage_name)
+    response = FileResponse(open(path, "rb"), content_type=attached.content_type)  # noqa: SIM115
+    response["Content-Disposition"] = f'inline; filename="{attached.pk}{path.suffix}"'
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -1,0 +1,128 @@
+"""The officials' inboxes and dossier page: who sees what, actions without JavaScript,
+and every look at a citizen's data logged for them."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from test_submission import submission
+from tinhso.accounts.models import User
+from tinhso.core.models import PersonalDataAccess
+from tinhso.dossiers.models import Dossier, DossierStatus
+from tinhso.dossiers.services import dossier_submit
+
+pytestmark = pytest.mark.django_db
+
+
+def user(name: str) -> User:
+    return User.objects.get(username=name)
+
+
+def codes(client: Client, box: str) -> list[str]:
+    response = client.get("/can-bo/ho-so/", {"hop": box})
+    assert response.status_code == 200
+    return [d["dossier"].code for d in response.context["rows"]]
+
+
+def post_action(client: Client, dossier: Dossier, action: str, **extra: str) -> Any:
+    dossier.refresh_from_db()
+    return client.post(
+        f"/can-bo/ho-so/{dossier.code}/thao-tac/",
+        {"action": action, "version": dossier.version, **extra},
+        HTTP_ACCEPT_LANGUAGE="vi",
+    )
+
+
+def test_the_dossier_moves_through_the_inboxes(login_client: Any, citizen: Any) -> None:
+    dossier = dossier_submit(submission=submission(citizen))
+    receiver = login_client(user("tiepnhan.hacthanh"))
+    specialist = login_client(user("chuyenvien.hacthanh"))
+    leader = login_client(user("lanhdao.hacthanh"))
+    assert dossier.code in codes(receiver, "tiep-nhan")
+    assert dossier.code not in codes(specialist, "xu-ly")
+    assert post_action(receiver, dossier, "accept").status_code == 302
+    assert (
+        post_action(receiver, dossier, "assign", assignee="chuyenvien.hacthanh").status_code == 302
+    )
+    assert dossier.code in codes(specialist, "xu-ly")
+    assert post_action(specialist, dossier, "forward", note="Đủ điều kiện").status_code == 302
+    assert dossier.code in codes(leader, "phe-duyet")
+    post_action(leader, dossier, "approve")
+    assert dossier.code in codes(receiver, "tra-ket-qua")
+    post_action(receiver, dossier, "return_result")
+    dossier.refresh_from_db()
+    assert dossier.status == DossierStatus.RETURNED
+
+
+def test_overdue_and_paused_boxes(login_client: Any, citizen: Any) -> None:
+    late = dossier_submit(submission=submission(citizen))
+    paused = dossier_submit(submission=submission(citizen))
+    receiver = login_client(user("tiepnhan.hacthanh"))
+    post_action(receiver, late, "accept")
+    Dossier.objects.filter(pk=late.pk).update(due_at=timezone.now() - timedelta(hours=1))
+    post_action(receiver, paused, "ask_supplement", note="Thiếu giấy chứng sinh")
+    assert late.code in codes(receiver, "qua-han")
+    assert paused.code in codes(receiver, "tam-dung")
+    assert paused.code not in codes(receiver, "qua-han")
+
+
+def test_who_may_open_the_dossier_page(
+    client: Client, login_client: Any, citizen: Any, other_citizen: Any
+) -> None:
+    dossier = dossier_submit(submission=submission(citizen))
+    url = f"/can-bo/ho-so/{dossier.code}/"
+    assert client.get(url).status_code == 302  # anonymous → sign in
+    assert login_client(other_citizen).get(url).status_code == 403
+    assert login_client(user("chuyenvien")).get(url).status_code == 403  # another agency
+    page = login_client(user("chuyenvien.hacthanh")).get(url)  # right agency, any role: may read
+    assert page.status_code == 200
+    assert "Tiếp nhận" not in [label for _n, label in page.context["actions"]]  # not a receiver
+    look = PersonalDataAccess.objects.get(citizen=citizen)
+    assert look.official == user("chuyenvien.hacthanh")
+    assert dossier.code in look.purpose
+    file_url = f"/can-bo/ho-so/{dossier.code}/tep/{dossier.files.get().pk}/"
+    assert (
+        login_client(user("tiepnhan.hacthanh")).get(file_url)["Content-Type"] == "application/pdf"
+    )
+    assert login_client(user("tiepnhan")).get(file_url).status_code == 403
+
+
+def test_the_wrong_role_and_a_stale_form_change_nothing(login_client: Any, citizen: Any) -> None:
+    dossier = dossier_submit(submission=submission(citizen))
+    specialist = login_client(user("chuyenvien.hacthanh"))
+    response = post_action(specialist, dossier, "accept")
+    assert response.status_code == 302
+    assert "không được thực hiện" in str(next(iter(response.wsgi_request._messages)))
+    dossier.refresh_from_db()
+    assert dossier.status == DossierStatus.NEW
+    receiver = login_client(user("tiepnhan.hacthanh"))
+    stale_version = dossier.version
+    post_action(receiver, dossier, "accept")
+    stale = receiver.post(
+        f"/can-bo/ho-so/{dossier.code}/thao-tac/",
+        {"action": "refuse", "version": stale_version, "note": "x"},
+    )
+    assert stale.status_code == 303
+    dossier.refresh_from_db()
+    assert dossier.status == DossierStatus.ACCEPTED
+
+
+def test_refusing_needs_a_reason(login_client: Any, citizen: Any) -> None:
+    dossier = dossier_submit(submission=submission(citizen))
+    receiver = login_client(user("tiepnhan.hacthanh"))
+    post_action(receiver, dossier, "refuse")
+    dossier.refresh_from_db()
+    assert dossier.status == DossierStatus.NEW
+    post_action(receiver, dossier, "refuse", note="Không thuộc thẩm quyền")
+    dossier.refresh_from_db()
+    assert dossier.status == DossierStatus.REFUSED
+    assert dossier.events.last().note == "Không thuộc thẩm quyền"
+
+
+def test_citizens_have_no_inbox(login_client: Any, citizen: Any) -> None:
+    assert login_client(citizen).get("/can-bo/ho-so/").status_code == 403
