@@ -208,7 +208,11 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     # Django's own loggers go through the same (masking) handler, once.
-    "loggers": {"django": {"handlers": ["console"], "level": "INFO", "propagate": False}},
+    "loggers": {
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        # Font subsetting for PDFs reports every table at INFO.
+        "fontTools": {"level": "WARNING"},
+    },
 }
 
 # --- Tỉnh Số settings -----------------------------------------------------------------

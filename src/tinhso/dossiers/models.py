@@ -141,6 +141,8 @@ class DossierEvent(models.Model):
     from_status = models.PositiveSmallIntegerField(choices=DossierStatus.choices)
     to_status = models.PositiveSmallIntegerField(choices=DossierStatus.choices)
     note = models.TextField(blank=True)
+    # The due time of the step this event completed (for BM.05: early / on time / late).
+    step_due_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["at", "id"]
@@ -169,6 +171,33 @@ class Workflow(models.Model):
         from tinhso.dossiers.workflow import workflow_parse
 
         workflow_parse(self.definition)
+
+
+class DocumentKind(models.TextChoices):
+    """The forms of the one-stop procedure (Circular 03/2025/TT-VPCP numbering)."""
+
+    BM01 = "BM01", _("BM.01 Receipt and appointment slip")
+    BM02 = "BM02", _("BM.02 Request to supplement the dossier")
+    BM03 = "BM03", _("BM.03 Refusal to receive the dossier")
+    STOP = "STOP", _("Notice of stopping")
+
+
+class DossierDocument(models.Model):
+    """A form issued for a dossier (PDF), kept with it; the citizen and the officials who
+    handle the dossier can download it."""
+
+    dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="documents")
+    kind = models.CharField(max_length=8, choices=DocumentKind.choices)
+    storage_name = models.CharField(max_length=255)
+    sha256 = models.CharField(max_length=64)
+    size = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.dossier_id}"
 
 
 class DailySequence(models.Model):

@@ -139,3 +139,72 @@ def file_view(request: HttpRequest, code: str, file_id: int) -> FileResponse:
     response["Content-Disposition"] = f'inline; filename="{attached.pk}{path.suffix}"'
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+@login_required
+def document_view(request: HttpRequest, code: str, document_id: int) -> FileResponse:
+    """An issued form, for the officials who handle the dossier."""
+    user = _official(request)
+    dossier = _handled(user, code)
+    return _document_response(dossier, document_id)
+
+
+def _document_response(dossier: Dossier, document_id: int) -> FileResponse:
+    document = dossier.documents.filter(pk=document_id).first()
+    if document is None:
+        raise Http404
+    path = dossier_files.open_stored(document.storage_name)
+    response = FileResponse(open(path, "rb"), content_type="application/pdf")  # noqa: SIM115
+    response["Content-Disposition"] = f'inline; filename="{document.kind}-{dossier.code}.pdf"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+def control_sheet_view(request: HttpRequest, code: str) -> HttpResponse:
+    """BM.05, generated from the events as they stand."""
+    from tinhso.dossiers.legal_forms import render_bm05
+
+    user = _official(request)
+    dossier = _handled(user, code)
+    response = HttpResponse(render_bm05(dossier), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="BM05-{dossier.code}.pdf"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+def register_view(request: HttpRequest) -> HttpResponse:
+    """BM.06 for one of the official's agencies and a period, as an Excel workbook."""
+    from datetime import date, timedelta
+
+    from django.utils import timezone
+
+    from tinhso.dossiers.register import register_workbook
+
+    user = _official(request)
+    agencies = [m.agency for m in memberships_of(user)]
+    agency = next((a for a in agencies if a.code == request.GET.get("co_quan")), agencies[0])
+    try:
+        end = (
+            date.fromisoformat(request.GET.get("den", ""))
+            if request.GET.get("den")
+            else timezone.localdate()
+        )
+        start = (
+            date.fromisoformat(request.GET["tu"])
+            if request.GET.get("tu")
+            else end - timedelta(days=30)
+        )
+    except ValueError:
+        return HttpResponse(_("Dates are written YYYY-MM-DD."), status=400)
+    if start > end or (end - start).days > 366:
+        return HttpResponse(_("Choose a period of at most one year."), status=400)
+    content = register_workbook(agency, start, end)
+    response = HttpResponse(
+        content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = (
+        f'attachment; filename="BM06-{agency.code}-{start}-{end}.xlsx"'
+    )
+    return response

@@ -29,7 +29,14 @@ from tinhso.core.calendar import (
     working_time_between,
 )
 from tinhso.core.notifications import notify
-from tinhso.dossiers.models import Dossier, DossierEvent, DossierStatus, Workflow
+from tinhso.dossiers import files as dossier_files
+from tinhso.dossiers.models import (
+    DocumentKind,
+    Dossier,
+    DossierEvent,
+    DossierStatus,
+    Workflow,
+)
 from tinhso.dossiers.workflow import STANDARD, Action, Graph, workflow_parse
 
 
@@ -132,6 +139,59 @@ def dossier_act(
     ):
         raise TransitionError(_("The assignee is not a specialist of this agency."))
 
+    written: list[str] = []
+    try:
+        moved = _act(dossier, actor, graph, chosen, version, note, assignee, written)
+    except BaseException:
+        for name in written:
+            dossier_files.remove(name)
+        raise
+    return moved
+
+
+# Forms issued by actions (Circular 03/2025/TT-VPCP).
+_FORMS = {
+    "accept": DocumentKind.BM01,
+    "ask_supplement": DocumentKind.BM02,
+    "ask_more": DocumentKind.BM02,
+    "refuse": DocumentKind.BM03,
+    "withdraw": DocumentKind.STOP,
+    "stop": DocumentKind.STOP,
+}
+
+
+def _issue_form(dossier: Dossier, action: str, actor: Any, note: str, written: list[str]) -> None:
+    from tinhso.dossiers import legal_forms
+
+    kind = _FORMS.get(action)
+    if kind is None:
+        return
+    now = timezone.now()
+    name = getattr(actor, "full_name", "") or getattr(actor, "username", "")
+    if kind == DocumentKind.BM01:
+        content = legal_forms.render_bm01(dossier, receiver_name=name, now=now)
+    elif kind == DocumentKind.BM02:
+        content = legal_forms.render_bm02(dossier, note=note, official_name=name, now=now)
+    elif kind == DocumentKind.BM03:
+        content = legal_forms.render_bm03(dossier, reason=note, official_name=name, now=now)
+    else:
+        by_applicant = getattr(actor, "pk", None) == dossier.applicant_id or action == "withdraw"
+        content = legal_forms.render_stop(
+            dossier, reason=note, by_applicant=by_applicant, official_name=name, now=now
+        )
+    legal_forms.issue_document(dossier, kind, content, written)
+
+
+def _act(
+    dossier: Dossier,
+    actor: Any,
+    graph: Graph,
+    chosen: Action,
+    version: int,
+    note: str,
+    assignee: User | None,
+    written: list[str],
+) -> Dossier:
     with transaction.atomic():
         now = timezone.now()
         current = graph.states[dossier.state or graph.start]
@@ -169,7 +229,7 @@ def dossier_act(
             )
         DossierEvent.objects.create(
             dossier=dossier, actor=actor, action=chosen.name, from_status=dossier.status,
-            to_status=target.status, note=note.strip()[:2000],
+            to_status=target.status, note=note.strip()[:2000], step_due_at=dossier.step_due_at,
         )  # fmt: skip
         audit_record(
             actor=actor,
@@ -178,7 +238,10 @@ def dossier_act(
             data={"code": dossier.code, "from": current.name, "to": target.name,
                   "version": version + 1},
         )  # fmt: skip
-        if target.status != dossier.status:
+        previous_status = dossier.status
+        dossier.refresh_from_db()
+        _issue_form(dossier, chosen.name, actor, note, written)
+        if target.status != previous_status:
             label = str(DossierStatus(target.status).label)
             notify(
                 user=dossier.applicant,
@@ -187,7 +250,6 @@ def dossier_act(
                 % {"code": dossier.code, "status": label}
                 + (f" {note.strip()}" if note.strip() else ""),
             )
-    dossier.refresh_from_db()
     return dossier
 
 

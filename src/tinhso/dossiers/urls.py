@@ -12,4 +12,16 @@ urlpatterns = [
     path("can-bo/ho-so/<str:code>/", official_views.dossier_view, name="official_dossier"),
     path("can-bo/ho-so/<str:code>/thao-tac/", official_views.act_view, name="act"),
     path("can-bo/ho-so/<str:code>/tep/<int:file_id>/", official_views.file_view, name="file"),
+    path(
+        "can-bo/ho-so/<str:code>/bieu-mau/<int:document_id>/",
+        official_views.document_view,
+        name="document",
+    ),
+    path("can-bo/ho-so/<str:code>/bm05/", official_views.control_sheet_view, name="bm05"),
+    path("can-bo/so-theo-doi/", official_views.register_view, name="register"),
+    path(
+        "ho-so-cua-toi/<uuid:public_id>/bieu-mau/<int:document_id>/",
+        views.mine_document,
+        name="mine_document",
+    ),
 ]

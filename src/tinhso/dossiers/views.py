@@ -7,7 +7,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -214,3 +214,15 @@ def track(request: HttpRequest) -> HttpResponse:
         {"code": code, "dossier": dossier, "events": events},
         status=status,
     )
+
+
+@login_required
+def mine_document(request: HttpRequest, public_id: str, document_id: int) -> FileResponse:
+    """A form issued for one of the citizen's own dossiers."""
+    from tinhso.dossiers.official_views import _document_response
+
+    user = _citizen(request)
+    dossier = dossiers_of_citizen(user).filter(public_id=public_id).first()
+    if dossier is None:
+        raise Http404
+    return _document_response(dossier, document_id)

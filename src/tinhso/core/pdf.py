@@ -1,0 +1,158 @@
+"""Vietnamese administrative documents as PDF (layout of Decree 30/2020/NĐ-CP): the
+agency heading and the national heading side by side, number and place-date line, title,
+body, tables and signature blocks. Text is real text in an embedded Unicode font (DejaVu
+Serif, shipped in core/fonts), so it can be copied, searched and read by screen readers.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from fpdf import FPDF
+from fpdf.enums import XPos, YPos
+
+FONTS = Path(__file__).parent / "fonts"
+FAMILY = "DejaVuSerif"
+LEFT_COLUMN = 80.0
+
+
+def vn_date_line(place: str, moment: datetime) -> str:
+    return f"{place}, ngày {moment:%d} tháng {moment:%m} năm {moment:%Y}"
+
+
+class OfficialDocument:
+    """Build one A4 document, top to bottom."""
+
+    def __init__(
+        self,
+        *,
+        superior: str,
+        agency: str,
+        number: str,
+        place: str,
+        date: datetime,
+        title: str,
+        subtitle: str = "",
+        producer: str = "Tỉnh Số",
+    ) -> None:
+        self.pdf = FPDF(format="A4", unit="mm")
+        self.pdf.set_margins(20, 15, 15)
+        self.pdf.set_auto_page_break(auto=True, margin=18)
+        self.pdf.add_font(FAMILY, "", str(FONTS / "DejaVuSerif.ttf"))
+        self.pdf.add_font(FAMILY, "B", str(FONTS / "DejaVuSerif-Bold.ttf"))
+        self.pdf.set_title(title)
+        self.pdf.set_author(agency)
+        self.pdf.set_creator(producer)
+        self.pdf.set_lang("vi")
+        self.pdf.add_page()
+        self._heading(superior, agency, number, place, date)
+        self._title(title, subtitle)
+
+    def _text(self, size: float, bold: bool = False) -> None:
+        self.pdf.set_font(FAMILY, "B" if bold else "", size)
+
+    def _heading(self, superior: str, agency: str, number: str, place: str, date: datetime) -> None:
+        pdf = self.pdf
+        top = pdf.get_y()
+        right_x = pdf.l_margin + LEFT_COLUMN
+        right_w = pdf.w - pdf.r_margin - right_x
+        self._text(10)
+        pdf.multi_cell(
+            LEFT_COLUMN, 5, superior.upper(), align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT
+        )
+        self._text(10, bold=True)
+        pdf.multi_cell(
+            LEFT_COLUMN, 5, agency.upper(), align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT
+        )
+        line_y = pdf.get_y() + 1
+        pdf.line(
+            pdf.l_margin + LEFT_COLUMN / 2 - 12, line_y, pdf.l_margin + LEFT_COLUMN / 2 + 12, line_y
+        )
+        pdf.set_y(line_y + 2)
+        self._text(10)
+        pdf.cell(LEFT_COLUMN, 5, f"Số: {number}", align="C")
+        left_bottom = pdf.get_y() + 5
+        pdf.set_xy(right_x, top)
+        self._text(10, bold=True)
+        pdf.cell(
+            right_w,
+            5,
+            "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+            align="C",
+            new_x=XPos.LEFT,
+            new_y=YPos.NEXT,
+        )
+        pdf.set_x(right_x)
+        self._text(11, bold=True)
+        pdf.cell(
+            right_w, 6, "Độc lập - Tự do - Hạnh phúc", align="C", new_x=XPos.LEFT, new_y=YPos.NEXT
+        )
+        motto_w = pdf.get_string_width("Độc lập - Tự do - Hạnh phúc")
+        y = pdf.get_y() + 0.5
+        pdf.line(right_x + (right_w - motto_w) / 2, y, right_x + (right_w + motto_w) / 2, y)
+        pdf.set_xy(right_x, y + 4)
+        self._text(10)
+        pdf.cell(right_w, 5, vn_date_line(place, date), align="C")
+        pdf.set_y(max(left_bottom, pdf.get_y() + 5) + 6)
+
+    def _title(self, title: str, subtitle: str) -> None:
+        self._text(13, bold=True)
+        self.pdf.multi_cell(0, 7, title.upper(), align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        if subtitle:
+            self._text(11)
+            self.pdf.multi_cell(0, 6, subtitle, align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.pdf.ln(4)
+
+    def paragraph(self, text: str, *, bold: bool = False, size: float = 11) -> None:
+        self._text(size, bold)
+        self.pdf.multi_cell(0, 6, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.pdf.ln(1)
+
+    def field(self, label: str, value: str) -> None:
+        self._text(11, bold=True)
+        width = self.pdf.get_string_width(label + ": ") + 1
+        self.pdf.cell(width, 6, label + ":")
+        self._text(11)
+        self.pdf.multi_cell(0, 6, value or "…", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+    def table(self, headers: list[str], rows: list[list[str]], widths: list[float]) -> None:
+        self._text(9.5)
+        with self.pdf.table(
+            col_widths=widths, text_align="LEFT", line_height=5, first_row_as_headings=True
+        ) as table:
+            header = table.row()
+            for text in headers:
+                header.cell(text)
+            for values in rows:
+                row = table.row()
+                for value in values:
+                    row.cell(value)
+        self.pdf.ln(3)
+
+    def signatures(self, blocks: list[tuple[str, str]]) -> None:
+        """Side-by-side signature blocks: (role, name)."""
+        pdf = self.pdf
+        if pdf.get_y() > pdf.h - 60:
+            pdf.add_page()
+        width = (pdf.w - pdf.l_margin - pdf.r_margin) / max(1, len(blocks))
+        top = pdf.get_y() + 4
+        for index, (role, name) in enumerate(blocks):
+            x = pdf.l_margin + index * width
+            pdf.set_xy(x, top)
+            self._text(11, bold=True)
+            pdf.multi_cell(width, 6, role.upper(), align="C", new_x=XPos.LEFT, new_y=YPos.NEXT)
+            self._text(9)
+            pdf.set_x(x)
+            pdf.cell(width, 5, "(Ký, ghi rõ họ tên)", align="C")
+            pdf.set_xy(x, top + 34)
+            self._text(11, bold=True)
+            pdf.multi_cell(width, 6, name, align="C")
+        pdf.set_y(top + 46)
+
+    def footer_note(self, text: str) -> None:
+        self._text(8.5)
+        self.pdf.multi_cell(0, 4.5, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+    def output(self) -> bytes:
+        return bytes(self.pdf.output())

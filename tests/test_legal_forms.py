@@ -1,0 +1,137 @@
+"""The one-stop forms: issued by the actions, real text with Vietnamese diacritics (read
+back by an independent PDF parser), downloadable by those entitled, and the register."""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime, timedelta
+from typing import Any
+from unittest import mock
+
+import openpyxl
+import pytest
+from django.test import Client
+from pypdf import PdfReader
+
+from test_submission import submission
+from tinhso.accounts.models import User
+from tinhso.dossiers.legal_forms import render_bm05
+from tinhso.dossiers.models import Dossier, DossierEvent
+from tinhso.dossiers.services import dossier_submit
+from tinhso.dossiers.transitions import dossier_act
+
+pytestmark = pytest.mark.django_db
+
+
+def user(name: str) -> User:
+    return User.objects.get(username=name)
+
+
+def act(dossier: Dossier, who: str | User, action: str, **kw: Any) -> Dossier:
+    dossier.refresh_from_db()
+    actor = user(who) if isinstance(who, str) else who
+    return dossier_act(dossier=dossier, actor=actor, action=action, version=dossier.version, **kw)
+
+
+def text_of(content: bytes) -> str:
+    reader = PdfReader(io.BytesIO(content))
+    return "\n".join(page.extract_text() for page in reader.pages)
+
+
+def test_accepting_issues_bm01_with_the_appointment(login_client: Any, citizen: Any) -> None:
+    dossier = dossier_submit(submission=submission(citizen))
+    moment = datetime.fromisoformat("2026-03-02T09:00:00+07:00")
+    with mock.patch("django.utils.timezone.now", return_value=moment):
+        dossier = act(dossier, "tiepnhan.hacthanh", "accept")
+    document = dossier.documents.get()
+    assert document.kind == "BM01"
+    response = login_client(user("tiepnhan.hacthanh")).get(
+        f"/can-bo/ho-so/{dossier.code}/bieu-mau/{document.pk}/"
+    )
+    assert response["Content-Type"] == "application/pdf"
+    text = text_of(b"".join(response.streaming_content))
+    for expected in [
+        "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+        "Độc lập - Tự do - Hạnh phúc",
+        "GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ",
+        dossier.code,
+        "Nguyễn Văn An",
+        "Thủ tục đăng ký khai sinh",
+        "09 giờ 00 phút, ngày 02/03/2026",  # received
+        "09 giờ 00 phút, ngày 03/03/2026",  # due: one working day later
+    ]:
+        assert expected in text, expected
+    # The applicant downloads it from their own dossier; others cannot.
+    mine = login_client(citizen).get(f"/ho-so-cua-toi/{dossier.public_id}/bieu-mau/{document.pk}/")
+    assert mine.status_code == 200
+    assert (
+        login_client(user("tiepnhan"))
+        .get(f"/can-bo/ho-so/{dossier.code}/bieu-mau/{document.pk}/")
+        .status_code
+        == 403
+    )
+
+
+def test_supplement_refusal_and_withdrawal_forms(citizen: Any) -> None:
+    asked = dossier_submit(submission=submission(citizen))
+    act(
+        asked,
+        "tiepnhan.hacthanh",
+        "ask_supplement",
+        note="Bổ sung bản sao Giấy chứng sinh có chứng thực",
+    )
+    assert "Bổ sung bản sao Giấy chứng sinh có chứng thực" in text_of(_bytes(asked.documents.get()))
+    refused = dossier_submit(submission=submission(citizen))
+    act(refused, "tiepnhan.hacthanh", "refuse", note="Không thuộc thẩm quyền giải quyết của phường")
+    text = text_of(_bytes(refused.documents.get()))
+    assert "PHIẾU TỪ CHỐI TIẾP NHẬN GIẢI QUYẾT HỒ SƠ" in text
+    assert "Không thuộc thẩm quyền giải quyết của phường" in text
+    withdrawn = dossier_submit(submission=submission(citizen))
+    act(withdrawn, citizen, "withdraw")
+    assert "THÔNG BÁO VỀ VIỆC DỪNG GIẢI QUYẾT HỒ SƠ" in text_of(_bytes(withdrawn.documents.get()))
+
+
+def _bytes(document: Any) -> bytes:
+    from tinhso.dossiers.files import open_stored
+
+    return open_stored(document.storage_name).read_bytes()
+
+
+def test_bm05_records_each_hand_over_early_on_time_or_late(citizen: Any) -> None:
+    dossier = dossier_submit(submission=submission(citizen))
+    specialist = user("chuyenvien.hacthanh")
+    start = datetime.fromisoformat("2026-03-02T09:00:00+07:00")
+    with mock.patch("django.utils.timezone.now", return_value=start):
+        act(dossier, "tiepnhan.hacthanh", "accept")
+        act(dossier, "tiepnhan.hacthanh", "assign", assignee=specialist)
+    dossier.refresh_from_db()
+    late = dossier.step_due_at + timedelta(hours=2)
+    with mock.patch("django.utils.timezone.now", return_value=late):
+        act(dossier, specialist, "forward")
+    forward = DossierEvent.objects.get(dossier=dossier, action="forward")
+    forward.at = late
+    forward.save(update_fields=["at"])
+    text = text_of(render_bm05(dossier))
+    assert "PHIẾU KIỂM SOÁT QUÁ TRÌNH GIẢI QUYẾT HỒ SƠ" in text
+    assert "Quá hạn" in text
+    assert "Hoàng Văn Nam" in text  # the specialist, as giver or receiver
+
+
+def test_the_register_bm06_is_an_excel_workbook(
+    login_client: Any, citizen: Any, client: Client
+) -> None:
+    dossier = dossier_submit(submission=submission(citizen))
+    response = login_client(user("tiepnhan.hacthanh")).get("/can-bo/so-theo-doi/")
+    assert response.status_code == 200
+    book = openpyxl.load_workbook(io.BytesIO(response.content))
+    rows = list(book.active.iter_rows(values_only=True))
+    assert rows[2][1] == "Mã hồ sơ"
+    assert rows[3][1] == dossier.code
+    assert rows[3][2] == "Thủ tục đăng ký khai sinh"
+    assert (
+        login_client(user("tiepnhan.hacthanh"))
+        .get("/can-bo/so-theo-doi/", {"tu": "hôm qua"})
+        .status_code
+        == 400
+    )
+    assert login_client(citizen).get("/can-bo/so-theo-doi/").status_code == 403
