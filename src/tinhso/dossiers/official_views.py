@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from tinhso.accounts.models import User, UserKind
 from tinhso.accounts.selectors import memberships_of
+from tinhso.agencies.models import Agency
 from tinhso.core.privacy import mask_personal_id
 from tinhso.core.services import personal_data_access_record
 from tinhso.dossiers import files as dossier_files
@@ -208,3 +209,108 @@ def register_view(request: HttpRequest) -> HttpResponse:
         f'attachment; filename="BM06-{agency.code}-{start}-{end}.xlsx"'
     )
     return response
+
+
+def _receiver_agencies(user: User) -> list[Agency]:
+    return [m.agency for m in memberships_of(user) if m.role == "receiver"]
+
+
+@login_required
+def counter_view(request: HttpRequest) -> HttpResponse:
+    """Register a walk-in or postal dossier. Step 1 finds the citizen in the population
+    registry (the look is logged for them); step 2 is the prefilled e-form and the scans."""
+    from django.core.exceptions import ValidationError
+
+    from tinhso.accounts.identity import parse_personal_id
+    from tinhso.accounts.registry import registry
+    from tinhso.catalog.eform import form_coerce, form_fields, form_prefill
+    from tinhso.catalog.models import ResultMethod
+    from tinhso.catalog.selectors import procedure_get, receiving_agencies_for
+    from tinhso.dossiers.counter import citizen_for_intake, dossier_register_at_counter
+    from tinhso.dossiers.models import Channel
+    from tinhso.dossiers.services import DossierInvalid, Submission
+    from tinhso.dossiers.views import _attachments
+
+    user = _official(request)
+    agencies = _receiver_agencies(user)
+    if not agencies:
+        raise PermissionDenied(_("Only receivers register dossiers at the counter."))
+    data = request.POST if request.method == "POST" else request.GET
+    personal_id = data.get("personal_id", "").strip()
+    procedure = (
+        procedure_get(code=data.get("procedure", "").strip()) if data.get("procedure") else None
+    )
+    channel = Channel.POST if data.get("channel") == "3" else Channel.COUNTER
+    context: dict[str, object] = {
+        "personal_id": personal_id, "procedure": procedure, "channel": channel, "errors": {},
+        "agencies": agencies,
+    }  # fmt: skip
+    if not personal_id or procedure is None:
+        if data.get("lookup"):
+            context["error"] = _("Give the procedure code and the personal identification number.")
+            return render(request, "dossiers/counter.html", context, status=400)
+        return render(request, "dossiers/counter.html", context)
+    try:
+        parse_personal_id(personal_id)
+    except ValidationError as exc:
+        context["error"] = " ".join(exc.messages)
+        return render(request, "dossiers/counter.html", context, status=400)
+    profile = registry().lookup(personal_id)
+    if profile is None:
+        context["error"] = _("This personal identification number is not in the registry.")
+        return render(request, "dossiers/counter.html", context, status=404)
+    citizen = citizen_for_intake(profile=profile, official=user)
+    receiving = [a for a in receiving_agencies_for(procedure) if a in agencies]
+    if not receiving:
+        context["error"] = _("Your agency does not receive dossiers for this procedure.")
+        return render(request, "dossiers/counter.html", context, status=400)
+    schema = procedure.form_schema or {"type": "object"}
+    status = 200
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST" and request.POST.get("register"):
+        values = form_coerce(
+            schema, {k[5:]: v for k, v in request.POST.items() if k.startswith("form.")}
+        )
+        attachments, errors = _attachments(request, procedure, citizen)
+        if not errors:
+            submission = Submission(
+                procedure=procedure, applicant=citizen, receiving_agency=receiving[0],
+                result_method=request.POST.get("result_method", ""), form_data=values,
+                delivery_address=request.POST.get("delivery_address", ""),
+                attachments=attachments, channel=channel,
+            )  # fmt: skip
+            try:
+                dossier = dossier_register_at_counter(submission=submission, receiver=user)
+            except DossierInvalid as exc:
+                errors = exc.errors
+            else:
+                messages.success(
+                    request, _("Dossier %(code)s registered and accepted.") % {"code": dossier.code}
+                )
+                return redirect("dossiers:official_dossier", code=dossier.code)
+        status = 400
+        prefilled: set[str] = set()
+    else:
+        personal_data_access_record(
+            official=user, citizen=citizen, agency=receiving[0], record="registry",
+            purpose=_("Counter intake: %(procedure)s") % {"procedure": procedure.name},
+        )  # fmt: skip
+        values, prefilled = form_prefill(schema, {
+            "full_name": profile.full_name, "personal_id": profile.personal_id,
+            "date_of_birth": profile.date_of_birth, "sex": profile.sex,
+            "permanent_address": profile.permanent_address, "phone": profile.phone,
+            "email": profile.email,
+        })  # fmt: skip
+    context.update({
+        "citizen": citizen,
+        "fields": form_fields(schema, values, errors, prefilled),
+        "errors": errors,
+        "general_errors": errors.get("__all__", []),
+        "papers": [{"paper": p, "errors": errors.get(f"paper-{p.pk}", []), "stored": []}
+                   for p in procedure.papers.all()],
+        "methods": [(m, ResultMethod(m).label) for m in procedure.result_methods],
+        "chosen_method": request.POST.get("result_method") or (procedure.result_methods or [""])[0],
+        "address": request.POST.get("delivery_address", citizen.permanent_address),
+        "receiving": receiving[0],
+    })  # fmt: skip
+    return render(request, "dossiers/counter.html", context, status=status)

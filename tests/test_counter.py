@@ -1,0 +1,87 @@
+"""Counter and postal intake: found in the registry, prefilled, scanned, accepted with
+BM.01 on the spot; the look at the registry is logged for the citizen."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from test_submission import EXE, PDF, _counts
+from tinhso.accounts.models import User
+from tinhso.catalog.models import Procedure
+from tinhso.core.models import PersonalDataAccess
+from tinhso.dossiers.models import Dossier, DossierStatus
+
+pytestmark = pytest.mark.django_db
+URL = "/can-bo/tiep-nhan-truc-tiep/"
+
+
+def user(name: str) -> User:
+    return User.objects.get(username=name)
+
+
+def register(client: Any, personal_id: str, upload: Any, channel: str = "1") -> Any:
+    paper = Procedure.objects.get(code="1.001193").papers.get(paper_type="giay-chung-sinh")
+    return client.post(URL, {
+        "procedure": "1.001193", "personal_id": personal_id, "channel": channel, "register": "1",
+        "result_method": "counter", "form.nguoi_yeu_cau.ho_ten": "Nguyễn Thị Bình",
+        "form.nguoi_yeu_cau.so_dinh_danh": personal_id,
+        "form.nguoi_yeu_cau.noi_cu_tru": "Hạc Thành",
+        "form.quan_he": "me", "form.tre.ho_ten": "Bé Mai", "form.tre.gioi_tinh": "nu",
+        "form.tre.ngay_sinh": "2026-11-20", "form.tre.noi_sinh": "Trạm y tế phường",
+        "form.me.ho_ten": "Nguyễn Thị Bình", f"paper-{paper.pk}": upload,
+    }, HTTP_ACCEPT_LANGUAGE="vi")  # fmt: skip
+
+
+def test_a_walk_in_citizen_is_registered_accepted_and_gets_bm01(login_client: Any) -> None:
+    receiver = login_client(user("tiepnhan.hacthanh"))
+    page = receiver.get(
+        URL, {"procedure": "1.001193", "personal_id": "038190000006", "channel": "1"}
+    )
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert 'value="Nguyễn Thị Bình"' in html  # prefilled from the registry
+    citizen = User.objects.get(personal_id="038190000006")  # account made from the registry
+    assert PersonalDataAccess.objects.filter(citizen=citizen, record="registry").count() == 1
+    done = register(receiver, "038190000006", SimpleUploadedFile("scan.pdf", PDF))
+    assert done.status_code == 302
+    dossier = Dossier.objects.get(applicant=citizen)
+    assert (dossier.status, dossier.channel) == (DossierStatus.ACCEPTED, 1)
+    assert dossier.due_at is not None
+    assert list(dossier.documents.values_list("kind", flat=True)) == ["BM01"]
+
+
+def test_postal_intake_is_channel_3(login_client: Any) -> None:
+    receiver = login_client(user("tiepnhan.hacthanh"))
+    assert (
+        register(
+            receiver, "038190000006", SimpleUploadedFile("scan.pdf", PDF), channel="3"
+        ).status_code
+        == 302
+    )
+    assert Dossier.objects.get(applicant__personal_id="038190000006").channel == 3
+
+
+def test_bad_scans_and_unknown_people_change_nothing(login_client: Any) -> None:
+    receiver = login_client(user("tiepnhan.hacthanh"))
+    before = _counts()
+    bad = register(receiver, "038190000006", SimpleUploadedFile("scan.pdf", EXE))
+    assert bad.status_code == 400
+    assert "không phải là tệp PDF" in bad.content.decode()
+    assert _counts() == before
+    unknown = receiver.get(
+        URL, {"procedure": "1.001193", "personal_id": "038090999999", "lookup": "1"}
+    )
+    assert unknown.status_code == 404
+
+
+def test_only_receivers_register(login_client: Any, citizen: Any) -> None:
+    assert login_client(user("chuyenvien.hacthanh")).get(URL).status_code == 403
+    assert login_client(citizen).get(URL).status_code == 403
+    # A province receiver cannot register a commune-level procedure.
+    other = login_client(user("tiepnhan")).get(
+        URL, {"procedure": "1.001193", "personal_id": "038190000006"}
+    )
+    assert other.status_code == 400
