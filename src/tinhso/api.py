@@ -13,8 +13,8 @@ from tinhso.agencies.api import router as agencies_router
 from tinhso.catalog.api import router as procedures_router
 from tinhso.core.api import validation_errors
 from tinhso.core.calendar_api import router as calendar_router
+from tinhso.dossiers.api import figures_router, track_router
 from tinhso.dossiers.api import router as dossiers_router
-from tinhso.dossiers.api import track_router
 
 api = NinjaAPI(
     title="Tỉnh Số API",
@@ -67,3 +67,4 @@ api.add_router("/procedures", procedures_router)
 api.add_router("/dossiers", dossiers_router)
 api.add_router("/track", track_router)
 api.add_router("/calendar", calendar_router)
+api.add_router("/figures", figures_router)

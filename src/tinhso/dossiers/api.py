@@ -6,7 +6,7 @@ import base64
 import binascii
 import hashlib
 import json
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -357,3 +357,78 @@ def track(request: HttpRequest, code: str) -> Status[object]:
     if dossier is None:
         return Status(404, {"detail": _("No dossier has this code.")})
     return Status(200, dossier)
+
+
+class RatingIn(Schema):
+    score: int = Field(ge=1, le=3, description="3 very satisfied, 2 satisfied, 1 dissatisfied")
+    comment: str = Field("", max_length=1000)
+
+
+@router.post(
+    "/{code}/rating",
+    response={201: None, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut},
+    summary="The applicant rates their satisfaction once the result is returned",
+)
+def dossiers_rate(request: HttpRequest, code: str, payload: RatingIn) -> Status[object]:
+    from tinhso.dossiers.services import RatingError, dossier_rate
+
+    caller = _caller(request)
+    dossier = dossier_by_code(code)
+    if dossier is None:
+        return Status(404, {"detail": _("No dossier has this code.")})
+    try:
+        dossier_rate(dossier=dossier, citizen=caller, score=payload.score, comment=payload.comment)
+    except RatingError as exc:
+        return Status(exc.status, {"detail": exc.message, "code": "rating"})
+    return Status(201, None)
+
+
+figures_router = Router(tags=["figures"])
+
+
+class FiguresIn(Schema):
+    agency: str
+    start: date
+    end: date
+
+
+class ChannelsOut(Schema):
+    counter: int
+    online: int
+    post: int
+
+
+class FiguresOut(Schema):
+    agency: str
+    start: date
+    end: date
+    received: int
+    received_by_channel: ChannelsOut
+    finished: int
+    finished_early: int
+    finished_on_time: int
+    finished_late: int
+    on_time_rate: float | None
+    in_progress: int
+    overdue: int
+    paused: int
+    ratings: int
+    satisfaction_average: float | None
+
+
+@figures_router.get(
+    "", response={200: FiguresOut, 404: ErrorOut, 422: ErrorOut}, auth=None,
+    summary="Dossier figures of an agency (and its units) for a period, from the events",
+)  # fmt: skip
+def figures(request: HttpRequest, query: Query[FiguresIn]) -> Status[object]:
+    from tinhso.agencies.selectors import agency_get as get_agency
+    from tinhso.dossiers.figures import agency_figures
+
+    agency = get_agency(code=query.agency)
+    if agency is None:
+        return Status(
+            404, {"detail": _("No agency has the code %(code)s.") % {"code": query.agency}}
+        )
+    if query.end < query.start or (query.end - query.start).days > 3660:
+        return Status(422, {"detail": _("Choose a period of at most ten years."), "code": "period"})
+    return Status(200, agency_figures(agency, query.start, query.end))

@@ -200,6 +200,24 @@ class DossierDocument(models.Model):
         return f"{self.kind} {self.dossier_id}"
 
 
+class Satisfaction(models.IntegerChoices):
+    VERY_SATISFIED = 3, _("Very satisfied")
+    SATISFIED = 2, _("Satisfied")
+    DISSATISFIED = 1, _("Dissatisfied")
+
+
+class Rating(models.Model):
+    """The applicant's satisfaction with a returned dossier (once per dossier)."""
+
+    dossier = models.OneToOneField(Dossier, on_delete=models.CASCADE, related_name="rating")
+    score = models.PositiveSmallIntegerField(_("satisfaction"), choices=Satisfaction.choices)
+    comment = models.CharField(_("comment"), max_length=1000, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.dossier_id}: {self.score}"
+
+
 class DailySequence(models.Model):
     """The last dossier number given by an agency on a day (codes are gap-free per day)."""
 

@@ -312,3 +312,29 @@ def stored_paper_add(
         dossier_files.remove(relative)
         raise
     return paper
+
+
+class RatingError(Exception):
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.message, self.status = message, status
+
+
+def dossier_rate(*, dossier: Dossier, citizen: Any, score: int, comment: str = "") -> Any:
+    """The applicant rates a returned dossier, once."""
+    from tinhso.dossiers.models import Rating, Satisfaction
+
+    if getattr(citizen, "pk", None) != dossier.applicant_id:
+        raise RatingError(_("Only the applicant rates a dossier."), 403)
+    if dossier.status != DossierStatus.RETURNED:
+        raise RatingError(_("A dossier is rated once its result has been returned."), 409)
+    if score not in Satisfaction.values:
+        raise RatingError(_("Choose one of the three ratings."), 422)
+    with transaction.atomic():
+        rating, created = Rating.objects.get_or_create(
+            dossier=dossier, defaults={"score": score, "comment": comment.strip()[:1000]}
+        )
+        if not created:
+            raise RatingError(_("This dossier has already been rated."), 409)
+        audit_record(actor=citizen, action="dossier.rated", obj=dossier, data={"score": score})
+    return rating

@@ -7,6 +7,7 @@ app_name = "dossiers"
 urlpatterns = [
     path("ho-so-cua-toi/", views.mine, name="mine"),
     path("ho-so-cua-toi/<uuid:public_id>/", views.mine_detail, name="mine_detail"),
+    path("ho-so-cua-toi/<uuid:public_id>/danh-gia/", views.mine_rate, name="mine_rate"),
     path("tra-cuu-ho-so/", views.track, name="track"),
     path("can-bo/ho-so/", official_views.inbox_view, name="inbox"),
     path("can-bo/ho-so/<str:code>/", official_views.dossier_view, name="official_dossier"),

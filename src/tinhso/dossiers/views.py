@@ -226,3 +226,26 @@ def mine_document(request: HttpRequest, public_id: str, document_id: int) -> Fil
     if dossier is None:
         raise Http404
     return _document_response(dossier, document_id)
+
+
+@login_required
+@require_http_methods(["POST"])
+def mine_rate(request: HttpRequest, public_id: str) -> HttpResponse:
+    from tinhso.dossiers.services import RatingError, dossier_rate
+
+    user = _citizen(request)
+    dossier = dossiers_of_citizen(user).filter(public_id=public_id).first()
+    if dossier is None:
+        raise Http404
+    try:
+        score = int(request.POST.get("score", "0"))
+        dossier_rate(
+            dossier=dossier, citizen=user, score=score, comment=request.POST.get("comment", "")
+        )
+    except ValueError:
+        messages.error(request, _("Choose one of the three ratings."))
+    except RatingError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Thank you for your rating."))
+    return redirect("dossiers:mine_detail", public_id=dossier.public_id)
