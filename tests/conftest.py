@@ -22,8 +22,9 @@ DEMO_PASSWORD = "demo"
 def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> None:
     from tinhso.core.demo import demo_seed
 
+    # Without the demo dossiers: tests make the dossiers they look at (test_demo checks those).
     with django_db_blocker.unblock(), override_settings(PASSWORD_HASHERS=FAST_HASHERS):
-        demo_seed()
+        demo_seed(dossiers=False)
 
 
 @pytest.fixture
@@ -32,7 +33,7 @@ def seeded_transactional_db(transactional_db: None) -> None:
     from tinhso.core.demo import demo_seed
 
     if not Agency.objects.exists():
-        demo_seed()
+        demo_seed(dossiers=False)
 
 
 @pytest.fixture(autouse=True)

@@ -12,7 +12,7 @@ from tinhso.agencies.models import Agency
 from tinhso.agencies.services import province_seed
 from tinhso.catalog.models import Procedure
 from tinhso.catalog.services import catalog_demo_seed
-from tinhso.dossiers.demo import demo_stored_papers_seed
+from tinhso.dossiers.demo import demo_dossiers_seed, demo_stored_papers_seed
 from tinhso.dossiers.transitions import workflow_standard_ensure
 
 
@@ -26,9 +26,9 @@ def demo_is_empty() -> bool:
     return not Agency.objects.exists()
 
 
-def demo_seed() -> DemoResult:
-    """Load the demo province and its accounts. Safe to run again: it only adds what is
-    missing."""
+def demo_seed(*, dossiers: bool = True) -> DemoResult:
+    """Load the demo province and its accounts (and, unless told not to, dossiers in every
+    status over the past months). Safe to run again: it only adds what is missing."""
     with transaction.atomic():
         province = province_seed(province_code=settings.TINHSO_PROVINCE_CODE)
         demo_registry_seed()
@@ -37,4 +37,6 @@ def demo_seed() -> DemoResult:
         if not Procedure.objects.exists():
             catalog_demo_seed()
         demo_stored_papers_seed()
+        if dossiers:
+            demo_dossiers_seed()
     return DemoResult(agencies_created=province.created, accounts_created=accounts)

@@ -4,6 +4,7 @@ a stored paper can be tried."""
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from tinhso.accounts.models import User
 from tinhso.agencies.models import Agency
@@ -65,3 +66,194 @@ def demo_stored_papers_seed() -> int:
         issued_on=date(2018, 5, 12),
     )
     return 1
+
+
+def _sample_value(name: str, prop: dict[str, Any], profile: dict[str, Any]) -> Any:
+    if "enum" in prop:
+        return prop["enum"][0]
+    kind = prop.get("type")
+    if kind == "integer":
+        return max(1, int(prop.get("minimum", 1)))
+    if kind == "number":
+        return float(max(1, prop.get("minimum", 1)) * 50)
+    if prop.get("format") == "date":
+        return "2026-01-15"
+    if "pattern" in prop and "12" in prop["pattern"]:
+        return profile["personal_id"]
+    if "pattern" in prop:
+        return profile.get("phone") or "0912000000"
+    return f"{prop.get('title', name)} (trình diễn)"[: prop.get("maxLength", 200)]
+
+
+def sample_form(schema: dict[str, Any], profile: dict[str, Any]) -> dict[str, Any]:
+    """A form that satisfies `schema`: the registry's data where the form asks for it,
+    plausible values for the rest (demo data only)."""
+    from tinhso.catalog.eform import form_prefill
+
+    values, _filled = form_prefill(schema, profile)
+
+    def fill(node: dict[str, Any], target: dict[str, Any]) -> None:
+        for name, prop in (node.get("properties") or {}).items():
+            if prop.get("type") == "object":
+                child = target.setdefault(name, {})
+                fill(prop, child)
+            elif name not in target and name in node.get("required", []):
+                target[name] = _sample_value(name, prop, profile)
+
+    fill(schema, values)
+    return values
+
+
+# (procedure, receiving agency: commune name or "centre", planned path)
+_PLANS: list[tuple[str, str, list[str]]] = [
+    (
+        "1.001193",
+        "Phường Hạc Thành",
+        ["accept", "assign", "forward", "approve", "return_result", "rate"],
+    ),
+    ("1.001193", "Xã Hoằng Hóa", ["accept", "assign", "forward", "approve", "return_result"]),
+    (
+        "1.004873",
+        "Phường Hạc Thành",
+        ["accept", "assign", "forward", "approve", "return_result", "rate"],
+    ),
+    ("1.004873", "Xã Hoằng Hóa", ["accept", "assign", "forward", "approve"]),
+    ("2.000488", "centre", ["accept", "assign", "forward", "approve", "return_result", "rate"]),
+    ("2.000488", "centre", ["accept", "assign", "forward", "approve!late", "return_result"]),
+    ("2.000488", "centre", ["accept", "assign", "forward"]),
+    ("2.000488", "centre", ["accept", "assign", "request_payment"]),
+    ("1.004873", "Phường Hạc Thành", ["accept", "assign", "ask_more"]),
+    ("1.001193", "Phường Hạc Thành", ["ask_supplement"]),
+    ("1.004873", "Xã Hoằng Hóa", ["refuse"]),
+    ("1.001193", "Xã Hoằng Hóa", ["accept", "withdraw"]),
+    ("2.000488", "centre", ["accept", "assign", "stop"]),
+    ("1.004873", "Phường Hạc Thành", ["accept", "assign"]),
+    ("1.001193", "Phường Hạc Thành", []),
+    ("2.000488", "centre", ["accept"]),
+]
+
+_ROLE_FOR = {
+    "accept": "receiver",
+    "refuse": "receiver",
+    "ask_supplement": "receiver",
+    "assign": "receiver",
+    "forward": "specialist",
+    "ask_more": "specialist",
+    "request_payment": "specialist",
+    "approve": "leader",
+    "return_result": "receiver",
+    "stop": "leader",
+}
+_STAFF = {
+    ("Phường Hạc Thành", "receiver"): "tiepnhan.hacthanh",
+    ("Phường Hạc Thành", "specialist"): "chuyenvien.hacthanh",
+    ("Phường Hạc Thành", "leader"): "lanhdao.hacthanh",
+    ("Xã Hoằng Hóa", "receiver"): "tiepnhan.hoanghoa",
+    ("Xã Hoằng Hóa", "specialist"): "chuyenvien.hoanghoa",
+    ("Xã Hoằng Hóa", "leader"): "lanhdao.hoanghoa",
+    ("centre", "receiver"): "tiepnhan",
+    ("centre", "specialist"): "chuyenvien",
+    ("centre", "leader"): "lanhdao",
+}
+
+
+def demo_dossiers_seed(*, rounds: int = 2) -> int:
+    """Dossiers in every status over the past three months, made through the real services
+    (forms issued, events, deadlines). Does nothing when dossiers already exist."""
+    from datetime import datetime, time, timedelta
+
+    from django.utils import timezone
+
+    from tinhso.agencies.models import Agency
+    from tinhso.catalog.models import Procedure
+    from tinhso.core.calendar import add_working_time, counting_start, hours_for
+    from tinhso.dossiers.models import Dossier
+    from tinhso.dossiers.services import Attachment, Submission, dossier_rate, dossier_submit
+    from tinhso.dossiers.transitions import dossier_act
+
+    if Dossier.objects.exists():
+        return 0
+    citizens = list(User.objects.filter(username__startswith="0380900000").order_by("username"))
+    if not citizens:
+        return 0
+    agencies = {
+        "centre": Agency.objects.get(kind="service_centre"),
+        "Phường Hạc Thành": Agency.objects.get(admin_unit_name="Phường Hạc Thành"),
+        "Xã Hoằng Hóa": Agency.objects.get(admin_unit_name="Xã Hoằng Hóa"),
+    }
+    scan = check_upload(None, name="ban-scan.pdf", content=simple_pdf(["Ban scan giay to (demo)"]))
+    tz = timezone.get_current_timezone()
+    today = timezone.localdate()
+    made = 0
+    for round_no in range(rounds):
+        for index, (code, where, path) in enumerate(_PLANS):
+            procedure = Procedure.objects.get(code=code)
+            citizen = citizens[(index + round_no) % len(citizens)]
+            agency = agencies[where]
+            hours = hours_for(agency.calendar)
+            day = today - timedelta(days=85 - round_no * 40 - index * 2)
+            moment = counting_start(datetime.combine(day, time(8, 15), tz), hours)
+            profile = {
+                f: getattr(citizen, f)
+                for f in (
+                    "full_name",
+                    "personal_id",
+                    "date_of_birth",
+                    "sex",
+                    "permanent_address",
+                    "phone",
+                    "email",
+                )
+            }
+            attachments = [
+                Attachment(paper=p, upload=scan)
+                for p in procedure.papers.all()
+                if p.required and not p.eform
+            ]
+            dossier = dossier_submit(
+                submission=Submission(
+                    procedure=procedure,
+                    applicant=citizen,
+                    receiving_agency=agency,
+                    result_method=procedure.result_methods[0],
+                    form_data=sample_form(procedure.form_schema, profile),
+                    attachments=attachments,
+                ),
+                now=moment,
+            )
+            for step in path:
+                action, _sep, flag = step.partition("!")
+                if action == "rate":
+                    dossier_rate(dossier=dossier, citizen=citizen, score=3 - index % 2)
+                    continue
+                dossier.refresh_from_db()
+                moment = add_working_time(counting_start(moment, hours), timedelta(hours=2), hours)
+                if flag == "late" and dossier.due_at is not None:
+                    moment = dossier.due_at + timedelta(hours=3)
+                actor = (
+                    citizen
+                    if action == "withdraw"
+                    else User.objects.get(username=_STAFF[(where, _ROLE_FOR[action])])
+                )
+                assignee = (
+                    User.objects.get(username=_STAFF[(where, "specialist")])
+                    if action == "assign"
+                    else None
+                )
+                note = {
+                    "refuse": "Hồ sơ không thuộc thẩm quyền giải quyết",
+                    "ask_supplement": "Bổ sung bản sao giấy tờ có chứng thực",
+                    "ask_more": "Bổ sung xác nhận nơi cư trú",
+                    "stop": "Người yêu cầu đề nghị dừng giải quyết",
+                }.get(action, "")
+                dossier = dossier_act(
+                    dossier=dossier,
+                    actor=actor,
+                    action=action,
+                    version=dossier.version,
+                    note=note,
+                    assignee=assignee,
+                    now=min(moment, timezone.now()),
+                )
+            made += 1
+    return made

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -195,7 +195,9 @@ def dossier_save_draft(*, submission: Submission, draft: Dossier | None = None) 
     return draft
 
 
-def dossier_submit(*, submission: Submission, draft: Dossier | None = None) -> Dossier:
+def dossier_submit(
+    *, submission: Submission, draft: Dossier | None = None, now: datetime | None = None
+) -> Dossier:
     """Submit a dossier: check the form against the procedure's schema, the papers and the
     choices; then, in one transaction, number it, store its files, and write its event,
     audit entry and notifications. On any failure nothing is kept, files included."""
@@ -217,7 +219,9 @@ def dossier_submit(*, submission: Submission, draft: Dossier | None = None) -> D
     written: list[str] = []
     try:
         with transaction.atomic():
-            now = timezone.now()
+            # `now` is given only when importing historical records (the demo's past months);
+            # the audit entry always carries the real time it was written.
+            now = now or timezone.now()
             if draft is not None:
                 dossier = Dossier.objects.select_for_update().get(pk=draft.pk)
                 if dossier.status != DossierStatus.DRAFT:

@@ -11,7 +11,7 @@ notification.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
@@ -119,7 +119,10 @@ def dossier_act(
     version: int,
     note: str = "",
     assignee: User | None = None,
+    now: datetime | None = None,
 ) -> Dossier:
+    """Take `action` on the dossier as `actor`, who saw it at `version`. `now` is given only
+    when importing historical records; normally it is the current time."""
     graph = workflow_graph(dossier.procedure.workflow)
     chosen = graph.actions.get(action)
     if chosen is None:
@@ -141,7 +144,7 @@ def dossier_act(
 
     written: list[str] = []
     try:
-        moved = _act(dossier, actor, graph, chosen, version, note, assignee, written)
+        moved = _act(dossier, actor, graph, chosen, version, note, assignee, written, now)
     except BaseException:
         for name in written:
             dossier_files.remove(name)
@@ -160,13 +163,14 @@ _FORMS = {
 }
 
 
-def _issue_form(dossier: Dossier, action: str, actor: Any, note: str, written: list[str]) -> None:
+def _issue_form(
+    dossier: Dossier, action: str, actor: Any, note: str, written: list[str], now: datetime
+) -> None:
     from tinhso.dossiers import legal_forms
 
     kind = _FORMS.get(action)
     if kind is None:
         return
-    now = timezone.now()
     name = getattr(actor, "full_name", "") or getattr(actor, "username", "")
     if kind == DocumentKind.BM01:
         content = legal_forms.render_bm01(dossier, receiver_name=name, now=now)
@@ -191,9 +195,10 @@ def _act(
     note: str,
     assignee: User | None,
     written: list[str],
+    at: datetime | None,
 ) -> Dossier:
     with transaction.atomic():
-        now = timezone.now()
+        now = at or timezone.now()
         current = graph.states[dossier.state or graph.start]
         target = graph.states[chosen.target]
         hours = hours_for(dossier.receiving_agency.calendar if dossier.receiving_agency else None)
@@ -230,6 +235,7 @@ def _act(
         DossierEvent.objects.create(
             dossier=dossier, actor=actor, action=chosen.name, from_status=dossier.status,
             to_status=target.status, note=note.strip()[:2000], step_due_at=dossier.step_due_at,
+            at=now,
         )  # fmt: skip
         audit_record(
             actor=actor,
@@ -240,7 +246,7 @@ def _act(
         )  # fmt: skip
         previous_status = dossier.status
         dossier.refresh_from_db()
-        _issue_form(dossier, chosen.name, actor, note, written)
+        _issue_form(dossier, chosen.name, actor, note, written, now)
         if target.status != previous_status:
             label = str(DossierStatus(target.status).label)
             notify(
