@@ -39,6 +39,7 @@ run: install $(TINHSO_DATA_DIR)/secret_key
 	$(BIN)/tinhso migrate --noinput && \
 	$(BIN)/tinhso seed_demo --if-empty && \
 	$(BIN)/tinhso collectstatic --noinput --verbosity 0 && \
+	$(BIN)/tinhso deadline_warnings --schedule && \
 	echo "Tỉnh Số: http://$(HOST):$(PORT)/" && \
 	{ $(BIN)/tinhso db_worker --queue-name '*' --no-reload --no-startup-delay & worker=$$!; \
 	  trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \

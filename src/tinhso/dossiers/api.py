@@ -432,3 +432,35 @@ def figures(request: HttpRequest, query: Query[FiguresIn]) -> Status[object]:
     if query.end < query.start or (query.end - query.start).days > 3660:
         return Status(422, {"detail": _("Choose a period of at most ten years."), "code": "period"})
     return Status(200, agency_figures(agency, query.start, query.end))
+
+
+class ExtensionIn(Schema):
+    reason: str = Field(min_length=3, max_length=2000)
+    new_due: datetime
+    version: int = Field(ge=1)
+
+
+@router.post(
+    "/{code}/extension",
+    response={200: DossierOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut,
+              422: ErrorOut},
+    summary="Issue BM.04: apologise and set a later due time (only before it is late)",
+)  # fmt: skip
+def dossiers_extend(request: HttpRequest, code: str, payload: ExtensionIn) -> Status[object]:
+    from tinhso.dossiers.transitions import dossier_extend
+
+    caller = _caller(request)
+    dossier = dossier_by_code(code)
+    if dossier is None:
+        return Status(404, {"detail": _("No dossier has this code.")})
+    if not dossiers_visible_to(caller).filter(pk=dossier.pk).exists():
+        return Status(403, {"detail": _("You may not see this dossier."), "code": "forbidden"})
+    try:
+        moved = dossier_extend(
+            dossier=dossier, official=caller, reason=payload.reason, new_due=payload.new_due,
+            version=payload.version,
+        )  # fmt: skip
+    except TransitionError as exc:
+        code_name = {403: "forbidden", 409: "conflict"}.get(exc.status, "invalid_extension")
+        return Status(exc.status, {"detail": exc.message, "code": code_name})
+    return Status(200, moved)

@@ -108,6 +108,26 @@ def render_bm03(dossier: Dossier, *, reason: str, official_name: str, now: datet
     return doc.output()
 
 
+def render_bm04(
+    dossier: Dossier, *, reason: str, new_due: datetime, official_name: str, now: datetime
+) -> bytes:
+    doc = _document(dossier, "Phiếu xin lỗi và đề nghị gia hạn thời gian giải quyết", now)
+    agency = dossier.receiving_agency.name if dossier.receiving_agency else ""
+    doc.paragraph(f"{agency} tiếp nhận hồ sơ của:")
+    _applicant(doc, dossier)
+    doc.field("Thời gian hẹn trả kết quả giải quyết hồ sơ", _when(dossier.due_at))
+    doc.paragraph(
+        "Tuy nhiên đến nay, cơ quan chưa trả kết quả giải quyết hồ sơ cho ông/bà, vì lý do:"
+    )
+    doc.paragraph(reason, bold=True)
+    doc.paragraph(
+        "Cơ quan xin lỗi ông/bà vì sự chậm trễ này và sẽ trả kết quả giải quyết hồ sơ cho ông/bà "
+        f"vào {_when(new_due)}."
+    )
+    doc.signatures([("Đại diện cơ quan", official_name)])
+    return doc.output()
+
+
 def render_stop(
     dossier: Dossier, *, reason: str, by_applicant: bool, official_name: str, now: datetime
 ) -> bytes:

@@ -85,6 +85,8 @@ class Dossier(models.Model):
     due_at = models.DateTimeField(_("due"), null=True, blank=True, db_index=True)
     step_due_at = models.DateTimeField(_("step due"), null=True, blank=True)
     paused_at = models.DateTimeField(_("clock stopped at"), null=True, blank=True)
+    # The due time the responsible officials were last warned about (deadline_warnings).
+    warned_for_due = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-submitted_at", "-created_at"]
@@ -180,6 +182,7 @@ class DocumentKind(models.TextChoices):
     BM01 = "BM01", _("BM.01 Receipt and appointment slip")
     BM02 = "BM02", _("BM.02 Request to supplement the dossier")
     BM03 = "BM03", _("BM.03 Refusal to receive the dossier")
+    BM04 = "BM04", _("BM.04 Apology and extension of the time limit")
     STOP = "STOP", _("Notice of stopping")
 
 

@@ -87,6 +87,7 @@ def dossier_view(request: HttpRequest, code: str) -> HttpResponse:
         "files": list(dossier.files.all()),
         "left": working_time_left(dossier),
         "specialists": specialists,
+        "open_statuses": [2, 4],
     }
     return render(request, "dossiers/official_dossier.html", context)
 
@@ -314,3 +315,35 @@ def counter_view(request: HttpRequest) -> HttpResponse:
         "receiving": receiving[0],
     })  # fmt: skip
     return render(request, "dossiers/counter.html", context, status=status)
+
+
+@login_required
+@require_POST
+def extend_view(request: HttpRequest, code: str) -> HttpResponse:
+    """Issue BM.04 (apology and extension) from the dossier page."""
+    from datetime import datetime
+
+    from django.utils import timezone
+
+    from tinhso.dossiers.transitions import dossier_extend
+
+    user = _official(request)
+    dossier = _handled(user, code)
+    try:
+        new_due = datetime.fromisoformat(request.POST.get("new_due", ""))
+        version = int(request.POST.get("version", "0"))
+    except ValueError:
+        messages.error(request, _("Give the new due date and time."))
+        return redirect("dossiers:official_dossier", code=code)
+    if timezone.is_naive(new_due):
+        new_due = timezone.make_aware(new_due)
+    try:
+        dossier_extend(
+            dossier=dossier, official=user, reason=request.POST.get("reason", ""),
+            new_due=new_due, version=version,
+        )  # fmt: skip
+    except TransitionError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("BM.04 issued; the citizen has been told the new due time."))
+    return redirect("dossiers:official_dossier", code=code)

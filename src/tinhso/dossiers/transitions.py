@@ -268,3 +268,75 @@ def working_time_left(dossier: Dossier) -> timedelta | None:
     if now <= dossier.due_at:
         return working_time_between(now, dossier.due_at, hours)
     return -working_time_between(dossier.due_at, now, hours)
+
+
+def dossier_extend(
+    *, dossier: Dossier, official: Any, reason: str, new_due: datetime, version: int
+) -> Dossier:
+    """Issue BM.04: apologise and set a later due time. Allowed only before the dossier is
+    late, to an official holding a role in a handling agency, with a reason."""
+    from tinhso.dossiers import legal_forms
+    from tinhso.dossiers.models import DocumentKind
+
+    now = timezone.now()
+    if not actor_roles(dossier, official):
+        raise TransitionForbiddenError(_("You may not take this action on this dossier."))
+    if not reason.strip():
+        raise TransitionError(_("Give the reason for the delay."))
+    if dossier.due_at is None or dossier.status in (
+        DossierStatus.FINISHED, DossierStatus.RETURNED, DossierStatus.REFUSED,
+        DossierStatus.WITHDRAWN, DossierStatus.STOPPED,
+    ):  # fmt: skip
+        raise TransitionError(_("Only a dossier being processed can be extended."))
+    if now > dossier.due_at:
+        raise TransitionError(
+            _(
+                "The dossier is already late: the apology and extension must come "
+                "before its due time."
+            )
+        )
+    if new_due <= dossier.due_at:
+        raise TransitionError(_("The new due time must be later than the current one."))
+    written: list[str] = []
+    try:
+        with transaction.atomic():
+            updated = Dossier.objects.filter(pk=dossier.pk, version=version).update(
+                version=version + 1, due_at=new_due, warned_for_due=None, updated_at=now
+            )
+            if updated != 1:
+                raise TransitionConflictError(
+                    _("Someone else changed this dossier a moment ago. Reload it and try again.")
+                )
+            name = getattr(official, "full_name", "") or official.get_username()
+            content = legal_forms.render_bm04(
+                dossier, reason=reason.strip(), new_due=new_due, official_name=name, now=now
+            )
+            legal_forms.issue_document(dossier, DocumentKind.BM04, content, written)
+            DossierEvent.objects.create(
+                dossier=dossier, actor=official, action="extend", from_status=dossier.status,
+                to_status=dossier.status, note=reason.strip()[:2000], at=now,
+            )  # fmt: skip
+            audit_record(
+                actor=official, action="dossier.extended", obj=dossier,
+                data={"code": dossier.code, "from": dossier.due_at.isoformat(),
+                      "to": new_due.isoformat()},
+            )  # fmt: skip
+            notify(
+                user=dossier.applicant,
+                subject=_("Dossier %(code)s: new due time") % {"code": dossier.code},
+                body=_(
+                    "We apologise: your dossier %(code)s will be ready by %(due)s. "
+                    "Reason: %(reason)s"
+                )
+                % {
+                    "code": dossier.code,
+                    "due": timezone.localtime(new_due).strftime("%d/%m/%Y %H:%M"),
+                    "reason": reason.strip(),
+                },
+            )
+    except BaseException:
+        for stored in written:
+            dossier_files.remove(stored)
+        raise
+    dossier.refresh_from_db()
+    return dossier

@@ -19,6 +19,7 @@ urlpatterns = [
         name="document",
     ),
     path("can-bo/ho-so/<str:code>/bm05/", official_views.control_sheet_view, name="bm05"),
+    path("can-bo/ho-so/<str:code>/gia-han/", official_views.extend_view, name="extend"),
     path("can-bo/so-theo-doi/", official_views.register_view, name="register"),
     path("can-bo/tiep-nhan-truc-tiep/", official_views.counter_view, name="counter"),
     path(
