@@ -215,3 +215,80 @@ def test_officials_pages_pass_axe(page: Any, live_server: Any) -> None:
     page.get_by_role("button", name="Tiếp nhận", exact=True).click()
     assert page.get_by_text("Được tiếp nhận").first.is_visible()
     assert (inbox_problems, dossier_problems) == ([], [])
+
+
+def _sign_in(page: Any, live_server: Any, username: str) -> None:
+    page.goto(live_server.url + "/dang-nhap/")
+    page.locator("main").get_by_label("Tên đăng nhập hoặc số định danh cá nhân").fill(username)
+    page.locator("main").get_by_label("Mật khẩu").fill("demo")
+    page.locator("main").get_by_role("button", name="Đăng nhập").click()
+    page.wait_for_url("**/tai-khoan/")
+
+
+def _sign_out(page: Any) -> None:
+    page.get_by_role("button", name="Đăng xuất").click()
+
+
+def _act(page: Any, live_server: Any, code: str, button: str, note: str = "") -> None:
+    page.goto(live_server.url + f"/can-bo/ho-so/{code}/")
+    if note:
+        page.get_by_label("Ghi chú hoặc lý do").fill(note)
+    page.get_by_role("button", name=button, exact=True).click()
+    assert page.get_by_role("status").first.is_visible()
+
+
+def test_back_office_journey_across_roles_ending_with_a_rating(page: Any, live_server: Any) -> None:
+    from test_submission import submission
+    from tinhso.accounts.models import User
+    from tinhso.dossiers.services import dossier_submit
+
+    code = dossier_submit(submission=submission(User.objects.get(username="038090000001"))).code
+    _sign_in(page, live_server, "tiepnhan.hacthanh")
+    _act(page, live_server, code, "Tiếp nhận")
+    page.get_by_label("Giao cho").select_option(label="Hoàng Văn Nam")
+    page.get_by_role("button", name="Phân công chuyên viên").click()
+    _sign_out(page)
+    _sign_in(page, live_server, "chuyenvien.hacthanh")
+    page.goto(live_server.url + "/can-bo/ho-so/?hop=xu-ly")
+    assert page.get_by_role("link", name=code).is_visible()
+    _act(page, live_server, code, "Trình lãnh đạo", note="Hồ sơ hợp lệ, đề nghị phê duyệt")
+    _sign_out(page)
+    _sign_in(page, live_server, "lanhdao.hacthanh")
+    _act(page, live_server, code, "Phê duyệt")
+    _sign_out(page)
+    _sign_in(page, live_server, "tiepnhan.hacthanh")
+    _act(page, live_server, code, "Trả kết quả")
+    _sign_out(page)
+    _sign_in(page, live_server, "038090000001")
+    page.goto(live_server.url + "/ho-so-cua-toi/")
+    page.get_by_role("link", name=code).click()
+    assert page.get_by_text("Đã trả kết quả").first.is_visible()
+    page.get_by_label("Rất hài lòng").check()
+    page.get_by_role("button", name="Gửi đánh giá").click()
+    assert page.get_by_text("Cảm ơn bạn đã đánh giá.").is_visible()
+
+
+def test_a_supplement_request_pauses_the_clock(page: Any, live_server: Any) -> None:
+    from test_submission import submission
+    from tinhso.accounts.models import User
+    from tinhso.dossiers.models import Dossier
+    from tinhso.dossiers.services import dossier_submit
+
+    code = dossier_submit(submission=submission(User.objects.get(username="038090000001"))).code
+    _sign_in(page, live_server, "tiepnhan.hacthanh")
+    _act(page, live_server, code, "Tiếp nhận")
+    page.get_by_role("button", name="Phân công chuyên viên").click()
+    _sign_out(page)
+    _sign_in(page, live_server, "chuyenvien.hacthanh")
+    _act(page, live_server, code, "Yêu cầu bổ sung hồ sơ", note="Bổ sung bản sao có chứng thực")
+    assert page.get_by_text("tạm dừng tính thời hạn").first.is_visible()
+    page.goto(live_server.url + "/can-bo/ho-so/?hop=tam-dung")
+    assert page.get_by_role("link", name=code).is_visible()
+    paused = Dossier.objects.get(code=code)
+    assert paused.paused_at is not None
+    assert paused.status == 5
+    _act(page, live_server, code, "Đã bổ sung hồ sơ")
+    resumed = Dossier.objects.get(code=code)
+    assert resumed.paused_at is None
+    assert resumed.status == 4
+    assert resumed.due_at >= paused.due_at
