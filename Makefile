@@ -67,8 +67,13 @@ messages: install-dev
 	cd src/tinhso && $(TEST_ENV) ../../$(BIN)/tinhso makemessages -l vi -l en --no-obsolete --add-location file \
 	  --ignore 'static/*' && $(TEST_ENV) ../../$(BIN)/tinhso compilemessages
 
+## bench: on a throw-away PostgreSQL database (tinhso_bench) when the local server answers
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/tinhso_bench
 bench: install-dev
-	$(TEST_ENV) $(BIN)/python -m bench
+	@if pg_isready -h 127.0.0.1 -p 5432 >/dev/null 2>&1; then \
+	  psql -h 127.0.0.1 -U postgres -d postgres -qc "CREATE DATABASE tinhso_bench" >/dev/null 2>&1 || true; \
+	  $(TEST_ENV) DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python -m bench; \
+	else $(TEST_ENV) $(BIN)/python -m bench; fi
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache

@@ -1,7 +1,9 @@
 """`make bench`: print a table of latencies, each next to its same-run baseline.
 
-Without DATABASE_URL it uses a throw-away SQLite database in a temporary folder (never
-var/); with DATABASE_URL it uses that database, migrating and seeding it if empty.
+`make bench` points DATABASE_URL at a throw-away PostgreSQL database when the local server
+answers (the back-office benchmarks need PostgreSQL and pgbench); otherwise it uses a
+throw-away SQLite database in a temporary folder (never var/). The database is migrated
+and seeded if empty.
 """
 
 from __future__ import annotations
@@ -31,10 +33,10 @@ def main() -> int:
     _setup()
     from django.db import connection
 
-    from bench import agencies, catalog
+    from bench import agencies, catalog, dossiers
     from bench.common import ROUNDS, print_table
 
-    rows = agencies.run() + catalog.run()
+    rows = agencies.run() + catalog.run() + dossiers.run()
     print(f"\nTỉnh Số benchmarks on {connection.vendor}, {ROUNDS} rounds each (ms)\n")
     print_table(rows)
     return 0

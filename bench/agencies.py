@@ -26,10 +26,10 @@ def run() -> list[Row]:
 
         def raw(clause: str = clause, args: list[object] = args) -> None:
             with connection.cursor() as cursor:
-                cursor.execute(f"SELECT COUNT(*) FROM agencies_agency WHERE {clause}", args)  # noqa: S608
+                cursor.execute(f"SELECT COUNT(*) FROM agencies_agency WHERE {clause}", args)
                 cursor.fetchone()
                 cursor.execute(
-                    f"SELECT * FROM agencies_agency WHERE {clause} ORDER BY path LIMIT 50",  # noqa: S608
+                    f"SELECT * FROM agencies_agency WHERE {clause} ORDER BY path LIMIT 50",
                     args,
                 )
                 cursor.fetchall()

@@ -67,7 +67,7 @@ def run() -> list[Row]:
         clause = " AND ".join(["search_text LIKE %s"] * len(words))
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT id, code, name FROM catalog_procedure WHERE is_active = %s AND {clause}",  # noqa: S608
+                f"SELECT id, code, name FROM catalog_procedure WHERE is_active = %s AND {clause}",
                 [True, *[f"%{w}%" for w in words]],
             )
             cursor.fetchall()

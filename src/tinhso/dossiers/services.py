@@ -233,7 +233,6 @@ def dossier_submit(
             dossier.result_method = submission.result_method
             dossier.delivery_address = submission.delivery_address.strip()
             dossier.channel = submission.channel
-            dossier.code = dossier_code_next(agency=agency, day=timezone.localdate(now))
             dossier.status = DossierStatus.NEW
             dossier.state = "new"
             dossier.submitted_at = now
@@ -245,18 +244,12 @@ def dossier_submit(
                 action="submit",
                 from_status=DossierStatus.DRAFT,
                 to_status=DossierStatus.NEW,
+                at=now,
             )
-            audit_record(
-                actor=submission.applicant,
-                action="dossier.submitted",
-                obj=dossier,
-                data={
-                    "code": dossier.code,
-                    "procedure": dossier.procedure.code,
-                    "agency": agency.code,
-                    "files": dossier.files.count(),
-                },
-            )
+            # The number and the audit entry come last: both lock a shared row (the agency's
+            # daily sequence, the chain's head) until commit, so they are held briefly.
+            dossier.code = dossier_code_next(agency=agency, day=timezone.localdate(now))
+            dossier.save(update_fields=["code"])
             notify(
                 user=submission.applicant,
                 subject=_("Dossier %(code)s received") % {"code": dossier.code},
@@ -270,6 +263,17 @@ def dossier_submit(
                     "agency": agency.name,
                 },
                 link=reverse("dossiers:track") + f"?ma={dossier.code}",
+            )
+            audit_record(
+                actor=submission.applicant,
+                action="dossier.submitted",
+                obj=dossier,
+                data={
+                    "code": dossier.code,
+                    "procedure": dossier.procedure.code,
+                    "agency": agency.code,
+                    "files": dossier.files.count(),
+                },
             )
     except BaseException:
         for name in written:

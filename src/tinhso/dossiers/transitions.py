@@ -237,13 +237,6 @@ def _act(
             to_status=target.status, note=note.strip()[:2000], step_due_at=dossier.step_due_at,
             at=now,
         )  # fmt: skip
-        audit_record(
-            actor=actor,
-            action=f"dossier.{chosen.name}",
-            obj=dossier,
-            data={"code": dossier.code, "from": current.name, "to": target.name,
-                  "version": version + 1},
-        )  # fmt: skip
         previous_status = dossier.status
         dossier.refresh_from_db()
         _issue_form(dossier, chosen.name, actor, note, written, now)
@@ -256,6 +249,15 @@ def _act(
                 % {"code": dossier.code, "status": label}
                 + (f" {note.strip()}" if note.strip() else ""),
             )
+        # Last: the audit chain's head is one row every writer locks, so it is held only
+        # for the end of the transaction (the PDF above is rendered before it).
+        audit_record(
+            actor=actor,
+            action=f"dossier.{chosen.name}",
+            obj=dossier,
+            data={"code": dossier.code, "from": current.name, "to": target.name,
+                  "version": version + 1},
+        )  # fmt: skip
     return dossier
 
 

@@ -1,0 +1,332 @@
+"""Back-office benchmarks (PostgreSQL only):
+
+* submission + acceptance throughput through the HTTP API (gunicorn, several concurrent
+  clients), next to pgbench's TPC-B rate on the same server in the same run;
+* inbox and tracking latency with 1,000,000 dossiers (loaded with COPY), next to the raw
+  SQL that answers the same question.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import random
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+import uuid
+from typing import Any
+
+from bench.common import Row, measure
+
+CLIENTS = int(os.environ.get("BENCH_CLIENTS", "8"))
+SECONDS = int(os.environ.get("BENCH_SECONDS", "15"))
+TARGET = int(os.environ.get("BENCH_DOSSIERS", "1000000"))
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _post(url: str, body: dict[str, Any], token: str) -> dict[str, Any]:
+    request = urllib.request.Request(  # noqa: S310 (our own server on loopback)
+        url,
+        data=json.dumps(body).encode(),
+        method="POST",
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+        return dict(json.load(response))
+
+
+def _server(port: int) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "TINHSO_TASKS_BACKEND": "django_tasks.backends.dummy.DummyBackend",
+    }
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "tinhso.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+            "--threads",
+            "4",
+            "--worker-class",
+            "gthread",
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
+            return process
+        except OSError:
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError("gunicorn did not start")
+
+
+def _throughput() -> tuple[float, int]:
+    """Dossiers submitted and accepted per second through the API."""
+    from tinhso.accounts.models import User
+    from tinhso.accounts.services import api_token_create
+    from tinhso.catalog.models import Procedure
+
+    procedure = Procedure.objects.get(code="1.001193")
+    paper = procedure.papers.get(paper_type="giay-chung-sinh")
+    pdf = base64.b64encode(b"%PDF-1.4\n%%EOF\n").decode()
+    citizen_token = api_token_create(user=User.objects.get(username="038090000001"))[1]
+    receiver_token = api_token_create(user=User.objects.get(username="tiepnhan.hacthanh"))[1]
+    body = {
+        "procedure": "1.001193",
+        "receiving_agency": "000.02.60.H56",
+        "result_method": "online",
+        "form": {
+            "nguoi_yeu_cau": {
+                "ho_ten": "Nguyễn Văn An",
+                "so_dinh_danh": "038090000001",
+                "noi_cu_tru": "Hạc Thành",
+            },
+            "quan_he": "cha",
+            "tre": {
+                "ho_ten": "Bé",
+                "gioi_tinh": "nam",
+                "ngay_sinh": "2026-11-01",
+                "noi_sinh": "Bệnh viện",
+            },
+            "me": {"ho_ten": "Mẹ"},
+        },
+        "attachments": [{"paper": paper.pk, "filename": "cs.pdf", "content_base64": pdf}],
+    }
+    port = _free_port()
+    server = _server(port)
+    base = f"http://127.0.0.1:{port}/api/v1/dossiers"
+    done = [0] * CLIENTS
+    stop = time.monotonic() + SECONDS
+
+    def client(index: int) -> None:
+        while time.monotonic() < stop:
+            created = _post(base, body, citizen_token)
+            _post(
+                f"{base}/{created['code']}/actions",
+                {"action": "accept", "version": created["version"]},
+                receiver_token,
+            )
+            done[index] += 1
+
+    try:
+        threads = [threading.Thread(target=client, args=(i,)) for i in range(CLIENTS)]
+        started = time.monotonic()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        elapsed = time.monotonic() - started
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    return sum(done) / elapsed, sum(done)
+
+
+def _pgbench_tps() -> float | None:
+    """TPC-B transactions per second of pgbench on the same server (its own database)."""
+    from django.db import connection
+
+    if shutil.which("pgbench") is None:
+        return None
+    settings = connection.settings_dict
+    host, port, dbuser = (
+        settings["HOST"] or "127.0.0.1",
+        str(settings["PORT"] or 5432),
+        settings["USER"],
+    )
+    database = f"{settings['NAME']}_pgbench"
+    env = {**os.environ, "PGHOST": host, "PGPORT": port, "PGUSER": dbuser}
+    subprocess.run(["dropdb", "--if-exists", database], env=env, check=False, capture_output=True)
+    subprocess.run(["createdb", database], env=env, check=True, capture_output=True)
+    try:
+        subprocess.run(
+            ["pgbench", "-i", "-s", "2", "-q", database], env=env, check=True, capture_output=True
+        )
+        out = subprocess.run(
+            ["pgbench", "-c", str(CLIENTS), "-j", "2", "-T", str(SECONDS), database],
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+    finally:
+        subprocess.run(
+            ["dropdb", "--if-exists", database], env=env, check=False, capture_output=True
+        )
+    for line in out.splitlines():
+        if line.startswith("tps ="):
+            return float(line.split()[2])
+    return None
+
+
+def _load_dossiers() -> None:
+    """Bring the dossier table to TARGET rows with COPY (statuses, agencies and dates spread
+    like a province's ten years), plus one event each."""
+    from django.db import connection
+
+    from tinhso.accounts.models import User
+    from tinhso.agencies.models import Agency
+    from tinhso.catalog.models import Procedure
+    from tinhso.dossiers.models import Dossier
+
+    have = Dossier.objects.count()
+    if have >= TARGET:
+        return
+    rng = random.Random(38)  # noqa: S311 (reproducible test data)
+    agencies = list(Agency.objects.filter(level="commune").values_list("id", "code"))
+    procedures = list(Procedure.objects.values_list("id", flat=True))
+    citizens = list(User.objects.filter(kind="citizen").values_list("id", flat=True))
+    statuses = [
+        (10, "returned"),
+        (10, "returned"),
+        (10, "returned"),
+        (9, "finished"),
+        (4, "processing"),
+        (2, "received"),
+        (1, "new"),
+        (3, "refused"),
+        (5, "supplement_processing"),
+    ]
+    now = time.time()
+    columns = (
+        "public_id, code, procedure_id, applicant_id, receiving_agency_id, status, channel, "
+        "form_data, result_method, delivery_address, submitted_at, created_at, updated_at, "
+        "version, state, accepted_at, due_at"
+    )
+    with connection.cursor() as cursor, cursor.connection.cursor() as raw:
+        with raw.copy(f"COPY dossiers_dossier ({columns}) FROM STDIN") as copy:
+            for n in range(have, TARGET):
+                agency_id, agency_code = agencies[n % len(agencies)]
+                status, state = statuses[n % len(statuses)]
+                submitted = now - rng.random() * 3650 * 86400
+                stamp = time.strftime("%Y-%m-%d %H:%M:%S+00", time.gmtime(submitted))
+                due = time.strftime("%Y-%m-%d %H:%M:%S+00", time.gmtime(submitted + 3 * 86400))
+                code = f"{agency_code}-B{n:07d}"
+                copy.write_row(
+                    (
+                        str(uuid.uuid4()),
+                        code,
+                        rng.choice(procedures),
+                        rng.choice(citizens),
+                        agency_id,
+                        status,
+                        2,
+                        "{}",
+                        "online",
+                        "",
+                        stamp,
+                        stamp,
+                        stamp,
+                        1,
+                        state,
+                        stamp if status != 1 else None,
+                        due if status != 1 else None,
+                    )
+                )
+        raw.execute(
+            "INSERT INTO dossiers_dossierevent "
+            "(dossier_id, at, action, from_status, to_status, note) "
+            "SELECT id, submitted_at, 'submit', 0, 1, '' FROM dossiers_dossier d "
+            "WHERE NOT EXISTS (SELECT 1 FROM dossiers_dossierevent e WHERE e.dossier_id = d.id)"
+        )
+        raw.execute("ANALYZE dossiers_dossier; ANALYZE dossiers_dossierevent")
+    connection.commit() if not connection.get_autocommit() else None
+
+
+def run() -> list[Row]:
+    from django.db import connection
+    from django.test import Client
+
+    from tinhso.accounts.models import User
+    from tinhso.dossiers.inbox import inbox
+
+    if connection.vendor != "postgresql":
+        print("dossier benchmarks skipped: they need PostgreSQL (set DATABASE_URL)")
+        return []
+    rate, count = _throughput()
+    tps = _pgbench_tps()
+    print(
+        f"\nsubmission + acceptance through the HTTP API, {CLIENTS} clients, {SECONDS} s: "
+        f"{rate:.1f} dossiers/s ({count} done)"
+    )
+    if tps:
+        print(
+            f"pgbench TPC-B on the same server, {CLIENTS} clients: {tps:.0f} tps; "
+            f"ratio {tps / rate:.0f} TPC-B transactions per submitted-and-accepted dossier"
+        )
+    started = time.monotonic()
+    _load_dossiers()
+    print(f"dossiers in the database: {TARGET:,} (loaded in {time.monotonic() - started:.0f} s)\n")
+    client = Client()
+    rng = random.Random(7)  # noqa: S311
+    codes = [
+        c
+        for (c,) in connection.cursor()
+        .execute("SELECT code FROM dossiers_dossier TABLESAMPLE SYSTEM (0.1) LIMIT 500")
+        .fetchall()
+    ]
+    receiver = User.objects.get(username="tiepnhan.hacthanh")
+
+    def track() -> None:
+        assert client.get(f"/api/v1/track/{rng.choice(codes)}").status_code == 200
+
+    def track_sql() -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT d.code, d.status, d.submitted_at, a.name, p.name FROM dossiers_dossier d "
+                "JOIN agencies_agency a ON a.id = d.receiving_agency_id "
+                "JOIN catalog_procedure p ON p.id = d.procedure_id WHERE d.code = %s",
+                [rng.choice(codes)],
+            )
+            cursor.fetchone()
+            cursor.execute("SELECT at, to_status FROM dossiers_dossierevent WHERE dossier_id = 1")
+            cursor.fetchall()
+
+    agency = receiver.memberships.first().agency  # type: ignore[union-attr]
+
+    def inbox_sql() -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT d.id FROM dossiers_dossier d "
+                "JOIN agencies_agency a ON a.id = d.receiving_agency_id "
+                "WHERE a.path LIKE %s AND d.state = 'new' "
+                "ORDER BY d.due_at, d.submitted_at LIMIT 200",
+                [agency.path + "%"],
+            )
+            cursor.fetchall()
+
+    return [
+        Row(
+            "tracking: GET /api/v1/track/{code}, 1M dossiers",
+            *measure(track, 200),
+            *measure(track_sql, 200),
+        ),
+        Row(
+            "inbox: 'to receive' of a commune receiver, 1M",
+            *measure(lambda: inbox(receiver, "tiep-nhan"), 50),
+            *measure(inbox_sql, 50),
+        ),
+    ]
