@@ -295,6 +295,21 @@ def dossiers_get(request: HttpRequest, code: str) -> Status[object]:
     return Status(200, dossier)
 
 
+def _handled_dossier(caller: User, code: str) -> Dossier | Status[object]:
+    """The dossier, or the 404 / 403 answer (officials of other agencies see nothing)."""
+    dossier = dossier_by_code(code)
+    if dossier is None:
+        return Status(404, {"detail": _("No dossier has this code.")})
+    if not dossiers_visible_to(caller).filter(pk=dossier.pk).exists():
+        return Status(403, {"detail": _("You may not see this dossier."), "code": "forbidden"})
+    return dossier
+
+
+def _refused(exc: TransitionError, invalid_code: str) -> Status[object]:
+    name = {403: "forbidden", 409: "conflict"}.get(exc.status, invalid_code)
+    return Status(exc.status, {"detail": exc.message, "code": name})
+
+
 @router.post(
     "/{code}/actions",
     response={200: DossierOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut,
@@ -303,11 +318,10 @@ def dossiers_get(request: HttpRequest, code: str) -> Status[object]:
 )  # fmt: skip
 def dossiers_act(request: HttpRequest, code: str, payload: ActionIn) -> Status[object]:
     caller = _caller(request)
-    dossier = dossier_by_code(code)
-    if dossier is None:
-        return Status(404, {"detail": _("No dossier has this code.")})
-    if not dossiers_visible_to(caller).filter(pk=dossier.pk).exists():
-        return Status(403, {"detail": _("You may not see this dossier."), "code": "forbidden"})
+    found = _handled_dossier(caller, code)
+    if isinstance(found, Status):
+        return found
+    dossier = found
     if payload.action == "refuse" and not payload.note.strip():
         return Status(
             422, {"detail": _("Give the reason for refusing."), "code": "reason_required"}
@@ -323,8 +337,7 @@ def dossiers_act(request: HttpRequest, code: str, payload: ActionIn) -> Status[o
             note=payload.note, assignee=assignee,
         )  # fmt: skip
     except TransitionError as exc:
-        code_name = {403: "forbidden", 409: "conflict"}.get(exc.status, "invalid_action")
-        return Status(exc.status, {"detail": exc.message, "code": code_name})
+        return _refused(exc, "invalid_action")
     return Status(200, moved)
 
 
@@ -450,17 +463,15 @@ def dossiers_extend(request: HttpRequest, code: str, payload: ExtensionIn) -> St
     from tinhso.dossiers.transitions import dossier_extend
 
     caller = _caller(request)
-    dossier = dossier_by_code(code)
-    if dossier is None:
-        return Status(404, {"detail": _("No dossier has this code.")})
-    if not dossiers_visible_to(caller).filter(pk=dossier.pk).exists():
-        return Status(403, {"detail": _("You may not see this dossier."), "code": "forbidden"})
+    found = _handled_dossier(caller, code)
+    if isinstance(found, Status):
+        return found
+    dossier = found
     try:
         moved = dossier_extend(
             dossier=dossier, official=caller, reason=payload.reason, new_due=payload.new_due,
             version=payload.version,
         )  # fmt: skip
     except TransitionError as exc:
-        code_name = {403: "forbidden", 409: "conflict"}.get(exc.status, "invalid_extension")
-        return Status(exc.status, {"detail": exc.message, "code": code_name})
+        return _refused(exc, "invalid_extension")
     return Status(200, moved)
