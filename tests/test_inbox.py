@@ -126,3 +126,75 @@ def test_refusing_needs_a_reason(login_client: Any, citizen: Any) -> None:
 
 def test_citizens_have_no_inbox(login_client: Any, citizen: Any) -> None:
     assert login_client(citizen).get("/can-bo/ho-so/").status_code == 403
+
+
+def test_inboxes_and_counter_intake_over_the_api(
+    client: Client, token_for: Any, citizen: Any
+) -> None:
+    import base64
+
+    from tinhso.catalog.models import Procedure
+
+    receiver = token_for(user("tiepnhan.hacthanh"))
+    paper = Procedure.objects.get(code="1.001193").papers.get(paper_type="giay-chung-sinh")
+    body = {
+        "applicant": "038190000006",
+        "channel": 1,
+        "procedure": "1.001193",
+        "receiving_agency": "000.02.60.H56",
+        "result_method": "counter",
+        "form": {
+            "nguoi_yeu_cau": {
+                "ho_ten": "Nguyễn Thị Bình",
+                "so_dinh_danh": "038190000006",
+                "noi_cu_tru": "Hạc Thành",
+            },
+            "quan_he": "me",
+            "tre": {
+                "ho_ten": "Bé Mai",
+                "gioi_tinh": "nu",
+                "ngay_sinh": "2026-11-20",
+                "noi_sinh": "Trạm y tế",
+            },
+            "me": {"ho_ten": "Nguyễn Thị Bình"},
+        },
+        "attachments": [
+            {
+                "paper": paper.pk,
+                "filename": "scan.pdf",
+                "content_base64": base64.b64encode(b"%PDF-1.4\n%%EOF\n").decode(),
+            }
+        ],
+    }
+    created = client.post(
+        "/api/v1/dossiers", body, content_type="application/json", headers=receiver
+    )
+    assert created.status_code == 201
+    assert created.json()["status"]["code"] == 2
+    assert created.json()["channel"] == 1
+    online = dossier_submit(submission=submission(citizen))
+    box = client.get("/api/v1/dossiers", {"box": "tiep-nhan"}, headers=receiver).json()
+    assert [d["code"] for d in box["items"]] == [online.code]
+    assert (
+        client.get("/api/v1/dossiers", {"box": "xu-ly"}, headers=receiver).json()["items"][0][
+            "code"
+        ]
+        == created.json()["code"]
+    )
+    assert client.get("/api/v1/dossiers", {"box": "nope"}, headers=receiver).status_code == 422
+    # Citizens cannot register for others; specialists cannot register at all.
+    assert (
+        client.post(
+            "/api/v1/dossiers", body, content_type="application/json", headers=token_for(citizen)
+        ).status_code
+        == 403
+    )
+    assert (
+        client.post(
+            "/api/v1/dossiers",
+            body,
+            content_type="application/json",
+            headers=token_for(user("chuyenvien.hacthanh")),
+        ).status_code
+        == 403
+    )

@@ -17,6 +17,7 @@ from ninja import Field, Query, Router, Schema, Status
 
 from tinhso.accounts.api import _caller, bearer
 from tinhso.accounts.models import User, UserKind
+from tinhso.accounts.selectors import memberships_of
 from tinhso.agencies.selectors import agency_get
 from tinhso.catalog.models import ResultMethod
 from tinhso.catalog.selectors import procedure_get
@@ -40,6 +41,12 @@ class AttachmentIn(Schema):
 
 
 class DossierIn(Schema):
+    applicant: str | None = Field(
+        None,
+        description="Officials registering at the counter or from the post: the citizen's "
+        "personal identification number (found in the population registry)",
+    )
+    channel: int = Field(2, ge=1, le=3, description="1 counter, 2 online, 3 post")
     procedure: str = Field(min_length=1, max_length=32, description="Procedure code")
     receiving_agency: str = Field(
         min_length=1, max_length=35, description="Code of the agency you submit to"
@@ -161,8 +168,46 @@ def _invalid(errors: dict[str, list[str]]) -> Status[object]:
     )
 
 
-def _submission(request: HttpRequest, payload: DossierIn) -> Submission:
-    user = _caller(request)
+def _counter_intake(request: HttpRequest, receiver: User, payload: DossierIn) -> Status[object]:
+    """A receiver registers a walk-in (1) or postal (3) dossier; it is accepted at once."""
+    from tinhso.accounts.identity import parse_personal_id
+    from tinhso.accounts.registry import registry
+    from tinhso.dossiers.counter import citizen_for_intake, dossier_register_at_counter
+
+    receiving = [m.agency for m in memberships_of(receiver) if m.role == "receiver"]
+    if not receiving or payload.channel == 2 or not payload.applicant:
+        return Status(403, {"detail": _("Officials register dossiers at the counter or from the "
+                                        "post, for a citizen named by personal ID.")})  # fmt: skip
+    agency = agency_get(code=payload.receiving_agency)
+    if agency is None or agency not in receiving:
+        return Status(
+            403, {"detail": _("Your agency does not receive dossiers for this procedure.")}
+        )
+    try:
+        parse_personal_id(payload.applicant)
+    except ValidationError as exc:
+        return _invalid({"applicant": exc.messages})
+    profile = registry().lookup(payload.applicant)
+    if profile is None:
+        return _invalid(
+            {"applicant": [_("This personal identification number is not in the registry.")]}
+        )
+    citizen = citizen_for_intake(profile=profile, official=receiver)
+    try:
+        submission = _submission(request, payload, applicant=citizen)
+        submission.channel = payload.channel
+        dossier = dossier_register_at_counter(submission=submission, receiver=receiver)
+    except DossierInvalid as exc:
+        return _invalid(exc.errors)
+    except TransitionError as exc:
+        return _refused(exc, "invalid_action")
+    return Status(201, dossier)
+
+
+def _submission(
+    request: HttpRequest, payload: DossierIn, applicant: User | None = None
+) -> Submission:
+    user = applicant or _caller(request)
     procedure = procedure_get(code=payload.procedure)
     if procedure is None:
         raise DossierInvalid(
@@ -229,7 +274,9 @@ def _submission(request: HttpRequest, payload: DossierIn) -> Submission:
 def dossiers_create(request: HttpRequest, payload: DossierIn) -> Status[object]:
     user = _caller(request)
     if user.kind == UserKind.OFFICIAL:
-        return Status(403, {"detail": _("Officials register dossiers at the counter, not here.")})
+        return _counter_intake(request, user, payload)
+    if payload.applicant or payload.channel != 2:
+        return Status(403, {"detail": _("Only receivers register dossiers for others.")})
     key = request.headers.get("Idempotency-Key", "").strip()[:255]
     digest = _digest(payload)
     if key:
@@ -260,13 +307,35 @@ def dossiers_create(request: HttpRequest, payload: DossierIn) -> Status[object]:
     return Status(201, dossier)
 
 
+class ListFilter(Schema):
+    box: str | None = Field(
+        None,
+        description="An official's inbox: tiep-nhan (to receive), xu-ly (to process), "
+        "phe-duyet (to approve), tra-ket-qua (to return), sap-den-han (due soon), "
+        "qua-han (overdue), tam-dung (paused)",
+    )
+
+
 @router.get(
     "",
     response={200: Page[DossierListItemOut], 401: ErrorOut, 422: ErrorOut},
     summary="Your dossiers (citizen) or those your agencies handle (official)",
 )
-def dossiers_list(request: HttpRequest, paging: Query[PageParams]) -> object:
-    qs = dossiers_visible_to(_caller(request)).exclude(status=DossierStatus.DRAFT)
+def dossiers_list(
+    request: HttpRequest, filters: Query[ListFilter], paging: Query[PageParams]
+) -> object:
+    from tinhso.dossiers.inbox import BOXES, inbox
+
+    caller = _caller(request)
+    if filters.box:
+        if filters.box not in {b.slug for b in BOXES} or caller.kind != UserKind.OFFICIAL:
+            return Status(422, {"detail": _("Unknown inbox."), "code": "box"})
+        rows = inbox(caller, filters.box)
+        start = (paging.page - 1) * paging.page_size
+        return {"count": len(rows), "page": paging.page, "page_size": paging.page_size,
+                "pages": max(1, -(-len(rows) // paging.page_size)),
+                "items": rows[start : start + paging.page_size]}  # fmt: skip
+    qs = dossiers_visible_to(caller).exclude(status=DossierStatus.DRAFT)
     return paginate(qs, paging)
 
 
