@@ -227,7 +227,7 @@ def test_workflows_travel_with_the_catalogue_and_are_checked() -> None:
     from tinhso.catalog.services import CatalogError, catalog_export, catalog_import
 
     data = catalog_export()
-    assert [w["code"] for w in data["workflows"]] == ["standard"]
+    assert [w["code"] for w in data["workflows"]] == ["lltp-lien-thong", "standard"]
     broken = copy.deepcopy(STANDARD)
     broken["actions"][0]["roles"] = ["janitor"]
     data["workflows"].append({"code": "hong", "name": "Hỏng", "definition": broken})

@@ -41,6 +41,7 @@ DEMO_OFFICIALS: list[tuple[str, str, str, str, str]] = [
         "Công chức Tư pháp - Hộ tịch",
     ),
     ("lanhdao.hoanghoa", "Nguyễn Thị Thu", Role.LEADER, "Xã Hoằng Hóa", "Chủ tịch UBND xã"),
+    ("chuyenvien.congan", "Bùi Văn Hải", Role.SPECIALIST, "CA", "Cán bộ tra cứu lý lịch tư pháp"),
     (
         "bientap",
         "Đặng Thu Trang",

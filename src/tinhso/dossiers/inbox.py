@@ -14,7 +14,7 @@ from tinhso.accounts.models import Role, User
 from tinhso.accounts.selectors import memberships_of
 from tinhso.core.calendar import hours_for
 from tinhso.dossiers.models import Dossier, DossierStatus
-from tinhso.dossiers.selectors import dossiers_for_official
+from tinhso.dossiers.selectors import dossiers_for_official, inter_agency_condition
 from tinhso.dossiers.transitions import working_time_left
 
 TERMINAL = [
@@ -46,7 +46,15 @@ def _roles(user: User) -> set[str]:
 def inbox(user: User, slug: str) -> list[Dossier]:
     """The dossiers of one box for `user`, most urgent first."""
     roles = _roles(user)
-    base: QuerySet[Dossier] = dossiers_for_official(user).select_related("applicant")
+    # Lists never show the form, the e-form schema or the legal texts: leave them in the db.
+    base: QuerySet[Dossier] = (
+        dossiers_for_official(user)
+        .select_related("applicant")
+        .defer(
+            "form_data", "procedure__form_schema", "procedure__legal_basis",
+            "procedure__search_text", "procedure__fees", "receiving_agency__search_text",
+        )
+    )  # fmt: skip
     now = timezone.now()
     if slug == "tiep-nhan":
         qs = base.filter(state="new") if Role.RECEIVER in roles else base.none()
@@ -54,6 +62,7 @@ def inbox(user: User, slug: str) -> list[Dossier]:
         qs = base.filter(state="received") if roles & {Role.RECEIVER, Role.LEADER} else base.none()
         if Role.SPECIALIST in roles:
             qs = qs | base.filter(Q(state="processing") & (Q(assignee=user) | Q(assignee=None)))
+            qs = qs | base.filter(inter_agency_condition([m.agency for m in memberships_of(user)]))
     elif slug == "phe-duyet":
         qs = base.filter(state="approving") if Role.LEADER in roles else base.none()
     elif slug == "tra-ket-qua":
@@ -77,7 +86,7 @@ def inbox(user: User, slug: str) -> list[Dossier]:
         return soon  # fmt: skip
     else:
         return []
-    return list(qs.distinct().order_by("due_at", "submitted_at")[:200])
+    return list(qs.order_by("due_at", "submitted_at")[:200])
 
 
 def inbox_counts(user: User) -> dict[str, int]:

@@ -95,6 +95,8 @@ class Dossier(models.Model):
         indexes = [
             models.Index(fields=["applicant", "status"]),
             models.Index(fields=["receiving_agency", "status"]),
+            models.Index(fields=["receiving_agency", "state", "due_at"]),
+            models.Index(fields=["receiving_agency", "due_at"]),
         ]
 
     def __str__(self) -> str:

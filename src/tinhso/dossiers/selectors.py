@@ -20,20 +20,61 @@ def dossiers_of_citizen(user: User, *, include_drafts: bool = True) -> QuerySet[
 
 def dossiers_for_official(user: User) -> QuerySet[Dossier]:
     """Dossiers an official's agencies handle: received there, or of procedures their
-    agency implements. Drafts are the citizen's own business and never shown."""
+    agency implements, or in an inter-agency step of theirs. Drafts are the citizen's own
+    business and never shown. Built from id lists so each part uses an index."""
+    from tinhso.agencies.models import Agency
+    from tinhso.catalog.models import Procedure
+
     agencies = [m.agency for m in memberships_of(user)]
     if not agencies:
         return Dossier.objects.none()
-    condition = Q()
+    subtree = Q()
     for agency in agencies:
-        condition |= Q(receiving_agency__path__startswith=agency.path)
-        condition |= Q(procedure__implementing_agency__path__startswith=agency.path)
+        subtree |= Q(path__startswith=agency.path)
+    agency_ids = list(Agency.objects.filter(subtree).values_list("id", flat=True))
+    procedure_ids = list(
+        Procedure.objects.filter(implementing_agency_id__in=agency_ids).values_list("id", flat=True)
+    )
+    condition = Q(receiving_agency_id__in=agency_ids) | inter_agency_condition(agencies)
+    if procedure_ids:
+        condition |= Q(procedure_id__in=procedure_ids)
     return (
         Dossier.objects.filter(condition)
         .exclude(status=DossierStatus.DRAFT)
         .select_related("procedure", "receiving_agency")
         .order_by("-submitted_at")
     )
+
+
+def _province_agency_ids(province_key: str) -> list[int]:
+    from tinhso.agencies.models import Agency
+
+    return list(
+        Agency.objects.filter(path__startswith=f"/{province_key}/").values_list("id", flat=True)
+    )
+
+
+def inter_agency_condition(agencies: list[Any]) -> Q:
+    """Dossiers in an inter-agency step that belongs to one of `agencies` (by short name,
+    within the same province)."""
+    from tinhso.dossiers.models import Workflow
+
+    condition = Q(pk__in=[])
+    short_names = {a.short_name for a in agencies if a.short_name and a.level != "commune"}
+    if not short_names:
+        return condition
+    for code, definition in Workflow.objects.values_list("code", "definition"):
+        for state in definition.get("states", []):
+            if state.get("inter_agency") in short_names:
+                for agency in agencies:
+                    if agency.short_name == state["inter_agency"]:
+                        province = agency.path.split("/")[1]
+                        condition |= Q(
+                            procedure__workflow=code,
+                            state=state["name"],
+                            receiving_agency_id__in=_province_agency_ids(province),
+                        )
+    return condition
 
 
 def dossiers_visible_to(user: Any) -> QuerySet[Dossier]:

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from tinhso.accounts.models import User, UserKind
 from tinhso.accounts.selectors import memberships_of
+from tinhso.agencies.models import Agency
 from tinhso.core.audit import audit_record
 from tinhso.core.calendar import (
     add_working_days,
@@ -60,11 +61,32 @@ _GRAPHS: dict[tuple[str, str], Graph] = {}
 
 
 def workflow_standard_ensure() -> Workflow:
-    """The standard workflow row (made by a migration; made again if a flush removed it)."""
+    """The built-in workflows (made by migrations; made again if a flush removed them)."""
+    from tinhso.dossiers.workflow import CRIMINAL_RECORD
+
+    Workflow.objects.get_or_create(
+        code="lltp-lien-thong",
+        defaults={"name": "Cấp Phiếu lý lịch tư pháp, liên thông Công an tỉnh",
+                  "definition": CRIMINAL_RECORD},
+    )  # fmt: skip
     workflow, _created = Workflow.objects.get_or_create(
         code="standard", defaults={"name": "Quy trình một cửa chuẩn", "definition": STANDARD}
     )
     return workflow
+
+
+def inter_agency_agency(dossier: Dossier) -> Agency | None:
+    """The agency that holds the dossier while it is in an inter-agency step, if it is."""
+    graph = workflow_graph(dossier.procedure.workflow)
+    state = graph.states.get(dossier.state or graph.start)
+    if state is None or not state.inter_agency or dossier.receiving_agency is None:
+        return None
+    province = dossier.receiving_agency.path.split("/")[1]
+    return (
+        Agency.objects.filter(short_name=state.inter_agency, path__startswith=f"/{province}/")
+        .exclude(level="commune")
+        .first()
+    )
 
 
 def workflow_graph(code: str) -> Graph:
@@ -80,6 +102,10 @@ def workflow_graph(code: str) -> Graph:
 
 
 def _handling_agency_paths(dossier: Dossier) -> list[str]:
+    # During an inter-agency step only the other agency handles the dossier.
+    other = inter_agency_agency(dossier)
+    if other is not None:
+        return [other.path]
     paths = []
     if dossier.receiving_agency is not None:
         paths.append(dossier.receiving_agency.path)

@@ -190,6 +190,8 @@ ACTION_LABELS = {
     "return_result": gettext_lazy("Return the result"),
     "withdraw": gettext_lazy("Withdraw"),
     "stop": gettext_lazy("Stop processing"),
+    "send_to_police": gettext_lazy("Send to the provincial police to verify"),
+    "police_reply": gettext_lazy("Verified: send back"),
 }
 
 
@@ -243,3 +245,29 @@ STANDARD: dict[str, Any] = {
          "to": "stopped", "roles": ["leader"]},
     ],
 }  # fmt: skip
+
+
+def _with_police_check(base: dict[str, Any]) -> dict[str, Any]:
+    """The standard workflow plus an inter-agency step: the department sends the dossier to
+    the provincial police (CA) to verify criminal records, and the police send it back."""
+    import copy
+
+    definition = copy.deepcopy(base)
+    shares = {"received": 0.1, "processing": 0.4, "approving": 0.2, "finished": 0.1}
+    for state in definition["states"]:
+        if state["name"] in shares:
+            state["share"] = shares[state["name"]]
+    definition["states"].append(
+        {"name": "police_check", "status": DossierStatus.PROCESSING, "share": 0.2,
+         "inter_agency": "CA"}
+    )  # fmt: skip
+    definition["actions"] += [
+        {"name": "send_to_police", "from": ["processing"], "to": "police_check",
+         "roles": ["specialist"]},
+        {"name": "police_reply", "from": ["police_check"], "to": "processing",
+         "roles": ["specialist"]},
+    ]  # fmt: skip
+    return definition
+
+
+CRIMINAL_RECORD = _with_police_check(STANDARD)

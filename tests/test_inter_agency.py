@@ -1,0 +1,96 @@
+"""Inter-agency (liên thông) steps: the dossier goes to the other agency's inbox, only
+that agency may act on it there, and it comes back."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from tinhso.accounts.models import User
+from tinhso.agencies.models import Agency
+from tinhso.catalog.models import Procedure
+from tinhso.dossiers.models import Dossier, DossierStatus
+from tinhso.dossiers.services import Submission, dossier_submit
+from tinhso.dossiers.transitions import TransitionForbiddenError, dossier_act
+
+pytestmark = pytest.mark.django_db
+
+
+def user(name: str) -> User:
+    return User.objects.get(username=name)
+
+
+def act(dossier: Dossier, who: str, action: str, **kw: Any) -> Dossier:
+    dossier.refresh_from_db()
+    return dossier_act(
+        dossier=dossier, actor=user(who), action=action, version=dossier.version, **kw
+    )
+
+
+def criminal_record_request(citizen: Any) -> Dossier:
+    procedure = Procedure.objects.get(code="2.000488")
+    assert procedure.workflow == "lltp-lien-thong"
+    form = {
+        "ho_ten": "Nguyễn Văn An",
+        "so_dinh_danh": "038090000001",
+        "ngay_sinh": "1990-03-14",
+        "noi_cu_tru": "Hạc Thành",
+        "loai_phieu": "1",
+        "so_luong": 1,
+        "muc_dich": "Xin việc",
+    }
+    return dossier_submit(
+        submission=Submission(
+            procedure=procedure,
+            applicant=citizen,
+            receiving_agency=Agency.objects.get(kind="service_centre"),
+            result_method="online",
+            form_data=form,
+        )
+    )
+
+
+def inbox(client: Client, box: str) -> list[str]:
+    return [
+        row["dossier"].code for row in client.get("/can-bo/ho-so/", {"hop": box}).context["rows"]
+    ]
+
+
+def test_the_police_step_goes_to_the_police_inbox_and_back(login_client: Any, citizen: Any) -> None:
+    dossier = criminal_record_request(citizen)
+    act(dossier, "tiepnhan", "accept")
+    act(dossier, "tiepnhan", "assign", assignee=user("chuyenvien"))
+    police = login_client(user("chuyenvien.congan"))
+    assert dossier.code not in inbox(police, "xu-ly")
+    dossier = act(dossier, "chuyenvien", "send_to_police", note="Đề nghị tra cứu")
+    assert dossier.state == "police_check"
+    assert dossier.status == DossierStatus.PROCESSING
+    assert dossier.code in inbox(police, "xu-ly")
+    assert police.get(f"/can-bo/ho-so/{dossier.code}/").status_code == 200
+    with pytest.raises(TransitionForbiddenError):  # the department waits for the police
+        act(dossier, "chuyenvien", "police_reply")
+    dossier = act(dossier, "chuyenvien.congan", "police_reply", note="Không có án tích")
+    assert dossier.state == "processing"
+    assert police.get(f"/can-bo/ho-so/{dossier.code}/").status_code == 403
+    dossier = act(dossier, "chuyenvien", "forward")
+    dossier = act(dossier, "lanhdao", "approve")
+    assert dossier.status == DossierStatus.FINISHED
+    assert [e.action for e in dossier.events.order_by("id")][-4:] == [
+        "send_to_police",
+        "police_reply",
+        "forward",
+        "approve",
+    ]
+
+
+def test_a_commune_receiver_never_sees_the_police_step(login_client: Any, citizen: Any) -> None:
+    dossier = criminal_record_request(citizen)
+    act(dossier, "tiepnhan", "accept")
+    act(dossier, "tiepnhan", "assign", assignee=user("chuyenvien"))
+    act(dossier, "chuyenvien", "send_to_police")
+    assert (
+        login_client(user("chuyenvien.hacthanh")).get(f"/can-bo/ho-so/{dossier.code}/").status_code
+        == 403
+    )
