@@ -135,3 +135,10 @@ def test_the_register_bm06_is_an_excel_workbook(
         == 400
     )
     assert login_client(citizen).get("/can-bo/so-theo-doi/").status_code == 403
+    printed = login_client(user("tiepnhan.hacthanh")).get(
+        "/can-bo/so-theo-doi/", {"dinh_dang": "pdf"}
+    )
+    assert printed["Content-Type"] == "application/pdf"
+    text = text_of(printed.content)
+    assert "SỔ THEO DÕI HỒ SƠ" in text
+    assert dossier.code in text.replace("\n", "")

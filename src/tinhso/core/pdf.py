@@ -35,8 +35,9 @@ class OfficialDocument:
         title: str,
         subtitle: str = "",
         producer: str = "Tỉnh Số",
+        landscape: bool = False,
     ) -> None:
-        self.pdf = FPDF(format="A4", unit="mm")
+        self.pdf = FPDF(orientation="L" if landscape else "P", format="A4", unit="mm")
         self.pdf.set_margins(20, 15, 15)
         self.pdf.set_auto_page_break(auto=True, margin=18)
         self.pdf.add_font(FAMILY, "", str(FONTS / "DejaVuSerif.ttf"))

@@ -202,6 +202,12 @@ def register_view(request: HttpRequest) -> HttpResponse:
         return HttpResponse(_("Dates are written YYYY-MM-DD."), status=400)
     if start > end or (end - start).days > 366:
         return HttpResponse(_("Choose a period of at most one year."), status=400)
+    if request.GET.get("dinh_dang") == "pdf":
+        from tinhso.dossiers.register import register_pdf
+
+        pdf = HttpResponse(register_pdf(agency, start, end), content_type="application/pdf")
+        pdf["Content-Disposition"] = f'inline; filename="BM06-{agency.code}-{start}-{end}.pdf"'
+        return pdf
     content = register_workbook(agency, start, end)
     response = HttpResponse(
         content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -13,12 +13,19 @@ from tinhso.agencies.models import Agency
 from tinhso.dossiers.models import Dossier, DossierStatus
 
 COLUMNS = [
-    ("STT", 6), ("Mã hồ sơ", 28), ("Tên thủ tục hành chính", 45), ("Số lượng hồ sơ (bộ)", 10),
-    ("Tên cá nhân, tổ chức", 24), ("Địa chỉ, số điện thoại", 34),
+    ("STT", 6),
+    ("Mã hồ sơ", 28),
+    ("Tên thủ tục hành chính", 45),
+    ("Số lượng hồ sơ (bộ)", 10),
+    ("Tên cá nhân, tổ chức", 24),
+    ("Địa chỉ, số điện thoại", 34),
     ("Cơ quan chủ trì giải quyết", 30),
-    ("Nhận hồ sơ", 17), ("Hẹn trả kết quả", 17), ("Trạng thái", 20), ("Ngày trả kết quả", 17),
+    ("Nhận hồ sơ", 17),
+    ("Hẹn trả kết quả", 17),
+    ("Trạng thái", 20),
+    ("Ngày trả kết quả", 17),
     ("Ghi chú", 20),
-]  # fmt: skip
+]
 
 
 def _cell_time(moment: datetime | None) -> str:
@@ -61,14 +68,76 @@ def register_workbook(agency: Agency, start: date, end: date) -> bytes:
         )
         person = dossier.applicant
         deciding = dossier.procedure.implementing_agency or dossier.receiving_agency
-        sheet.append([
-            index, dossier.code, dossier.procedure.name, 1, person.full_name,
-            ", ".join(x for x in [person.permanent_address, person.phone] if x),
-            deciding.name if deciding else "", _cell_time(dossier.submitted_at),
-            _cell_time(dossier.due_at), str(DossierStatus(dossier.status).label),
-            _cell_time(returned), "",
-        ])  # fmt: skip
+        sheet.append(
+            [
+                index,
+                dossier.code,
+                dossier.procedure.name,
+                1,
+                person.full_name,
+                ", ".join(x for x in [person.permanent_address, person.phone] if x),
+                deciding.name if deciding else "",
+                _cell_time(dossier.submitted_at),
+                _cell_time(dossier.due_at),
+                str(DossierStatus(dossier.status).label),
+                _cell_time(returned),
+                "",
+            ]
+        )
     sheet.freeze_panes = "C4"
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+def register_pdf(agency: Agency, start: date, end: date) -> bytes:
+    """BM.06 as a printable A4 landscape form."""
+    from tinhso.agencies.selectors import agency_ancestors
+    from tinhso.core.pdf import OfficialDocument
+
+    ancestors = agency_ancestors(agency)
+    doc = OfficialDocument(
+        superior=ancestors[-1].name if ancestors else "",
+        agency=agency.name,
+        number="BM.06",
+        place=agency.admin_unit_name or "…",
+        date=timezone.localtime(),
+        title="Sổ theo dõi hồ sơ",
+        subtitle=f"Từ ngày {start:%d/%m/%Y} đến ngày {end:%d/%m/%Y}",
+        landscape=True,
+    )
+    rows = []
+    for index, dossier in enumerate(register_rows(agency, start, end), start=1):
+        returned = next(
+            (e.at for e in dossier.events.all() if e.to_status == DossierStatus.RETURNED), None
+        )
+        person = dossier.applicant
+        rows.append(
+            [
+                str(index),
+                dossier.code or "",
+                dossier.procedure.name,
+                person.full_name,
+                ", ".join(x for x in [person.permanent_address, person.phone] if x),
+                _cell_time(dossier.submitted_at),
+                _cell_time(dossier.due_at),
+                str(DossierStatus(dossier.status).label),
+                _cell_time(returned),
+            ]
+        )
+    doc.table(
+        [
+            "STT",
+            "Mã hồ sơ",
+            "Tên thủ tục hành chính",
+            "Tên cá nhân, tổ chức",
+            "Địa chỉ, số điện thoại",
+            "Nhận hồ sơ",
+            "Hẹn trả kết quả",
+            "Trạng thái",
+            "Ngày trả kết quả",
+        ],
+        rows,
+        [10, 54, 52, 28, 38, 20, 20, 20, 20],
+    )
+    return doc.output()
