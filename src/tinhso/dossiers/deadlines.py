@@ -11,11 +11,10 @@ from django.utils.translation import gettext as _
 from django_tasks import task
 
 from tinhso.accounts.models import Membership, User
-from tinhso.core.calendar import hours_for
+from tinhso.core.calendar import hours_memo, working_time_between
 from tinhso.core.notifications import notify
 from tinhso.dossiers.inbox import TERMINAL
 from tinhso.dossiers.models import Dossier, DossierStatus
-from tinhso.dossiers.transitions import working_time_left
 
 
 def responsible_officials(dossier: Dossier) -> list[User]:
@@ -37,13 +36,15 @@ def deadline_warnings_send() -> int:
         .exclude(status__in=[*TERMINAL, DossierStatus.FINISHED])
         .select_related("receiving_agency", "procedure", "assignee")
     )  # fmt: skip
+    calendar_hours = hours_memo()  # one load per calendar, not per dossier
     sent = 0
     for dossier in candidates:
-        if dossier.warned_for_due == dossier.due_at:
+        if dossier.warned_for_due == dossier.due_at or dossier.due_at is None:
             continue
-        calendar = dossier.receiving_agency.calendar if dossier.receiving_agency else None
-        left = working_time_left(dossier)
-        if left is None or left > hours_for(calendar).day_length:
+        hours = calendar_hours(
+            dossier.receiving_agency.calendar if dossier.receiving_agency else None
+        )
+        if working_time_between(now, dossier.due_at, hours) > hours.day_length:
             continue
         with transaction.atomic():
             claimed = (

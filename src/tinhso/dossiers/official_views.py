@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from tinhso.accounts.models import User, UserKind
 from tinhso.accounts.selectors import memberships_of
 from tinhso.agencies.models import Agency
+from tinhso.core.calendar import hours_memo
 from tinhso.core.privacy import mask_personal_id
 from tinhso.core.services import personal_data_access_record
 from tinhso.dossiers import files as dossier_files
@@ -53,9 +54,11 @@ def inbox_view(request: HttpRequest) -> HttpResponse:
     slug = request.GET.get("hop", "tiep-nhan")
     if slug not in {b.slug for b in BOXES}:
         slug = "tiep-nhan"
+    calendar_hours = hours_memo()  # one calendar load per calendar, not per row
     rows = [
         {"dossier": d, "applicant_id": mask_personal_id(d.applicant.personal_id or ""),
-         "left": working_time_left(d)}
+         "left": working_time_left(d, calendar_hours(
+             d.receiving_agency.calendar if d.receiving_agency else None))}
         for d in inbox(user, slug)
     ]  # fmt: skip
     context = {"boxes": BOXES, "slug": slug, "rows": rows, "counts": inbox_counts(user)}

@@ -23,6 +23,7 @@ from tinhso.accounts.selectors import memberships_of
 from tinhso.agencies.models import Agency
 from tinhso.core.audit import audit_record
 from tinhso.core.calendar import (
+    Hours,
     add_working_days,
     add_working_time,
     counting_start,
@@ -287,11 +288,13 @@ def _act(
     return dossier
 
 
-def working_time_left(dossier: Dossier) -> timedelta | None:
-    """Working time until the due time (negative when late), frozen while paused."""
+def working_time_left(dossier: Dossier, hours: Hours | None = None) -> timedelta | None:
+    """Working time until the due time (negative when late), frozen while paused. Pass the
+    calendar's `hours` when computing this for many dossiers."""
     if dossier.due_at is None:
         return None
-    hours = hours_for(dossier.receiving_agency.calendar if dossier.receiving_agency else None)
+    if hours is None:
+        hours = hours_for(dossier.receiving_agency.calendar if dossier.receiving_agency else None)
     now = dossier.paused_at or timezone.now()
     if now <= dossier.due_at:
         return working_time_between(now, dossier.due_at, hours)
