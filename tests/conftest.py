@@ -18,8 +18,15 @@ FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 DEMO_PASSWORD = "demo"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _pki_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    # The demo PKI's key files of this test session, apart from the developer's own.
+    with override_settings(TINHSO_PKI_DIR=tmp_path_factory.mktemp("pki")):
+        yield
+
+
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> None:
+def django_db_setup(django_db_setup: None, django_db_blocker: Any, _pki_dir: None) -> None:
     from tinhso.core.demo import demo_seed
 
     # Without the demo dossiers: tests make the dossiers they look at (test_demo checks those).

@@ -36,7 +36,8 @@ def run(dossier: Dossier, steps: list[tuple[Any, str]], at: datetime) -> Dossier
 
 
 PATH = [("tiepnhan.hacthanh", "accept"), ("tiepnhan.hacthanh", "assign"),
-        ("chuyenvien.hacthanh", "forward"), ("lanhdao.hacthanh", "approve")]  # fmt: skip
+        ("chuyenvien.hacthanh", "forward"), ("lanhdao.hacthanh", "approve"),
+        ("vanthu.hacthanh", "issue")]  # fmt: skip
 
 
 def test_the_citizen_rates_once_after_return(

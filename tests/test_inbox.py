@@ -53,6 +53,12 @@ def test_the_dossier_moves_through_the_inboxes(login_client: Any, citizen: Any) 
     assert post_action(specialist, dossier, "forward", note="Đủ điều kiện").status_code == 302
     assert dossier.code in codes(leader, "phe-duyet")
     post_action(leader, dossier, "approve")
+    clerk = login_client(user("vanthu.hacthanh"))
+    assert dossier.code not in codes(receiver, "tra-ket-qua")
+    assert dossier.code in codes(clerk, "phat-hanh")
+    assert dossier.code not in codes(leader, "phat-hanh")
+    assert post_action(clerk, dossier, "issue").status_code == 302
+    assert dossier.code not in codes(clerk, "phat-hanh")
     assert dossier.code in codes(receiver, "tra-ket-qua")
     post_action(receiver, dossier, "return_result")
     dossier.refresh_from_db()

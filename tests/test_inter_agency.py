@@ -76,12 +76,14 @@ def test_the_police_step_goes_to_the_police_inbox_and_back(login_client: Any, ci
     assert police.get(f"/can-bo/ho-so/{dossier.code}/").status_code == 403
     dossier = act(dossier, "chuyenvien", "forward")
     dossier = act(dossier, "lanhdao", "approve")
+    dossier = act(dossier, "vanthu.tuphap", "issue")
     assert dossier.status == DossierStatus.FINISHED
-    assert [e.action for e in dossier.events.order_by("id")][-4:] == [
+    assert [e.action for e in dossier.events.order_by("id")][-5:] == [
         "send_to_police",
         "police_reply",
         "forward",
         "approve",
+        "issue",
     ]
 
 

@@ -99,6 +99,8 @@ def test_the_whole_path_with_statuses_events_and_due_times(citizen: Any) -> None
     )
     dossier = act(dossier, "chuyenvien.hacthanh", "forward", note="Đủ điều kiện")
     dossier = act(dossier, "lanhdao.hacthanh", "approve")
+    assert (dossier.status, dossier.state) == (DossierStatus.PROCESSING, "issuing")
+    dossier = act(dossier, "vanthu.hacthanh", "issue")
     assert dossier.status == DossierStatus.FINISHED
     dossier = act(dossier, "tiepnhan.hacthanh", "return_result")
     assert dossier.status == DossierStatus.RETURNED
@@ -107,11 +109,12 @@ def test_the_whole_path_with_statuses_events_and_due_times(citizen: Any) -> None
         ("accept", 2),
         ("assign", 4),
         ("forward", 4),
-        ("approve", 9),
+        ("approve", 4),
+        ("issue", 9),
         ("return_result", 10),
     ]
     assert AuditEntry.objects.filter(action="dossier.approve", object_id=str(dossier.pk)).exists()
-    assert dossier.version == 6
+    assert dossier.version == 7
 
 
 def test_the_clock_stops_for_a_supplement_and_resumes(citizen: Any) -> None:
@@ -219,7 +222,7 @@ def test_two_concurrent_approvals_exactly_one_succeeds() -> None:
         results = sorted(pool.map(approve, leaders))
     assert results == ["conflict", "ok"]
     dossier.refresh_from_db()
-    assert dossier.status == DossierStatus.FINISHED
+    assert dossier.state == "issuing"
     assert dossier.events.filter(action="approve").count() == 1
 
 

@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "tinhso.agencies",
     "tinhso.accounts",
     "tinhso.catalog",
+    "tinhso.signing",
     "tinhso.dossiers",
 ]
 
@@ -212,6 +213,8 @@ LOGGING = {
         "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
         # Font subsetting for PDFs reports every table at INFO.
         "fontTools": {"level": "WARNING"},
+        # pyHanko subsets the stamp font and notes every table it drops.
+        "fontTools.subset": {"level": "ERROR"},
     },
 }
 
@@ -244,3 +247,28 @@ TINHSO_UPLOAD_MAX_BYTES = int(os.environ.get("TINHSO_UPLOAD_MAX_MB", "10")) * 10
 DATA_UPLOAD_MAX_MEMORY_SIZE = 40 * 1024 * 1024  # API bodies carry base64 attachments
 TINHSO_API_TOKEN_DEFAULT_DAYS = 30
 TINHSO_API_TOKEN_MAX_DAYS = 365
+
+# Signatures (tinhso.signing, ADR 0012). Keys and certificates live under TINHSO_PKI_DIR;
+# PKCS#12 keys are encrypted with the signing passphrase (from the environment or a file;
+# derived from SECRET_KEY when neither is set).
+TINHSO_PKI_DIR = Path(os.environ.get("TINHSO_PKI_DIR", str(DATA_DIR / "pki"))).resolve()
+TINHSO_SIGNING_PASSPHRASE = os.environ.get("TINHSO_SIGNING_PASSPHRASE", "")
+if not TINHSO_SIGNING_PASSPHRASE and os.environ.get("TINHSO_SIGNING_PASSPHRASE_FILE"):
+    TINHSO_SIGNING_PASSPHRASE = (
+        Path(os.environ["TINHSO_SIGNING_PASSPHRASE_FILE"]).read_text(encoding="utf-8").strip()
+    )
+# The address printed in QR codes and CRL distribution points.
+TINHSO_PUBLIC_URL = os.environ.get("TINHSO_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+# RFC 3161 time-stamping authority: signatures are PAdES B-T when set, B-B otherwise.
+TINHSO_TSA_URL = os.environ.get("TINHSO_TSA_URL", "")
+# Embed the validation data (certificates, CRLs) in every signed PDF: PAdES B-LT.
+TINHSO_SIGNING_LTV = _env_bool("TINHSO_SIGNING_LTV")
+# Extra trust roots (a PEM bundle) beside the ones in the database, and whether the
+# validator may fetch revocation data over the network.
+TINHSO_TRUST_ROOTS_FILE = os.environ.get("TINHSO_TRUST_ROOTS_FILE", "")
+TINHSO_SIGNING_FETCH_REVOCATION = _env_bool("TINHSO_SIGNING_FETCH_REVOCATION")
+# A PKCS#11 token or HSM (keys named pkcs11:…) and a remote signing service (remote:…).
+TINHSO_PKCS11_MODULE = os.environ.get("TINHSO_PKCS11_MODULE", "")
+TINHSO_PKCS11_PIN = os.environ.get("TINHSO_PKCS11_PIN", "")
+TINHSO_REMOTE_SIGNER_URL = os.environ.get("TINHSO_REMOTE_SIGNER_URL", "")
+TINHSO_REMOTE_SIGNER_TOKEN = os.environ.get("TINHSO_REMOTE_SIGNER_TOKEN", "")

@@ -41,6 +41,9 @@ DEMO_OFFICIALS: list[tuple[str, str, str, str, str]] = [
         "Công chức Tư pháp - Hộ tịch",
     ),
     ("lanhdao.hoanghoa", "Nguyễn Thị Thu", Role.LEADER, "Xã Hoằng Hóa", "Chủ tịch UBND xã"),
+    ("vanthu.tuphap", "Ngô Thị Hằng", Role.CLERK, "STP", "Văn thư Sở Tư pháp"),
+    ("vanthu.hacthanh", "Trịnh Văn Long", Role.CLERK, "Phường Hạc Thành", "Văn thư UBND phường"),
+    ("vanthu.hoanghoa", "Mai Thị Hương", Role.CLERK, "Xã Hoằng Hóa", "Văn thư UBND xã"),
     ("chuyenvien.congan", "Bùi Văn Hải", Role.SPECIALIST, "CA", "Cán bộ tra cứu lý lịch tư pháp"),
     (
         "bientap",

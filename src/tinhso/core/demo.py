@@ -14,6 +14,7 @@ from tinhso.catalog.models import Procedure
 from tinhso.catalog.services import catalog_demo_seed
 from tinhso.dossiers.demo import demo_dossiers_seed, demo_stored_papers_seed
 from tinhso.dossiers.transitions import workflow_standard_ensure
+from tinhso.signing.demo import demo_pki_seed, demo_revocation_seed
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,7 @@ def demo_seed(*, dossiers: bool = True) -> DemoResult:
         if not Procedure.objects.exists():
             catalog_demo_seed()
         demo_stored_papers_seed()
-        if dossiers:
-            demo_dossiers_seed()
+        demo_pki_seed()
+        if dossiers and demo_dossiers_seed():
+            demo_revocation_seed()
     return DemoResult(agencies_created=province.created, accounts_created=accounts)

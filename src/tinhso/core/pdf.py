@@ -6,15 +6,52 @@ Serif, shipped in core/fonts), so it can be copied, searched and read by screen 
 
 from __future__ import annotations
 
+import io
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+import segno
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
 FONTS = Path(__file__).parent / "fonts"
 FAMILY = "DejaVuSerif"
 LEFT_COLUMN = 80.0
+MM = 72 / 25.4  # PDF points per millimetre
+QR_SIZE = 20.0
+
+
+@dataclass(frozen=True)
+class SignatureBlock:
+    """A signature block: the role line, the signer's name, and (for a digital signature)
+    the name of the slot the signature's visible box goes into."""
+
+    role: str
+    name: str
+    slot: str = ""
+
+
+class _Page(FPDF):
+    """FPDF with the verification QR code in the footer of the first page."""
+
+    verification_url = ""
+
+    def footer(self) -> None:
+        if not self.verification_url or self.page_no() != 1:
+            return
+        top = self.h - 8 - QR_SIZE
+        png = io.BytesIO()
+        segno.make(self.verification_url, error="m").save(png, kind="png", scale=4, border=0)
+        self.image(png, x=self.l_margin, y=top, w=QR_SIZE, h=QR_SIZE)
+        self.set_xy(self.l_margin + QR_SIZE + 3, top + 3)
+        self.set_font(FAMILY, "", 8)
+        self.multi_cell(
+            self.w - self.l_margin - self.r_margin - QR_SIZE - 3,
+            4,
+            "Văn bản điện tử được ký số. Quét mã QR hoặc truy cập địa chỉ sau để xác thực "
+            f"chữ ký số:\n{self.verification_url}",
+        )
 
 
 def vn_date_line(place: str, moment: datetime) -> str:
@@ -36,10 +73,16 @@ class OfficialDocument:
         subtitle: str = "",
         producer: str = "Tỉnh Số",
         landscape: bool = False,
+        verification_url: str = "",
     ) -> None:
-        self.pdf = FPDF(orientation="L" if landscape else "P", format="A4", unit="mm")
+        self.pdf = _Page(orientation="L" if landscape else "P", format="A4", unit="mm")
+        self.pdf.verification_url = verification_url
+        # Where the visible signatures go: slot name → (page from 0, x, y, w, h) in mm.
+        self.slots: dict[str, tuple[int, float, float, float, float]] = {}
         self.pdf.set_margins(20, 15, 15)
-        self.pdf.set_auto_page_break(auto=True, margin=18)
+        self.pdf.set_auto_page_break(
+            auto=True, margin=18 + (QR_SIZE + 6 if verification_url else 0)
+        )
         self.pdf.add_font(FAMILY, "", str(FONTS / "DejaVuSerif.ttf"))
         self.pdf.add_font(FAMILY, "B", str(FONTS / "DejaVuSerif-Bold.ttf"))
         self.pdf.set_title(title)
@@ -131,25 +174,44 @@ class OfficialDocument:
                     row.cell(value)
         self.pdf.ln(3)
 
-    def signatures(self, blocks: list[tuple[str, str]]) -> None:
-        """Side-by-side signature blocks: (role, name)."""
+    def signatures(self, blocks: list[SignatureBlock]) -> None:
+        """Side-by-side signature blocks; a block with a slot gets a box for the visible
+        digital signature between its role line and the signer's name."""
         pdf = self.pdf
-        if pdf.get_y() > pdf.h - 60:
+        if pdf.get_y() > pdf.h - pdf.b_margin - 50:
             pdf.add_page()
         width = (pdf.w - pdf.l_margin - pdf.r_margin) / max(1, len(blocks))
         top = pdf.get_y() + 4
-        for index, (role, name) in enumerate(blocks):
+        for index, block in enumerate(blocks):
             x = pdf.l_margin + index * width
             pdf.set_xy(x, top)
-            self._text(11, bold=True)
-            pdf.multi_cell(width, 6, role.upper(), align="C", new_x=XPos.LEFT, new_y=YPos.NEXT)
-            self._text(9)
-            pdf.set_x(x)
-            pdf.cell(width, 5, "(Ký, ghi rõ họ tên)", align="C")
-            pdf.set_xy(x, top + 34)
-            self._text(11, bold=True)
-            pdf.multi_cell(width, 6, name, align="C")
+            if block.role:
+                self._text(11, bold=True)
+                pdf.multi_cell(
+                    width, 6, block.role.upper(), align="C", new_x=XPos.LEFT, new_y=YPos.NEXT
+                )
+                self._text(9)
+                pdf.set_x(x)
+                pdf.cell(width, 5, "(Ký số)" if block.slot else "(Ký, ghi rõ họ tên)", align="C")
+            if block.slot:
+                box_w = min(width - 4, 78.0)
+                self.slots[block.slot] = (pdf.page_no() - 1, x + (width - box_w) / 2, top + 12,
+                                          box_w, 21.0)  # fmt: skip
+            if block.name:
+                pdf.set_xy(x, top + 34)
+                self._text(11, bold=True)
+                pdf.multi_cell(width, 6, block.name, align="C")
         pdf.set_y(top + 46)
+
+    def slot_box(self, name: str) -> tuple[int, tuple[int, int, int, int]]:
+        """A slot as pyHanko wants it: page, and (x1, y1, x2, y2) in points from the bottom
+        left of the page."""
+        page, x, y, w, h = self.slots[name]
+        height = self.pdf.h
+        return page, (
+            round(x * MM), round((height - y - h) * MM), round((x + w) * MM),
+            round((height - y) * MM),
+        )  # fmt: skip
 
     def footer_note(self, text: str) -> None:
         self._text(8.5)

@@ -109,17 +109,30 @@ _PLANS: list[tuple[str, str, list[str]]] = [
     (
         "1.001193",
         "Phường Hạc Thành",
-        ["accept", "assign", "forward", "approve", "return_result", "rate"],
+        ["accept", "assign", "forward", "approve", "issue", "return_result", "rate"],
     ),
-    ("1.001193", "Xã Hoằng Hóa", ["accept", "assign", "forward", "approve", "return_result"]),
+    (
+        "1.001193",
+        "Xã Hoằng Hóa",
+        ["accept", "assign", "forward", "approve", "issue", "return_result"],
+    ),
     (
         "1.004873",
         "Phường Hạc Thành",
-        ["accept", "assign", "forward", "approve", "return_result", "rate"],
+        ["accept", "assign", "forward", "approve", "issue", "return_result", "rate"],
     ),
-    ("1.004873", "Xã Hoằng Hóa", ["accept", "assign", "forward", "approve"]),
-    ("2.000488", "centre", ["accept", "assign", "forward", "approve", "return_result", "rate"]),
-    ("2.000488", "centre", ["accept", "assign", "forward", "approve!late", "return_result"]),
+    ("1.004873", "Xã Hoằng Hóa", ["accept", "assign", "forward", "approve", "issue"]),
+    ("1.001193", "Phường Hạc Thành", ["accept", "assign", "forward", "approve"]),
+    (
+        "2.000488",
+        "centre",
+        ["accept", "assign", "forward", "approve", "issue", "return_result", "rate"],
+    ),
+    (
+        "2.000488",
+        "centre",
+        ["accept", "assign", "forward", "approve!late", "issue", "return_result"],
+    ),
     ("2.000488", "centre", ["accept", "assign", "forward"]),
     ("2.000488", "centre", ["accept", "assign", "request_payment"]),
     ("1.004873", "Phường Hạc Thành", ["accept", "assign", "ask_more"]),
@@ -141,6 +154,7 @@ _ROLE_FOR = {
     "ask_more": "specialist",
     "request_payment": "specialist",
     "approve": "leader",
+    "issue": "clerk",
     "return_result": "receiver",
     "stop": "leader",
 }
@@ -154,6 +168,9 @@ _STAFF = {
     ("centre", "receiver"): "tiepnhan",
     ("centre", "specialist"): "chuyenvien",
     ("centre", "leader"): "lanhdao",
+    ("Phường Hạc Thành", "clerk"): "vanthu.hacthanh",
+    ("Xã Hoằng Hóa", "clerk"): "vanthu.hoanghoa",
+    ("centre", "clerk"): "vanthu.tuphap",
 }
 
 

@@ -31,6 +31,7 @@ BOXES = [
     Box("tiep-nhan", _("To receive")),
     Box("xu-ly", _("To process")),
     Box("phe-duyet", _("To approve")),
+    Box("phat-hanh", _("To issue")),
     Box("tra-ket-qua", _("To return")),
     Box("sap-den-han", _("Due soon")),
     Box("qua-han", _("Overdue")),
@@ -56,6 +57,8 @@ def _box(user: User, slug: str, roles: set[str], base: QuerySet[Dossier]) -> Que
         return qs
     if slug == "phe-duyet":
         return base.filter(state="approving") if Role.LEADER in roles else base.none()
+    if slug == "phat-hanh":
+        return base.filter(state="issuing") if Role.CLERK in roles else base.none()
     if slug == "tra-ket-qua":
         return base.filter(state="finished") if Role.RECEIVER in roles else base.none()
     if slug == "tam-dung":

@@ -1,18 +1,22 @@
 """The one-stop forms as PDF: BM.01 receipt and appointment, BM.02 supplement request,
-BM.03 refusal, the stop notice, and BM.05 process control sheet (from the events).
-BM.06, the register, is in dossiers.register (Excel)."""
+BM.03 refusal, BM.04 apology and extension, the stop notice and the result, each issued
+signed (tinhso.signing) with a QR code to verify it; and BM.05, the process control sheet,
+rendered from the events when asked for. BM.06, the register, is in dossiers.register."""
 
 from __future__ import annotations
 
-import hashlib
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.utils import timezone
 
+from tinhso.agencies.models import Agency
 from tinhso.agencies.selectors import agency_ancestors
-from tinhso.core.pdf import OfficialDocument
-from tinhso.dossiers import files as dossier_files
+from tinhso.core.pdf import OfficialDocument, SignatureBlock
 from tinhso.dossiers.models import DocumentKind, Dossier, DossierDocument, DossierEvent
+from tinhso.signing.pades import Slot
 
 CHANNELS = {1: "Trực tiếp", 2: "Trực tuyến", 3: "Qua dịch vụ bưu chính"}
 RESULT = {"online": "Trực tuyến", "counter": "Tại Bộ phận Một cửa", "post": "Qua dịch vụ bưu chính"}
@@ -29,8 +33,32 @@ def _when(moment: datetime | None) -> str:
     return f"{local:%H} giờ {local:%M} phút, ngày {local:%d}/{local:%m}/{local:%Y}"
 
 
-def _document(dossier: Dossier, title: str, now: datetime) -> OfficialDocument:
-    agency = dossier.receiving_agency
+@dataclass(frozen=True)
+class Rendered:
+    """A rendered form and where its digital signatures go (slot name → Slot)."""
+
+    content: bytes
+    slots: dict[str, Slot]
+
+
+def _rendered(doc: OfficialDocument) -> Rendered:
+    content = doc.output()
+    slots = {}
+    for name in doc.slots:
+        page, box = doc.slot_box(name)
+        slots[name] = Slot(page=page, box=box)
+    return Rendered(content, slots)
+
+
+def _document(
+    dossier: Dossier,
+    title: str,
+    now: datetime,
+    verify_url: str = "",
+    agency: Agency | None = None,
+    subtitle: str = "",
+) -> OfficialDocument:
+    agency = agency or dossier.receiving_agency
     assert agency is not None  # noqa: S101 (submitted dossiers always have one)
     ancestors = agency_ancestors(agency)
     superior = ancestors[-1].name if ancestors else ""
@@ -41,7 +69,8 @@ def _document(dossier: Dossier, title: str, now: datetime) -> OfficialDocument:
     )
     return OfficialDocument(
         superior=superior, agency=agency.name, number=dossier.code or "", place=place or "…",
-        date=_local(now), title=title, subtitle=f"Mã hồ sơ: {dossier.code}",
+        date=_local(now), title=title, subtitle=subtitle or f"Mã hồ sơ: {dossier.code}",
+        verification_url=verify_url,
     )  # fmt: skip
 
 
@@ -54,8 +83,10 @@ def _applicant(doc: OfficialDocument, dossier: Dossier) -> None:
     doc.field("Nội dung yêu cầu giải quyết", dossier.procedure.name)
 
 
-def render_bm01(dossier: Dossier, *, receiver_name: str, now: datetime) -> bytes:
-    doc = _document(dossier, "Giấy tiếp nhận hồ sơ và hẹn trả kết quả", now)
+def render_bm01(
+    dossier: Dossier, *, receiver_name: str, now: datetime, verify_url: str = ""
+) -> Rendered:
+    doc = _document(dossier, "Giấy tiếp nhận hồ sơ và hẹn trả kết quả", now, verify_url)
     agency = dossier.receiving_agency.name if dossier.receiving_agency else ""
     doc.paragraph(f"Bộ phận Tiếp nhận và Trả kết quả {agency} tiếp nhận hồ sơ của:")
     _applicant(doc, dossier)
@@ -73,17 +104,22 @@ def render_bm01(dossier: Dossier, *, receiver_name: str, now: datetime) -> bytes
     doc.field("Hình thức nộp hồ sơ", CHANNELS.get(dossier.channel, ""))
     doc.field("Đăng ký nhận kết quả", RESULT.get(dossier.result_method, dossier.result_method))
     doc.signatures(
-        [("Người nộp hồ sơ", dossier.applicant.full_name), ("Người tiếp nhận hồ sơ", receiver_name)]
+        [
+            SignatureBlock("Người nộp hồ sơ", dossier.applicant.full_name),
+            SignatureBlock("Người tiếp nhận hồ sơ", receiver_name, slot="seal"),
+        ]
     )
     doc.footer_note(
         f"Tra cứu tiến độ giải quyết hồ sơ bằng mã hồ sơ {dossier.code} "
         "trên Cổng dịch vụ công của tỉnh."
     )
-    return doc.output()
+    return _rendered(doc)
 
 
-def render_bm02(dossier: Dossier, *, note: str, official_name: str, now: datetime) -> bytes:
-    doc = _document(dossier, "Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ", now)
+def render_bm02(
+    dossier: Dossier, *, note: str, official_name: str, now: datetime, verify_url: str = ""
+) -> Rendered:
+    doc = _document(dossier, "Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ", now, verify_url)
     _applicant(doc, dossier)
     doc.paragraph("Yêu cầu bổ sung, hoàn thiện hồ sơ gồm những nội dung sau:", bold=True)
     doc.paragraph(note or "…")
@@ -91,12 +127,14 @@ def render_bm02(dossier: Dossier, *, note: str, official_name: str, now: datetim
         "Thời gian bổ sung, hoàn thiện hồ sơ không tính vào thời hạn giải quyết. Trong quá trình "
         "hoàn thiện hồ sơ nếu có vướng mắc, ông/bà liên hệ với cán bộ tiếp nhận để được hướng dẫn."
     )
-    doc.signatures([("Người tiếp nhận hồ sơ", official_name)])
-    return doc.output()
+    doc.signatures([SignatureBlock("Người tiếp nhận hồ sơ", official_name, slot="seal")])
+    return _rendered(doc)
 
 
-def render_bm03(dossier: Dossier, *, reason: str, official_name: str, now: datetime) -> bytes:
-    doc = _document(dossier, "Phiếu từ chối tiếp nhận giải quyết hồ sơ", now)
+def render_bm03(
+    dossier: Dossier, *, reason: str, official_name: str, now: datetime, verify_url: str = ""
+) -> Rendered:
+    doc = _document(dossier, "Phiếu từ chối tiếp nhận giải quyết hồ sơ", now, verify_url)
     _applicant(doc, dossier)
     doc.paragraph(
         "Qua xem xét, cơ quan, đơn vị thông báo không tiếp nhận, giải quyết hồ sơ này với lý do "
@@ -104,14 +142,22 @@ def render_bm03(dossier: Dossier, *, reason: str, official_name: str, now: datet
     )
     doc.paragraph(reason or "…", bold=True)
     doc.paragraph("Xin thông báo để ông/bà được biết và thực hiện.")
-    doc.signatures([("Người tiếp nhận hồ sơ", official_name)])
-    return doc.output()
+    doc.signatures([SignatureBlock("Người tiếp nhận hồ sơ", official_name, slot="seal")])
+    return _rendered(doc)
 
 
 def render_bm04(
-    dossier: Dossier, *, reason: str, new_due: datetime, official_name: str, now: datetime
-) -> bytes:
-    doc = _document(dossier, "Phiếu xin lỗi và đề nghị gia hạn thời gian giải quyết", now)
+    dossier: Dossier,
+    *,
+    reason: str,
+    new_due: datetime,
+    official_name: str,
+    now: datetime,
+    verify_url: str = "",
+) -> Rendered:
+    doc = _document(
+        dossier, "Phiếu xin lỗi và đề nghị gia hạn thời gian giải quyết", now, verify_url
+    )
     agency = dossier.receiving_agency.name if dossier.receiving_agency else ""
     doc.paragraph(f"{agency} tiếp nhận hồ sơ của:")
     _applicant(doc, dossier)
@@ -124,14 +170,20 @@ def render_bm04(
         "Cơ quan xin lỗi ông/bà vì sự chậm trễ này và sẽ trả kết quả giải quyết hồ sơ cho ông/bà "
         f"vào {_when(new_due)}."
     )
-    doc.signatures([("Đại diện cơ quan", official_name)])
-    return doc.output()
+    doc.signatures([SignatureBlock("Đại diện cơ quan", official_name, slot="seal")])
+    return _rendered(doc)
 
 
 def render_stop(
-    dossier: Dossier, *, reason: str, by_applicant: bool, official_name: str, now: datetime
-) -> bytes:
-    doc = _document(dossier, "Thông báo về việc dừng giải quyết hồ sơ", now)
+    dossier: Dossier,
+    *,
+    reason: str,
+    by_applicant: bool,
+    official_name: str,
+    now: datetime,
+    verify_url: str = "",
+) -> Rendered:
+    doc = _document(dossier, "Thông báo về việc dừng giải quyết hồ sơ", now, verify_url)
     _applicant(doc, dossier)
     if by_applicant:
         doc.paragraph("Theo đề nghị rút hồ sơ của ông/bà, cơ quan dừng giải quyết hồ sơ nêu trên.")
@@ -140,8 +192,8 @@ def render_stop(
     if reason:
         doc.paragraph(reason, bold=True)
     doc.field("Thời điểm dừng", _when(now))
-    doc.signatures([("Người thực hiện", official_name)])
-    return doc.output()
+    doc.signatures([SignatureBlock("Người thực hiện", official_name, slot="seal")])
+    return _rendered(doc)
 
 
 def handover_result(event: DossierEvent) -> str:
@@ -182,21 +234,158 @@ def render_bm05(dossier: Dossier, *, now: datetime | None = None) -> bytes:
     return doc.output()
 
 
-def issue_document(
-    dossier: Dossier, kind: str, content: bytes, written: list[str]
-) -> DossierDocument:
-    """Store a generated form with the dossier (call inside the transition's transaction;
-    `written` collects the file so a failed transaction can remove it)."""
-    checked = dossier_files.CheckedFile(
-        original_name=f"{kind}.pdf", content=content, content_type="application/pdf",
-        extension=".pdf", sha256=hashlib.sha256(content).hexdigest(),
+def _display(value: Any) -> str:
+    if isinstance(value, bool):
+        return "Có" if value else "Không"
+    if isinstance(value, list):
+        return ", ".join(_display(v) for v in value)
+    if isinstance(value, str) and len(value) == 10 and value[4] == "-" and value[7] == "-":
+        return f"{value[8:10]}/{value[5:7]}/{value[0:4]}"  # ISO dates as dd/mm/yyyy
+    return str(value)
+
+
+def _form_rows(
+    schema: Mapping[str, Any], data: Mapping[str, Any], prefix: str = ""
+) -> Iterator[list[str]]:
+    for name, prop in (schema.get("properties") or {}).items():
+        value = data.get(name)
+        if value in (None, "", [], {}):
+            continue
+        title = str(prop.get("title", name))
+        if prop.get("type") == "object" and isinstance(value, Mapping):
+            yield from _form_rows(prop, value, prefix=f"{prefix}{title} – ")
+        else:
+            yield [f"{prefix}{title}", _display(value)]
+
+
+def render_result(
+    dossier: Dossier,
+    *,
+    agency: Agency,
+    leader_name: str,
+    leader_title: str,
+    note: str,
+    now: datetime,
+    verify_url: str = "",
+) -> Rendered:
+    """The result paper the leader signs and the clerk seals: what was asked, what was
+    declared, the decision."""
+    procedure = dossier.procedure
+    doc = _document(
+        dossier, procedure.result_name or "Kết quả giải quyết thủ tục hành chính", now,
+        verify_url, agency=agency, subtitle=f"Mã hồ sơ: {dossier.code}",
     )  # fmt: skip
-    name = dossier_files.store(checked, folder="forms")
-    written.append(name)
+    if procedure.legal_basis:
+        doc.field("Căn cứ", procedure.legal_basis.strip().splitlines()[0])
+    doc.paragraph(f"{agency.name} giải quyết yêu cầu của:")
+    _applicant(doc, dossier)
+    rows = list(_form_rows(procedure.form_schema or {}, dossier.form_data or {}))
+    if rows:
+        doc.table(["Nội dung", "Thông tin"], rows, [65, 105])
+    doc.paragraph(
+        f"Kết quả: chấp thuận yêu cầu giải quyết thủ tục “{procedure.name}”."
+        + (f" {note.strip()}" if note.strip() else ""),
+        bold=True,
+    )
+    doc.paragraph(
+        "Văn bản được ký số bởi người có thẩm quyền và đóng dấu số của cơ quan; bản điện tử "
+        "có giá trị pháp lý như bản giấy."
+    )
+    doc.signatures(
+        [SignatureBlock("", "", slot="seal"),
+         SignatureBlock(leader_title or "Người có thẩm quyền", leader_name, slot="personal")]
+    )  # fmt: skip
+    return _rendered(doc)
+
+
+def _kind_title(kind: str) -> str:
+    from django.utils import translation
+
+    with translation.override("vi"):
+        return str(DocumentKind(kind).label)
+
+
+def issue_signed(
+    *,
+    dossier: Dossier,
+    kind: str,
+    render: Callable[[str], Rendered],
+    agency: Agency,
+    actor: Any,
+    written: list[str],
+    now: datetime,
+    personal: Any = None,
+) -> DossierDocument:
+    """Render a form with its verification QR code, sign it and keep it with the dossier:
+    with the agency's seal, or (a result) with `personal`'s own certificate, the seal's
+    field left for the clerk. Call inside the transition's transaction; `written` collects
+    the stored file so a failed transaction can remove it. SigningError when no valid
+    certificate can sign."""
+    from tinhso.signing import services as signing
+
+    public_id = signing.verification_id_new()
+    rendered = render(signing.verification_url(public_id))
+    if personal is not None:
+        requests = [signing.SignRequest(
+            certificate=signing.personal_for(personal, agency), purpose="personal",
+            field_name=PERSONAL_FIELD, slot=rendered.slots["personal"],
+            reason="Phê duyệt kết quả giải quyết", signer_user=personal,
+        )]  # fmt: skip
+        reserved = [(SEAL_FIELD, rendered.slots["seal"])]
+    else:
+        requests = [signing.SignRequest(
+            certificate=signing.seal_for(agency), purpose="seal", field_name=SEAL_FIELD,
+            slot=rendered.slots["seal"], reason="Đóng dấu số của cơ quan", signer_user=actor,
+        )]  # fmt: skip
+        reserved = []
+    signed = signing.document_sign(
+        public_id=public_id, content=rendered.content, title=_kind_title(kind),
+        reference=dossier.code or "", agency=agency, requests=requests, reserved=reserved,
+        actor=actor, written=written, now=now,
+    )  # fmt: skip
     return DossierDocument.objects.create(
-        dossier=dossier, kind=kind, storage_name=name, sha256=checked.sha256, size=len(content)
+        dossier=dossier, kind=kind, storage_name=signed.storage_name, sha256=signed.sha256,
+        size=signed.size, signed=signed,
+    )  # fmt: skip
+
+
+def result_document(dossier: Dossier) -> DossierDocument | None:
+    """The signed result of the dossier (the newest), if the leader has signed one."""
+    return (
+        dossier.documents.filter(kind=DocumentKind.RESULT, signed__agency__isnull=False)
+        .select_related("signed__agency")
+        .last()
     )
 
 
-__all__ = ["DocumentKind", "issue_document", "render_bm01", "render_bm02", "render_bm03",
-           "render_bm05", "render_stop"]  # fmt: skip
+def seal_result(
+    *, document: DossierDocument, clerk: Any, written: list[str], now: datetime
+) -> None:
+    """The clerk issues the result: the agency's seal signature goes into the field left
+    for it."""
+    from tinhso.signing import services as signing
+
+    issued = document.signed
+    if issued is None or issued.agency is None:
+        raise signing.SigningError("Hồ sơ chưa có kết quả đã được lãnh đạo ký.")
+    signed = signing.document_countersign(
+        document=issued,
+        request=signing.SignRequest(
+            certificate=signing.seal_for(issued.agency), purpose="seal",
+            field_name=SEAL_FIELD, slot=None,
+            reason="Phát hành văn bản, đóng dấu số của cơ quan", signer_user=clerk,
+        ),
+        actor=clerk, written=written, now=now,
+    )  # fmt: skip
+    document.storage_name, document.sha256, document.size = (
+        signed.storage_name, signed.sha256, signed.size,
+    )  # fmt: skip
+    document.save(update_fields=["storage_name", "sha256", "size"])
+
+
+# The names of the signature fields in the PDFs (what pdfsig and Acrobat list).
+PERSONAL_FIELD = "ChuKyLanhDao"
+SEAL_FIELD = "ChuKyCoQuan"
+
+__all__ = ["DocumentKind", "issue_signed", "render_bm01", "render_bm02", "render_bm03",
+           "render_bm04", "render_bm05", "render_result", "render_stop", "seal_result"]  # fmt: skip

@@ -186,14 +186,23 @@ class DocumentKind(models.TextChoices):
     BM03 = "BM03", _("BM.03 Refusal to receive the dossier")
     BM04 = "BM04", _("BM.04 Apology and extension of the time limit")
     STOP = "STOP", _("Notice of stopping")
+    RESULT = "RESULT", _("Result of the procedure")
 
 
 class DossierDocument(models.Model):
-    """A form issued for a dossier (PDF), kept with it; the citizen and the officials who
-    handle the dossier can download it."""
+    """A form or result issued for a dossier (a signed PDF), kept with it; the citizen and
+    the officials who handle the dossier can download it."""
 
     dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="documents")
     kind = models.CharField(max_length=8, choices=DocumentKind.choices)
+    # The signed file anyone can verify (its QR code); the fields below mirror its file.
+    signed = models.OneToOneField(
+        "signing.SignedDocument",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="dossier_document",
+    )
     storage_name = models.CharField(max_length=255)
     sha256 = models.CharField(max_length=64)
     size = models.PositiveIntegerField()

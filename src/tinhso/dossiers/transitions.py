@@ -179,7 +179,7 @@ def dossier_act(
     return moved
 
 
-# Forms issued by actions (Circular 03/2025/TT-VPCP).
+# Forms issued by actions (Circular 03/2025/TT-VPCP), signed with the agency's seal.
 _FORMS = {
     "accept": DocumentKind.BM01,
     "ask_supplement": DocumentKind.BM02,
@@ -190,27 +190,102 @@ _FORMS = {
 }
 
 
+def acting_agency(dossier: Dossier, user: Any, role: str) -> Agency | None:
+    """The handling agency in which `user` holds `role` (the implementing department
+    before the receiving service centre)."""
+    paths = _handling_agency_paths(dossier)
+    for path in reversed(paths):
+        for m in memberships_of(user):
+            if m.role == role and (
+                m.agency.path.startswith(path) or path.startswith(m.agency.path)
+            ):
+                return m.agency
+    return None
+
+
 def _issue_form(
     dossier: Dossier, action: str, actor: Any, note: str, written: list[str], now: datetime
 ) -> None:
     from tinhso.dossiers import legal_forms
+    from tinhso.signing.services import SigningError
 
-    kind = _FORMS.get(action)
-    if kind is None:
-        return
     name = getattr(actor, "full_name", "") or getattr(actor, "username", "")
+    agency = dossier.receiving_agency
+    kind = _FORMS.get(action)
+    try:
+        if action == "approve":
+            _issue_result(dossier, actor, note, written, now)
+        elif action == "issue":
+            _seal_result(dossier, actor, written, now)
+        elif kind is not None and agency is not None:
+            render = _form_renderer(dossier, kind, action, actor, name, note, now)
+            legal_forms.issue_signed(
+                dossier=dossier, kind=kind, render=render, agency=agency, actor=actor,
+                written=written, now=now,
+            )  # fmt: skip
+    except SigningError as exc:
+        raise TransitionError(exc.message) from exc
+
+
+def _form_renderer(
+    dossier: Dossier, kind: str, action: str, actor: Any, name: str, note: str, now: datetime
+) -> Any:
+    from tinhso.dossiers import legal_forms
+
     if kind == DocumentKind.BM01:
-        content = legal_forms.render_bm01(dossier, receiver_name=name, now=now)
-    elif kind == DocumentKind.BM02:
-        content = legal_forms.render_bm02(dossier, note=note, official_name=name, now=now)
-    elif kind == DocumentKind.BM03:
-        content = legal_forms.render_bm03(dossier, reason=note, official_name=name, now=now)
-    else:
-        by_applicant = getattr(actor, "pk", None) == dossier.applicant_id or action == "withdraw"
-        content = legal_forms.render_stop(
-            dossier, reason=note, by_applicant=by_applicant, official_name=name, now=now
+        return lambda url: legal_forms.render_bm01(
+            dossier, receiver_name=name, now=now, verify_url=url
         )
-    legal_forms.issue_document(dossier, kind, content, written)
+    if kind == DocumentKind.BM02:
+        return lambda url: legal_forms.render_bm02(
+            dossier, note=note, official_name=name, now=now, verify_url=url
+        )
+    if kind == DocumentKind.BM03:
+        return lambda url: legal_forms.render_bm03(
+            dossier, reason=note, official_name=name, now=now, verify_url=url
+        )
+    by_applicant = getattr(actor, "pk", None) == dossier.applicant_id or action == "withdraw"
+    return lambda url: legal_forms.render_stop(
+        dossier, reason=note, by_applicant=by_applicant, official_name=name, now=now,
+        verify_url=url,
+    )  # fmt: skip
+
+
+def _seal_result(dossier: Dossier, clerk: Any, written: list[str], now: datetime) -> None:
+    from tinhso.dossiers import legal_forms
+
+    document = legal_forms.result_document(dossier)
+    if document is None or document.signed is None or document.signed.agency is None:
+        raise TransitionError(_("The leader has not signed a result for this dossier yet."))
+    agency = document.signed.agency
+    if not any(m.role == "clerk" and m.agency_id == agency.pk for m in memberships_of(clerk)):
+        raise TransitionForbiddenError(
+            _("Only a clerk of %(agency)s may seal its result.") % {"agency": agency.name}
+        )
+    legal_forms.seal_result(document=document, clerk=clerk, written=written, now=now)
+
+
+def _issue_result(
+    dossier: Dossier, leader: Any, note: str, written: list[str], now: datetime
+) -> None:
+    """On approval the result is rendered and signed with the leader's own certificate,
+    for the agency in which they lead; the clerk adds that agency's seal when issuing it."""
+    from tinhso.dossiers import legal_forms
+
+    agency = acting_agency(dossier, leader, "leader")
+    if agency is None:  # allowed_actions has checked the role; the agency is found too
+        raise TransitionForbiddenError(_("You may not take this action on this dossier."))
+    title = next(
+        (m.title for m in memberships_of(leader) if m.agency_id == agency.pk and m.title), ""
+    )
+    legal_forms.issue_signed(
+        dossier=dossier, kind=DocumentKind.RESULT, agency=agency, actor=leader, personal=leader,
+        written=written, now=now,
+        render=lambda url: legal_forms.render_result(
+            dossier, agency=agency, leader_name=leader.full_name, leader_title=title,
+            note=note, now=now, verify_url=url,
+        ),
+    )  # fmt: skip
 
 
 def _act(
@@ -308,6 +383,7 @@ def dossier_extend(
     late, to an official holding a role in a handling agency, with a reason."""
     from tinhso.dossiers import legal_forms
     from tinhso.dossiers.models import DocumentKind
+    from tinhso.signing.services import SigningError
 
     now = timezone.now()
     if not actor_roles(dossier, official):
@@ -339,10 +415,19 @@ def dossier_extend(
                     _("Someone else changed this dossier a moment ago. Reload it and try again.")
                 )
             name = getattr(official, "full_name", "") or official.get_username()
-            content = legal_forms.render_bm04(
-                dossier, reason=reason.strip(), new_due=new_due, official_name=name, now=now
-            )
-            legal_forms.issue_document(dossier, DocumentKind.BM04, content, written)
+            agency = dossier.receiving_agency
+            assert agency is not None  # noqa: S101 (a dossier with a due time was received)
+            try:
+                legal_forms.issue_signed(
+                    dossier=dossier, kind=DocumentKind.BM04, agency=agency,
+                    actor=official, written=written, now=now,
+                    render=lambda url: legal_forms.render_bm04(
+                        dossier, reason=reason.strip(), new_due=new_due, official_name=name,
+                        now=now, verify_url=url,
+                    ),
+                )  # fmt: skip
+            except SigningError as exc:
+                raise TransitionError(exc.message) from exc
             DossierEvent.objects.create(
                 dossier=dossier, actor=official, action="extend", from_status=dossier.status,
                 to_status=dossier.status, note=reason.strip()[:2000], at=now,

@@ -186,7 +186,8 @@ ACTION_LABELS = {
     "send_back": gettext_lazy("Send back to the specialist"),
     "request_payment": gettext_lazy("Ask for payment"),
     "paid": gettext_lazy("Payment received"),
-    "approve": gettext_lazy("Approve"),
+    "approve": gettext_lazy("Approve and sign"),
+    "issue": gettext_lazy("Issue the result (agency seal)"),
     "return_result": gettext_lazy("Return the result"),
     "withdraw": gettext_lazy("Withdraw"),
     "stop": gettext_lazy("Stop processing"),
@@ -199,8 +200,9 @@ def action_label(name: str) -> str:
     return str(ACTION_LABELS.get(name, name))
 
 
-# The standard one-stop workflow: receive → process → approve → issue → return, with a
-# supplement request that pauses the clock, payment, withdrawal and stopping.
+# The standard one-stop workflow: receive → process → approve (the leader signs the result)
+# → issue (the clerk adds the agency's seal) → return, with a supplement request that pauses
+# the clock, payment, withdrawal and stopping.
 STANDARD: dict[str, Any] = {
     "start": "new",
     "states": [
@@ -211,7 +213,8 @@ STANDARD: dict[str, Any] = {
         {"name": "refused", "status": DossierStatus.REFUSED, "terminal": True},
         {"name": "received", "status": DossierStatus.ACCEPTED, "share": 0.1},
         {"name": "processing", "status": DossierStatus.PROCESSING, "share": 0.6},
-        {"name": "approving", "status": DossierStatus.PROCESSING, "share": 0.2},
+        {"name": "approving", "status": DossierStatus.PROCESSING, "share": 0.15},
+        {"name": "issuing", "status": DossierStatus.PROCESSING, "share": 0.05},
         {"name": "payment", "status": DossierStatus.PAYMENT_REQUESTED, "paused": True},
         {"name": "finished", "status": DossierStatus.FINISHED, "share": 0.1},
         {"name": "returned", "status": DossierStatus.RETURNED, "terminal": True},
@@ -236,12 +239,13 @@ STANDARD: dict[str, Any] = {
         {"name": "request_payment", "from": ["processing", "approving"], "to": "payment",
          "roles": ["specialist", "leader"]},
         {"name": "paid", "from": ["payment"], "to": "processing", "roles": ["specialist", "clerk"]},
-        {"name": "approve", "from": ["approving"], "to": "finished", "roles": ["leader"]},
+        {"name": "approve", "from": ["approving"], "to": "issuing", "roles": ["leader"]},
+        {"name": "issue", "from": ["issuing"], "to": "finished", "roles": ["clerk"]},
         {"name": "return_result", "from": ["finished"], "to": "returned", "roles": ["receiver"]},
         {"name": "withdraw", "from": ["new", "supplement_intake", "supplement_processing",
                                       "received", "processing", "approving", "payment"],
          "to": "withdrawn", "roles": ["receiver"], "applicant": True},
-        {"name": "stop", "from": ["received", "processing", "approving", "payment"],
+        {"name": "stop", "from": ["received", "processing", "approving", "issuing", "payment"],
          "to": "stopped", "roles": ["leader"]},
     ],
 }  # fmt: skip
@@ -253,7 +257,8 @@ def _with_police_check(base: dict[str, Any]) -> dict[str, Any]:
     import copy
 
     definition = copy.deepcopy(base)
-    shares = {"received": 0.1, "processing": 0.4, "approving": 0.2, "finished": 0.1}
+    shares = {"received": 0.1, "processing": 0.4, "approving": 0.15, "issuing": 0.05,
+              "finished": 0.1}  # fmt: skip
     for state in definition["states"]:
         if state["name"] in shares:
             state["share"] = shares[state["name"]]

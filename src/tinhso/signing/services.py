@@ -1,0 +1,226 @@
+"""Signing the documents the platform issues. Every use of a private key happens here, is
+refused for a revoked or expired certificate, and writes an audit entry in the caller's
+transaction."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tinhso.core.audit import audit_record
+from tinhso.dossiers import files as stored_files
+from tinhso.signing.models import (
+    Certificate,
+    CertificateKind,
+    Signature,
+    SignedDocument,
+)
+from tinhso.signing.pades import Slot, StampLines, pdf_reserve_fields, pdf_sign
+from tinhso.signing.signers import SignerError, signer_for
+
+
+class SigningError(Exception):
+    """A signature that cannot be made (message for the official)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def verification_id_new() -> str:
+    """What a document's QR code carries: 96 random bits (nobody can guess another's)."""
+    return secrets.token_urlsafe(12)
+
+
+def verification_url(public_id: str) -> str:
+    return settings.TINHSO_PUBLIC_URL + reverse("signing:document", args=[public_id])
+
+
+def seal_for(agency: Any) -> Certificate:
+    """The agency's seal certificate that can sign now (the newest)."""
+    now = timezone.now()
+    row = (
+        Certificate.objects.filter(
+            kind=CertificateKind.SEAL, agency=agency, revoked_at__isnull=True,
+            not_before__lte=now, not_after__gte=now,
+        )
+        .exclude(key_uri="")
+        .order_by("-not_before")
+        .first()
+    )  # fmt: skip
+    if row is None:
+        raise SigningError(
+            _("%(agency)s has no valid seal certificate to sign with.") % {"agency": agency}
+        )
+    return row
+
+
+def personal_for(user: Any, agency: Any = None) -> Certificate:
+    """The official's personal certificate that can sign now (for `agency` when given)."""
+    now = timezone.now()
+    rows = (
+        Certificate.objects.filter(
+            kind=CertificateKind.PERSONAL, user=user, revoked_at__isnull=True,
+            not_before__lte=now, not_after__gte=now,
+        )
+        .exclude(key_uri="")
+        .order_by("-not_before")
+    )  # fmt: skip
+    if agency is not None:
+        rows = rows.filter(Q(agency=agency) | Q(agency__isnull=True))
+    row = rows.first()
+    if row is None:
+        raise SigningError(
+            _("%(name)s has no valid personal certificate to sign with.")
+            % {"name": getattr(user, "full_name", "") or user}
+        )
+    return row
+
+
+@dataclass(frozen=True)
+class SignRequest:
+    certificate: Certificate
+    purpose: str
+    field_name: str
+    slot: Slot | None
+    reason: str
+    signer_user: Any = None
+
+
+def _location(certificate: Certificate) -> str:
+    agency = certificate.agency
+    return (agency.admin_unit_name if agency is not None else "") or "Việt Nam"
+
+
+def _apply(
+    content: bytes,
+    request: SignRequest,
+    *,
+    document: SignedDocument,
+    actor: Any,
+) -> bytes:
+    # A signature is made now, whatever date the document bears (historical imports too):
+    # the certificate must be valid now, and the stamp shows the real time.
+    certificate = Certificate.objects.get(pk=request.certificate.pk)  # the current state
+    moment = timezone.now()
+    if certificate.revoked_at is not None:
+        raise SigningError(_("This certificate is revoked: it cannot sign."))
+    if not (certificate.not_before <= moment <= certificate.not_after):
+        raise SigningError(_("This certificate is not valid at this time: it cannot sign."))
+    lines = StampLines(
+        signer=certificate.common_name,
+        title=certificate.title,
+        organisation=certificate.organisation
+        if certificate.organisation != certificate.common_name
+        else "",
+    )
+    try:
+        signed, level = pdf_sign(
+            content,
+            signer=signer_for(certificate),
+            field_name=request.field_name,
+            slot=request.slot,
+            reason=request.reason,
+            location=_location(certificate),
+            lines=lines,
+            verify_hint=verification_url(document.public_id),
+        )
+    except SignerError as exc:
+        raise SigningError(str(exc)) from exc
+    Signature.objects.create(
+        document=document, certificate=certificate, signer=request.signer_user,
+        purpose=request.purpose, field_name=request.field_name, level=level, signed_at=moment,
+    )  # fmt: skip
+    audit_record(
+        actor=actor,
+        action="signing.key_used",
+        obj=certificate,
+        data={
+            "serial": certificate.serial, "subject": certificate.common_name,
+            "purpose": request.purpose, "document": document.public_id,
+            "reference": document.reference, "level": level,
+            "sha256": hashlib.sha256(signed).hexdigest(),
+        },
+    )  # fmt: skip
+    return signed
+
+
+def _store(content: bytes, written: list[str]) -> tuple[str, str]:
+    checked = stored_files.CheckedFile(
+        original_name="signed.pdf", content=content, content_type="application/pdf",
+        extension=".pdf", sha256=hashlib.sha256(content).hexdigest(),
+    )  # fmt: skip
+    name = stored_files.store(checked, folder="signed")
+    written.append(name)
+    return name, checked.sha256
+
+
+def document_sign(
+    *,
+    public_id: str,
+    content: bytes,
+    title: str,
+    reference: str,
+    agency: Any,
+    requests: list[SignRequest],
+    actor: Any,
+    written: list[str],
+    reserved: list[tuple[str, Slot]] | None = None,
+    now: datetime | None = None,
+) -> SignedDocument:
+    """Sign a freshly rendered PDF (which already carries its QR code for `public_id`) with
+    each request in turn and keep it; `reserved` fields are left empty for signatures to
+    come. Call inside the caller's transaction; `written` collects the stored file so a
+    failed transaction can remove it."""
+    moment = now or timezone.now()
+    if reserved:
+        content = pdf_reserve_fields(content, reserved)
+    with transaction.atomic():
+        document = SignedDocument.objects.create(
+            public_id=public_id, title=title[:255], reference=reference, agency=agency,
+            storage_name="", sha256="", size=0, created_at=moment, updated_at=moment,
+        )  # fmt: skip
+        for request in requests:
+            content = _apply(content, request, document=document, actor=actor)
+        document.storage_name, document.sha256 = _store(content, written)
+        document.size = len(content)
+        document.save(update_fields=["storage_name", "sha256", "size"])
+    return document
+
+
+def document_countersign(
+    *,
+    document: SignedDocument,
+    request: SignRequest,
+    actor: Any,
+    written: list[str],
+    now: datetime | None = None,
+) -> SignedDocument:
+    """Add a signature to an issued document (the seal after the leader's signature). The
+    earlier file is removed once the transaction commits."""
+    moment = now or timezone.now()
+    with transaction.atomic():
+        locked = SignedDocument.objects.select_for_update().get(pk=document.pk)
+        content = stored_files.open_stored(locked.storage_name).read_bytes()
+        signed = _apply(content, request, document=locked, actor=actor)
+        previous = locked.storage_name
+        locked.storage_name, locked.sha256 = _store(signed, written)
+        locked.size = len(signed)
+        locked.updated_at = moment
+        locked.save(update_fields=["storage_name", "sha256", "size", "updated_at"])
+        transaction.on_commit(lambda: stored_files.remove(previous))
+    return locked
+
+
+def signed_content(document: SignedDocument) -> bytes:
+    return stored_files.open_stored(document.storage_name).read_bytes()
