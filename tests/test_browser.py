@@ -254,7 +254,12 @@ def test_back_office_journey_across_roles_ending_with_a_rating(page: Any, live_s
     _act(page, live_server, code, "Trình lãnh đạo", note="Hồ sơ hợp lệ, đề nghị phê duyệt")
     _sign_out(page)
     _sign_in(page, live_server, "lanhdao.hacthanh")
-    _act(page, live_server, code, "Phê duyệt")
+    _act(page, live_server, code, "Phê duyệt và ký số")
+    _sign_out(page)
+    _sign_in(page, live_server, "vanthu.hacthanh")
+    page.goto(live_server.url + "/can-bo/ho-so/?hop=phat-hanh")
+    assert page.get_by_role("link", name=code).is_visible()
+    _act(page, live_server, code, "Phát hành kết quả (đóng dấu số của cơ quan)")
     _sign_out(page)
     _sign_in(page, live_server, "tiepnhan.hacthanh")
     _act(page, live_server, code, "Trả kết quả")
@@ -263,6 +268,24 @@ def test_back_office_journey_across_roles_ending_with_a_rating(page: Any, live_s
     page.goto(live_server.url + "/ho-so-cua-toi/")
     page.get_by_role("link", name=code).click()
     assert page.get_by_text("Đã trả kết quả").first.is_visible()
+    # The citizen downloads the signed result and follows its verification link.
+    href = page.get_by_role("link", name="Kết quả giải quyết thủ tục").get_attribute("href")
+    result = page.context.request.get(live_server.url + href)
+    assert result.headers["content-type"] == "application/pdf"
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tinhso.signing.verify import pdf_verify
+
+    # pyHanko runs its own event loop: not on this thread, where Playwright's runs.
+    with ThreadPoolExecutor(1) as pool:
+        report = pool.submit(pdf_verify, result.body()).result()
+    assert [s.ok for s in report.signatures] == [True, True]
+    details = page.url
+    page.get_by_role("link", name="đã ký số: xác thực").last.click()
+    assert page.get_by_text("Mọi chữ ký số trên văn bản đều hợp lệ.").is_visible()
+    assert page.get_by_text("Đỗ Minh Tuấn").first.is_visible()
+    assert _axe_violations(page) == []
+    page.goto(details)
     page.get_by_label("Rất hài lòng").check()
     page.get_by_role("button", name="Gửi đánh giá").click()
     assert page.get_by_text("Cảm ơn bạn đã đánh giá.").is_visible()
