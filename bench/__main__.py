@@ -33,10 +33,10 @@ def main() -> int:
     _setup()
     from django.db import connection
 
-    from bench import agencies, catalog, dossiers
+    from bench import agencies, catalog, dossiers, signing
     from bench.common import ROUNDS, print_table
 
-    rows = agencies.run() + catalog.run() + dossiers.run()
+    rows = agencies.run() + catalog.run() + signing.run() + dossiers.run()
     print(f"\nTỉnh Số benchmarks on {connection.vendor}, {ROUNDS} rounds each (ms)\n")
     print_table(rows)
     return 0

@@ -5,7 +5,9 @@ signature has a visible block in Vietnamese: who, title, agency, time."""
 from __future__ import annotations
 
 import io
+import unicodedata
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
 
 from django.conf import settings
@@ -43,16 +45,23 @@ class StampLines:
 
 @cache
 def _stamp_style() -> TextStampStyle:
-    font = GlyphAccumulatorFactory(str(FONTS / "DejaVuSerif.ttf"), font_size=6)
+    font = GlyphAccumulatorFactory(str(FONTS / "DejaVuSerif-stamp.ttf"), font_size=7)
     return TextStampStyle(
-        stamp_text=(
-            "Ký bởi: %(signer)s\n%(title)s\n%(organisation)s\nThời gian ký: %(when)s\n"
-            "Xác thực: %(verify)s"
-        ),
-        text_box_style=TextBoxStyle(font=font, font_size=6, leading=8),
+        stamp_text="%(lines)s",
+        text_box_style=TextBoxStyle(font=font, font_size=7, leading=9),
         border_width=1,
         border_color=(0.75, 0.1, 0.1),
     )
+
+
+def _stamp_text(lines: StampLines, moment: datetime, verify_hint: str) -> str:
+    """The visible block: who, title, agency, when, where to verify (empty lines left out).
+    NFC: the stamp font has the precomposed Vietnamese letters only."""
+    text = [
+        f"Ký bởi: {lines.signer}", lines.title, lines.organisation,
+        f"Thời gian ký: {moment:%d/%m/%Y %H:%M:%S %z}", f"Xác thực: {verify_hint}",
+    ]  # fmt: skip
+    return unicodedata.normalize("NFC", "\n".join(line for line in text if line))
 
 
 def timestamper() -> TimeStamper | None:
@@ -126,12 +135,6 @@ def pdf_sign(
             # A fixed room for the CMS blob spares pyHanko a dry-run signature to size it
             # (half the work); validation data, when embedded, goes to the DSS instead.
             bytes_reserved=None if tsa is not None else CMS_ROOM,
-            appearance_text_params={
-                "signer": lines.signer,
-                "title": lines.title or " ",
-                "organisation": lines.organisation or " ",
-                "when": f"{moment:%d/%m/%Y %H:%M:%S %z}",
-                "verify": verify_hint,
-            },
+            appearance_text_params={"lines": _stamp_text(lines, moment, verify_hint)},
         )
     return output.getvalue(), signature_level(timestamped=tsa is not None, ltv=ltv)

@@ -21,6 +21,7 @@ import json
 import urllib.request
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
+from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
 
@@ -71,21 +72,33 @@ class Pkcs12Signer:
     @contextmanager
     def open(self) -> Iterator[hanko_signers.Signer]:
         try:
-            data = self.path.read_bytes()
+            modified = self.path.stat().st_mtime_ns
         except OSError as exc:
             raise SignerError(
                 _("The key file of %(c)s cannot be read.") % {"c": self.certificate}
             ) from exc
         try:
-            signer = hanko_signers.SimpleSigner.load_pkcs12_data(
-                data, other_certs=_chain(self.certificate), passphrase=signing_passphrase()
-            )
-        except (ValueError, TypeError) as exc:
+            signer = _pkcs12_open(str(self.path), modified, self.certificate.pk)
+        except (OSError, ValueError, TypeError) as exc:
             raise SignerError(
                 _("The key file of %(c)s cannot be opened: wrong signing passphrase?")
                 % {"c": self.certificate}
             ) from exc
         yield signer
+
+
+@lru_cache(maxsize=256)
+def _pkcs12_open(path: str, modified: int, certificate_id: int) -> hanko_signers.SimpleSigner:
+    """Decrypting a PKCS#12 file (PBKDF2) is half the cost of a signature, so an opened key
+    is kept in this process while its file is unchanged. Every use is still checked
+    (revocation, validity) and audited by signing.services."""
+    certificate = Certificate.objects.get(pk=certificate_id)
+    signer = hanko_signers.SimpleSigner.load_pkcs12_data(
+        Path(path).read_bytes(), other_certs=_chain(certificate), passphrase=signing_passphrase()
+    )
+    if signer is None:
+        raise ValueError("no key")
+    return signer
 
 
 class Pkcs11Signer:
