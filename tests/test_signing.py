@@ -740,3 +740,21 @@ def test_pki_commands_export_revoke_and_import_an_outside_ca(tmp_path: Path) -> 
     [item] = pdf_verify(signing.signed_content(document)).signatures
     assert item.trusted
     assert item.ok
+
+
+def test_the_province_admin_revokes_a_certificate_in_the_admin(client: Client) -> None:
+    hac_thanh = Agency.objects.get(admin_unit_name="Phường Hạc Thành")
+    seal = signing.seal_for(hac_thanh)
+    client.force_login(user("bientap"))  # a catalogue editor: staff, not a superuser
+    action = {"action": "revoke_key_compromise", "_selected_action": [seal.pk]}
+    client.post("/quan-tri/signing/certificate/", action)
+    seal.refresh_from_db()
+    assert seal.revoked_at is None
+    client.force_login(user("admin"))
+    assert client.post("/quan-tri/signing/certificate/", action).status_code == 302
+    seal.refresh_from_db()
+    assert (seal.revocation_reason, seal.revoked_at is not None) == ("key_compromise", True)
+    entry = AuditEntry.objects.filter(action="signing.certificate_revoked").latest("seq")
+    assert entry.actor_label == "admin"
+    with pytest.raises(signing.SigningError):
+        signing.seal_for(hac_thanh)

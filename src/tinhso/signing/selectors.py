@@ -56,4 +56,7 @@ def ca_by_slug(slug: str) -> Certificate | None:
 
 
 def crl_newest(issuer: Certificate) -> RevocationList | None:
-    return issuer.crls.order_by("-number").first()
+    """The CRL to publish for `issuer` (refreshed first when it is about to lapse)."""
+    from tinhso.signing.verify import current_crls
+
+    return next((c for c in current_crls() if c.issuer_id == issuer.pk), None)
