@@ -758,3 +758,18 @@ def test_the_province_admin_revokes_a_certificate_in_the_admin(client: Client) -
     assert entry.actor_label == "admin"
     with pytest.raises(signing.SigningError):
         signing.seal_for(hac_thanh)
+
+
+def test_a_lapsing_crl_is_renewed_before_it_is_served(client: Client) -> None:
+    from tinhso.signing.models import RevocationList
+
+    issuing = Certificate.objects.get(kind=CertificateKind.ISSUING_CA)
+    RevocationList.objects.update(next_update=timezone.now() - timedelta(hours=1))
+    before = RevocationList.objects.filter(issuer=issuing).count()
+    answer = client.get(f"/pki/{issuing.fingerprint[:16]}.crl")
+    crl = x509.load_der_x509_crl(answer.content)
+    assert crl.next_update_utc is not None
+    assert crl.next_update_utc > timezone.now() + timedelta(days=6)
+    assert crl.is_signature_valid(x509_of(issuing).public_key())  # type: ignore[arg-type]
+    assert RevocationList.objects.filter(issuer=issuing).count() == before + 1
+    assert client.get("/pki/0000000000000000.crl").status_code == 404

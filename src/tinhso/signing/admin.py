@@ -35,9 +35,7 @@ class CertificateAdmin(ReadOnlyAdmin):
         self._revoke(request, rows, RevocationReason.KEY_COMPROMISE)
 
     @admin.action(description=_("Revoke: affiliation changed"))
-    def revoke_affiliation_changed(
-        self, request: HttpRequest, rows: QuerySet[Certificate]
-    ) -> None:
+    def revoke_affiliation_changed(self, request: HttpRequest, rows: QuerySet[Certificate]) -> None:
         self._revoke(request, rows, RevocationReason.AFFILIATION_CHANGED)
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:

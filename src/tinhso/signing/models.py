@@ -70,10 +70,6 @@ class Certificate(models.Model):
     def __str__(self) -> str:
         return f"{self.common_name} ({self.serial})"
 
-    def usable_at(self, moment: object = None) -> bool:
-        now = moment or timezone.now()
-        return self.revoked_at is None and self.not_before <= now <= self.not_after  # type: ignore[operator]
-
 
 class RevocationList(models.Model):
     """A CRL issued by one of the platform's CAs (the newest per issuer is served at

@@ -184,6 +184,8 @@ def certificate_issue(
 ) -> Certificate:
     """Make a key pair and a certificate for it, signed by `issuer` (a CA row whose key the
     platform holds) or self-signed for a root; keep the key as an encrypted PKCS#12 file."""
+    if issuer is not None and issuer.revoked_at is not None:
+        raise PkiError(_("%(ca)s is revoked: it issues nothing more.") % {"ca": issuer})
     key = _new_key()
     start = (not_before or timezone.now()) - timedelta(minutes=5)
     issuer_key = ca_private_key(issuer) if issuer is not None else key
@@ -280,13 +282,20 @@ def crl_issue(issuer: Certificate, *, now: datetime | None = None) -> Revocation
         )
         builder = builder.add_revoked_certificate(entry)
     crl = builder.sign(key, hashes.SHA256())  # type: ignore[arg-type]
-    return RevocationList.objects.create(
+    row = RevocationList.objects.create(
         issuer=issuer,
         number=number,
         der=crl.public_bytes(serialization.Encoding.DER),
         this_update=crl.last_update_utc,
         next_update=crl.next_update_utc,  # type: ignore[misc]
     )
+    # Signing a CRL is a use of the CA's private key.
+    audit_record(
+        actor=None, action="signing.crl_issued", obj=issuer,
+        data={"serial": issuer.serial, "number": number,
+              "revoked": len(crl)},
+    )  # fmt: skip
+    return row
 
 
 def certificate_revoke(

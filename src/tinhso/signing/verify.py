@@ -15,6 +15,7 @@ from asn1crypto import pem
 from asn1crypto import x509 as asn1_x509
 from cryptography.hazmat.primitives import serialization
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 from pyhanko.pdf_utils.misc import PdfReadError
 from pyhanko.pdf_utils.reader import PdfFileReader
@@ -44,7 +45,12 @@ def current_crls() -> list[RevocationList]:
     soon = timezone.now() + timedelta(days=1)
     for issuer_id, row in list(newest.items()):
         if row.next_update < soon and row.issuer.key_uri.startswith("pkcs12:"):
-            newest[issuer_id] = crl_issue(row.issuer)
+            with transaction.atomic():
+                # One refresh when several requests notice at once: the issuer row is the
+                # lock, and whoever comes second finds the fresh CRL.
+                Certificate.objects.select_for_update().filter(pk=issuer_id).first()
+                fresh = RevocationList.objects.filter(issuer_id=issuer_id).order_by("-number")[0]
+                newest[issuer_id] = fresh if fresh.next_update >= soon else crl_issue(fresh.issuer)
     return list(newest.values())
 
 
