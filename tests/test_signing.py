@@ -42,8 +42,8 @@ from tinhso.signing.pki import (
     Subject,
     certificate_issue,
     certificate_revoke,
+    pkcs12_private_key,
     pki_dir,
-    signing_passphrase,
     x509_of,
 )
 from tinhso.signing.signers import RemoteSigner, SignerError, signer_for
@@ -468,10 +468,7 @@ def tsa_url() -> Iterator[str]:
         issuer=issuing, key_name="tsa",
         not_before=timezone.now() - timedelta(days=10),
     )  # fmt: skip
-    key, _cert, _chain = pkcs12.load_key_and_certificates(
-        (pki_dir() / row.key_uri.removeprefix("pkcs12:")).read_bytes(), signing_passphrase()
-    )
-    assert key is not None
+    key = pkcs12_private_key(row)
     stamper = DummyTimeStamper(
         tsa_cert=asn1_x509.Certificate.load(x509_of(row).public_bytes(serialization.Encoding.DER)),
         tsa_key=asn1_keys.PrivateKeyInfo.load(
@@ -555,10 +552,7 @@ def test_a_key_on_a_pkcs11_token_signs(tmp_path: Path, settings: Any, in_ci: boo
         kind=CertificateKind.SEAL, subject=Subject(hac_thanh.name, hac_thanh.name, unit="HSM"),
         issuer=issuing, key_name="hsm", agency=hac_thanh,
     )  # fmt: skip
-    key, _c, _ch = pkcs12.load_key_and_certificates(
-        (pki_dir() / made.key_uri.removeprefix("pkcs12:")).read_bytes(), signing_passphrase()
-    )
-    assert key is not None
+    key = pkcs12_private_key(made)
     pem = tmp_path / "key.pem"
     pem.write_bytes(
         key.private_bytes(
@@ -617,9 +611,7 @@ def test_a_remote_signing_service_signs_through_the_interface(settings: Any) -> 
         kind=CertificateKind.PERSONAL, subject=Subject("Đỗ Minh Tuấn", "UBND phường Hạc Thành"),
         issuer=issuing, key_name="remote", user=lanhdao,
     )  # fmt: skip
-    key, _c, _ch = pkcs12.load_key_and_certificates(
-        (pki_dir() / made.key_uri.removeprefix("pkcs12:")).read_bytes(), signing_passphrase()
-    )
+    key = pkcs12_private_key(made)
     service = _LocalSigningService(key)
     content, _level = pdf_sign(
         _blank_pdf(), signer=RemoteSigner(made, "ca-key-42", service), field_name="Remote",

@@ -124,8 +124,9 @@ def _pkcs12_write(name: str, key: PrivateKeyTypes, cert: x509.Certificate, chain
     return f"pkcs12:keys/{name}.p12"
 
 
-def ca_private_key(row: Certificate) -> PrivateKeyTypes:
-    """The CA's own key (CAs made by this platform keep theirs as PKCS#12)."""
+def pkcs12_private_key(row: Certificate) -> PrivateKeyTypes:
+    """The private key of a certificate kept as PKCS#12 (the platform's own CAs, and keys
+    it made or imported)."""
     scheme, _sep, location = row.key_uri.partition(":")
     if scheme != "pkcs12":
         raise PkiError(_("The platform does not hold the key of %(ca)s.") % {"ca": row})
@@ -137,7 +138,8 @@ def ca_private_key(row: Certificate) -> PrivateKeyTypes:
     return key
 
 
-def _chain_of(row: Certificate) -> list[x509.Certificate]:
+def issuers_of(row: Certificate) -> list[x509.Certificate]:
+    """The certificate's chain above it: its issuer, that one's issuer, … up to the root."""
     chain = []
     current = row.issuer
     while current is not None:
@@ -188,7 +190,7 @@ def certificate_issue(
         raise PkiError(_("%(ca)s is revoked: it issues nothing more.") % {"ca": issuer})
     key = _new_key()
     start = (not_before or timezone.now()) - timedelta(minutes=5)
-    issuer_key = ca_private_key(issuer) if issuer is not None else key
+    issuer_key = pkcs12_private_key(issuer) if issuer is not None else key
     issuer_cert = x509_of(issuer) if issuer is not None else None
     builder = (
         x509.CertificateBuilder()
@@ -234,7 +236,7 @@ def certificate_issue(
             x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True
         )
     cert = builder.sign(issuer_key, hashes.SHA256())  # type: ignore[arg-type]
-    chain = [x509_of(issuer), *_chain_of(issuer)] if issuer is not None else []
+    chain = [x509_of(issuer), *issuers_of(issuer)] if issuer is not None else []
     key_uri = _pkcs12_write(f"{key_name}-{format(cert.serial_number, 'x')[:12]}", key, cert, chain)
     row = certificate_store(cert, kind=kind, key_uri=key_uri, agency=agency, user=user)
     audit_record(
@@ -249,7 +251,7 @@ def certificate_issue(
 def crl_issue(issuer: Certificate, *, now: datetime | None = None) -> RevocationList:
     """A new CRL of `issuer` listing every certificate it issued that is revoked."""
     now = now or timezone.now()
-    key = ca_private_key(issuer)
+    key = pkcs12_private_key(issuer)
     cert = x509_of(issuer)
     last = issuer.crls.order_by("-number").first()
     number = (last.number + 1) if last else 1

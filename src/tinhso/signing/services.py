@@ -12,7 +12,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -46,18 +46,21 @@ def verification_url(public_id: str) -> str:
     return settings.TINHSO_PUBLIC_URL + reverse("signing:document", args=[public_id])
 
 
-def seal_for(agency: Any) -> Certificate:
-    """The agency's seal certificate that can sign now (the newest)."""
+def _can_sign_now(kind: str) -> QuerySet[Certificate]:
+    """Certificates of `kind` whose key the platform may use now, newest first."""
     now = timezone.now()
-    row = (
+    return (
         Certificate.objects.filter(
-            kind=CertificateKind.SEAL, agency=agency, revoked_at__isnull=True,
-            not_before__lte=now, not_after__gte=now,
+            kind=kind, revoked_at__isnull=True, not_before__lte=now, not_after__gte=now
         )
         .exclude(key_uri="")
         .order_by("-not_before")
-        .first()
-    )  # fmt: skip
+    )
+
+
+def seal_for(agency: Any) -> Certificate:
+    """The agency's seal certificate that can sign now (the newest)."""
+    row = _can_sign_now(CertificateKind.SEAL).filter(agency=agency).first()
     if row is None:
         raise SigningError(
             _("%(agency)s has no valid seal certificate to sign with.") % {"agency": agency}
@@ -67,15 +70,7 @@ def seal_for(agency: Any) -> Certificate:
 
 def personal_for(user: Any, agency: Any = None) -> Certificate:
     """The official's personal certificate that can sign now (for `agency` when given)."""
-    now = timezone.now()
-    rows = (
-        Certificate.objects.filter(
-            kind=CertificateKind.PERSONAL, user=user, revoked_at__isnull=True,
-            not_before__lte=now, not_after__gte=now,
-        )
-        .exclude(key_uri="")
-        .order_by("-not_before")
-    )  # fmt: skip
+    rows = _can_sign_now(CertificateKind.PERSONAL).filter(user=user)
     if agency is not None:
         rows = rows.filter(Q(agency=agency) | Q(agency__isnull=True))
     row = rows.first()

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Protocol
 
 from asn1crypto import x509 as asn1_x509
+from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from django.conf import settings
 from django.utils.translation import gettext as _
@@ -33,24 +34,19 @@ from pyhanko.sign import signers as hanko_signers
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from tinhso.signing.models import Certificate
-from tinhso.signing.pki import pki_dir, signing_passphrase, x509_of
+from tinhso.signing.pki import issuers_of, pki_dir, signing_passphrase, x509_of
 
 
 class SignerError(Exception):
     """The key cannot be used (message for the official)."""
 
 
-def _asn1(row: Certificate) -> asn1_x509.Certificate:
-    return asn1_x509.Certificate.load(x509_of(row).public_bytes(serialization.Encoding.DER))
+def _asn1(cert: x509.Certificate) -> asn1_x509.Certificate:
+    return asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
 
 
 def _chain(row: Certificate) -> list[asn1_x509.Certificate]:
-    chain = []
-    current = row.issuer
-    while current is not None:
-        chain.append(_asn1(current))
-        current = current.issuer
-    return chain
+    return [_asn1(cert) for cert in issuers_of(row)]
 
 
 class Signer(Protocol):
@@ -134,7 +130,7 @@ class Pkcs11Signer:
             yield PKCS11Signer(
                 session,
                 key_label=self.key_label,
-                signing_cert=_asn1(self.certificate),
+                signing_cert=_asn1(x509_of(self.certificate)),
                 ca_chain=_chain(self.certificate),
             )
         finally:
@@ -186,7 +182,7 @@ class HttpRemoteSigningService:
 class _RemoteCmsSigner(hanko_signers.Signer):
     def __init__(self, service: RemoteSigningService, key_id: str, certificate: Certificate):
         super().__init__(
-            signing_cert=_asn1(certificate),
+            signing_cert=_asn1(x509_of(certificate)),
             cert_registry=SimpleCertificateStore.from_certs(_chain(certificate)),
         )
         self.service = service
