@@ -36,10 +36,13 @@ $(TINHSO_DATA_DIR)/secret_key:
 run: install $(TINHSO_DATA_DIR)/secret_key
 	@export SECRET_KEY_FILE=$(TINHSO_DATA_DIR)/secret_key; \
 	ALLOWED_HOSTS="$${ALLOWED_HOSTS:-localhost,127.0.0.1,[::1],$(HOST)}"; export ALLOWED_HOSTS; \
+	TINHSO_PUBLIC_URL="$${TINHSO_PUBLIC_URL:-http://$(HOST):$(PORT)}"; export TINHSO_PUBLIC_URL; \
+	TINHSO_SIMULATED_BANK="$${TINHSO_SIMULATED_BANK:-1}"; export TINHSO_SIMULATED_BANK; \
 	$(BIN)/tinhso migrate --noinput && \
 	$(BIN)/tinhso seed_demo --if-empty && \
 	$(BIN)/tinhso collectstatic --noinput --verbosity 0 && \
 	$(BIN)/tinhso deadline_warnings --schedule && \
+	$(BIN)/tinhso expire_payments --schedule && \
 	echo "Tỉnh Số: http://$(HOST):$(PORT)/" && \
 	{ $(BIN)/tinhso db_worker --queue-name '*' --no-reload --no-startup-delay & worker=$$!; \
 	  trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \

@@ -15,6 +15,7 @@ from tinhso.core.api import validation_errors
 from tinhso.core.calendar_api import router as calendar_router
 from tinhso.dossiers.api import figures_router, track_router
 from tinhso.dossiers.api import router as dossiers_router
+from tinhso.payments.api import router as payments_router
 from tinhso.signing.api import router as verify_router
 
 api = NinjaAPI(
@@ -70,3 +71,4 @@ api.add_router("/track", track_router)
 api.add_router("/calendar", calendar_router)
 api.add_router("/figures", figures_router)
 api.add_router("/verify", verify_router)
+api.add_router("/payments", payments_router)

@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "tinhso.catalog",
     "tinhso.signing",
     "tinhso.dossiers",
+    "tinhso.payments",
 ]
 
 MIDDLEWARE = [
@@ -107,6 +108,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "tinhso.core.context_processors.site",
+                "tinhso.payments.context_processors.accountant",
             ],
         },
     },
@@ -272,3 +274,10 @@ TINHSO_PKCS11_MODULE = os.environ.get("TINHSO_PKCS11_MODULE", "")
 TINHSO_PKCS11_PIN = os.environ.get("TINHSO_PKCS11_PIN", "")
 TINHSO_REMOTE_SIGNER_URL = os.environ.get("TINHSO_REMOTE_SIGNER_URL", "")
 TINHSO_REMOTE_SIGNER_TOKEN = os.environ.get("TINHSO_REMOTE_SIGNER_TOKEN", "")
+
+# Fees (tinhso.payments). The bank signs its notifications with HMAC-SHA256 under this
+# secret (derived from SECRET_KEY when unset); a VietQR is valid this many hours; the
+# simulated bank (a page that "pays" a VietQR and notifies like a bank) is for demos only.
+TINHSO_BANK_WEBHOOK_SECRET = os.environ.get("TINHSO_BANK_WEBHOOK_SECRET", "")
+TINHSO_PAYMENT_EXPIRY_HOURS = int(os.environ.get("TINHSO_PAYMENT_EXPIRY_HOURS", "72"))
+TINHSO_SIMULATED_BANK = _env_bool("TINHSO_SIMULATED_BANK")

@@ -29,6 +29,7 @@ urlpatterns = [
     path("co-quan/", include("tinhso.agencies.urls")),
     path("thu-tuc/", include("tinhso.catalog.urls")),
     path("", include("tinhso.signing.urls")),
+    path("", include("tinhso.payments.urls")),
     path("", include("tinhso.dossiers.urls")),
     path("", include("tinhso.accounts.urls")),
     path("quan-tri/", admin.site.urls),

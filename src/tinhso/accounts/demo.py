@@ -44,6 +44,14 @@ DEMO_OFFICIALS: list[tuple[str, str, str, str, str]] = [
     ("vanthu.tuphap", "Ngô Thị Hằng", Role.CLERK, "STP", "Văn thư Sở Tư pháp"),
     ("vanthu.hacthanh", "Trịnh Văn Long", Role.CLERK, "Phường Hạc Thành", "Văn thư UBND phường"),
     ("vanthu.hoanghoa", "Mai Thị Hương", Role.CLERK, "Xã Hoằng Hóa", "Văn thư UBND xã"),
+    ("ketoan", "Lương Thị Nga", Role.ACCOUNTANT, "service_centre", "Kế toán"),
+    (
+        "ketoan.hacthanh",
+        "Đinh Văn Phúc",
+        Role.ACCOUNTANT,
+        "Phường Hạc Thành",
+        "Kế toán UBND phường",
+    ),
     ("chuyenvien.congan", "Bùi Văn Hải", Role.SPECIALIST, "CA", "Cán bộ tra cứu lý lịch tư pháp"),
     (
         "bientap",

@@ -68,6 +68,7 @@ class Role(models.TextChoices):
     SPECIALIST = "specialist", _("Specialist")
     LEADER = "leader", _("Leader")
     CLERK = "clerk", _("Clerk")
+    ACCOUNTANT = "accountant", _("Accountant")
     AGENCY_ADMIN = "agency_admin", _("Agency administrator")
     PROVINCE_ADMIN = "province_admin", _("Province administrator")
 

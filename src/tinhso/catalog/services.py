@@ -92,6 +92,35 @@ CATALOG_FILE_SCHEMA: dict[str, Any] = {
                                 "amount": {"type": "integer", "minimum": 0},
                                 "per": {"type": "string"},
                                 "note": {"type": "string"},
+                                # The e-form field that gives the number of copies/items.
+                                "count_field": {"type": "string", "pattern": "^[a-z_]+$"},
+                                "legal_basis": {"type": "string"},
+                                "exemptions": {
+                                    "type": "array",
+                                    "items": {
+                                        "type": "object",
+                                        "required": ["category", "percent", "legal_basis"],
+                                        "properties": {
+                                            "category": {
+                                                "enum": [
+                                                    "ho_ngheo",
+                                                    "ho_can_ngheo",
+                                                    "nguoi_co_cong",
+                                                    "nguoi_khuyet_tat",
+                                                    "tre_em",
+                                                    "nguoi_cao_tuoi",
+                                                ],
+                                            },
+                                            "percent": {
+                                                "type": "integer",
+                                                "minimum": 1,
+                                                "maximum": 100,
+                                            },
+                                            "legal_basis": {"type": "string", "minLength": 1},
+                                        },
+                                        "additionalProperties": False,
+                                    },
+                                },
                             },
                             "additionalProperties": False,
                         },

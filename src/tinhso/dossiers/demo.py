@@ -135,6 +135,8 @@ _PLANS: list[tuple[str, str, list[str]]] = [
     ),
     ("2.000488", "centre", ["accept", "assign", "forward"]),
     ("2.000488", "centre", ["accept", "assign", "request_payment"]),
+    ("2.000488", "centre", ["accept", "assign", "forward", "request_payment"]),
+    ("1.004873", "Phường Hạc Thành", ["accept", "assign", "request_payment"]),
     ("1.004873", "Phường Hạc Thành", ["accept", "assign", "ask_more"]),
     ("1.001193", "Phường Hạc Thành", ["ask_supplement"]),
     ("1.004873", "Xã Hoằng Hóa", ["refuse"]),

@@ -179,6 +179,32 @@ def dossier_act(
     return moved
 
 
+# Actions the platform itself takes when something outside happens (no official acts):
+# the bank's notification that the fee was paid.
+SYSTEM_ACTIONS = frozenset({"paid"})
+
+
+def dossier_act_system(*, dossier: Dossier, action: str, note: str = "") -> Dossier:
+    """Take one of SYSTEM_ACTIONS for the platform (the event has no actor), if the dossier
+    is where that action applies; TransitionConflictError otherwise."""
+    graph = workflow_graph(dossier.procedure.workflow)
+    chosen = graph.actions.get(action)
+    if action not in SYSTEM_ACTIONS or chosen is None:
+        raise TransitionError(_("This workflow has no action %(a)s.") % {"a": action})
+    if (dossier.state or graph.start) not in chosen.sources:
+        raise TransitionConflictError(
+            _("The dossier is no longer where this action applies (it is %(s)s).")
+            % {"s": dossier.get_status_display()}
+        )
+    written: list[str] = []
+    try:
+        return _act(dossier, None, graph, chosen, dossier.version, note, None, written, None)
+    except BaseException:
+        for name in written:
+            dossier_files.remove(name)
+        raise
+
+
 # Forms issued by actions (Circular 03/2025/TT-VPCP), signed with the agency's seal.
 _FORMS = {
     "accept": DocumentKind.BM01,
@@ -217,6 +243,8 @@ def _issue_form(
             _issue_result(dossier, actor, note, written, now)
         elif action == "issue":
             _seal_result(dossier, actor, written, now)
+        elif action == "request_payment":
+            _request_payment(dossier, actor)
         elif kind is not None and agency is not None:
             render = _form_renderer(dossier, kind, action, actor, name, note, now)
             legal_forms.issue_signed(
@@ -249,6 +277,16 @@ def _form_renderer(
         dossier, reason=note, by_applicant=by_applicant, official_name=name, now=now,
         verify_url=url,
     )  # fmt: skip
+
+
+def _request_payment(dossier: Dossier, actor: Any) -> None:
+    """Status 6: the fee becomes a payment with its VietQR, sent to the applicant."""
+    from tinhso.payments.services import PaymentError, payment_request
+
+    try:
+        payment_request(dossier=dossier, actor=actor)
+    except PaymentError as exc:
+        raise TransitionError(exc.message) from exc
 
 
 def _seal_result(dossier: Dossier, clerk: Any, written: list[str], now: datetime) -> None:

@@ -1,0 +1,80 @@
+"""The electronic receipt (biên lai điện tử) of a payment: a PDF with the national heading,
+what was paid for, line by line, sealed with the collecting agency's signature and a QR
+code to verify it."""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import transaction
+from django.utils import timezone
+
+from tinhso.agencies.selectors import agency_ancestors
+from tinhso.core.pdf import OfficialDocument, SignatureBlock
+from tinhso.payments.models import Payment
+from tinhso.signing.pades import Slot
+
+log = logging.getLogger(__name__)
+
+
+def _vnd(amount: int) -> str:
+    return f"{amount:,}".replace(",", ".") + " đ"
+
+
+def render_receipt(payment: Payment, verify_url: str) -> tuple[bytes, Slot]:
+    agency = payment.agency
+    ancestors = agency_ancestors(agency)
+    paid = timezone.localtime(payment.paid_at or timezone.now())
+    doc = OfficialDocument(
+        superior=ancestors[-1].name if ancestors else "", agency=agency.name,
+        number=payment.reference, place=(agency.admin_unit_name or "Thanh Hóa"), date=paid,
+        title="Biên lai thu phí, lệ phí", subtitle=f"Mã hồ sơ: {payment.dossier.code}",
+        verification_url=verify_url,
+    )  # fmt: skip
+    applicant = payment.dossier.applicant
+    doc.field("Người nộp", applicant.full_name or applicant.username)
+    doc.field("Nội dung", payment.dossier.procedure.name)
+    rows = [
+        [line["name"], _vnd(line["unit_amount"]), str(line["quantity"]),
+         _vnd(line["amount"]), _vnd(line["exempted"])]
+        for line in payment.breakdown.get("lines", [])
+    ]  # fmt: skip
+    doc.table(["Khoản thu", "Mức thu", "Số lượng", "Thành tiền", "Miễn, giảm"], rows,
+              [62, 28, 20, 30, 30])  # fmt: skip
+    doc.field("Tổng số tiền đã nộp", _vnd(payment.paid_amount or payment.amount))
+    doc.field("Hình thức thanh toán", "Chuyển khoản qua mã VietQR")
+    doc.field("Mã giao dịch ngân hàng", payment.bank_transaction)
+    doc.field("Thời điểm thanh toán", f"{paid:%H:%M, ngày %d/%m/%Y}")
+    doc.signatures([SignatureBlock("Đơn vị thu", agency.name, slot="seal")])
+    page, box = doc.slot_box("seal")
+    return doc.output(), Slot(page=page, box=box)
+
+
+def receipt_issue(*, payment: Payment) -> None:
+    """Sign and attach the receipt (inside the crediting transaction, in a savepoint: a
+    missing seal certificate leaves the payment credited and the receipt to be issued
+    again by the accountant)."""
+    from tinhso.signing import services as signing
+
+    written: list[str] = []
+    public_id = signing.verification_id_new()
+    try:
+        with transaction.atomic():
+            content, slot = render_receipt(payment, signing.verification_url(public_id))
+            document = signing.document_sign(
+                public_id=public_id, content=content, title="Biên lai thu phí, lệ phí",
+                reference=payment.dossier.code or "", agency=payment.agency, actor=None,
+                written=written,
+                requests=[signing.SignRequest(
+                    certificate=signing.seal_for(payment.agency), purpose="seal",
+                    field_name="ChuKyCoQuan", slot=slot, reason="Biên lai điện tử",
+                )],
+            )  # fmt: skip
+            Payment.objects.filter(pk=payment.pk).update(receipt=document)
+            payment.receipt = document
+    except signing.SigningError as exc:
+        from tinhso.dossiers import files
+
+        for name in written:
+            files.remove(name)
+        log.warning("receipt of %s not issued: %s", payment.reference, exc.message)
