@@ -4,6 +4,7 @@ twice), the dossier that moves on by itself when paid, receipts and refunds."""
 
 from __future__ import annotations
 
+import io
 import json
 from datetime import timedelta
 from typing import Any
@@ -383,3 +384,63 @@ def test_the_demo_has_paid_pending_and_expired_payments_with_receipts() -> None:
     assert paid.dossier.status == DossierStatus.PROCESSING  # it moved on when paid
     for payment in Payment.objects.all():
         assert VietQRParser.verify_checksum(payment.vietqr())
+
+
+def test_the_daily_reconciliation_lists_every_difference(
+    citizen: Any, bank: SimulatedBank, login_client: Any, tmp_path: Any, vi: None
+) -> None:
+    from django.core.management import call_command
+
+    good = pending(waiting_for_payment(citizen))
+    bank.pay(good.vietqr(), transaction_id="FT-OK")
+    held = pending(waiting_for_payment(citizen))
+    bank.pay(held.vietqr(), transaction_id="FT-HELD", amount=100)
+    bank.notify(reference="TSNOTOURS", amount=5000, transaction_id="FT-ONLY-US")
+    statement = (
+        "\ufefftransaction_id;reference;amount\n"
+        f"FT-OK;{good.reference};30.000\n"
+        f"FT-HELD;{held.reference};100\n"
+        "FT-ONLY-BANK;TSXYZ;45000\n"
+    ).encode()
+    path = tmp_path / "sao-ke.csv"
+    path.write_bytes(statement)
+    out = io.StringIO()
+    with pytest.raises(SystemExit) as exited:
+        call_command("reconcile", str(path), stdout=out)
+    assert exited.value.code == 1
+    text = out.getvalue()
+    assert "1 matched" in text
+    assert "missing_in_platform  FT-ONLY-BANK" in text
+    assert "missing_in_bank      FT-ONLY-US" in text
+    assert "not_credited         FT-HELD" in text
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    page = login_client(user("ketoan.hacthanh")).post(
+        "/can-bo/thanh-toan/doi-soat/",
+        {"day": timezone.localdate().isoformat(),
+         "statement": SimpleUploadedFile("sao-ke.csv", statement, content_type="text/csv")},
+    )  # fmt: skip
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "Có trong sao kê, chưa nhận thông báo" in html
+    bad = login_client(user("ketoan.hacthanh")).post(
+        "/can-bo/thanh-toan/doi-soat/",
+        {"day": timezone.localdate().isoformat(),
+         "statement": SimpleUploadedFile("x.csv", b"a,b\n1,2\n", content_type="text/csv")},
+    )  # fmt: skip
+    assert bad.status_code == 302
+
+
+def test_figures_count_dossiers_paid_online_the_amount_and_the_cashless_share(
+    client: Client, citizen: Any, bank: SimulatedBank
+) -> None:
+    online = pending(waiting_for_payment(citizen, copies=3))
+    bank.pay(online.vietqr())
+    counter = waiting_for_payment(citizen)
+    act(counter, "chuyenvien.hacthanh", "paid", note="Nộp tiền mặt tại quầy")
+    hac_thanh = online.agency
+    today = timezone.localdate().isoformat()
+    figures = client.get(f"/api/v1/figures?agency={hac_thanh.code}&start={today}&end={today}")
+    assert figures.json()["payments"] == {
+        "paid_online": 1, "paid_otherwise": 1, "amount_collected": 45000, "cashless_share": 0.5,
+    }  # fmt: skip

@@ -480,6 +480,13 @@ class ChannelsOut(Schema):
     post: int
 
 
+class PaymentFiguresOut(Schema):
+    paid_online: int = Field(description="dossiers whose fee was paid through the bank (VietQR)")
+    paid_otherwise: int = Field(description="dossiers whose payment an official recorded")
+    amount_collected: int = Field(description="VND paid online")
+    cashless_share: float | None
+
+
 class FiguresOut(Schema):
     agency: str
     start: date
@@ -496,6 +503,7 @@ class FiguresOut(Schema):
     paused: int
     ratings: int
     satisfaction_average: float | None
+    payments: PaymentFiguresOut
 
 
 @figures_router.get(

@@ -25,6 +25,12 @@ def _bounds(start: date, end: date) -> tuple[datetime, datetime]:
     return datetime.combine(start, time.min, tz), datetime.combine(end, time.max, tz)
 
 
+def payment_figures(agency: Agency, begin: datetime, finish: datetime) -> dict[str, Any]:
+    from tinhso.payments.figures import payment_figures as figures
+
+    return figures(agency, begin, finish)
+
+
 def agency_figures(agency: Agency, start: date, end: date) -> dict[str, Any]:
     begin, finish = _bounds(start, end)
     dossiers = Dossier.objects.filter(receiving_agency__path__startswith=agency.path)
@@ -79,4 +85,5 @@ def agency_figures(agency: Agency, start: date, end: date) -> dict[str, Any]:
         "paused": standing.filter(last__in=PAUSED).count(),
         "ratings": ratings.count(),
         "satisfaction_average": ratings.aggregate(a=Avg("score"))["a"],
+        "payments": payment_figures(agency, begin, finish),
     }

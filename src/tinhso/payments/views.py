@@ -137,6 +137,28 @@ def refund(request: HttpRequest, reference: str) -> HttpResponse:
     return redirect("payments:accountant")
 
 
+@login_required
+@require_POST
+def reconcile_view(request: HttpRequest) -> HttpResponse:
+    """The accountant uploads a day's bank statement; the page lists every difference."""
+    from datetime import date
+
+    from tinhso.payments.reconcile import StatementError, reconcile_day
+
+    _accountant(request)
+    upload = request.FILES.get("statement")
+    try:
+        day = date.fromisoformat(request.POST.get("day", ""))
+        if upload is None or (upload.size or 0) > 5 * 1024 * 1024:
+            raise StatementError(_("Choose the statement file (CSV, at most 5 MB)."))
+        report = reconcile_day(day, upload.read())
+    except ValueError as exc:  # a bad date or a StatementError
+        messages.error(request, str(exc) if isinstance(exc, StatementError)
+                       else _("Give the day as YYYY-MM-DD."))  # fmt: skip
+        return redirect("payments:accountant")
+    return render(request, "payments/reconciliation.html", {"report": report})
+
+
 @require_http_methods(["GET", "POST"])
 def simulated_bank(request: HttpRequest) -> HttpResponse:
     """A stand-in for a banking app (demo only, TINHSO_SIMULATED_BANK): paste or follow a
