@@ -315,3 +315,51 @@ def test_a_supplement_request_pauses_the_clock(page: Any, live_server: Any) -> N
     assert resumed.paused_at is None
     assert resumed.status == 4
     assert resumed.due_at >= paused.due_at
+
+
+def test_the_citizen_pays_by_vietqr_and_the_dossier_moves_on(
+    page: Any, live_server: Any, settings: Any
+) -> None:
+    """A dossier waiting for payment: the citizen opens the payment notice (VietQR), pays
+    with the simulated bank, which notifies the platform over HTTP like a bank; the dossier
+    moves on by itself. The new pages pass axe."""
+    from test_payments import waiting_for_payment
+    from tinhso.accounts.models import User
+
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connections
+
+    settings.TINHSO_SIMULATED_BANK = True
+    settings.TINHSO_PUBLIC_URL = live_server.url
+
+    def make() -> Any:
+        try:
+            return waiting_for_payment(User.objects.get(username="038090000001"))
+        finally:
+            connections.close_all()
+
+    # Issuing the signed forms runs pyHanko's event loop: not on Playwright's thread.
+    with ThreadPoolExecutor(1) as pool:
+        dossier = pool.submit(make).result()
+    _sign_in(page, live_server, "038090000001")
+    page.goto(live_server.url + f"/ho-so-cua-toi/{dossier.public_id}/")
+    page.get_by_role("link", name=dossier.payments.get().reference).click()
+    assert page.get_by_role("heading", name="Thanh toán bằng ứng dụng của bất kỳ ngân hàng nào")
+    problems = {"notice": _axe_violations(page)}
+    page.get_by_role("link", name="Thanh toán qua ngân hàng mô phỏng (bản trình diễn)").click()
+    problems["bank"] = _axe_violations(page)
+    page.get_by_role("button", name="Thanh toán", exact=True).click()
+    assert page.get_by_text("credited").is_visible()
+    dossier.refresh_from_db()
+    assert dossier.status == 4
+    page.goto(live_server.url + f"/ho-so-cua-toi/{dossier.public_id}/")
+    assert page.get_by_role("link", name="Biên lai điện tử (PDF)").is_visible()
+    problems["dossier"] = _axe_violations(page)
+    _sign_out(page)
+    _sign_in(page, live_server, "ketoan.hacthanh")
+    page.goto(live_server.url + "/can-bo/thanh-toan/")
+    problems["accountant"] = _axe_violations(page)
+    page.goto(live_server.url + "/xac-thuc/")
+    problems["verify"] = _axe_violations(page)
+    assert {k: v for k, v in problems.items() if v} == {}
