@@ -323,12 +323,12 @@ def test_the_citizen_pays_by_vietqr_and_the_dossier_moves_on(
     """A dossier waiting for payment: the citizen opens the payment notice (VietQR), pays
     with the simulated bank, which notifies the platform over HTTP like a bank; the dossier
     moves on by itself. The new pages pass axe."""
-    from test_payments import waiting_for_payment
-    from tinhso.accounts.models import User
-
     from concurrent.futures import ThreadPoolExecutor
 
     from django.db import connections
+
+    from test_payments import waiting_for_payment
+    from tinhso.accounts.models import User
 
     settings.TINHSO_SIMULATED_BANK = True
     settings.TINHSO_PUBLIC_URL = live_server.url

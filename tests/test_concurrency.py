@@ -137,3 +137,37 @@ def test_fifty_concurrent_submissions_get_distinct_gap_free_codes(
     prefix = f"{agency.code}-{timezone.localdate():%y%m%d}-"
     assert sorted(codes) == [f"{prefix}{n:04d}" for n in range(1, SUBMITTERS + 1)]
     assert audit_verify().ok
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("seeded_transactional_db")
+def test_the_same_bank_notification_delivered_at_once_credits_once() -> None:
+    """Banks retry: eight copies of one signed notification arrive together. One credit."""
+    import json as json_lib
+
+    from django.utils import timezone
+
+    from test_payments import waiting_for_payment
+    from tinhso.payments.models import BankTransaction, Payment, PaymentState
+    from tinhso.payments.services import notification_receive, provider
+
+    dossier = waiting_for_payment(User.objects.get(username="038090000001"))
+    payment = Payment.objects.get(dossier=dossier)
+    body = json_lib.dumps({"transaction_id": "FT-RACE", "reference": payment.reference,
+                           "amount": payment.amount, "status": "succeeded",
+                           "occurred_at": timezone.now().isoformat()}).encode()  # fmt: skip
+    headers = {"X-Signature": provider().sign(body)}
+
+    def deliver(_n: int) -> str:
+        try:
+            return notification_receive(body=body, headers=headers).outcome
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=WRITERS) as pool:
+        outcomes = sorted(pool.map(deliver, range(WRITERS)))
+    assert outcomes == ["credited"] + ["duplicate"] * (WRITERS - 1)
+    assert BankTransaction.objects.filter(transaction_id="FT-RACE").count() == 1
+    payment.refresh_from_db()
+    assert payment.state == PaymentState.SUCCEEDED
+    assert dossier.events.filter(action="paid").count() == 1

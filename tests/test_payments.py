@@ -444,3 +444,17 @@ def test_figures_count_dossiers_paid_online_the_amount_and_the_cashless_share(
     assert figures.json()["payments"] == {
         "paid_online": 1, "paid_otherwise": 1, "amount_collected": 45000, "cashless_share": 0.5,
     }  # fmt: skip
+
+
+def test_a_stopped_dossier_cancels_its_payment_and_late_money_is_held(
+    citizen: Any, bank: SimulatedBank
+) -> None:
+    dossier = waiting_for_payment(citizen)
+    payment = pending(dossier)
+    act(dossier, "lanhdao.hacthanh", "stop", note="Người yêu cầu đề nghị dừng")
+    payment.refresh_from_db()
+    assert payment.state == PaymentState.CANCELLED
+    assert payment.events.filter(to_state=PaymentState.CANCELLED).exists()
+    assert json.loads(bank.pay(payment.vietqr())[1])["result"] == "late"
+    payment.refresh_from_db()
+    assert (payment.state, payment.review) == (PaymentState.CANCELLED, Review.PAID_AFTER_EXPIRY)

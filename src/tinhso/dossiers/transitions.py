@@ -246,6 +246,10 @@ def _issue_form(
         elif action == "request_payment":
             _request_payment(dossier, actor)
         elif kind is not None and agency is not None:
+            if action in ("withdraw", "stop", "refuse"):
+                from tinhso.payments.services import payments_cancel_open
+
+                payments_cancel_open(dossier=dossier, reason=action, actor=actor)
             render = _form_renderer(dossier, kind, action, actor, name, note, now)
             legal_forms.issue_signed(
                 dossier=dossier, kind=kind, render=render, agency=agency, actor=actor,

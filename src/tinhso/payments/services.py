@@ -71,6 +71,20 @@ def _reference() -> str:
     return "TS" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(10))
 
 
+def payments_cancel_open(*, dossier: Dossier, reason: str, actor: Any = None) -> int:
+    """A dossier that ends (withdrawn, stopped, refused) asks for no more money: its open
+    payments are cancelled (money that still arrives is held for refund)."""
+    cancelled = 0
+    for payment in Payment.objects.select_for_update().filter(
+        dossier=dossier, state__in=OPEN_STATES
+    ):
+        before, payment.state = payment.state, PaymentState.CANCELLED
+        payment.save(update_fields=["state"])
+        _event(payment, before, reason, actor)
+        cancelled += 1
+    return cancelled
+
+
 def payment_expire_due(*, now: datetime | None = None) -> int:
     """Pending payments past their expiry become expired (each with its event)."""
     now = now or timezone.now()
