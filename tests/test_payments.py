@@ -329,6 +329,7 @@ def test_the_citizen_sees_the_vietqr_and_the_accountant_sees_every_notification(
     mine = login_client(citizen)
     page = mine.get(f"/ho-so-cua-toi/{dossier.public_id}/").content.decode()
     assert payment.reference in page
+    assert "<svg" in page  # the VietQR on the dossier page too
     notice = mine.get(f"/thanh-toan/{payment.reference}/")
     html = notice.content.decode()
     assert notice.status_code == 200
