@@ -54,21 +54,10 @@ def act(dossier: Dossier, who: str, action: str, **kw: Any) -> Dossier:
 def fee_submission(citizen: Any, copies: int = 1) -> Submission:
     """A certificate of marital status (15,000 đ per copy) asked of Hạc Thành."""
     from tinhso.dossiers import files
-    from tinhso.dossiers.demo import sample_form, simple_pdf
+    from tinhso.dossiers.demo import profile_of, sample_form, simple_pdf
 
     procedure = Procedure.objects.get(code="1.004873")
-    profile = {
-        f: getattr(citizen, f)
-        for f in (
-            "full_name",
-            "personal_id",
-            "date_of_birth",
-            "sex",
-            "permanent_address",
-            "phone",
-            "email",
-        )
-    }
+    profile = profile_of(citizen)
     scan = files.check_upload(None, name="scan.pdf", content=simple_pdf(["scan"]))
     form = sample_form(procedure.form_schema, profile)
     form["so_ban"] = copies

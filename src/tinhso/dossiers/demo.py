@@ -85,6 +85,13 @@ def _sample_value(name: str, prop: dict[str, Any], profile: dict[str, Any]) -> A
     return f"{prop.get('title', name)} (trình diễn)"[: prop.get("maxLength", 200)]
 
 
+def profile_of(citizen: User) -> dict[str, Any]:
+    """What the population registry knows of a demo citizen, as e-forms are prefilled."""
+    fields = ("full_name", "personal_id", "date_of_birth", "sex", "permanent_address",
+              "phone", "email")  # fmt: skip
+    return {f: getattr(citizen, f) for f in fields}
+
+
 def sample_form(schema: dict[str, Any], profile: dict[str, Any]) -> dict[str, Any]:
     """A form that satisfies `schema`: the registry's data where the form asks for it,
     plausible values for the rest (demo data only)."""
@@ -212,18 +219,7 @@ def demo_dossiers_seed(*, rounds: int = 2) -> int:
             hours = hours_for(agency.calendar)
             day = today - timedelta(days=85 - round_no * 40 - index * 2)
             moment = counting_start(datetime.combine(day, time(8, 15), tz), hours)
-            profile = {
-                f: getattr(citizen, f)
-                for f in (
-                    "full_name",
-                    "personal_id",
-                    "date_of_birth",
-                    "sex",
-                    "permanent_address",
-                    "phone",
-                    "email",
-                )
-            }
+            profile = profile_of(citizen)
             attachments = [
                 Attachment(paper=p, upload=scan)
                 for p in procedure.papers.all()

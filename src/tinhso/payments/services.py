@@ -245,39 +245,33 @@ def notification_receive(
     credit a payment only once, only with the right amount, only before its expiry."""
     bank = bank or provider()
     text = body[:10000].decode("utf-8", "replace")
-    if not bank.authenticate(body, headers):
+
+    def record(outcome: str, notice: Notice | None = None, payment: Payment | None = None) -> None:
         BankNotification.objects.create(
-            provider=bank.name, signature_valid=False, outcome=Outcome.REJECTED, body=text,
-            remote_addr=remote_addr,
+            provider=bank.name, signature_valid=outcome != Outcome.REJECTED, outcome=outcome,
+            body=text, remote_addr=remote_addr, payment=payment,
+            **({"transaction_id": notice.transaction_id, "reference": notice.reference,
+                "amount": notice.amount, "status": notice.status,
+                "occurred_at": notice.occurred_at} if notice else {}),
         )  # fmt: skip
+
+    if not bank.authenticate(body, headers):
+        record(Outcome.REJECTED)
         log.warning("bank notification with a bad signature from %s", remote_addr)
         return Received(401, Outcome.REJECTED)
     try:
         notice = bank.parse(body)
     except (ValueError, KeyError, TypeError) as exc:
-        BankNotification.objects.create(
-            provider=bank.name, signature_valid=True, outcome=Outcome.MALFORMED, body=text,
-            remote_addr=remote_addr,
-        )  # fmt: skip
+        record(Outcome.MALFORMED)
         log.warning("malformed bank notification: %s", exc)
         return Received(400, Outcome.MALFORMED)
     try:
         with transaction.atomic():
             outcome, payment = _apply(bank.name, notice)
-            BankNotification.objects.create(
-                provider=bank.name, signature_valid=True, transaction_id=notice.transaction_id,
-                reference=notice.reference, amount=notice.amount, status=notice.status,
-                occurred_at=notice.occurred_at, outcome=outcome, payment=payment, body=text,
-                remote_addr=remote_addr,
-            )  # fmt: skip
+            record(outcome, notice, payment)
     except IntegrityError:
         # The same transaction, recorded a moment ago by a concurrent delivery.
-        BankNotification.objects.create(
-            provider=bank.name, signature_valid=True, transaction_id=notice.transaction_id,
-            reference=notice.reference, amount=notice.amount, status=notice.status,
-            occurred_at=notice.occurred_at, outcome=Outcome.DUPLICATE, body=text,
-            remote_addr=remote_addr,
-        )  # fmt: skip
+        record(Outcome.DUPLICATE, notice)
         return Received(200, Outcome.DUPLICATE)
     return Received(200, outcome)
 
