@@ -448,3 +448,26 @@ def test_a_stopped_dossier_cancels_its_payment_and_late_money_is_held(
     assert json.loads(bank.pay(payment.vietqr())[1])["result"] == "late"
     payment.refresh_from_db()
     assert (payment.state, payment.review) == (PaymentState.CANCELLED, Review.PAID_AFTER_EXPIRY)
+
+
+def test_the_fee_is_shown_with_its_breakdown_from_submission_and_can_be_paid_then(
+    login_client: Any, citizen: Any, bank: SimulatedBank, vi: None
+) -> None:
+    dossier = dossier_submit(submission=fee_submission(citizen, copies=2))
+    mine = login_client(citizen)
+    html = mine.get(f"/ho-so-cua-toi/{dossier.public_id}/").content.decode()
+    assert "Lệ phí cấp Giấy xác nhận tình trạng hôn nhân" in html
+    assert "Tổng số tiền phải nộp" in html
+    assert "30.000" in html
+    answer = mine.post(f"/ho-so-cua-toi/{dossier.public_id}/thanh-toan/")
+    assert answer.status_code == 302
+    payment = pending(dossier)
+    assert answer["Location"] == f"/thanh-toan/{payment.reference}/"
+    assert json.loads(bank.pay(payment.vietqr())[1])["result"] == "credited"
+    dossier.refresh_from_db()
+    assert dossier.status == DossierStatus.NEW  # paid up front: nothing to move on
+    html = mine.get(f"/ho-so-cua-toi/{dossier.public_id}/").content.decode()
+    assert "Tổng số tiền phải nộp" not in html
+    assert "Biên lai điện tử (PDF)" in html
+    free = dossier_submit(submission=submission(citizen))
+    assert "Phí, lệ phí" not in mine.get(f"/ho-so-cua-toi/{free.public_id}/").content.decode()

@@ -2,9 +2,24 @@ from django import template
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
-from tinhso.payments.models import OPEN_STATES, Payment
+from tinhso.dossiers.models import Dossier
+from tinhso.payments.fees import FeeQuote, fee_quote
+from tinhso.payments.models import OPEN_STATES, Payment, PaymentState
 
 register = template.Library()
+
+
+@register.simple_tag
+def fee_due(dossier: Dossier) -> FeeQuote | None:
+    """The dossier's fee with its breakdown while it is still to be paid (computed from the
+    procedure's schedule and the submitted form); None when there is nothing to pay."""
+    if dossier.code is None or dossier.status in (3, 7, 8):  # refused, withdrawn, stopped
+        return None
+    if Payment.objects.filter(dossier=dossier, state=PaymentState.SUCCEEDED).exists():
+        return None
+    form = dossier.form_data or {}
+    quote = fee_quote(dossier.procedure, form, str(form.get("doi_tuong_mien_giam", "")))
+    return quote if quote.total > 0 else None
 
 
 @register.filter
