@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from flows import user
 from test_submission import EXE, PDF, _counts
 from tinhso.accounts.models import User
 from tinhso.catalog.models import Procedure
@@ -16,10 +17,6 @@ from tinhso.dossiers.models import Dossier, DossierStatus
 
 pytestmark = pytest.mark.django_db
 URL = "/can-bo/tiep-nhan-truc-tiep/"
-
-
-def user(name: str) -> User:
-    return User.objects.get(username=name)
 
 
 def register(client: Any, personal_id: str, upload: Any, channel: str = "1") -> Any:

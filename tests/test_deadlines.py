@@ -11,8 +11,8 @@ from django.test import Client
 from django.utils import timezone
 from pypdf import PdfReader
 
+from flows import user
 from test_submission import submission
-from tinhso.accounts.models import User
 from tinhso.core.models import Notification
 from tinhso.dossiers.deadlines import deadline_warnings_send
 from tinhso.dossiers.files import open_stored
@@ -21,10 +21,6 @@ from tinhso.dossiers.services import dossier_submit
 from tinhso.dossiers.transitions import dossier_act
 
 pytestmark = pytest.mark.django_db
-
-
-def user(name: str) -> User:
-    return User.objects.get(username=name)
 
 
 def accepted(citizen: Any) -> Dossier:

@@ -10,17 +10,13 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from flows import user
 from test_submission import submission
-from tinhso.accounts.models import User
 from tinhso.dossiers.models import Dossier, DossierStatus
 from tinhso.dossiers.services import dossier_submit
 from tinhso.dossiers.transitions import dossier_act
 
 pytestmark = pytest.mark.django_db
-
-
-def user(name: str) -> User:
-    return User.objects.get(username=name)
 
 
 def run(dossier: Dossier, steps: list[tuple[Any, str]], at: datetime) -> Dossier:

@@ -8,25 +8,14 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from tinhso.accounts.models import User
+from flows import act, user
 from tinhso.agencies.models import Agency
 from tinhso.catalog.models import Procedure
 from tinhso.dossiers.models import Dossier, DossierStatus
 from tinhso.dossiers.services import Submission, dossier_submit
-from tinhso.dossiers.transitions import TransitionForbiddenError, dossier_act
+from tinhso.dossiers.transitions import TransitionForbiddenError
 
 pytestmark = pytest.mark.django_db
-
-
-def user(name: str) -> User:
-    return User.objects.get(username=name)
-
-
-def act(dossier: Dossier, who: str, action: str, **kw: Any) -> Dossier:
-    dossier.refresh_from_db()
-    return dossier_act(
-        dossier=dossier, actor=user(who), action=action, version=dossier.version, **kw
-    )
 
 
 def criminal_record_request(citizen: Any) -> Dossier:

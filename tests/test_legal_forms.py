@@ -13,24 +13,13 @@ import pytest
 from django.test import Client
 from pypdf import PdfReader
 
+from flows import act, user
 from test_submission import submission
-from tinhso.accounts.models import User
 from tinhso.dossiers.legal_forms import render_bm05
-from tinhso.dossiers.models import Dossier, DossierEvent
+from tinhso.dossiers.models import DossierEvent
 from tinhso.dossiers.services import dossier_submit
-from tinhso.dossiers.transitions import dossier_act
 
 pytestmark = pytest.mark.django_db
-
-
-def user(name: str) -> User:
-    return User.objects.get(username=name)
-
-
-def act(dossier: Dossier, who: str | User, action: str, **kw: Any) -> Dossier:
-    dossier.refresh_from_db()
-    actor = user(who) if isinstance(who, str) else who
-    return dossier_act(dossier=dossier, actor=actor, action=action, version=dossier.version, **kw)
 
 
 def text_of(content: bytes) -> str:

@@ -16,12 +16,11 @@ from django.test import Client
 from django.utils import timezone
 from vietqr_emvco import VietQRParser
 
+from flows import act, user
 from test_submission import submission
-from tinhso.accounts.models import User
 from tinhso.catalog.models import Procedure
 from tinhso.dossiers.models import Dossier, DossierStatus
 from tinhso.dossiers.services import Attachment, Submission, dossier_submit
-from tinhso.dossiers.transitions import dossier_act
 from tinhso.payments.bank import SimulatedBank
 from tinhso.payments.fees import fee_quote
 from tinhso.payments.models import (
@@ -38,17 +37,6 @@ from tinhso.signing.services import signed_content
 from tinhso.signing.verify import pdf_verify
 
 pytestmark = pytest.mark.django_db
-
-
-def user(name: str) -> User:
-    return User.objects.get(username=name)
-
-
-def act(dossier: Dossier, who: str, action: str, **kw: Any) -> Dossier:
-    dossier.refresh_from_db()
-    return dossier_act(
-        dossier=dossier, actor=user(who), action=action, version=dossier.version, **kw
-    )
 
 
 def fee_submission(citizen: Any, copies: int = 1) -> Submission:

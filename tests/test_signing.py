@@ -28,13 +28,14 @@ from django.test import Client
 from django.utils import timezone, translation
 from pypdf import PdfReader
 
+from flows import act, user
 from test_submission import submission
 from tinhso.accounts.models import User
 from tinhso.agencies.models import Agency
 from tinhso.core.models import AuditEntry
 from tinhso.dossiers.models import DocumentKind, Dossier, DossierDocument
 from tinhso.dossiers.services import dossier_submit
-from tinhso.dossiers.transitions import TransitionError, dossier_act
+from tinhso.dossiers.transitions import TransitionError
 from tinhso.signing import services as signing
 from tinhso.signing.models import Certificate, CertificateKind, Signature
 from tinhso.signing.pades import Slot, StampLines, pdf_sign
@@ -50,17 +51,6 @@ from tinhso.signing.signers import RemoteSigner, SignerError, signer_for
 from tinhso.signing.verify import pdf_verify
 
 pytestmark = pytest.mark.django_db
-
-
-def user(name: str) -> User:
-    return User.objects.get(username=name)
-
-
-def act(dossier: Dossier, who: str, action: str, **kw: Any) -> Dossier:
-    dossier.refresh_from_db()
-    return dossier_act(
-        dossier=dossier, actor=user(who), action=action, version=dossier.version, **kw
-    )
 
 
 def approved(citizen: Any) -> Dossier:

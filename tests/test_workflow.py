@@ -15,6 +15,7 @@ from django.db import connections
 from django.test import Client
 from django.utils import translation
 
+from flows import act, user
 from test_submission import submission
 from tinhso.accounts.models import User
 from tinhso.core.calendar import add_working_days, add_working_time, hours_for
@@ -30,21 +31,10 @@ from tinhso.dossiers.workflow import STANDARD, workflow_parse
 pytestmark = pytest.mark.django_db
 
 
-def user(name: str) -> User:
-    return User.objects.get(username=name)
-
-
 def submitted(citizen: Any) -> Dossier:
     from tinhso.dossiers.services import dossier_submit
 
     return dossier_submit(submission=submission(citizen))
-
-
-def act(dossier: Dossier, who: str, action: str, **kw: Any) -> Dossier:
-    dossier.refresh_from_db()
-    return dossier_act(
-        dossier=dossier, actor=user(who), action=action, version=dossier.version, **kw
-    )
 
 
 def test_the_standard_workflow_is_valid_and_stored() -> None:
