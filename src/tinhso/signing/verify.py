@@ -16,6 +16,7 @@ from asn1crypto import x509 as asn1_x509
 from cryptography.hazmat.primitives import serialization
 from django.conf import settings
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from pyhanko.pdf_utils.misc import PdfReadError
 from pyhanko.pdf_utils.reader import PdfFileReader
@@ -39,9 +40,14 @@ def current_crls() -> list[RevocationList]:
     last is about to lapse (a stale CRL would be ignored by validators)."""
     from tinhso.signing.pki import crl_issue
 
-    newest: dict[int, RevocationList] = {}
-    for row in RevocationList.objects.order_by("issuer_id", "-number"):
-        newest.setdefault(row.issuer_id, row)
+    # Only the newest of each issuer is read: every revocation adds a CRL, blobs included.
+    latest = RevocationList.objects.filter(issuer_id=OuterRef("issuer_id")).order_by("-number")
+    newest = {
+        row.issuer_id: row
+        for row in RevocationList.objects.filter(
+            pk=Subquery(latest.values("pk")[:1])
+        ).select_related("issuer")
+    }
     soon = timezone.now() + timedelta(days=1)
     for issuer_id, row in list(newest.items()):
         if row.next_update < soon and row.issuer.key_uri.startswith("pkcs12:"):
