@@ -33,10 +33,16 @@ def main() -> int:
     _setup()
     from django.db import connection
 
-    from bench import agencies, catalog, dossiers, signing
+    from bench import agencies, catalog, dossiers, opendata, signing
     from bench.common import ROUNDS, print_table
 
-    rows = agencies.run() + catalog.run() + signing.run() + dossiers.run()
+    only = os.environ.get("BENCH_ONLY", "")
+    modules = {"agencies": agencies, "catalog": catalog, "signing": signing}
+    modules |= {"dossiers": dossiers, "opendata": opendata}
+    rows = []
+    for name, module in modules.items():
+        if not only or name in only.split(","):
+            rows += module.run()
     print(f"\nTỉnh Số benchmarks on {connection.vendor}, {ROUNDS} rounds each (ms)\n")
     print_table(rows)
     return 0

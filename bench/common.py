@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import statistics
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -45,3 +46,23 @@ def print_table(rows: list[Row]) -> None:
             f"{r.base_p95:8.3f} | {ratio:6.1f}x"
         )
     print("\nratio = platform median ÷ baseline median (raw SQL answering the same question).")
+
+
+def throughput(work: Callable[[int], object], clients: int, seconds: float) -> tuple[float, int]:
+    """Units of `work` per second (and how many were done) from `clients` threads, each
+    calling it with its own index for `seconds`."""
+    done = [0] * clients
+    stop = time.monotonic() + seconds
+
+    def client(index: int) -> None:
+        while time.monotonic() < stop:
+            work(index)
+            done[index] += 1
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sum(done) / (time.monotonic() - started), sum(done)

@@ -16,13 +16,12 @@ import shutil
 import socket
 import subprocess
 import sys
-import threading
 import time
 import urllib.request
 import uuid
 from typing import Any
 
-from bench.common import Row, measure
+from bench.common import Row, measure, throughput
 
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", "8"))
 SECONDS = int(os.environ.get("BENCH_SECONDS", "15"))
@@ -118,31 +117,20 @@ def _throughput() -> tuple[float, int]:
     port = _free_port()
     server = _server(port)
     base = f"http://127.0.0.1:{port}/api/v1/dossiers"
-    done = [0] * CLIENTS
-    stop = time.monotonic() + SECONDS
 
-    def client(index: int) -> None:
-        while time.monotonic() < stop:
-            created = _post(base, body, citizen_token)
-            _post(
-                f"{base}/{created['code']}/actions",
-                {"action": "accept", "version": created["version"]},
-                receiver_token,
-            )
-            done[index] += 1
+    def submit_and_accept(index: int) -> None:
+        created = _post(base, body, citizen_token)
+        _post(
+            f"{base}/{created['code']}/actions",
+            {"action": "accept", "version": created["version"]},
+            receiver_token,
+        )
 
     try:
-        threads = [threading.Thread(target=client, args=(i,)) for i in range(CLIENTS)]
-        started = time.monotonic()
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        elapsed = time.monotonic() - started
+        return throughput(submit_and_accept, CLIENTS, SECONDS)
     finally:
         server.terminate()
         server.wait(timeout=10)
-    return sum(done) / elapsed, sum(done)
 
 
 def _pgbench_tps() -> float | None:

@@ -26,21 +26,34 @@ def _pki_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup: None, django_db_blocker: Any, _pki_dir: None) -> None:
+def seeded_files(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """Where the session's demo seed stored its files (the demo's open-data resources);
+    a test that reads them points MEDIA_ROOT here."""
+    return tmp_path_factory.mktemp("seeded-files")
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(
+    django_db_setup: None, django_db_blocker: Any, _pki_dir: None, seeded_files: Any
+) -> None:
     from tinhso.core.demo import demo_seed
 
     # Without the demo dossiers: tests make the dossiers they look at (test_demo checks those).
-    with django_db_blocker.unblock(), override_settings(PASSWORD_HASHERS=FAST_HASHERS):
+    with (
+        django_db_blocker.unblock(),
+        override_settings(PASSWORD_HASHERS=FAST_HASHERS, MEDIA_ROOT=seeded_files),
+    ):
         demo_seed(dossiers=False)
 
 
 @pytest.fixture
-def seeded_transactional_db(transactional_db: None) -> None:
+def seeded_transactional_db(transactional_db: None, seeded_files: Any) -> None:
     from tinhso.agencies.models import Agency
     from tinhso.core.demo import demo_seed
 
     if not Agency.objects.exists():
-        demo_seed(dossiers=False)
+        with override_settings(MEDIA_ROOT=seeded_files):
+            demo_seed(dossiers=False)
 
 
 @pytest.fixture(autouse=True)

@@ -363,3 +363,69 @@ def test_the_citizen_pays_by_vietqr_and_the_dossier_moves_on(
     page.goto(live_server.url + "/xac-thuc/")
     problems["verify"] = _axe_violations(page)
     assert {k: v for k, v in problems.items() if v} == {}
+
+
+def test_open_data_journey_field_facet_dataset_preview_download(
+    page: Any, live_server: Any, settings: Any, seeded_files: Any
+) -> None:
+    """Browse a field, narrow by a facet, open a dataset, preview its table and download
+    the file; axe finds no WCAG A/AA violation on any of these pages."""
+    from tinhso.opendata.models import Resource
+
+    settings.MEDIA_ROOT = seeded_files  # where the demo's files are
+    problems: dict[str, list[str]] = {}
+    page.goto(live_server.url + "/du-lieu-mo/")
+    problems["home"] = _axe_violations(page)
+    page.get_by_role("link", name="Giáo dục và đào tạo").click()
+    assert "linh-vuc=giao-duc" in page.url
+    assert page.locator("aside a[aria-current='true']").count() == 1
+    problems["search"] = _axe_violations(page)
+    page.get_by_label("Từ khóa tìm").fill("truong hoc")
+    page.get_by_label("Từ khóa tìm").press("Enter")
+    page.get_by_role("link", name="Trường học theo xã, phường").click()
+    assert page.locator("h1").inner_text() == "Trường học theo xã, phường"
+    problems["dataset"] = _axe_violations(page)
+    resource = Resource.objects.filter(dataset__name="truong-hoc-theo-xa").first()
+    assert resource is not None
+    page.locator("table").get_by_role("link", name=resource.name, exact=True).click()
+    assert page.locator("table.preview tbody tr").count() == 50
+    problems["resource"] = _axe_violations(page)
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Tải xuống").first.click()
+    assert download.value.suggested_filename == resource.filename
+    resource.refresh_from_db()
+    assert resource.download_count == 1
+    assert problems == {key: [] for key in problems}
+
+
+def test_a_publisher_publishes_from_the_pages_by_keyboard(page: Any, live_server: Any) -> None:
+    """A data publisher signs in, creates a dataset, attaches a CSV and publishes it, with
+    the keyboard; axe finds no violation on the publisher's pages, errors shown included."""
+    from tinhso.opendata.models import Dataset
+
+    problems: dict[str, list[str]] = {}
+    page.goto(live_server.url + "/dang-nhap/?next=/du-lieu-mo/quan-ly/")
+    page.locator("main").get_by_label("Tên đăng nhập hoặc số định danh cá nhân").fill("dulieu.yte")
+    page.locator("main").get_by_label("Mật khẩu").fill("demo")
+    page.locator("main").get_by_label("Mật khẩu").press("Enter")
+    page.wait_for_url("**/du-lieu-mo/quan-ly/")
+    problems["list"] = _axe_violations(page)
+    page.get_by_role("link", name="Bộ dữ liệu mới").click()
+    page.locator("#id_title").fill("Số giường bệnh")
+    page.get_by_label("Đường dẫn (không dấu)").fill("Có Dấu")
+    page.get_by_role("button", name="Tạo").press("Enter")
+    problems["create with errors"] = _axe_violations(page)
+    page.get_by_label("Đường dẫn (không dấu)").fill("so-giuong-benh")
+    page.get_by_label("Đường dẫn (không dấu)").press("Enter")
+    page.wait_for_url("**/du-lieu-mo/quan-ly/so-giuong-benh/")
+    problems["dataset"] = _axe_violations(page)
+    page.get_by_label("Tệp").set_input_files(
+        files=[{"name": "giuong.csv", "mimeType": "text/csv",
+                "buffer": "Bệnh viện,Giường\nBệnh viện Đa khoa tỉnh,1200\n".encode()}]
+    )  # fmt: skip
+    page.get_by_role("button", name="Thêm", exact=True).click()
+    page.get_by_text("1 dòng").wait_for()
+    page.get_by_role("button", name="Công bố").click()
+    page.get_by_text("Đã công bố: mọi người đều xem và tải được.").first.wait_for()
+    assert not Dataset.objects.get(name="so-giuong-benh").private
+    assert {key: found for key, found in problems.items() if found} == {}

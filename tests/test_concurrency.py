@@ -79,7 +79,7 @@ def test_fifty_concurrent_submissions_get_distinct_gap_free_codes(
     from tinhso.accounts.services import citizen_create
     from tinhso.agencies.models import Agency
     from tinhso.catalog.models import Procedure
-    from tinhso.dossiers import files as dossier_files
+    from tinhso.core import files as dossier_files
     from tinhso.dossiers.services import Attachment, Submission, dossier_submit
 
     settings.MEDIA_ROOT = str(tmp_path)

@@ -13,9 +13,9 @@ from pypdf import PdfReader
 
 from flows import user
 from test_submission import submission
+from tinhso.core.files import open_stored
 from tinhso.core.models import Notification
 from tinhso.dossiers.deadlines import deadline_warnings_send
-from tinhso.dossiers.files import open_stored
 from tinhso.dossiers.models import Dossier
 from tinhso.dossiers.services import dossier_submit
 from tinhso.dossiers.transitions import dossier_act

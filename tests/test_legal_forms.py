@@ -81,7 +81,7 @@ def test_supplement_refusal_and_withdrawal_forms(citizen: Any) -> None:
 
 
 def _bytes(document: Any) -> bytes:
-    from tinhso.dossiers.files import open_stored
+    from tinhso.core.files import open_stored
 
     return open_stored(document.storage_name).read_bytes()
 

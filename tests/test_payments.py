@@ -41,7 +41,7 @@ pytestmark = pytest.mark.django_db
 
 def fee_submission(citizen: Any, copies: int = 1) -> Submission:
     """A certificate of marital status (15,000 đ per copy) asked of Hạc Thành."""
-    from tinhso.dossiers import files
+    from tinhso.core import files
     from tinhso.dossiers.demo import profile_of, sample_form, simple_pdf
 
     procedure = Procedure.objects.get(code="1.004873")

@@ -66,7 +66,7 @@ def issued(citizen: Any) -> Dossier:
 
 
 def content_of(document: DossierDocument) -> bytes:
-    from tinhso.dossiers.files import open_stored
+    from tinhso.core.files import open_stored
 
     return open_stored(document.storage_name).read_bytes()
 

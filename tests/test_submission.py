@@ -15,9 +15,9 @@ from django.utils import timezone
 
 from tinhso.agencies.models import Agency
 from tinhso.catalog.models import Procedure
+from tinhso.core import files as dossier_files
 from tinhso.core.models import AuditEntry, Notification
 from tinhso.core.outbox import outbox_deliver_pending
-from tinhso.dossiers import files as dossier_files
 from tinhso.dossiers.models import DailySequence, Dossier, DossierFile, DossierStatus
 from tinhso.dossiers.services import (
     Attachment,

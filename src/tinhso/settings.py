@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "tinhso.signing",
     "tinhso.dossiers",
     "tinhso.payments",
+    "tinhso.opendata",
 ]
 
 MIDDLEWARE = [
@@ -246,6 +247,10 @@ EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Tỉnh Số <no-reply@localhost>")
 # Uploaded papers: PDF, JPEG or PNG, checked from their content.
 TINHSO_UPLOAD_MAX_BYTES = int(os.environ.get("TINHSO_UPLOAD_MAX_MB", "10")) * 1024 * 1024
+# Open data: a resource file may be larger than a dossier's paper (a year of records).
+TINHSO_OPENDATA_UPLOAD_MAX_BYTES = (
+    int(os.environ.get("TINHSO_OPENDATA_UPLOAD_MAX_MB", "100")) * 1024 * 1024
+)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 40 * 1024 * 1024  # API bodies carry base64 attachments
 TINHSO_API_TOKEN_DEFAULT_DAYS = 30
 TINHSO_API_TOKEN_MAX_DAYS = 365

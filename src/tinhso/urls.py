@@ -28,6 +28,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("co-quan/", include("tinhso.agencies.urls")),
     path("thu-tuc/", include("tinhso.catalog.urls")),
+    path("", include("tinhso.opendata.urls")),
     path("", include("tinhso.signing.urls")),
     path("", include("tinhso.payments.urls")),
     path("", include("tinhso.dossiers.urls")),

@@ -52,6 +52,14 @@ DEMO_OFFICIALS: list[tuple[str, str, str, str, str]] = [
         "Phường Hạc Thành",
         "Kế toán UBND phường",
     ),
+    ("dulieu.yte", "Phan Thị Ngọc", Role.PUBLISHER, "SYT", "Chuyên viên dữ liệu Sở Y tế"),
+    (
+        "dulieu.giaoduc",
+        "Cao Văn Khánh",
+        Role.PUBLISHER,
+        "SGDĐT",
+        "Chuyên viên dữ liệu Sở Giáo dục và Đào tạo",
+    ),
     ("chuyenvien.congan", "Bùi Văn Hải", Role.SPECIALIST, "CA", "Cán bộ tra cứu lý lịch tư pháp"),
     (
         "bientap",

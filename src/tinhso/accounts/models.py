@@ -69,6 +69,7 @@ class Role(models.TextChoices):
     LEADER = "leader", _("Leader")
     CLERK = "clerk", _("Clerk")
     ACCOUNTANT = "accountant", _("Accountant")
+    PUBLISHER = "publisher", _("Data publisher")
     AGENCY_ADMIN = "agency_admin", _("Agency administrator")
     PROVINCE_ADMIN = "province_admin", _("Province administrator")
 

@@ -14,6 +14,7 @@ from tinhso.catalog.models import Procedure
 from tinhso.catalog.services import catalog_demo_seed
 from tinhso.dossiers.demo import demo_dossiers_seed, demo_stored_papers_seed
 from tinhso.dossiers.transitions import workflow_standard_ensure
+from tinhso.opendata.demo import demo_opendata_seed
 from tinhso.payments.demo import demo_accounts_seed as demo_payment_accounts_seed
 from tinhso.payments.demo import demo_payments_seed
 from tinhso.signing.demo import demo_pki_seed, demo_revocation_seed
@@ -45,4 +46,5 @@ def demo_seed(*, dossiers: bool = True) -> DemoResult:
         if dossiers and demo_dossiers_seed():
             demo_revocation_seed()
             demo_payments_seed()
+        demo_opendata_seed()
     return DemoResult(agencies_created=province.created, accounts_created=accounts)

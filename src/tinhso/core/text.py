@@ -14,6 +14,8 @@ _SPACES = re.compile(r"\s+")
 
 def fold(text: str) -> str:
     """Return `text` without diacritics, lower-cased, with single spaces."""
+    if text.isascii():  # nothing to decompose: the common case for codes and numbers
+        return _SPACES.sub(" ", text).strip().lower()
     decomposed = unicodedata.normalize("NFD", text)
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     stripped = stripped.replace("đ", "d").replace("Đ", "D")

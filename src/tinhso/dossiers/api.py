@@ -21,9 +21,9 @@ from tinhso.accounts.selectors import memberships_of
 from tinhso.agencies.selectors import agency_get
 from tinhso.catalog.models import ResultMethod
 from tinhso.catalog.selectors import procedure_get
+from tinhso.core import files as dossier_files
 from tinhso.core.api import ErrorOut, Page, PageParams, paginate
 from tinhso.core.services import personal_data_access_record
-from tinhso.dossiers import files as dossier_files
 from tinhso.dossiers.models import Dossier, DossierStatus, IdempotencyRecord, StoredPaper
 from tinhso.dossiers.selectors import dossier_by_code, dossiers_visible_to
 from tinhso.dossiers.services import Attachment, DossierInvalid, Submission, dossier_submit

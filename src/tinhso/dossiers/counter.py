@@ -9,9 +9,9 @@ from django.db import transaction
 
 from tinhso.accounts.models import User, UserKind
 from tinhso.accounts.registry import IdentityProfile
+from tinhso.core import files as dossier_files
 from tinhso.core.audit import audit_record
 from tinhso.core.privacy import mask_personal_id
-from tinhso.dossiers import files as dossier_files
 from tinhso.dossiers.models import Dossier
 from tinhso.dossiers.services import Submission, dossier_submit
 from tinhso.dossiers.transitions import dossier_act

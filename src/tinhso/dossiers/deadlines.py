@@ -13,6 +13,7 @@ from django_tasks import task
 from tinhso.accounts.models import Membership, User
 from tinhso.core.calendar import hours_memo, working_time_between
 from tinhso.core.notifications import notify
+from tinhso.core.schedule import chain_next
 from tinhso.dossiers.inbox import TERMINAL
 from tinhso.dossiers.models import Dossier, DossierStatus
 
@@ -74,6 +75,5 @@ def deadline_warnings_send() -> int:
 def deadline_warnings() -> int:
     """Run the warnings, then come back in an hour (the worker keeps it going)."""
     sent = deadline_warnings_send()
-    if deadline_warnings.get_backend().supports_defer:
-        deadline_warnings.using(run_after=timezone.now() + timedelta(hours=1)).enqueue()
+    chain_next(deadline_warnings)
     return sent

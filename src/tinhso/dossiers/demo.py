@@ -8,7 +8,7 @@ from typing import Any
 
 from tinhso.accounts.models import User
 from tinhso.agencies.models import Agency
-from tinhso.dossiers.files import check_upload
+from tinhso.core.files import check_upload
 from tinhso.dossiers.models import StoredPaper
 from tinhso.dossiers.services import stored_paper_add
 

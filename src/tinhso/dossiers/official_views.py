@@ -15,10 +15,10 @@ from django.views.decorators.http import require_POST
 from tinhso.accounts.models import User, UserKind
 from tinhso.accounts.selectors import memberships_of
 from tinhso.agencies.models import Agency
+from tinhso.core import files as dossier_files
 from tinhso.core.calendar import hours_memo
 from tinhso.core.privacy import mask_personal_id
 from tinhso.core.services import personal_data_access_record
-from tinhso.dossiers import files as dossier_files
 from tinhso.dossiers.inbox import BOXES, inbox, inbox_counts
 from tinhso.dossiers.models import Dossier
 from tinhso.dossiers.selectors import dossier_by_code, dossiers_for_official

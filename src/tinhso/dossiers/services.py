@@ -16,9 +16,9 @@ from tinhso.agencies.models import Agency
 from tinhso.catalog.eform import form_validate
 from tinhso.catalog.models import Procedure, RequiredPaper
 from tinhso.catalog.selectors import receiving_agencies_for
+from tinhso.core import files as dossier_files
 from tinhso.core.audit import audit_record
 from tinhso.core.notifications import notify
-from tinhso.dossiers import files as dossier_files
 from tinhso.dossiers.models import (
     Channel,
     DailySequence,

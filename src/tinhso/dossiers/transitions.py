@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from tinhso.accounts.models import User, UserKind
 from tinhso.accounts.selectors import memberships_of
 from tinhso.agencies.models import Agency
+from tinhso.core import files as dossier_files
 from tinhso.core.audit import audit_record
 from tinhso.core.calendar import (
     Hours,
@@ -31,7 +32,6 @@ from tinhso.core.calendar import (
     working_time_between,
 )
 from tinhso.core.notifications import notify
-from tinhso.dossiers import files as dossier_files
 from tinhso.dossiers.models import (
     DocumentKind,
     Dossier,

@@ -17,7 +17,7 @@ from tinhso.accounts.models import User, UserKind
 from tinhso.catalog.eform import form_coerce, form_fields, form_prefill
 from tinhso.catalog.models import Procedure, ResultMethod
 from tinhso.catalog.selectors import procedure_get, receiving_agencies_for
-from tinhso.dossiers import files as dossier_files
+from tinhso.core import files as dossier_files
 from tinhso.dossiers.models import Dossier, DossierStatus
 from tinhso.dossiers.selectors import dossier_by_code, dossiers_of_citizen, stored_papers_of
 from tinhso.dossiers.services import (

@@ -73,7 +73,7 @@ def receipt_issue(*, payment: Payment) -> None:
             Payment.objects.filter(pk=payment.pk).update(receipt=document)
             payment.receipt = document
     except signing.SigningError as exc:
-        from tinhso.dossiers import files
+        from tinhso.core import files
 
         for name in written:
             files.remove(name)

@@ -17,8 +17,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from tinhso.core import files as stored_files
 from tinhso.core.audit import audit_record
-from tinhso.dossiers import files as stored_files
 from tinhso.signing.models import (
     Certificate,
     CertificateKind,

@@ -2,6 +2,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from tinhso.core.schedule import chain_start
 from tinhso.dossiers.deadlines import deadline_warnings, deadline_warnings_send
 
 
@@ -16,13 +17,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["schedule"]:
-            from django_tasks_db.models import DBTaskResult
-
-            pending = DBTaskResult.objects.filter(
-                task_path=deadline_warnings.module_path, status__in=["READY", "RUNNING"]
-            ).exists()
-            if not pending:  # one hourly chain, however often the server restarts
-                deadline_warnings.enqueue()
+            chain_start(deadline_warnings)
             self.stdout.write("Deadline warnings scheduled on the task worker (hourly).")
             return
         self.stdout.write(f"{deadline_warnings_send()} dossiers warned.")

@@ -2,6 +2,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from tinhso.core.schedule import chain_start
 from tinhso.payments.services import payment_expire_due
 from tinhso.payments.tasks import payments_expire
 
@@ -14,12 +15,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["schedule"]:
-            from django_tasks_db.models import DBTaskResult
-
-            if not DBTaskResult.objects.filter(
-                task_path=payments_expire.module_path, status__in=["READY", "RUNNING"]
-            ).exists():
-                payments_expire.enqueue()
+            chain_start(payments_expire)
             self.stdout.write("Payment expiry scheduled on the task worker (hourly).")
             return
         self.stdout.write(f"{payment_expire_due()} payments expired.")

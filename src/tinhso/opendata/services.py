@@ -1,0 +1,560 @@
+"""Changes to the open-data portal. Each runs in one transaction that also writes its
+activity row and its audit entry; a dataset stays private until a publisher publishes it."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import EmailValidator, URLValidator
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+
+from tinhso.accounts.models import Membership, Role, User
+from tinhso.agencies.models import Agency
+from tinhso.core import files as stored_files
+from tinhso.core.audit import audit_record
+from tinhso.core.text import fold
+from tinhso.opendata import datastore
+from tinhso.opendata.formats import TABULAR, ResourceFile
+from tinhso.opendata.licences import DEFAULT_LICENCE, LICENCES
+from tinhso.opendata.models import (
+    Activity,
+    Dataset,
+    DatastoreTable,
+    Frequency,
+    Publisher,
+    Resource,
+    Tag,
+    Theme,
+)
+
+NAME_RE = re.compile(r"^[a-z0-9_-]{2,100}$")
+RESERVED_NAMES = frozenset({"quan-ly", "tim-kiem"})  # the portal's own addresses
+PUBLISHING_ROLES = frozenset({Role.PUBLISHER, Role.AGENCY_ADMIN})
+# Fields a dataset takes, besides its name, publisher, tags and fields (groups).
+TEXT_FIELDS = {
+    "title": 300,
+    "title_en": 300,
+    "notes": 20000,
+    "notes_en": 20000,
+    "spatial": 200,
+    "contact_name": 200,
+}
+
+
+class InvalidError(Exception):
+    """What is wrong with a request, by field (CKAN's "Validation Error")."""
+
+    def __init__(self, errors: dict[str, list[str]]) -> None:
+        super().__init__("; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items()))
+        self.errors = errors
+
+
+class NotAllowedError(Exception):
+    """The caller may not do this (CKAN's "Authorization Error")."""
+
+
+# --- Who may publish ------------------------------------------------------------------------
+
+
+def publisher_ids_of(user: User | None) -> set[Any] | None:
+    """The publishers whose private datasets this user may see and change; None means all
+    (a province administrator); an empty set means none."""
+    if user is None or not user.is_authenticated:
+        return set()
+    memberships = Membership.objects.filter(user=user, is_active=True, agency__is_active=True)
+    if memberships.filter(role=Role.PROVINCE_ADMIN).exists():
+        return None
+    agency_ids = memberships.filter(role__in=PUBLISHING_ROLES).values_list("agency_id", flat=True)
+    return set(Publisher.objects.filter(agency_id__in=agency_ids).values_list("id", flat=True))
+
+
+def may_publish(user: User | None, publisher: Publisher) -> bool:
+    allowed = publisher_ids_of(user)
+    return allowed is None or publisher.pk in allowed
+
+
+def _check_may_publish(actor: User | None, publisher: Publisher) -> None:
+    """The platform itself (no actor) may; a person must publish for that agency."""
+    if actor is not None and not may_publish(actor, publisher):
+        raise NotAllowedError(_("You do not publish data for %s.") % publisher.agency.name)
+
+
+def publishing_agencies(user: User) -> list[Agency]:
+    """Agencies this user publishes data for."""
+    memberships = Membership.objects.filter(user=user, is_active=True, agency__is_active=True)
+    if memberships.filter(role=Role.PROVINCE_ADMIN).exists():
+        return list(Agency.objects.filter(publisher__isnull=False))
+    return [
+        m.agency for m in memberships.filter(role__in=PUBLISHING_ROLES).select_related("agency")
+    ]
+
+
+def publisher_for(agency: Agency) -> Publisher:
+    """The agency's publisher record, made on first use with a slug from its name."""
+    existing = Publisher.objects.filter(agency=agency).first()
+    if existing is not None:
+        return existing
+    base = slugify(fold(agency.name))[:90] or "co-quan"
+    name, n = base, 2
+    while Publisher.objects.filter(name=name).exists():
+        name = f"{base}-{n}"
+        n += 1
+    return Publisher.objects.create(agency=agency, name=name)
+
+
+# --- Input ----------------------------------------------------------------------------------
+
+
+def parse_bool(value: Any, field: str, errors: dict[str, list[str]]) -> bool | None:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "1", "yes", "on"):
+        return True
+    if text in ("false", "0", "no", "off"):
+        return False
+    errors.setdefault(field, []).append(_("Must be true or false."))
+    return None
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def _names(value: Any, field: str, errors: dict[str, list[str]]) -> list[str]:
+    """Tags or groups: a list of {"name": …} (CKAN) or of strings, or a comma list."""
+    if value in (None, ""):
+        return []
+    if isinstance(value, str):
+        value = value.split(",")
+    if not isinstance(value, list):
+        errors.setdefault(field, []).append(_("Must be a list."))
+        return []
+    names = []
+    for item in value:
+        name = item.get("name") if isinstance(item, dict) else item
+        if not isinstance(name, str) or not name.strip():
+            errors.setdefault(field, []).append(_("Each item needs a name."))
+            continue
+        names.append(" ".join(name.split())[:100])
+    return list(dict.fromkeys(names))
+
+
+def _date(value: Any, field: str, errors: dict[str, list[str]]) -> date | None:
+    if value in (None, ""):
+        return None
+    try:
+        return date.fromisoformat(str(value)[:10])
+    except ValueError:
+        errors.setdefault(field, []).append(_("Must be a date (YYYY-MM-DD)."))
+        return None
+
+
+def _flatten_extras(data: dict[str, Any]) -> dict[str, Any]:
+    """CKAN clients send custom fields as `extras: [{"key", "value"}]`; accept either form.
+    `maintainer`/`maintainer_email` are CKAN's names for the contact."""
+    merged = dict(data)
+    extras = data.get("extras")
+    if isinstance(extras, list):
+        for extra in extras:
+            if isinstance(extra, dict) and "key" in extra and extra["key"] not in merged:
+                merged[str(extra["key"])] = extra.get("value")
+    for ckan, ours in (("maintainer", "contact_name"), ("maintainer_email", "contact_email")):
+        if ckan in merged and ours not in merged:
+            merged[ours] = merged[ckan]
+    return merged
+
+
+def _apply(dataset: Dataset, data: dict[str, Any], *, creating: bool) -> dict[str, Any]:
+    """Validate `data` onto `dataset` (not saved); returns tags and groups to set."""
+    errors: dict[str, list[str]] = {}
+    data = _flatten_extras(data)
+    if "name" in data:
+        name = _text(data["name"])
+        if not NAME_RE.match(name):
+            errors.setdefault("name", []).append(
+                _(
+                    "Must be 2 to 100 characters: lower-case letters without diacritics, "
+                    "digits, - and _."
+                )
+            )
+        elif name in RESERVED_NAMES or (
+            Dataset.objects.filter(name=name).exclude(pk=dataset.pk).exists()
+        ):
+            errors.setdefault("name", []).append(_("That URL is already in use."))
+        dataset.name = name
+    elif creating:
+        errors.setdefault("name", []).append(_("Missing value"))
+    for key, limit in TEXT_FIELDS.items():
+        if key in data:
+            value = _text(data[key])
+            if len(value) > limit:
+                errors.setdefault(key, []).append(
+                    _("At most %(limit)d characters.") % {"limit": limit}
+                )
+            setattr(dataset, key, value)
+    if creating and not dataset.title:
+        dataset.title = dataset.name
+    if "license_id" in data:
+        licence = _text(data["license_id"]) or DEFAULT_LICENCE
+        if licence not in LICENCES:
+            errors.setdefault("license_id", []).append(
+                _("Unknown licence; one of: %s") % ", ".join(LICENCES)
+            )
+        dataset.license_id = licence
+    if "frequency" in data:
+        frequency = _text(data["frequency"]).upper()
+        if frequency and frequency not in Frequency.values:
+            errors.setdefault("frequency", []).append(
+                _("Unknown frequency; one of: %s") % ", ".join(Frequency.values)
+            )
+        dataset.frequency = frequency
+    if "contact_email" in data:
+        email = _text(data["contact_email"])
+        if email:
+            try:
+                EmailValidator()(email)
+            except DjangoValidationError:
+                errors.setdefault("contact_email", []).append(_("Not an e-mail address."))
+        dataset.contact_email = email
+    for key in ("temporal_start", "temporal_end"):
+        if key in data:
+            setattr(dataset, key, _date(data[key], key, errors))
+    start, end = dataset.temporal_start, dataset.temporal_end
+    if start and end and end < start:
+        errors.setdefault("temporal_end", []).append(_("Ends before it starts."))
+    if "private" in data:
+        private = parse_bool(data["private"], "private", errors)
+        if private is not None:
+            dataset.private = private
+    related: dict[str, Any] = {}
+    if "tags" in data:
+        related["tags"] = _names(data["tags"], "tags", errors)
+    if "groups" in data:
+        groups = _names(data["groups"], "groups", errors)
+        found = {t.name: t for t in Theme.objects.filter(name__in=groups)}
+        unknown = [g for g in groups if g not in found]
+        if unknown:
+            errors.setdefault("groups", []).append(_("Unknown field: %s") % ", ".join(unknown))
+        related["groups"] = [found[g] for g in groups if g in found]
+    if errors:
+        raise InvalidError(errors)
+    return related
+
+
+def _owner(data: dict[str, Any], actor: User) -> Publisher:
+    ref = _text(data.get("owner_org"))
+    if not ref:
+        raise InvalidError({"owner_org": [_("Missing value")]})
+    publisher = Publisher.objects.filter(name=ref).first()
+    if publisher is None:
+        publisher = Publisher.objects.filter(agency__code=ref).first()
+    if publisher is None:
+        try:
+            publisher = Publisher.objects.filter(pk=ref).first()
+        except DjangoValidationError:
+            publisher = None
+    if publisher is None:
+        agency = Agency.objects.filter(code=ref, is_active=True).first()
+        if agency is not None and (
+            publisher_ids_of(actor) is None
+            or Membership.objects.filter(
+                user=actor, agency=agency, role__in=PUBLISHING_ROLES, is_active=True
+            ).exists()
+        ):
+            publisher = publisher_for(agency)
+    if publisher is None:
+        raise InvalidError({"owner_org": [_("Organization does not exist")]})
+    _check_may_publish(actor, publisher)
+    return publisher
+
+
+_NOT_WORD = re.compile(r"[^0-9a-z]+")
+
+
+def search_words(text: str) -> str:
+    """Folded words between single spaces, with a space at each end, so a word is found
+    whole: " dan so " holds "dan" and "so" but not "da"."""
+    return " " + _NOT_WORD.sub(" ", fold(text)).strip() + " "
+
+
+def search_text_refresh(dataset: Dataset) -> None:
+    tags = " ".join(dataset.tags.values_list("name", flat=True))
+    themes = " ".join(dataset.themes.values_list("title", flat=True))
+    dataset.search_title = search_words(f"{dataset.title} {dataset.title_en}")
+    dataset.search_text = search_words(
+        " ".join(
+            [
+                dataset.title,
+                dataset.title_en,
+                dataset.name.replace("-", " "),
+                dataset.notes,
+                dataset.notes_en,
+                tags,
+                themes,
+                dataset.publisher.agency.name,
+                dataset.spatial,
+            ]
+        )
+    )
+    Dataset.objects.filter(pk=dataset.pk).update(
+        search_title=dataset.search_title, search_text=dataset.search_text
+    )
+
+
+def _set_related(dataset: Dataset, related: dict[str, Any]) -> None:
+    if "tags" in related:
+        tags = []
+        for name in related["tags"]:
+            tag, _created = Tag.objects.get_or_create(name=name)
+            tags.append(tag)
+        dataset.tags.set(tags)
+    if "groups" in related:
+        dataset.themes.set(related["groups"])
+
+
+def _record(dataset: Dataset, actor: User | None, kind: str, note: str = "", **data: Any) -> None:
+    Activity.objects.create(dataset=dataset, actor=actor, kind=kind, note=note[:500])
+    audit_record(
+        actor=actor,
+        action=f"opendata.{kind}",
+        obj=dataset,
+        data={"name": dataset.name, **data},
+    )
+
+
+# --- Datasets -------------------------------------------------------------------------------
+
+
+def dataset_create(
+    *, actor: User | None, data: dict[str, Any], publisher: Publisher | None = None
+) -> Dataset:
+    """Create a dataset for a publisher the actor publishes for (the platform itself when
+    `actor` is None and `publisher` is given). Private unless `private` is false."""
+    with transaction.atomic():
+        errors: dict[str, list[str]] = {}
+        if publisher is None:
+            if actor is None:
+                raise NotAllowedError(_("Sign in to publish data."))
+            try:
+                publisher = _owner(data, actor)
+            except InvalidError as exc:  # reported with the other fields' problems
+                errors.update(exc.errors)
+        dataset = Dataset(creator=actor, private=True)
+        if publisher is not None:
+            dataset.publisher = publisher
+        try:
+            related = _apply(dataset, data, creating=True)
+        except InvalidError as exc:
+            errors.update(exc.errors)
+        if errors:
+            raise InvalidError(errors)
+        now = timezone.now()
+        dataset.metadata_created = dataset.metadata_modified = now
+        if not dataset.private:
+            dataset.published_at = now
+        try:
+            with transaction.atomic():
+                dataset.save()
+        except IntegrityError:
+            raise InvalidError({"name": [_("That URL is already in use.")]}) from None
+        _set_related(dataset, related)
+        search_text_refresh(dataset)
+        _record(dataset, actor, "created", private=dataset.private)
+        if not dataset.private:
+            _record(dataset, actor, "published")
+    return dataset
+
+
+def dataset_patch(*, actor: User | None, dataset: Dataset, data: dict[str, Any]) -> Dataset:
+    """Change the fields given; the rest stay. Publishing is `private: false`."""
+    with transaction.atomic():
+        dataset = (
+            Dataset.objects.select_for_update()
+            .select_related("publisher__agency")
+            .get(pk=dataset.pk)
+        )
+        _check_may_publish(actor, dataset.publisher)
+        if "owner_org" in data and actor is not None:
+            new_owner = _owner(data, actor)
+            dataset.publisher = new_owner
+        was_private = dataset.private
+        related = _apply(dataset, data, creating=False)
+        dataset.metadata_modified = timezone.now()
+        if was_private and not dataset.private and dataset.published_at is None:
+            dataset.published_at = dataset.metadata_modified
+        dataset.save()
+        _set_related(dataset, related)
+        search_text_refresh(dataset)
+        changed = sorted(k for k in data if k not in ("id",))
+        _record(dataset, actor, "updated", ", ".join(changed), fields=changed)
+        if was_private != dataset.private:
+            _record(dataset, actor, "unpublished" if dataset.private else "published")
+    return dataset
+
+
+# --- Resources ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ResourceInput:
+    name: str = ""
+    description: str = ""
+    url: str = ""
+    file: ResourceFile | None = None
+    format: str = ""
+
+
+def _store(file: ResourceFile) -> str:
+    checked = stored_files.CheckedFile(
+        original_name=file.filename,
+        content=file.content,
+        content_type=file.mimetype,
+        extension=file.extension,
+        sha256=file.sha256,
+    )
+    return stored_files.store(checked, folder="opendata")
+
+
+def _load_table(resource: Resource, content: bytes) -> DatastoreTable:
+    try:
+        parsed = (
+            datastore.parse_xlsx(content)
+            if resource.format == "XLSX"
+            else datastore.parse_csv(content)
+        )
+        table_name = f"ds_{resource.pk.hex}"
+        loaded = datastore.table_load(table_name, parsed)
+    except datastore.DatastoreError as exc:
+        raise InvalidError({"upload": [m for ms in exc.errors.values() for m in ms]}) from None
+    table, _created = DatastoreTable.objects.update_or_create(
+        resource=resource,
+        defaults={
+            "table": table_name,
+            "fields": loaded.fields,
+            "row_count": loaded.row_count,
+            "bad_rows": loaded.bad_rows,
+            "bad_row_count": loaded.bad_row_count,
+            "encoding": loaded.encoding,
+            "loaded_at": timezone.now(),
+        },
+    )
+    return table
+
+
+def resource_create(*, actor: User | None, dataset: Dataset, data: ResourceInput) -> Resource:
+    """Add a file (stored, and loaded into the tabular store if it is CSV or XLSX) or a
+    link to a dataset. A file whose rows cannot be loaded is refused whole."""
+    errors: dict[str, list[str]] = {}
+    if data.file is None and not data.url:
+        errors["url"] = [_("Give a link or upload a file.")]
+    if data.file is not None and data.url:
+        errors["url"] = [_("Give a link or upload a file, not both.")]
+    if data.url:
+        try:
+            URLValidator(schemes=["http", "https"])(data.url)
+        except DjangoValidationError:
+            errors["url"] = [_("Not a web address (http or https).")]
+    if len(data.name) > 300:
+        errors["name"] = [_("At most %(limit)d characters.") % {"limit": 300}]
+    if errors:
+        raise InvalidError(errors)
+    stored = ""
+    with transaction.atomic():
+        dataset = (
+            Dataset.objects.select_for_update()
+            .select_related("publisher__agency")
+            .get(pk=dataset.pk)
+        )
+        _check_may_publish(actor, dataset.publisher)
+        now = timezone.now()
+        resource = Resource(
+            dataset=dataset,
+            position=dataset.resources.count(),
+            name=data.name or (data.file.filename if data.file else data.url.rsplit("/", 1)[-1]),
+            description=data.description,
+            created=now,
+            last_modified=now,
+        )
+        try:
+            if data.file is not None:
+                resource.filename = data.file.filename
+                resource.format = data.file.format
+                resource.mimetype = data.file.mimetype
+                resource.size = data.file.size
+                resource.sha256 = data.file.sha256
+                stored = _store(data.file)
+                resource.stored_file = stored
+            else:
+                resource.url = data.url
+                resource.format = (data.format or "").strip()[:16]
+            resource.save()
+            if data.file is not None and data.file.format in TABULAR:
+                _load_table(resource, data.file.content)
+            dataset.metadata_modified = now
+            dataset.save(update_fields=["metadata_modified"])
+            _record(
+                dataset,
+                actor,
+                "resource_created",
+                resource.name,
+                resource=str(resource.pk),
+                sha256=resource.sha256,
+            )
+        except BaseException:
+            if stored:
+                stored_files.remove(stored)
+            raise
+    return resource
+
+
+def resource_replace_file(
+    *, actor: User | None, resource: Resource, file: ResourceFile
+) -> Resource:
+    """Replace a resource's file (and reload its table) if its content changed."""
+    if resource.sha256 == file.sha256 and resource.format == file.format:
+        return resource
+    old = resource.stored_file
+    stored = ""
+    with transaction.atomic():
+        resource = Resource.objects.select_for_update().get(pk=resource.pk)
+        try:
+            stored = _store(file)
+            now = timezone.now()
+            resource.stored_file = stored
+            resource.filename = file.filename
+            resource.format = file.format
+            resource.mimetype = file.mimetype
+            resource.size = file.size
+            resource.sha256 = file.sha256
+            resource.last_modified = now
+            resource.save()
+            if file.format in TABULAR:
+                _load_table(resource, file.content)
+            Dataset.objects.filter(pk=resource.dataset_id).update(metadata_modified=now)
+            _record(
+                resource.dataset,
+                actor,
+                "resource_updated",
+                resource.name,
+                resource=str(resource.pk),
+                sha256=file.sha256,
+            )
+        except BaseException:
+            stored_files.remove(stored)
+            raise
+    if old:
+        transaction.on_commit(lambda: stored_files.remove(old))
+    return resource
+
+
+def resource_downloaded(resource: Resource) -> None:
+    Resource.objects.filter(pk=resource.pk).update(download_count=F("download_count") + 1)
