@@ -87,6 +87,15 @@ def _check_may_publish(actor: User | None, publisher: Publisher) -> None:
         raise NotAllowedError(_("You do not publish data for %s.") % publisher.agency.name)
 
 
+def _locked_for(actor: User | None, dataset: Dataset) -> Dataset:
+    """The dataset as it stands, locked for this transaction, if the actor may change it."""
+    locked = (
+        Dataset.objects.select_for_update().select_related("publisher__agency").get(pk=dataset.pk)
+    )
+    _check_may_publish(actor, locked.publisher)
+    return locked
+
+
 def publishing_agencies(user: User) -> list[Agency]:
     """Agencies this user publishes data for."""
     memberships = Membership.objects.filter(user=user, is_active=True, agency__is_active=True)
@@ -377,12 +386,7 @@ def dataset_create(
 def dataset_patch(*, actor: User | None, dataset: Dataset, data: dict[str, Any]) -> Dataset:
     """Change the fields given; the rest stay. Publishing is `private: false`."""
     with transaction.atomic():
-        dataset = (
-            Dataset.objects.select_for_update()
-            .select_related("publisher__agency")
-            .get(pk=dataset.pk)
-        )
-        _check_may_publish(actor, dataset.publisher)
+        dataset = _locked_for(actor, dataset)
         if "owner_org" in data and actor is not None:
             new_owner = _owner(data, actor)
             dataset.publisher = new_owner
@@ -469,12 +473,7 @@ def resource_create(*, actor: User | None, dataset: Dataset, data: ResourceInput
         raise InvalidError(errors)
     stored = ""
     with transaction.atomic():
-        dataset = (
-            Dataset.objects.select_for_update()
-            .select_related("publisher__agency")
-            .get(pk=dataset.pk)
-        )
-        _check_may_publish(actor, dataset.publisher)
+        dataset = _locked_for(actor, dataset)
         now = timezone.now()
         resource = Resource(
             dataset=dataset,
