@@ -119,7 +119,7 @@ _FILTERS = {
     "id": "id",
     "frequency": "frequency",
 }
-_IGNORED = {"dataset_type", "type", "state", "+state", "capacity", "site_id"}
+_IGNORED = {"dataset_type", "type", "state", "capacity", "site_id"}
 
 
 def _split(text: str) -> list[str]:
