@@ -34,8 +34,8 @@ def register(client: Any, personal_id: str, upload: Any, channel: str = "1") -> 
 
 def test_a_walk_in_citizen_is_registered_accepted_and_gets_bm01(login_client: Any) -> None:
     receiver = login_client(user("tiepnhan.hacthanh"))
-    page = receiver.get(
-        URL, {"procedure": "1.001193", "personal_id": "038190000006", "channel": "1"}
+    page = receiver.post(
+        URL, {"procedure": "1.001193", "personal_id": "038190000006", "channel": "1", "lookup": "1"}
     )
     html = page.content.decode()
     assert page.status_code == 200
@@ -68,7 +68,7 @@ def test_bad_scans_and_unknown_people_change_nothing(login_client: Any) -> None:
     assert bad.status_code == 400
     assert "không phải là tệp PDF" in bad.content.decode()
     assert _counts() == before
-    unknown = receiver.get(
+    unknown = receiver.post(
         URL, {"procedure": "1.001193", "personal_id": "038090999999", "lookup": "1"}
     )
     assert unknown.status_code == 404
@@ -78,7 +78,18 @@ def test_only_receivers_register(login_client: Any, citizen: Any) -> None:
     assert login_client(user("chuyenvien.hacthanh")).get(URL).status_code == 403
     assert login_client(citizen).get(URL).status_code == 403
     # A province receiver cannot register a commune-level procedure.
-    other = login_client(user("tiepnhan")).get(
-        URL, {"procedure": "1.001193", "personal_id": "038190000006"}
+    other = login_client(user("tiepnhan")).post(
+        URL, {"procedure": "1.001193", "personal_id": "038190000006", "lookup": "1"}
     )
     assert other.status_code == 400
+
+
+def test_the_personal_id_never_travels_in_a_url(login_client: Any) -> None:
+    receiver = login_client(user("tiepnhan.hacthanh"))
+    form = receiver.get(URL, {"procedure": "1.001193"})
+    assert '<form method="post"' in form.content.decode()
+    # A personal ID put in the address is ignored: nothing is looked up, nothing prefilled.
+    page = receiver.get(URL, {"procedure": "1.001193", "personal_id": "038190000006"})
+    assert page.status_code == 200
+    assert "Nguyễn Thị Bình" not in page.content.decode()
+    assert not PersonalDataAccess.objects.filter(record="registry").exists()

@@ -68,8 +68,7 @@ def pending(dossier: Dossier) -> Payment:
     return dossier.payments.get(state=PaymentState.PENDING)
 
 
-@pytest.fixture
-def bank(client: Client) -> SimulatedBank:
+def bank_through(client: Client) -> SimulatedBank:
     """The simulated bank, posting to the endpoint through Django's test client."""
 
     def send(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, str]:
@@ -80,6 +79,11 @@ def bank(client: Client) -> SimulatedBank:
         return answer.status_code, answer.content.decode()
 
     return SimulatedBank(transport=send)
+
+
+@pytest.fixture
+def bank(client: Client) -> SimulatedBank:
+    return bank_through(client)
 
 
 # --- fees and VietQR -------------------------------------------------------------------------

@@ -110,6 +110,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "tinhso.core.context_processors.site",
                 "tinhso.payments.context_processors.accountant",
+                "tinhso.dossiers.context_processors.dossier_work",
             ],
         },
     },

@@ -5,8 +5,9 @@ from django.contrib.auth.admin import UserAdmin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from tinhso.accounts.models import Membership, User
+from tinhso.accounts.models import Membership, User, UserKind
 from tinhso.core.audit import audit_record
+from tinhso.core.privacy import mask_address, mask_personal_id, mask_phone
 
 
 class MembershipInline(admin.TabularInline[Membership, User]):
@@ -17,7 +18,12 @@ class MembershipInline(admin.TabularInline[Membership, User]):
 
 @admin.register(User)
 class TinhSoUserAdmin(UserAdmin):
-    list_display = ["username", "full_name", "kind", "is_active", "last_login"]
+    """Accounts, for the administrators who manage them. A citizen's account name is their
+    personal ID: administrators manage accounts, not people (ADR 0015), so citizens'
+    identity and contact data are shown masked and cannot be edited here; they come from
+    the population registry."""
+
+    list_display = ["account", "full_name", "kind", "is_active", "last_login"]
     list_filter = ["kind", "is_active", "is_staff"]
     search_fields = ["username", "full_name", "email"]
     ordering = ["username"]
@@ -45,6 +51,47 @@ class TinhSoUserAdmin(UserAdmin):
     add_fieldsets = (
         (None, {"fields": ("username", "kind", "full_name", "password1", "password2")}),
     )
+
+    @admin.display(description=_("account"), ordering="username")
+    def account(self, obj: User) -> str:
+        return mask_personal_id(obj.username) if obj.kind == UserKind.CITIZEN else obj.username
+
+    @admin.display(description=_("personal identification number"))
+    def masked_personal_id(self, obj: User) -> str:
+        return mask_personal_id(obj.personal_id or "")
+
+    @admin.display(description=_("phone"))
+    def masked_phone(self, obj: User) -> str:
+        return mask_phone(obj.phone)
+
+    @admin.display(description=_("permanent address"))
+    def masked_address(self, obj: User) -> str:
+        return mask_address(obj.permanent_address)
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        if obj is None or obj.kind != UserKind.CITIZEN:
+            return super().get_fieldsets(request, obj)
+        return (
+            (None, {"fields": ("account", "kind")}),
+            (
+                _("Profile"),
+                {"fields": ("full_name", "masked_personal_id", "masked_phone", "masked_address")},
+            ),
+            (_("Permissions"), {"fields": ("is_active",)}),
+            (_("Important dates"), {"fields": ("last_login", "date_joined")}),
+        )
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        if obj is None or obj.kind != UserKind.CITIZEN:
+            return super().get_readonly_fields(request, obj)
+        return [
+            "account", "kind", "full_name", "masked_personal_id", "masked_phone",
+            "masked_address", "last_login", "date_joined",
+        ]  # fmt: skip
+
+    def get_inlines(self, request: HttpRequest, obj: Any = None) -> Any:
+        # Citizens hold no roles.
+        return [] if obj is not None and obj.kind == UserKind.CITIZEN else self.inlines
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)

@@ -64,7 +64,7 @@ DEMO_OFFICIALS: list[tuple[str, str, str, str, str]] = [
     (
         "bientap",
         "Đặng Thu Trang",
-        Role.SPECIALIST,
+        Role.CATALOG_EDITOR,
         "province",
         "Chuyên viên kiểm soát thủ tục hành chính",
     ),

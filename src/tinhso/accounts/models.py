@@ -70,6 +70,7 @@ class Role(models.TextChoices):
     CLERK = "clerk", _("Clerk")
     ACCOUNTANT = "accountant", _("Accountant")
     PUBLISHER = "publisher", _("Data publisher")
+    CATALOG_EDITOR = "catalog_editor", _("Catalogue editor")
     AGENCY_ADMIN = "agency_admin", _("Agency administrator")
     PROVINCE_ADMIN = "province_admin", _("Province administrator")
 

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import QuerySet
 
 from tinhso.accounts.models import ApiToken, Membership, Role, User, UserKind
 from tinhso.core.models import PersonalDataAccess
 
-# Roles whose work needs a citizen's personal data (a clerk handles documents, not people).
-CITIZEN_DATA_ROLES = frozenset(
-    {Role.RECEIVER, Role.SPECIALIST, Role.LEADER, Role.AGENCY_ADMIN, Role.PROVINCE_ADMIN}
-)
+# Roles that look a citizen up by personal ID (outside any dossier): the one-stop counter,
+# which identifies the people in front of it (ADR 0015). The other roles reach a citizen's
+# data only through the dossiers they handle; administrators manage accounts, not people.
+CITIZEN_DATA_ROLES = frozenset({Role.RECEIVER})
 
 
 def memberships_of(user: User) -> QuerySet[Membership]:
@@ -40,3 +42,17 @@ def data_accesses_for(citizen: User) -> QuerySet[PersonalDataAccess]:
 
 def api_tokens_of(user: User) -> QuerySet[ApiToken]:
     return ApiToken.objects.filter(user=user)
+
+
+def identity_profile(user: User) -> dict[str, Any]:
+    """What the state knows of the person, as e-forms prefill it (catalog.eform): set from
+    the population registry or the identity provider at each sign-in, never typed in."""
+    return {
+        "full_name": user.full_name,
+        "personal_id": user.personal_id,
+        "date_of_birth": user.date_of_birth,
+        "sex": user.sex,
+        "permanent_address": user.permanent_address,
+        "phone": user.phone,
+        "email": user.email,
+    }

@@ -25,6 +25,17 @@ PREFILL_ATTRIBUTES = (
     "phone",
     "email",
 )
+# Attributes that say who the person is. A field prefilled from one of them is shown
+# read-only and taken from the person's identity on the server, whatever the form posts
+# (form_identity_apply). Contact details (phone, e-mail) are prefilled too, but the person
+# may give others to be reached at.
+IDENTITY_ATTRIBUTES = frozenset(
+    {"full_name", "personal_id", "date_of_birth", "sex", "permanent_address"}
+)
+# A text field whose schema sets no maxLength still holds at most this many characters,
+# and a whole declaration at most FORM_MAX_BYTES once encoded as JSON.
+TEXT_MAX_LENGTH = 2000
+FORM_MAX_BYTES = 64 * 1024
 
 
 @dataclass
@@ -39,6 +50,7 @@ class FormField:
     errors: list[str] = field(default_factory=list)
     attrs: dict[str, Any] = field(default_factory=dict)
     prefilled: bool = False
+    locked: bool = False
 
     @property
     def id(self) -> str:
@@ -101,10 +113,13 @@ def form_fields(
     values: Mapping[str, Any] | None = None,
     errors: Mapping[str, list[str]] | None = None,
     prefilled: set[str] | None = None,
+    locked: set[str] | None = None,
     _path: list[str] | None = None,
 ) -> list[FormField | FormFieldset]:
-    """The schema as a tree of fields and fieldsets with their values and errors."""
+    """The schema as a tree of fields and fieldsets with their values and errors;
+    `prefilled` fields say they come from the registry, `locked` ones are read-only."""
     values, errors, prefilled, path = values or {}, errors or {}, prefilled or set(), _path or []
+    locked = locked or set()
     required = set(schema.get("required", []))
     out: list[FormField | FormFieldset] = []
     for name in _ordered(schema):
@@ -116,7 +131,7 @@ def form_fields(
                     name=dotted,
                     label=prop.get("title", name),
                     help=prop.get("description", ""),
-                    children=form_fields(prop, values, errors, prefilled, [*path, name]),
+                    children=form_fields(prop, values, errors, prefilled, locked, [*path, name]),
                     errors=errors.get(dotted, []),
                 )
             )
@@ -151,6 +166,7 @@ def form_fields(
                 errors=errors.get(dotted, []),
                 attrs=attrs,
                 prefilled=dotted in prefilled,
+                locked=dotted in locked,
             )
         )
     return out
@@ -182,6 +198,72 @@ def form_prefill(
 
     walk(schema, values, [])
     return values, filled
+
+
+def _identity_fields(
+    schema: Mapping[str, Any], profile: Mapping[str, Any]
+) -> list[tuple[list[str], Any]]:
+    """(path, value) of every field prefilled from an identity attribute the profile holds."""
+    found: list[tuple[list[str], Any]] = []
+
+    def walk(node: Mapping[str, Any], path: list[str]) -> None:
+        for name, prop in (node.get("properties") or {}).items():
+            if not isinstance(prop, Mapping):
+                continue
+            if prop.get("type") == "object":
+                walk(prop, [*path, name])
+                continue
+            source = prop.get("x-prefill")
+            if source in IDENTITY_ATTRIBUTES and profile.get(source) not in (None, ""):
+                value = profile[source]
+                found.append(
+                    ([*path, name], value.isoformat() if hasattr(value, "isoformat") else value)
+                )
+
+    walk(schema, [])
+    return found
+
+
+def form_locked(schema: Mapping[str, Any], profile: Mapping[str, Any]) -> set[str]:
+    """Dotted names of the fields `form_identity_apply` sets (shown read-only)."""
+    return {".".join(path) for path, _value in _identity_fields(schema, profile)}
+
+
+def form_identity_apply(
+    schema: Mapping[str, Any], data: Mapping[str, Any], profile: Mapping[str, Any]
+) -> dict[str, Any]:
+    """A copy of `data` in which every field prefilled from an identity attribute holds the
+    person's identity as the server knows it (from the population registry or the identity
+    provider), whatever was submitted: nobody files a dossier under another name or ID."""
+    import copy
+
+    result = copy.deepcopy(dict(data))
+    for path, value in _identity_fields(schema, profile):
+        target = result
+        for part in path[:-1]:
+            child = target.get(part)
+            if not isinstance(child, dict):
+                child = target[part] = {}
+            target = child
+        target[path[-1]] = value
+    return result
+
+
+def form_undeclared(schema: Mapping[str, Any], data: Mapping[str, Any]) -> list[str]:
+    """Dotted names of the values in `data` that the schema does not declare."""
+    extra: list[str] = []
+
+    def walk(node: Mapping[str, Any], value: Mapping[str, Any], path: list[str]) -> None:
+        properties = node.get("properties") or {}
+        for name, item in value.items():
+            prop = properties.get(name)
+            if not isinstance(prop, Mapping):
+                extra.append(".".join([*path, str(name)]))
+            elif prop.get("type") == "object" and isinstance(item, Mapping):
+                walk(prop, item, [*path, str(name)])
+
+    walk(schema, data, [])
+    return extra
 
 
 def form_coerce(schema: Mapping[str, Any], data: Mapping[str, Any]) -> dict[str, Any]:
@@ -257,10 +339,35 @@ def _message(error: SchemaValidationError, label: str) -> str:
     return _("%(label)s is not valid.") % {"label": label}
 
 
+def form_shape_errors(schema: Mapping[str, Any], data: Mapping[str, Any]) -> dict[str, list[str]]:
+    """What no declaration may hold, complete or not (drafts too): values the form does not
+    declare, and more than FORM_MAX_BYTES of it."""
+    import json
+
+    undeclared = form_undeclared(schema, data)
+    if undeclared:
+        return {
+            "__all__": [
+                _("These values are not part of this form: %(names)s.")
+                % {"names": ", ".join(undeclared[:10])}
+            ]
+        }
+    if len(json.dumps(data, ensure_ascii=False, default=str).encode()) > FORM_MAX_BYTES:
+        return {
+            "__all__": [
+                _("The declaration is too long: at most %(kb)d KB of text.")
+                % {"kb": FORM_MAX_BYTES // 1024}
+            ]
+        }
+    return {}
+
+
 def form_validate(schema: Mapping[str, Any], data: Mapping[str, Any]) -> dict[str, list[str]]:
     """Field-level messages (in the active language) keyed by dotted field name; empty when
     the data satisfies the schema."""
-    errors: dict[str, list[str]] = {}
+    errors = form_shape_errors(schema, data)
+    if errors:
+        return errors
     validator = Draft202012Validator(schema, format_checker=FormatChecker())
     for error in validator.iter_errors(data):
         path = list(error.absolute_path)
@@ -277,4 +384,28 @@ def form_validate(schema: Mapping[str, Any], data: Mapping[str, Any]) -> dict[st
             continue
         dotted = ".".join(map(str, path)) or "__all__"
         errors.setdefault(dotted, []).append(_message(error, _label(schema, path)))
+    for long in _long_texts(schema, data, []):
+        if ".".join(long) not in errors:
+            errors[".".join(long)] = [
+                _("%(label)s must have at most %(n)d characters.")
+                % {"label": _label(schema, list(long)), "n": TEXT_MAX_LENGTH}
+            ]
     return errors
+
+
+def _long_texts(
+    schema: Mapping[str, Any], data: Mapping[str, Any], path: list[str]
+) -> list[list[str]]:
+    """Paths of text values longer than TEXT_MAX_LENGTH in fields whose schema sets no
+    maxLength."""
+    found: list[list[str]] = []
+    properties = schema.get("properties") or {}
+    for name, value in data.items():
+        prop = properties.get(name)
+        if not isinstance(prop, Mapping):
+            continue
+        if isinstance(value, Mapping):
+            found += _long_texts(prop, value, [*path, name])
+        elif isinstance(value, str) and "maxLength" not in prop and len(value) > TEXT_MAX_LENGTH:
+            found.append([*path, name])
+    return found

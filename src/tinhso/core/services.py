@@ -1,5 +1,6 @@
 """Writes of the core module that are not the audit chain itself."""
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.db import transaction
@@ -40,3 +41,43 @@ def personal_data_access_record(
             },
         )
     return access
+
+
+def personal_data_access_record_many(
+    *,
+    official: Any,
+    citizens: Iterable[Any],
+    purpose: str,
+    agency: Any | None = None,
+    record: str,
+    channel: str = "web",
+) -> int:
+    """Log one look at many citizens' data (a register listing them): a row for each
+    citizen, which each of them reads in their account, and one audit entry for the look.
+    Returns how many citizens were logged."""
+    unique = {c.pk: c for c in citizens if c is not None and c.pk is not None}
+    with transaction.atomic():
+        PersonalDataAccess.objects.bulk_create(
+            PersonalDataAccess(
+                citizen=citizen,
+                official=official,
+                agency=agency,
+                purpose=purpose.strip()[:255],
+                record=record,
+                channel=channel,
+            )
+            for citizen in unique.values()
+        )
+        audit_record(
+            actor=official,
+            action="personal_data.viewed_many",
+            object_type="accounts.user",
+            data={
+                "record": record,
+                "channel": channel,
+                "agency": agency.code if agency is not None else None,
+                "purpose": purpose.strip()[:255],
+                "citizens": len(unique),
+            },
+        )
+    return len(unique)

@@ -25,8 +25,16 @@ from tinhso.core import files as dossier_files
 from tinhso.core.api import ErrorOut, Page, PageParams, paginate
 from tinhso.core.services import personal_data_access_record
 from tinhso.dossiers.models import Dossier, DossierStatus, IdempotencyRecord, StoredPaper
+from tinhso.dossiers.policy import may_read_personal_data
 from tinhso.dossiers.selectors import dossier_by_code, dossiers_visible_to
-from tinhso.dossiers.services import Attachment, DossierInvalid, Submission, dossier_submit
+from tinhso.dossiers.services import (
+    Attachment,
+    DataRead,
+    DossierInvalid,
+    Submission,
+    dossier_read_record,
+    dossier_submit,
+)
 from tinhso.dossiers.transitions import TransitionError, allowed_actions, dossier_act
 
 router = Router(tags=["dossiers"], auth=bearer)
@@ -94,16 +102,23 @@ class DossierOut(Schema):
     channel: int
     result_method: str
     submitted_at: datetime | None
-    form: dict[str, Any] = Field(alias="form_data")
-    files: list[FileOut]
+    form: dict[str, Any] | None = Field(
+        description="The declaration; null for an official whose role does not read the "
+        "applicant's personal data (a clerk)"
+    )
+    files: list[FileOut] = Field(description="The attached papers (empty for such roles)")
 
     @staticmethod
     def resolve_status(obj: Dossier) -> dict[str, Any]:
         return {"code": obj.status, "label": str(obj.get_status_display())}
 
     @staticmethod
-    def resolve_files(obj: Dossier) -> list[Any]:
-        return list(obj.files.all())
+    def resolve_form(obj: Dossier, context: Any) -> dict[str, Any] | None:
+        return obj.form_data if _reads_personal_data(obj, context) else None
+
+    @staticmethod
+    def resolve_files(obj: Dossier, context: Any) -> list[Any]:
+        return list(obj.files.all()) if _reads_personal_data(obj, context) else []
 
     @staticmethod
     def resolve_paused(obj: Dossier) -> bool:
@@ -114,6 +129,21 @@ class DossierOut(Schema):
         request = context["request"] if context else None
         user = getattr(request, "auth", None)
         return [a.name for a in allowed_actions(obj, user)] if user is not None else []
+
+
+def _reads_personal_data(dossier: Dossier, context: Any) -> bool:
+    request = context["request"] if context else None
+    return may_read_personal_data(dossier, getattr(request, "auth", None))
+
+
+def _answer(caller: User, dossier: Dossier, status: int = 200) -> Status[object]:
+    """The dossier as the caller may see it; an official's read of the applicant's data
+    is logged where the citizen can see it (dossiers.policy)."""
+    if may_read_personal_data(dossier, caller):
+        dossier_read_record(
+            official=caller, dossier=dossier, record=DataRead.DOSSIER, channel="api"
+        )
+    return Status(status, dossier)
 
 
 class ActionIn(Schema):
@@ -193,6 +223,10 @@ def _counter_intake(request: HttpRequest, receiver: User, payload: DossierIn) ->
             {"applicant": [_("This personal identification number is not in the registry.")]}
         )
     citizen = citizen_for_intake(profile=profile, official=receiver)
+    personal_data_access_record(
+        official=receiver, citizen=citizen, agency=agency, record="registry", channel="api",
+        purpose=_("Counter intake: %(procedure)s") % {"procedure": payload.procedure},
+    )  # fmt: skip
     try:
         submission = _submission(request, payload, applicant=citizen)
         submission.channel = payload.channel
@@ -351,17 +385,7 @@ def dossiers_get(request: HttpRequest, code: str) -> Status[object]:
     caller = _caller(request)
     if not dossiers_visible_to(caller).filter(pk=dossier.pk).exists():
         return Status(403, {"detail": _("You may not see this dossier.")})
-    if caller.kind == UserKind.OFFICIAL and caller.pk != dossier.applicant_id:
-        # The form holds the applicant's personal data: the look is logged for them to see.
-        personal_data_access_record(
-            official=caller,
-            citizen=dossier.applicant,
-            purpose=_("Handling dossier %(code)s") % {"code": dossier.code},
-            agency=dossier.receiving_agency,
-            record="dossier",
-            channel="api",
-        )
-    return Status(200, dossier)
+    return _answer(caller, dossier)
 
 
 def _handled_dossier(caller: User, code: str) -> Dossier | Status[object]:
@@ -407,7 +431,7 @@ def dossiers_act(request: HttpRequest, code: str, payload: ActionIn) -> Status[o
         )  # fmt: skip
     except TransitionError as exc:
         return _refused(exc, "invalid_action")
-    return Status(200, moved)
+    return _answer(caller, moved)
 
 
 class TrackOut(Schema):
@@ -551,4 +575,4 @@ def dossiers_extend(request: HttpRequest, code: str, payload: ExtensionIn) -> St
         )  # fmt: skip
     except TransitionError as exc:
         return _refused(exc, "invalid_extension")
-    return Status(200, moved)
+    return _answer(caller, moved)

@@ -19,9 +19,24 @@ from tinhso.dossiers.transitions import dossier_act
 
 def citizen_for_intake(*, profile: IdentityProfile, official: Any) -> User:
     """The citizen's account, made from the registry if they have none yet (no password:
-    they sign in with their e-identity later)."""
+    they sign in with their e-identity later); an existing account's identity is refreshed
+    from the registry, which wins over anything kept earlier."""
     user = User.objects.filter(personal_id=profile.personal_id).first()
     if user is not None:
+        identity = {
+            "full_name": profile.full_name, "date_of_birth": profile.date_of_birth,
+            "sex": profile.sex, "permanent_address": profile.permanent_address,
+        }  # fmt: skip
+        changed = [k for k, v in identity.items() if v not in (None, "") and getattr(user, k) != v]
+        if changed:
+            for key in changed:
+                setattr(user, key, identity[key])
+            with transaction.atomic():
+                user.save(update_fields=changed)
+                audit_record(
+                    actor=official, action="account.identity_refreshed", obj=user,
+                    data={"via": "counter", "fields": changed},
+                )  # fmt: skip
         return user
     with transaction.atomic():
         user = User(

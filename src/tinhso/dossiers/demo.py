@@ -87,9 +87,9 @@ def _sample_value(name: str, prop: dict[str, Any], profile: dict[str, Any]) -> A
 
 def profile_of(citizen: User) -> dict[str, Any]:
     """What the population registry knows of a demo citizen, as e-forms are prefilled."""
-    fields = ("full_name", "personal_id", "date_of_birth", "sex", "permanent_address",
-              "phone", "email")  # fmt: skip
-    return {f: getattr(citizen, f) for f in fields}
+    from tinhso.accounts.selectors import identity_profile
+
+    return identity_profile(citizen)
 
 
 def sample_form(schema: dict[str, Any], profile: dict[str, Any]) -> dict[str, Any]:

@@ -12,8 +12,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from tinhso.accounts.models import User, UserKind
-from tinhso.accounts.selectors import memberships_of
+from tinhso.accounts.models import Role, User
 from tinhso.agencies.models import Agency
 from tinhso.core import files as dossier_files
 from tinhso.core.calendar import hours_memo
@@ -21,10 +20,20 @@ from tinhso.core.privacy import mask_personal_id
 from tinhso.core.services import personal_data_access_record
 from tinhso.dossiers.inbox import BOXES, inbox, inbox_counts
 from tinhso.dossiers.models import Dossier
+from tinhso.dossiers.policy import (
+    agencies_with_role,
+    dossier_roles,
+    extendable,
+    may_extend,
+    may_open_document,
+    may_read_personal_data,
+    register_agencies,
+    workflow_memberships,
+)
 from tinhso.dossiers.selectors import dossier_by_code, dossiers_for_official
+from tinhso.dossiers.services import DataRead, dossier_read_record
 from tinhso.dossiers.transitions import (
     TransitionError,
-    actor_roles,
     allowed_actions,
     dossier_act,
     working_time_left,
@@ -33,18 +42,28 @@ from tinhso.dossiers.workflow import action_label
 
 
 def _official(request: HttpRequest) -> User:
+    """The signed-in official, if they hold a role in dossier workflows."""
     user = request.user
-    if not isinstance(user, User) or user.kind != UserKind.OFFICIAL or not memberships_of(user):
-        raise PermissionDenied(_("This page is for officials."))
+    if not isinstance(user, User) or not workflow_memberships(user):
+        raise PermissionDenied(_("This page is for the officials who handle dossiers."))
     return user
 
 
 def _handled(user: User, code: str) -> Dossier:
+    """The dossier, if the official handles it (dossiers.policy); 404 / 403 otherwise."""
     dossier = dossier_by_code(code)
     if dossier is None:
         raise Http404
     if not dossiers_for_official(user).filter(pk=dossier.pk).exists():
         raise PermissionDenied(_("You may not see this dossier."))
+    return dossier
+
+
+def _personal(user: User, code: str) -> Dossier:
+    """The dossier, if the official may also read its applicant's personal data."""
+    dossier = _handled(user, code)
+    if not may_read_personal_data(dossier, user):
+        raise PermissionDenied(_("Your role does not give access to the applicant's data."))
     return dossier
 
 
@@ -61,36 +80,51 @@ def inbox_view(request: HttpRequest) -> HttpResponse:
              d.receiving_agency.calendar if d.receiving_agency else None))}
         for d in inbox(user, slug)
     ]  # fmt: skip
-    context = {"boxes": BOXES, "slug": slug, "rows": rows, "counts": inbox_counts(user)}
+    context = {
+        "boxes": BOXES,
+        "slug": slug,
+        "rows": rows,
+        "counts": inbox_counts(user),
+        "can_register": bool(register_agencies(user)),
+    }
     return render(request, "dossiers/inbox.html", context)
 
 
 @login_required
 def dossier_view(request: HttpRequest, code: str) -> HttpResponse:
+    """The dossier's page. The personal-data roles see the declaration, the papers and the
+    forms (and the look is logged for the citizen); other workflow roles (the clerk) see
+    where the dossier is and the documents their role opens."""
     user = _official(request)
     dossier = _handled(user, code)
-    personal_data_access_record(
-        official=user,
-        citizen=dossier.applicant,
-        purpose=_("Handling dossier %(code)s") % {"code": dossier.code},
-        agency=dossier.receiving_agency,
-        record="dossier",
-    )
+    personal = may_read_personal_data(dossier, user)
+    if personal:
+        dossier_read_record(official=user, dossier=dossier, record=DataRead.DOSSIER)
+    actions = allowed_actions(dossier, user)
     specialists = []
-    if any(a.name == "assign" for a in allowed_actions(dossier, user)):
+    if any(a.name == "assign" for a in actions):
         specialists = [
             u
             for u in User.objects.filter(memberships__role="specialist", is_active=True).distinct()
-            if "specialist" in actor_roles(dossier, u)
+            if "specialist" in dossier_roles(dossier, u)
         ]  # fmt: skip
     context = {
         "dossier": dossier,
-        "actions": [(a.name, action_label(a.name)) for a in allowed_actions(dossier, user)],
+        "personal": personal,
+        "applicant_id": dossier.applicant.personal_id
+        if personal
+        else mask_personal_id(dossier.applicant.personal_id or ""),
+        "actions": [(a.name, action_label(a.name)) for a in actions],
         "events": list(dossier.events.select_related("actor")),
-        "files": list(dossier.files.all()),
+        "files": list(dossier.files.all()) if personal else [],
+        "documents": [
+            d
+            for d in dossier.documents.select_related("signed")
+            if may_open_document(dossier, user, d)
+        ],
         "left": working_time_left(dossier),
         "specialists": specialists,
-        "open_statuses": [2, 4],
+        "can_extend": may_extend(dossier, user) and extendable(dossier),
     }
     return render(request, "dossiers/official_dossier.html", context)
 
@@ -135,10 +169,13 @@ def act_view(request: HttpRequest, code: str) -> HttpResponse:
 def file_view(request: HttpRequest, code: str, file_id: int) -> FileResponse:
     """An attached paper, for the officials who handle the dossier (never a public URL)."""
     user = _official(request)
-    dossier = _handled(user, code)
+    dossier = _personal(user, code)
     attached = dossier.files.filter(pk=file_id).first()
     if attached is None:
         raise Http404
+    dossier_read_record(
+        official=user, dossier=dossier, record=DataRead.ATTACHMENT, detail=attached.paper_name
+    )
     path = dossier_files.open_stored(attached.storage_name)
     response = FileResponse(open(path, "rb"), content_type=attached.content_type)  # noqa: SIM115
     response["Content-Disposition"] = f'inline; filename="{attached.pk}{path.suffix}"'
@@ -148,9 +185,20 @@ def file_view(request: HttpRequest, code: str, file_id: int) -> FileResponse:
 
 @login_required
 def document_view(request: HttpRequest, code: str, document_id: int) -> FileResponse:
-    """An issued form, for the officials who handle the dossier."""
+    """An issued form, for the officials whose role opens it (dossiers.policy); logged."""
     user = _official(request)
     dossier = _handled(user, code)
+    document = dossier.documents.filter(pk=document_id).first()
+    if document is None:
+        raise Http404
+    if not may_open_document(dossier, user, document):
+        raise PermissionDenied(_("Your role does not give access to the applicant's data."))
+    dossier_read_record(
+        official=user,
+        dossier=dossier,
+        record=DataRead.DOCUMENT,
+        detail=str(document.get_kind_display()),
+    )
     return _document_response(dossier, document_id)
 
 
@@ -171,7 +219,8 @@ def control_sheet_view(request: HttpRequest, code: str) -> HttpResponse:
     from tinhso.dossiers.legal_forms import render_bm05
 
     user = _official(request)
-    dossier = _handled(user, code)
+    dossier = _personal(user, code)
+    dossier_read_record(official=user, dossier=dossier, record=DataRead.CONTROL_SHEET)
     response = HttpResponse(render_bm05(dossier), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="BM05-{dossier.code}.pdf"'
     response["Cache-Control"] = "private, no-store"
@@ -180,15 +229,20 @@ def control_sheet_view(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 def register_view(request: HttpRequest) -> HttpResponse:
-    """BM.06 for one of the official's agencies and a period, as an Excel workbook."""
+    """BM.06 for one of the agencies whose register the official keeps (dossiers.policy)
+    and a period, as an Excel workbook or a PDF; every applicant listed sees the download
+    in their access log."""
     from datetime import date, timedelta
 
     from django.utils import timezone
 
-    from tinhso.dossiers.register import register_workbook
+    from tinhso.core.services import personal_data_access_record_many
+    from tinhso.dossiers.register import register_pdf, register_rows, register_workbook
 
     user = _official(request)
-    agencies = [m.agency for m in memberships_of(user)]
+    agencies = register_agencies(user)
+    if not agencies:
+        raise PermissionDenied(_("The register is kept by the agency's receivers and leaders."))
     agency = next((a for a in agencies if a.code == request.GET.get("co_quan")), agencies[0])
     try:
         end = (
@@ -205,13 +259,21 @@ def register_view(request: HttpRequest) -> HttpResponse:
         return HttpResponse(_("Dates are written YYYY-MM-DD."), status=400)
     if start > end or (end - start).days > 366:
         return HttpResponse(_("Choose a period of at most one year."), status=400)
+    rows = register_rows(agency, start, end)
+    # The register lists applicants' addresses and phones: each of them sees the download.
+    personal_data_access_record_many(
+        official=user,
+        citizens=[d.applicant for d in rows],
+        purpose=_("Downloaded the register of dossiers (BM.06) of %(agency)s")
+        % {"agency": agency.name},
+        agency=agency,
+        record="bm06",
+    )
     if request.GET.get("dinh_dang") == "pdf":
-        from tinhso.dossiers.register import register_pdf
-
-        pdf = HttpResponse(register_pdf(agency, start, end), content_type="application/pdf")
+        pdf = HttpResponse(register_pdf(agency, start, end, rows), content_type="application/pdf")
         pdf["Content-Disposition"] = f'inline; filename="BM06-{agency.code}-{start}-{end}.pdf"'
         return pdf
-    content = register_workbook(agency, start, end)
+    content = register_workbook(agency, start, end, rows)
     response = HttpResponse(
         content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
@@ -222,7 +284,7 @@ def register_view(request: HttpRequest) -> HttpResponse:
 
 
 def _receiver_agencies(user: User) -> list[Agency]:
-    return [m.agency for m in memberships_of(user) if m.role == "receiver"]
+    return agencies_with_role(user, {Role.RECEIVER})
 
 
 @login_required
@@ -233,7 +295,14 @@ def counter_view(request: HttpRequest) -> HttpResponse:
 
     from tinhso.accounts.identity import parse_personal_id
     from tinhso.accounts.registry import registry
-    from tinhso.catalog.eform import form_coerce, form_fields, form_prefill
+    from tinhso.accounts.selectors import identity_profile
+    from tinhso.catalog.eform import (
+        form_coerce,
+        form_fields,
+        form_identity_apply,
+        form_locked,
+        form_prefill,
+    )
     from tinhso.catalog.models import ResultMethod
     from tinhso.catalog.selectors import procedure_get, receiving_agencies_for
     from tinhso.dossiers.counter import citizen_for_intake, dossier_register_at_counter
@@ -246,7 +315,9 @@ def counter_view(request: HttpRequest) -> HttpResponse:
     if not agencies:
         raise PermissionDenied(_("Only receivers register dossiers at the counter."))
     data = request.POST if request.method == "POST" else request.GET
-    personal_id = data.get("personal_id", "").strip()
+    # The personal ID travels in the POST body only, never in a URL (and so never in the
+    # access logs of proxies and servers): a GET only preselects the procedure.
+    personal_id = request.POST.get("personal_id", "").strip()
     procedure = (
         procedure_get(code=data.get("procedure", "").strip()) if data.get("procedure") else None
     )
@@ -305,15 +376,14 @@ def counter_view(request: HttpRequest) -> HttpResponse:
             official=user, citizen=citizen, agency=receiving[0], record="registry",
             purpose=_("Counter intake: %(procedure)s") % {"procedure": procedure.name},
         )  # fmt: skip
-        values, prefilled = form_prefill(schema, {
-            "full_name": profile.full_name, "personal_id": profile.personal_id,
-            "date_of_birth": profile.date_of_birth, "sex": profile.sex,
-            "permanent_address": profile.permanent_address, "phone": profile.phone,
-            "email": profile.email,
-        })  # fmt: skip
+        values, prefilled = form_prefill(schema, identity_profile(citizen))
+    locked = form_locked(schema, identity_profile(citizen))
     context.update({
         "citizen": citizen,
-        "fields": form_fields(schema, values, errors, prefilled),
+        "fields": form_fields(
+            schema, form_identity_apply(schema, values, identity_profile(citizen)), errors,
+            prefilled, locked,
+        ),
         "errors": errors,
         "general_errors": errors.get("__all__", []),
         "papers": [{"paper": p, "errors": errors.get(f"paper-{p.pk}", []), "stored": []}

@@ -33,10 +33,12 @@ def _cell_time(moment: datetime | None) -> str:
 
 
 def register_rows(agency: Agency, start: date, end: date) -> list[Dossier]:
+    """The dossiers the agency received in the period (that agency only: an agency keeps
+    its own register, and a parent agency's officials do not read those below it)."""
     tz = timezone.get_current_timezone()
     return list(
         Dossier.objects.filter(
-            receiving_agency__path__startswith=agency.path,
+            receiving_agency=agency,
             submitted_at__gte=datetime.combine(start, time.min, tz),
             submitted_at__lte=datetime.combine(end, time.max, tz),
         )
@@ -49,7 +51,8 @@ def register_rows(agency: Agency, start: date, end: date) -> list[Dossier]:
     )
 
 
-def register_workbook(agency: Agency, start: date, end: date) -> bytes:
+def register_workbook(agency: Agency, start: date, end: date, rows: list[Dossier]) -> bytes:
+    """BM.06 as an Excel workbook: `rows` from register_rows(agency, start, end)."""
     book = Workbook()
     sheet = book.active
     assert sheet is not None  # noqa: S101 (a new workbook has one sheet)
@@ -62,7 +65,7 @@ def register_workbook(agency: Agency, start: date, end: date) -> bytes:
         sheet.cell(row=3, column=column).font = Font(bold=True)
         sheet.cell(row=3, column=column).alignment = Alignment(wrap_text=True, vertical="top")
     sheet["A1"].font = Font(bold=True, size=13)
-    for index, dossier in enumerate(register_rows(agency, start, end), start=1):
+    for index, dossier in enumerate(rows, start=1):
         returned = next(
             (e.at for e in dossier.events.all() if e.to_status == DossierStatus.RETURNED), None
         )
@@ -90,8 +93,8 @@ def register_workbook(agency: Agency, start: date, end: date) -> bytes:
     return buffer.getvalue()
 
 
-def register_pdf(agency: Agency, start: date, end: date) -> bytes:
-    """BM.06 as a printable A4 landscape form."""
+def register_pdf(agency: Agency, start: date, end: date, rows: list[Dossier]) -> bytes:
+    """BM.06 as a printable A4 landscape form: `rows` from register_rows(...)."""
     from tinhso.agencies.selectors import agency_ancestors
     from tinhso.core.pdf import OfficialDocument
 
@@ -106,13 +109,13 @@ def register_pdf(agency: Agency, start: date, end: date) -> bytes:
         subtitle=f"Từ ngày {start:%d/%m/%Y} đến ngày {end:%d/%m/%Y}",
         landscape=True,
     )
-    rows = []
-    for index, dossier in enumerate(register_rows(agency, start, end), start=1):
+    lines = []
+    for index, dossier in enumerate(rows, start=1):
         returned = next(
             (e.at for e in dossier.events.all() if e.to_status == DossierStatus.RETURNED), None
         )
         person = dossier.applicant
-        rows.append(
+        lines.append(
             [
                 str(index),
                 dossier.code or "",
@@ -137,7 +140,7 @@ def register_pdf(agency: Agency, start: date, end: date) -> bytes:
             "Trạng thái",
             "Ngày trả kết quả",
         ],
-        rows,
+        lines,
         [10, 54, 52, 28, 38, 20, 20, 20, 20],
     )
     return doc.output()

@@ -7,7 +7,6 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from tinhso.accounts.models import User, UserKind
-from tinhso.accounts.selectors import memberships_of
 from tinhso.dossiers.models import Dossier, DossierStatus, StoredPaper
 
 
@@ -19,19 +18,18 @@ def dossiers_of_citizen(user: User, *, include_drafts: bool = True) -> QuerySet[
 
 
 def dossiers_for_official(user: User) -> QuerySet[Dossier]:
-    """Dossiers an official's agencies handle: received there, or of procedures their
-    agency implements, or in an inter-agency step of theirs. Drafts are the citizen's own
-    business and never shown. Built from id lists so each part uses an index."""
-    from tinhso.agencies.models import Agency
+    """Dossiers an official handles (dossiers.policy): received by an agency in which they
+    hold a workflow role, or of a procedure that agency implements, or in an inter-agency
+    step of theirs. That very agency only: a role in a parent agency gives nothing below
+    it. Drafts are the citizen's own business and never shown. Built from id lists so each
+    part uses an index."""
     from tinhso.catalog.models import Procedure
+    from tinhso.dossiers.policy import workflow_memberships
 
-    agencies = [m.agency for m in memberships_of(user)]
+    agencies = list({m.agency_id: m.agency for m in workflow_memberships(user)}.values())
     if not agencies:
         return Dossier.objects.none()
-    subtree = Q()
-    for agency in agencies:
-        subtree |= Q(path__startswith=agency.path)
-    agency_ids = list(Agency.objects.filter(subtree).values_list("id", flat=True))
+    agency_ids = [a.pk for a in agencies]
     procedure_ids = list(
         Procedure.objects.filter(implementing_agency_id__in=agency_ids).values_list("id", flat=True)
     )

@@ -12,8 +12,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from tinhso.accounts.selectors import identity_profile
 from tinhso.agencies.models import Agency
-from tinhso.catalog.eform import form_validate
+from tinhso.catalog.eform import form_identity_apply, form_shape_errors, form_validate
 from tinhso.catalog.models import Procedure, RequiredPaper
 from tinhso.catalog.selectors import receiving_agencies_for
 from tinhso.core import files as dossier_files
@@ -75,9 +76,20 @@ def dossier_code_next(*, agency: Agency, day: date) -> str:
     return f"{agency.code}-{day:%y%m%d}-{number:04d}"
 
 
+def _identity_apply(submission: Submission) -> None:
+    """The applicant's identity fields come from what the state knows of them, never from
+    what the form posted (catalog.eform.form_identity_apply)."""
+    schema = submission.procedure.form_schema or {"type": "object"}
+    submission.form_data = form_identity_apply(
+        schema, submission.form_data, identity_profile(submission.applicant)
+    )
+
+
 def _check(submission: Submission, *, final: bool) -> None:
     errors: dict[str, list[str]] = {}
     procedure = submission.procedure
+    schema = procedure.form_schema or {"type": "object"}
+    errors.update(form_shape_errors(schema, submission.form_data))
     if not procedure.is_active:
         errors.setdefault("__all__", []).append(_("This procedure is no longer offered."))
     allowed = {a.pk for a in receiving_agencies_for(procedure)}
@@ -108,10 +120,8 @@ def _check(submission: Submission, *, final: bool) -> None:
                 _("This stored paper cannot be used for %(paper)s.")
                 % {"paper": attachment.paper.name}
             )
-    if final:
-        errors.update(
-            form_validate(procedure.form_schema or {"type": "object"}, submission.form_data)
-        )
+    if final and not errors:
+        errors.update(form_validate(schema, submission.form_data))
         attached = {a.paper.pk for a in submission.attachments}
         for paper in procedure.papers.all():
             if paper.required and not paper.eform and paper.pk not in attached:
@@ -170,6 +180,7 @@ def _replace_files(
 
 def dossier_save_draft(*, submission: Submission, draft: Dossier | None = None) -> Dossier:
     """Save what the citizen has filled so far (the form need not be complete yet)."""
+    _identity_apply(submission)
     _check(submission, final=False)
     written: list[str] = []
     try:
@@ -200,7 +211,9 @@ def dossier_submit(
 ) -> Dossier:
     """Submit a dossier: check the form against the procedure's schema, the papers and the
     choices; then, in one transaction, number it, store its files, and write its event,
-    audit entry and notifications. On any failure nothing is kept, files included."""
+    audit entry and notifications. On any failure nothing is kept, files included. The
+    applicant's identity fields are taken from their identity, not from the form."""
+    _identity_apply(submission)
     if draft is not None:
         if draft.status != DossierStatus.DRAFT or draft.applicant_id != submission.applicant.pk:
             raise DossierInvalid({"__all__": [_("This draft has already been submitted.")]})
@@ -346,3 +359,41 @@ def dossier_rate(*, dossier: Dossier, citizen: Any, score: int, comment: str = "
             raise RatingError(_("This dossier has already been rated."), 409)
         audit_record(actor=citizen, action="dossier.rated", obj=dossier, data={"score": score})
     return rating
+
+
+class DataRead:
+    """What an official opened of a dossier, as the citizen reads it in their access log."""
+
+    DOSSIER = "dossier"
+    ATTACHMENT = "attachment"
+    DOCUMENT = "document"
+    CONTROL_SHEET = "bm05"
+
+
+def dossier_read_record(
+    *, official: Any, dossier: Dossier, record: str, detail: str = "", channel: str = "web"
+) -> None:
+    """Log that `official` read the applicant's personal data in `dossier` (its page, an
+    attached paper, an issued form, BM.05), where the citizen can see it. Called by every
+    page and endpoint that shows such data to an official, after dossiers.policy allowed it;
+    the applicant's own reads are not logged."""
+    from tinhso.core.services import personal_data_access_record
+    from tinhso.dossiers.policy import reading_agency
+
+    if official.pk == dossier.applicant_id:
+        return
+    code = dossier.code or ""
+    purposes = {
+        DataRead.DOSSIER: _("Handling dossier %(code)s"),
+        DataRead.ATTACHMENT: _("Opened the paper “%(detail)s” of dossier %(code)s"),
+        DataRead.DOCUMENT: _("Opened “%(detail)s” of dossier %(code)s"),
+        DataRead.CONTROL_SHEET: _("Opened the process control sheet (BM.05) of dossier %(code)s"),
+    }
+    personal_data_access_record(
+        official=official,
+        citizen=dossier.applicant,
+        purpose=purposes[record] % {"code": code, "detail": detail},
+        agency=reading_agency(dossier, official),
+        record=record,
+        channel=channel,
+    )

@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from tinhso.accounts.models import User, UserKind
+from tinhso.accounts.models import User
 from tinhso.accounts.selectors import memberships_of
 from tinhso.agencies.models import Agency
 from tinhso.core import files as dossier_files
@@ -39,7 +39,19 @@ from tinhso.dossiers.models import (
     DossierStatus,
     Workflow,
 )
-from tinhso.dossiers.workflow import STANDARD, Action, Graph, workflow_parse
+from tinhso.dossiers.policy import (
+    dossier_roles,
+    extendable,
+    handling_agency_ids,
+    is_applicant,
+    may_extend,
+)
+from tinhso.dossiers.workflow import (
+    STANDARD,
+    Action,
+    Graph,
+    workflow_graph,
+)
 
 
 class TransitionError(Exception):
@@ -58,9 +70,6 @@ class TransitionConflictError(TransitionError):
     status = 409
 
 
-_GRAPHS: dict[tuple[str, str], Graph] = {}
-
-
 def workflow_standard_ensure() -> Workflow:
     """The built-in workflows (made by migrations; made again if a flush removed them)."""
     from tinhso.dossiers.workflow import CRIMINAL_RECORD
@@ -76,65 +85,14 @@ def workflow_standard_ensure() -> Workflow:
     return workflow
 
 
-def inter_agency_agency(dossier: Dossier) -> Agency | None:
-    """The agency that holds the dossier while it is in an inter-agency step, if it is."""
-    graph = workflow_graph(dossier.procedure.workflow)
-    state = graph.states.get(dossier.state or graph.start)
-    if state is None or not state.inter_agency or dossier.receiving_agency is None:
-        return None
-    province = dossier.receiving_agency.path.split("/")[1]
-    return (
-        Agency.objects.filter(short_name=state.inter_agency, path__startswith=f"/{province}/")
-        .exclude(level="commune")
-        .first()
-    )
-
-
-def workflow_graph(code: str) -> Graph:
-    """The parsed workflow of `code` (cached until the workflow is edited)."""
-    row = Workflow.objects.filter(code=code).values_list("definition", "updated_at").first()
-    if row is None:
-        return workflow_parse(STANDARD)
-    definition, updated = row
-    key = (code, str(updated))
-    if key not in _GRAPHS:
-        _GRAPHS[key] = workflow_parse(definition)
-    return _GRAPHS[key]
-
-
-def _handling_agency_paths(dossier: Dossier) -> list[str]:
-    # During an inter-agency step only the other agency handles the dossier.
-    other = inter_agency_agency(dossier)
-    if other is not None:
-        return [other.path]
-    paths = []
-    if dossier.receiving_agency is not None:
-        paths.append(dossier.receiving_agency.path)
-    if dossier.procedure.implementing_agency is not None:
-        paths.append(dossier.procedure.implementing_agency.path)
-    return paths
-
-
-def actor_roles(dossier: Dossier, user: Any) -> set[str]:
-    """The roles `user` holds in an agency that handles this dossier."""
-    if not isinstance(user, User) or user.kind != UserKind.OFFICIAL:
-        return set()
-    paths = _handling_agency_paths(dossier)
-    return {
-        m.role
-        for m in memberships_of(user)
-        if any(m.agency.path.startswith(p) or p.startswith(m.agency.path) for p in paths)
-    }
-
-
 def allowed_actions(dossier: Dossier, user: Any) -> list[Action]:
     graph = workflow_graph(dossier.procedure.workflow)
     state = dossier.state or graph.start
-    roles = actor_roles(dossier, user)
-    is_applicant = getattr(user, "pk", None) == dossier.applicant_id
+    roles = dossier_roles(dossier, user)
+    applicant = is_applicant(dossier, user)
     return [
         a for a in graph.actions_from(state)
-        if (is_applicant and a.applicant) or roles & set(a.roles)
+        if (applicant and a.applicant) or roles & set(a.roles)
     ]  # fmt: skip
 
 
@@ -155,17 +113,19 @@ def dossier_act(
     if chosen is None:
         raise TransitionError(_("This workflow has no action %(a)s.") % {"a": action})
     if chosen.name not in {a.name for a in allowed_actions(dossier, actor)}:
-        involved = actor_roles(dossier, actor) or getattr(actor, "pk", None) == dossier.applicant_id
+        involved = dossier_roles(dossier, actor) or is_applicant(dossier, actor)
         if involved and (dossier.state or graph.start) not in chosen.sources:
             raise TransitionConflictError(
                 _("The dossier is no longer where this action applies (it is %(s)s).")
                 % {"s": dossier.get_status_display()}
             )
         raise TransitionForbiddenError(_("You may not take this action on this dossier."))
+    if chosen.name == "refuse" and not note.strip():
+        raise TransitionError(_("Give the reason for refusing."))
     if (
         chosen.name == "assign"
         and assignee is not None
-        and "specialist" not in actor_roles(dossier, assignee)
+        and "specialist" not in dossier_roles(dossier, assignee)
     ):
         raise TransitionError(_("The assignee is not a specialist of this agency."))
 
@@ -219,12 +179,10 @@ _FORMS = {
 def acting_agency(dossier: Dossier, user: Any, role: str) -> Agency | None:
     """The handling agency in which `user` holds `role` (the implementing department
     before the receiving service centre)."""
-    paths = _handling_agency_paths(dossier)
-    for path in reversed(paths):
+    ids = handling_agency_ids(dossier)
+    for agency_id in reversed(ids):
         for m in memberships_of(user):
-            if m.role == role and (
-                m.agency.path.startswith(path) or path.startswith(m.agency.path)
-            ):
+            if m.role == role and m.agency_id == agency_id:
                 return m.agency
     return None
 
@@ -369,7 +327,7 @@ def _act(
         changes["due_at"], changes["step_due_at"] = due_at, step_due_at
         if chosen.name == "assign":
             changes["assignee"] = assignee or (
-                actor if "specialist" in actor_roles(dossier, actor) else None
+                actor if "specialist" in dossier_roles(dossier, actor) else None
             )
         updated = Dossier.objects.filter(pk=dossier.pk, version=version).update(**changes)
         if updated != 1:
@@ -422,21 +380,23 @@ def dossier_extend(
     *, dossier: Dossier, official: Any, reason: str, new_due: datetime, version: int
 ) -> Dossier:
     """Issue BM.04: apologise and set a later due time. Allowed only before the dossier is
-    late, to an official holding a role in a handling agency, with a reason."""
+    late, while it is processed with its clock running, to its specialist or leader
+    (dossiers.policy), with a reason."""
     from tinhso.dossiers import legal_forms
     from tinhso.dossiers.models import DocumentKind
     from tinhso.signing.services import SigningError
 
     now = timezone.now()
-    if not actor_roles(dossier, official):
-        raise TransitionForbiddenError(_("You may not take this action on this dossier."))
+    if not may_extend(dossier, official):
+        raise TransitionForbiddenError(
+            _("Only the specialist or the leader handling the dossier may extend it.")
+        )
     if not reason.strip():
         raise TransitionError(_("Give the reason for the delay."))
-    if dossier.due_at is None or dossier.status in (
-        DossierStatus.FINISHED, DossierStatus.RETURNED, DossierStatus.REFUSED,
-        DossierStatus.WITHDRAWN, DossierStatus.STOPPED,
-    ):  # fmt: skip
-        raise TransitionError(_("Only a dossier being processed can be extended."))
+    if not extendable(dossier) or dossier.due_at is None:
+        raise TransitionError(
+            _("Only a dossier being processed, with its clock running, can be extended.")
+        )
     if now > dossier.due_at:
         raise TransitionError(
             _(

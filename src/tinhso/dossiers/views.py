@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -14,7 +12,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from tinhso.accounts.models import User, UserKind
-from tinhso.catalog.eform import form_coerce, form_fields, form_prefill
+from tinhso.accounts.selectors import identity_profile
+from tinhso.catalog.eform import (
+    form_coerce,
+    form_fields,
+    form_identity_apply,
+    form_locked,
+    form_prefill,
+)
 from tinhso.catalog.models import Procedure, ResultMethod
 from tinhso.catalog.selectors import procedure_get, receiving_agencies_for
 from tinhso.core import files as dossier_files
@@ -34,18 +39,6 @@ def _citizen(request: HttpRequest) -> User:
     if not isinstance(user, User) or user.kind == UserKind.OFFICIAL:
         raise PermissionDenied(_("Dossiers are submitted by citizens and organisations."))
     return user
-
-
-def _profile(user: User) -> dict[str, Any]:
-    return {
-        "full_name": user.full_name,
-        "personal_id": user.personal_id,
-        "date_of_birth": user.date_of_birth,
-        "sex": user.sex,
-        "permanent_address": user.permanent_address,
-        "phone": user.phone,
-        "email": user.email,
-    }
 
 
 def _attachments(
@@ -89,7 +82,8 @@ def submit(request: HttpRequest, code: str) -> HttpResponse:
         ).first()
     schema = procedure.form_schema or {"type": "object"}
     receiving = receiving_agencies_for(procedure)
-    prefill, prefilled = form_prefill(schema, _profile(user))
+    profile = identity_profile(user)
+    prefill, prefilled = form_prefill(schema, profile)
     errors: dict[str, list[str]] = {}
     status = 200
     if request.method == "POST":
@@ -154,7 +148,14 @@ def submit(request: HttpRequest, code: str) -> HttpResponse:
     context = {
         "procedure": procedure,
         "draft": draft,
-        "fields": form_fields(schema, values, errors, prefilled),
+        # Identity fields are read-only and stay as the state knows them whatever is posted.
+        "fields": form_fields(
+            schema,
+            form_identity_apply(schema, values, profile),
+            errors,
+            prefilled,
+            form_locked(schema, profile),
+        ),
         "errors": errors,
         "general_errors": errors.get("__all__", []),
         "papers": papers,

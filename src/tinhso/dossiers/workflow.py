@@ -18,7 +18,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from tinhso.accounts.models import Role
-from tinhso.dossiers.models import DossierStatus
+from tinhso.agencies.models import Agency
+from tinhso.dossiers.models import Dossier, DossierStatus, Workflow
+
+# The roles a workflow may name (dossiers.policy): the officials who handle dossiers.
+# Accountants, data publishers, catalogue editors and administrators take no part in them.
+WORKFLOW_ROLES = frozenset({Role.RECEIVER, Role.SPECIALIST, Role.LEADER, Role.CLERK})
 
 WORKFLOW_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -118,9 +123,9 @@ def workflow_parse(definition: dict[str, Any]) -> Graph:
                     _("Action %(a)s refers to unknown state %(s)s.") % {"a": action.name, "s": name}
                 )
         for role in action.roles:
-            if role not in Role.values:
+            if role not in WORKFLOW_ROLES:
                 problems.append(
-                    _("Action %(a)s names role %(r)s, which does not exist.")
+                    _("Action %(a)s names role %(r)s, which cannot act on dossiers.")
                     % {"a": action.name, "r": role}
                 )
     if definition["start"] not in states:
@@ -276,3 +281,32 @@ def _with_police_check(base: dict[str, Any]) -> dict[str, Any]:
 
 
 CRIMINAL_RECORD = _with_police_check(STANDARD)
+
+
+_GRAPHS: dict[tuple[str, str], Graph] = {}
+
+
+def inter_agency_agency(dossier: Dossier) -> Agency | None:
+    """The agency that holds the dossier while it is in an inter-agency step, if it is."""
+    graph = workflow_graph(dossier.procedure.workflow)
+    state = graph.states.get(dossier.state or graph.start)
+    if state is None or not state.inter_agency or dossier.receiving_agency is None:
+        return None
+    province = dossier.receiving_agency.path.split("/")[1]
+    return (
+        Agency.objects.filter(short_name=state.inter_agency, path__startswith=f"/{province}/")
+        .exclude(level="commune")
+        .first()
+    )
+
+
+def workflow_graph(code: str) -> Graph:
+    """The parsed workflow of `code` (cached until the workflow is edited)."""
+    row = Workflow.objects.filter(code=code).values_list("definition", "updated_at").first()
+    if row is None:
+        return workflow_parse(STANDARD)
+    definition, updated = row
+    key = (code, str(updated))
+    if key not in _GRAPHS:
+        _GRAPHS[key] = workflow_parse(definition)
+    return _GRAPHS[key]

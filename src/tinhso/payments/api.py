@@ -15,10 +15,16 @@ from ninja import Field, Router, Schema, Status
 
 from tinhso.accounts.api import _caller, bearer
 from tinhso.core.api import ErrorOut
-from tinhso.dossiers.selectors import dossier_by_code, dossiers_visible_to
+from tinhso.dossiers.policy import may_read_personal_data
+from tinhso.dossiers.selectors import dossier_by_code
 from tinhso.payments.models import Payment, PaymentIdempotency
 from tinhso.payments.selectors import payment_visible
-from tinhso.payments.services import PaymentError, notification_receive, payment_request
+from tinhso.payments.services import (
+    PaymentError,
+    notification_receive,
+    payment_read_record,
+    payment_request,
+)
 
 router = Router(tags=["payments"], auth=bearer)
 
@@ -99,7 +105,9 @@ def _conflict() -> Status[object]:
 def payments_create(request: HttpRequest, payload: PaymentIn) -> Status[object]:
     user = _caller(request)
     dossier = dossier_by_code(payload.dossier)
-    if dossier is None or not dossiers_visible_to(user).filter(pk=dossier.pk).exists():
+    # The applicant, or an official who handles the dossier and reads its data; anyone
+    # else learns nothing, not even that the code exists.
+    if dossier is None or not may_read_personal_data(dossier, user):
         return Status(404, {"detail": _("No dossier has this code."), "code": "not_found"})
     key = request.headers.get("Idempotency-Key", "").strip()[:255]
     digest = _digest(payload)
@@ -167,6 +175,8 @@ def payment_get(request: HttpRequest, reference: str) -> Status[object]:
     payment = (
         Payment.objects.select_related("dossier", "receipt").filter(reference=reference).first()
     )
-    if payment is None or not payment_visible(_caller(request), payment):
+    caller = _caller(request)
+    if payment is None or not payment_visible(caller, payment):
         return Status(404, {"detail": _("No payment has this reference."), "code": "not_found"})
+    payment_read_record(viewer=caller, payment=payment, record="payment", channel="api")
     return Status(200, payment)

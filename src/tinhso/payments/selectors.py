@@ -12,30 +12,38 @@ from tinhso.payments.models import BankNotification, Payment
 
 
 def payment_visible(user: Any, payment: Payment) -> bool:
-    """The applicant, and officials of an agency that handles the dossier."""
-    from tinhso.dossiers.transitions import actor_roles
+    """The applicant; the officials who handle the dossier and read its applicant's data
+    (dossiers.policy: that very agency, never a parent); the accountants of the agency the
+    fee is paid to."""
+    from tinhso.dossiers.policy import may_read_personal_data
 
     if not isinstance(user, User):
         return False
     if user.pk == payment.dossier.applicant_id:
         return True
-    return user.kind == UserKind.OFFICIAL and bool(actor_roles(payment.dossier, user))
+    if user.kind != UserKind.OFFICIAL:
+        return False
+    if may_read_personal_data(payment.dossier, user):
+        return True
+    return any(agency.pk == payment.agency_id for agency in accountant_agencies(user))
 
 
 def accountant_agencies(user: Any) -> list[Any]:
+    """The agencies in which `user` is an accountant (that very agency only)."""
     if not isinstance(user, User):
         return []
     return [m.agency for m in memberships_of(user) if m.role == Role.ACCOUNTANT]
 
 
 def payments_for_accountant(user: Any) -> QuerySet[Payment]:
+    """Payments into the accountant's agencies; an accountant of a parent agency does not
+    see those of the agencies below it."""
     agencies = accountant_agencies(user)
     if not agencies:
         return Payment.objects.none()
-    subtree = Q()
-    for agency in agencies:
-        subtree |= Q(agency__path__startswith=agency.path)
-    return Payment.objects.filter(subtree).select_related("dossier", "agency", "receipt")
+    return Payment.objects.filter(agency__in=agencies).select_related(
+        "dossier", "agency", "receipt"
+    )
 
 
 def notifications_for_accountant(user: Any) -> QuerySet[BankNotification]:

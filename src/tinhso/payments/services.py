@@ -382,3 +382,27 @@ def refund_record(*, payment: Payment, amount: int, reason: str, actor: Any) -> 
             data={"reference": locked.reference, "amount": amount},
         )  # fmt: skip
     return refund
+
+
+def payment_read_record(
+    *, viewer: Any, payment: Payment, record: str, channel: str = "web"
+) -> None:
+    """Log an official's look at a payment (its notice, exemption and breakdown) or its
+    receipt (the payer's name) where the applicant can see it; the applicant's own looks
+    are not logged."""
+    from tinhso.core.services import personal_data_access_record
+
+    if getattr(viewer, "pk", None) == payment.dossier.applicant_id:
+        return
+    purposes = {
+        "payment": _("Opened payment %(reference)s of dossier %(code)s"),
+        "receipt": _("Opened the receipt of payment %(reference)s (dossier %(code)s)"),
+    }
+    personal_data_access_record(
+        official=viewer,
+        citizen=payment.dossier.applicant,
+        purpose=purposes[record] % {"reference": payment.reference, "code": payment.dossier.code},
+        agency=payment.agency,
+        record=record,
+        channel=channel,
+    )

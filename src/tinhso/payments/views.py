@@ -25,10 +25,17 @@ from tinhso.payments.selectors import (
     payment_visible,
     payments_for_accountant,
 )
-from tinhso.payments.services import PaymentError, payment_request, refund_record
+from tinhso.payments.services import (
+    PaymentError,
+    payment_read_record,
+    payment_request,
+    refund_record,
+)
 
 
-def _payment(request: HttpRequest, reference: str) -> Payment:
+def _payment(request: HttpRequest, reference: str, record: str) -> Payment:
+    """The payment if the user may see it (404 otherwise, so a reference reveals nothing);
+    an official's look is logged where the applicant can see it."""
     payment = (
         Payment.objects.select_related("dossier__procedure", "agency", "receipt")
         .filter(reference=reference[:20])
@@ -36,6 +43,7 @@ def _payment(request: HttpRequest, reference: str) -> Payment:
     )
     if payment is None or not payment_visible(request.user, payment):
         raise Http404
+    payment_read_record(viewer=request.user, payment=payment, record=record)
     return payment
 
 
@@ -47,7 +55,7 @@ def qr_svg(payload: str) -> str:
 @login_required
 def notice(request: HttpRequest, reference: str) -> HttpResponse:
     """The payment notice: amount, breakdown, account, reference, and the VietQR."""
-    payment = _payment(request, reference)
+    payment = _payment(request, reference, "payment")
     is_open = payment.state in OPEN_STATES and payment.expires_at > timezone.now()
     return render(
         request,
@@ -67,7 +75,7 @@ def notice(request: HttpRequest, reference: str) -> HttpResponse:
 def receipt(request: HttpRequest, reference: str) -> HttpResponse:
     from tinhso.signing.services import signed_content
 
-    payment = _payment(request, reference)
+    payment = _payment(request, reference, "receipt")
     if payment.receipt is None:
         raise Http404
     response = HttpResponse(signed_content(payment.receipt), content_type="application/pdf")

@@ -51,6 +51,10 @@ def eform_input(field: "FormField") -> SafeString:
         attrs["required"] = True
         attrs["aria-required"] = "true"
     attrs.update(field.attrs)
+    if field.locked:
+        # From the person's identity: shown, posted, but set again on the server. A select
+        # cannot be read-only, so it is disabled (the server fills the value in).
+        attrs["disabled" if field.widget == "select" else "readonly"] = True
 
     def render_attrs(extra: dict[str, object]) -> SafeString:
         items = {**attrs, **extra}
