@@ -32,7 +32,8 @@ $(TINHSO_DATA_DIR)/secret_key:
 	umask 077 && $(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))' > $@
 
 ## run: install, migrate, seed the demo province if the database is empty, serve with gunicorn
-## and run the background-task worker (notifications leave through it) beside it
+## and run the background-task worker (notifications leave through it) beside it, under a
+## supervisor that starts it again whenever it exits
 run: install $(TINHSO_DATA_DIR)/secret_key
 	@export SECRET_KEY_FILE=$(TINHSO_DATA_DIR)/secret_key; \
 	ALLOWED_HOSTS="$${ALLOWED_HOSTS:-localhost,127.0.0.1,[::1],$(HOST)}"; export ALLOWED_HOSTS; \
@@ -45,8 +46,9 @@ run: install $(TINHSO_DATA_DIR)/secret_key
 	$(BIN)/tinhso expire_payments --schedule && \
 	$(BIN)/tinhso opendata_refresh --schedule && \
 	echo "Tỉnh Số: http://$(HOST):$(PORT)/" && \
-	{ $(BIN)/tinhso db_worker --queue-name '*' --no-reload --no-startup-delay & worker=$$!; \
-	  trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	{ $(BIN)/python -m tinhso.core.supervisor -- \
+	    $(BIN)/tinhso worker --queue-name '*' --no-startup-delay & worker=$$!; \
+	  trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	  $(BIN)/gunicorn tinhso.wsgi --bind $(HOST):$(PORT) --workers $(WORKERS) \
 	    --threads $(THREADS) --worker-class gthread --access-logfile - --forwarded-allow-ips 127.0.0.1; }
 

@@ -144,6 +144,32 @@ class OutboxMessage(models.Model):
         return f"{self.topic} #{self.pk}"
 
 
+class WorkerHeartbeat(models.Model):
+    """A background-task worker (`tinhso worker`): it writes its heartbeat every few
+    seconds, so /healthz can tell when no worker is alive, and another worker can recover
+    the tasks a dead one left running (core.worker)."""
+
+    worker_id = models.CharField(_("worker id"), max_length=64, unique=True)
+    host = models.CharField(_("host"), max_length=255)
+    # Host name and PID namespace: where `pid` identifies this process, so a worker on the
+    # same machine can tell at once that another has died.
+    host_key = models.CharField(max_length=320)
+    pid = models.PositiveIntegerField(_("process id"))
+    started_at = models.DateTimeField(_("started at"))
+    beat_at = models.DateTimeField(_("last heartbeat"), db_index=True)
+    stopped_at = models.DateTimeField(_("stopped at"), null=True, blank=True)
+    task_id = models.CharField(_("running task"), max_length=64, blank=True)
+    task_path = models.CharField(_("running task path"), max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["-beat_at"]
+        verbose_name = _("task worker")
+        verbose_name_plural = _("task workers")
+
+    def __str__(self) -> str:
+        return f"{self.worker_id} ({self.host}:{self.pid})"
+
+
 class WorkingCalendar(models.Model):
     """Working hours that deadlines are counted in. Agencies name theirs in
     `Agency.calendar`; public holidays come from the `holidays` package (Vietnam), and the
