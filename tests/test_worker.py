@@ -133,6 +133,20 @@ def test_a_task_claimed_by_a_worker_without_heartbeat_gets_the_same_grace(
     assert [r.task_id for r in tasks_recover_stale(by="test")] == [str(fresh.pk)]
 
 
+@pytest.mark.django_db
+def test_messages_of_a_request_that_died_before_asking_for_delivery_are_sent(
+    db_tasks: None,
+) -> None:
+    from tinhso.core.outbox import outbox_dispatch, outbox_nudge
+
+    # Committed, but the process died before its on-commit hook enqueued a delivery run.
+    OutboxMessage.objects.create(topic="t", available_at=timezone.now())
+    assert waiting(outbox_dispatch) == 0
+    assert outbox_nudge() is True
+    assert waiting(outbox_dispatch) == 1
+    assert outbox_nudge() is False  # one run is enough
+
+
 # --- /healthz ----------------------------------------------------------------------------
 
 

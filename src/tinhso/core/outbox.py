@@ -95,6 +95,25 @@ def outbox_dispatch() -> int:
     return delivered
 
 
+def outbox_nudge() -> bool:
+    """Enqueue a delivery run when messages are due and no run is ready or running; True if
+    one was enqueued. A request killed between its commit and its on-commit hook leaves its
+    messages without a run to deliver them; the worker (`tinhso worker`, database backend)
+    calls this on every heartbeat, so they leave within seconds anyway."""
+    from django_tasks_db.models import DBTaskResult
+
+    due = OutboxMessage.objects.filter(
+        delivered_at__isnull=True, available_at__lte=timezone.now(), attempts__lt=MAX_ATTEMPTS
+    )
+    if not due.exists():
+        return False
+    runs = DBTaskResult.objects.filter(task_path=outbox_dispatch.module_path)
+    if runs.ready().exists() or runs.filter(status="RUNNING").exists():
+        return False
+    outbox_dispatch.enqueue()
+    return True
+
+
 @dataclass(frozen=True)
 class OutboxBacklog:
     """Undelivered messages: how many, the age of the oldest (seconds), and how many the

@@ -15,7 +15,10 @@ for ever, and the hourly chains (core.schedule) then stop: `chain_start` sees a 
 * every live worker, at start and on each heartbeat, looks for RUNNING tasks whose worker
   is dead: each is marked FAILED with `WorkerLost` (visible in the admin's task results)
   and enqueued again unless an identical run is already waiting (so a chain that had
-  already enqueued its next run is not doubled). Every recovery is audited.
+  already enqueued its next run is not doubled). Every recovery is audited;
+* on each heartbeat it also asks for an outbox delivery run when messages are due and
+  none is queued (core.outbox.outbox_nudge: a web request killed between its commit and
+  its on-commit hook never asked for one).
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from django.db import DatabaseError, close_old_connections, connections, transac
 from django.utils import timezone
 
 from tinhso.core.models import WorkerHeartbeat
+from tinhso.core.outbox import outbox_nudge
 
 log = logging.getLogger(__name__)
 
@@ -192,7 +196,8 @@ class Heartbeat:
 
     def start(self) -> None:
         """Register (before claiming any task, so nobody takes this worker's tasks for
-        lost), recover what dead workers left, then beat in the background."""
+        lost), recover what dead workers left and undelivered messages, then beat in the
+        background."""
         now = timezone.now()
         WorkerHeartbeat.objects.filter(beat_at__lt=now - KEEP_GONE_WORKERS).delete()
         WorkerHeartbeat.objects.update_or_create(
@@ -207,6 +212,7 @@ class Heartbeat:
             },
         )
         tasks_recover_stale(by=self.worker_id)
+        outbox_nudge()
         self._thread.start()
 
     def beat(self) -> None:
@@ -222,6 +228,7 @@ class Heartbeat:
                 try:
                     self.beat()
                     tasks_recover_stale(by=self.worker_id)
+                    outbox_nudge()
                 except DatabaseError as exc:
                     # The database is away: the next beat tries again.
                     log.warning("worker %s: heartbeat not written: %s", self.worker_id, exc)
