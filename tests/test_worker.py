@@ -316,3 +316,28 @@ def test_a_killed_worker_is_restarted_and_its_task_runs_again(
     log = supervisor.stderr.read().decode()
     assert f"pid {worker_pid} exited with -9" in log
     assert "restarting in" in log
+
+
+def test_the_supervised_command_stops_when_the_supervisor_is_killed() -> None:
+    """Even a SIGKILLed supervisor leaves no worker running unsupervised (Linux)."""
+    supervisor = subprocess.Popen(
+        [sys.executable, "-m", "tinhso.core.supervisor", "--",
+         sys.executable, "-c", "import time; time.sleep(600)"],
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        [child] = wait_for(lambda: _children(supervisor.pid), "the command to start")
+        supervisor.kill()
+        supervisor.wait()
+        wait_for(lambda: not _alive(child), "the command to stop")
+    finally:
+        if supervisor.poll() is None:
+            supervisor.kill()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1][0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"

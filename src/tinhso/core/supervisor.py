@@ -4,10 +4,11 @@ cleanly on Ctrl-C or SIGTERM. `make run` runs the task worker under it:
     python -m tinhso.core.supervisor -- tinhso worker --queue-name '*'
 
 Restarts wait a short back-off (1 s, doubling to 30 s while the command keeps failing
-quickly; back to 1 s once it has run for a minute). On SIGINT or SIGTERM the supervisor
+quickly; back to 1 s once it has run for ten seconds). On SIGINT or SIGTERM the supervisor
 sends SIGTERM to the command once (the worker finishes its running task, then exits), waits
 up to `--grace` seconds, then kills it. The command runs in its own process group, so a
-Ctrl-C in the terminal reaches it once, through the supervisor, not twice.
+Ctrl-C in the terminal reaches it once, through the supervisor, not twice; on Linux it
+also gets SIGTERM if the supervisor itself is killed.
 
 Standard library only, and no Django: it must keep running whatever the command does.
 Production hosts may use systemd (`Restart=always`) instead; see docs/ARCHITECTURE.md.
@@ -16,15 +17,30 @@ Production hosts may use systemd (`Restart=always`) instead; see docs/ARCHITECTU
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import subprocess
 import sys
 import time
+from functools import partial
 from types import FrameType
 
 
 def _log(message: str) -> None:
     print(f"supervisor: {message}", file=sys.stderr, flush=True)
+
+
+def _die_with(parent: int) -> None:
+    """In the child, before it runs the command (Linux): SIGTERM it when the supervisor
+    dies, even by SIGKILL, so that no worker is left running unsupervised."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return  # not Linux: the supervisor's own stop is all there is
+    if os.getppid() != parent:  # the supervisor died before the line above
+        os.kill(os.getpid(), signal.SIGTERM)
 
 
 class Supervisor:
@@ -36,7 +52,7 @@ class Supervisor:
         *,
         min_backoff: float = 1.0,
         max_backoff: float = 30.0,
-        stable_after: float = 60.0,
+        stable_after: float = 10.0,
         grace: float = 30.0,
     ) -> None:
         self.command = command
@@ -79,7 +95,9 @@ class Supervisor:
         while not self.stopping:
             started = time.monotonic()
             try:
-                self.child = subprocess.Popen(self.command, process_group=0)  # noqa: S603
+                self.child = subprocess.Popen(  # noqa: S603
+                    self.command, process_group=0, preexec_fn=partial(_die_with, os.getpid())
+                )
             except OSError as exc:
                 _log(f"cannot start {self.command[0]}: {exc}")
                 return 127
