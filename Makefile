@@ -10,7 +10,7 @@ export TINHSO_DATA_DIR ?= $(CURDIR)/var
 # Tests and checks need a key but no real secret; `make run` keeps its own in var/secret_key.
 TEST_ENV := SECRET_KEY=test-only-not-a-secret DEBUG=0
 
-.PHONY: run test lint typecheck check-migrations pytest bench install install-dev messages clean
+.PHONY: run test lint typecheck check-migrations pytest bench crash install install-dev messages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -81,6 +81,13 @@ bench: install-dev
 	  psql -h 127.0.0.1 -U postgres -d postgres -qc "CREATE DATABASE tinhso_bench" >/dev/null 2>&1 || true; \
 	  $(TEST_ENV) DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python -m bench; \
 	else $(TEST_ENV) $(BIN)/python -m bench; fi
+
+## crash: the crash test (tests/test_crash.py): 8 clients submit for 60 s while gunicorn
+## workers and the task worker are killed with SIGKILL; PostgreSQL (a throw-away test_tinhso_crash)
+CRASH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/tinhso_crash
+crash: install-dev
+	$(TEST_ENV) DATABASE_URL=$${DATABASE_URL:-$(CRASH_DATABASE_URL)} $(BIN)/pytest -m crash \
+	  tests/test_crash.py --create-db $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache
