@@ -122,6 +122,26 @@ def test_a_task_of_a_worker_whose_process_is_gone_here_is_recovered_at_once(
 
 
 @pytest.mark.django_db
+def test_on_this_host_the_process_decides_not_the_heartbeats_age(db_tasks: None) -> None:
+    # A worker process alive here whose heartbeat lags (a long database lock): not dead.
+    busy = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)", "tinhso-worker"])
+    # A dead worker's id now used by another program: dead.
+    other = subprocess.Popen(["sleep", "120"])  # noqa: S607
+    try:
+        beat("lagging", ago=600, key=host_key(), pid=busy.pid)
+        beat("reused", ago=1, key=host_key(), pid=other.pid)
+        kept = claimed(deadline_warnings, "lagging")
+        lost = claimed(deadline_warnings, "reused", ago=1)
+        assert [r.task_id for r in tasks_recover_stale(by="test")] == [str(lost.pk)]
+        assert DBTaskResult.objects.get(pk=kept.pk).status == "RUNNING"
+    finally:
+        busy.kill()
+        other.kill()
+        busy.wait()
+        other.wait()
+
+
+@pytest.mark.django_db
 def test_a_task_claimed_by_a_worker_without_heartbeat_gets_the_same_grace(
     db_tasks: None,
 ) -> None:

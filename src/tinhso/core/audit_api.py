@@ -8,7 +8,7 @@ from datetime import datetime
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
-from tinhso.core.api import Page, PageParams, paginate
+from tinhso.core.api import ErrorOut, Page, PageParams, paginate
 from tinhso.core.checkpoints import checkpoint_as_dict
 from tinhso.core.models import AuditCheckpoint
 
@@ -33,7 +33,7 @@ class CheckpointOut(Schema):
 
 @router.get(
     "/checkpoints",
-    response={200: Page[CheckpointOut]},
+    response={200: Page[CheckpointOut], 422: ErrorOut},
     summary="Signed checkpoints of the audit chain, newest first (no credentials needed)",
     auth=None,
 )

@@ -11,7 +11,8 @@ for ever, and the hourly chains (core.schedule) then stop: `chain_start` sees a 
 * every TINHSO_WORKER_HEARTBEAT_SECONDS a thread updates the worker's `WorkerHeartbeat`
   row (and the task it is running);
 * a worker is dead when it said it stopped, when it ran on this machine and its process is
-  gone, or when its heartbeat is older than TINHSO_WORKER_STALE_SECONDS;
+  gone, or when it ran elsewhere and its heartbeat is older than
+  TINHSO_WORKER_STALE_SECONDS;
 * every live worker, at start and on each heartbeat, looks for RUNNING tasks whose worker
   is dead: each is marked FAILED with `WorkerLost` (visible in the admin's task results)
   and enqueued again unless an identical run is already waiting (so a chain that had
@@ -30,6 +31,7 @@ import socket
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -64,6 +66,7 @@ def host_key() -> str:
 
 
 def _process_gone(pid: int) -> bool:
+    """Whether no worker process has this id on this host any more."""
     if pid == os.getpid():
         return True  # our own id now: the worker that had it has ended
     try:
@@ -71,8 +74,13 @@ def _process_gone(pid: int) -> bool:
     except ProcessLookupError:
         return True
     except PermissionError:
-        return False  # alive, another user's
-    return False
+        pass  # alive, another user's
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False  # no /proc (not Linux): alive as far as we can tell
+    # Empty for a zombie not yet reaped; another program when the id was reused.
+    return b"worker" not in command
 
 
 def _stale_after() -> timedelta:
@@ -80,10 +88,15 @@ def _stale_after() -> timedelta:
 
 
 def worker_is_dead(beat: WorkerHeartbeat, *, now: datetime, here: str | None = None) -> bool:
-    """Whether the worker of this heartbeat can no longer be running anything."""
-    if beat.stopped_at is not None or beat.beat_at < now - _stale_after():
+    """Whether the worker of this heartbeat can no longer be running anything: it said it
+    stopped; or it ran on this host and its process is gone (known at once, whatever its
+    heartbeat: a live process whose heartbeat lags behind a long database lock is not
+    dead); or, on another host, its heartbeat is older than TINHSO_WORKER_STALE_SECONDS."""
+    if beat.stopped_at is not None:
         return True
-    return beat.host_key == (here or host_key()) and _process_gone(beat.pid)
+    if beat.host_key == (here or host_key()):
+        return _process_gone(beat.pid)
+    return beat.beat_at < now - _stale_after()
 
 
 @dataclass(frozen=True)
