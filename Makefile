@@ -10,7 +10,7 @@ export TINHSO_DATA_DIR ?= $(CURDIR)/var
 # Tests and checks need a key but no real secret; `make run` keeps its own in var/secret_key.
 TEST_ENV := SECRET_KEY=test-only-not-a-secret DEBUG=0
 
-.PHONY: run test lint typecheck check-migrations pytest bench install install-dev messages clean
+.PHONY: run test lint typecheck check-migrations pytest bench crash install install-dev messages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,7 +32,8 @@ $(TINHSO_DATA_DIR)/secret_key:
 	umask 077 && $(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))' > $@
 
 ## run: install, migrate, seed the demo province if the database is empty, serve with gunicorn
-## and run the background-task worker (notifications leave through it) beside it
+## and run the background-task worker (notifications leave through it) beside it, under a
+## supervisor that starts it again whenever it exits
 run: install $(TINHSO_DATA_DIR)/secret_key
 	@export SECRET_KEY_FILE=$(TINHSO_DATA_DIR)/secret_key; \
 	ALLOWED_HOSTS="$${ALLOWED_HOSTS:-localhost,127.0.0.1,[::1],$(HOST)}"; export ALLOWED_HOSTS; \
@@ -44,9 +45,11 @@ run: install $(TINHSO_DATA_DIR)/secret_key
 	$(BIN)/tinhso deadline_warnings --schedule && \
 	$(BIN)/tinhso expire_payments --schedule && \
 	$(BIN)/tinhso opendata_refresh --schedule && \
+	$(BIN)/tinhso audit_checkpoint --schedule && \
 	echo "Tỉnh Số: http://$(HOST):$(PORT)/" && \
-	{ $(BIN)/tinhso db_worker --queue-name '*' --no-reload --no-startup-delay & worker=$$!; \
-	  trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	{ $(BIN)/python -m tinhso.core.supervisor -- \
+	    $(BIN)/tinhso worker --queue-name '*' --no-startup-delay & worker=$$!; \
+	  trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	  $(BIN)/gunicorn tinhso.wsgi --bind $(HOST):$(PORT) --workers $(WORKERS) \
 	    --threads $(THREADS) --worker-class gthread --access-logfile - --forwarded-allow-ips 127.0.0.1; }
 
@@ -78,6 +81,13 @@ bench: install-dev
 	  psql -h 127.0.0.1 -U postgres -d postgres -qc "CREATE DATABASE tinhso_bench" >/dev/null 2>&1 || true; \
 	  $(TEST_ENV) DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python -m bench; \
 	else $(TEST_ENV) $(BIN)/python -m bench; fi
+
+## crash: the crash test (tests/test_crash.py): 8 clients submit for 60 s while gunicorn
+## workers and the task worker are killed with SIGKILL; PostgreSQL (a throw-away test_tinhso_crash)
+CRASH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/tinhso_crash
+crash: install-dev
+	$(TEST_ENV) DATABASE_URL=$${DATABASE_URL:-$(CRASH_DATABASE_URL)} $(BIN)/pytest -m crash \
+	  tests/test_crash.py --create-db $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache

@@ -1,10 +1,9 @@
-"""Pages a visitor meets: Vietnamese by default, English on request, health check."""
+"""Pages a visitor meets: Vietnamese by default, English on request (the health check is in
+test_worker.py)."""
 
 from typing import Any
-from unittest import mock
 
 import pytest
-from django.db.utils import OperationalError
 from django.test import Client
 
 pytestmark = pytest.mark.django_db
@@ -34,16 +33,6 @@ def test_every_core_page_answers(client: Client, login_client: Any, citizen: Any
     for url in ["/", "/co-quan/", "/co-quan/000.00.00.H56/", "/dang-nhap/", "/api/v1/docs"]:
         assert client.get(url).status_code == 200, url
     assert login_client(citizen).get("/tai-khoan/").status_code == 200
-
-
-def test_healthz_checks_the_database(client: Client) -> None:
-    response = client.get("/healthz")
-    assert response.status_code == 200
-    assert response.json()["status"] == "ok"
-    with mock.patch("tinhso.core.views.connection.cursor", side_effect=OperationalError("down")):
-        failing = client.get("/healthz")
-    assert failing.status_code == 503
-    assert failing.json()["database"] == "unavailable"
 
 
 def test_settings_refuse_to_start_without_a_secret_key() -> None:

@@ -12,6 +12,7 @@ from tinhso.accounts.services import TokenError
 from tinhso.agencies.api import router as agencies_router
 from tinhso.catalog.api import router as procedures_router
 from tinhso.core.api import validation_errors
+from tinhso.core.audit_api import router as audit_router
 from tinhso.core.calendar_api import router as calendar_router
 from tinhso.dossiers.api import figures_router, track_router
 from tinhso.dossiers.api import router as dossiers_router
@@ -72,3 +73,4 @@ api.add_router("/calendar", calendar_router)
 api.add_router("/figures", figures_router)
 api.add_router("/verify", verify_router)
 api.add_router("/payments", payments_router)
+api.add_router("/audit", audit_router)

@@ -287,3 +287,11 @@ TINHSO_REMOTE_SIGNER_TOKEN = os.environ.get("TINHSO_REMOTE_SIGNER_TOKEN", "")
 TINHSO_BANK_WEBHOOK_SECRET = os.environ.get("TINHSO_BANK_WEBHOOK_SECRET", "")
 TINHSO_PAYMENT_EXPIRY_HOURS = int(os.environ.get("TINHSO_PAYMENT_EXPIRY_HOURS", "72"))
 TINHSO_SIMULATED_BANK = _env_bool("TINHSO_SIMULATED_BANK")
+
+# The background-task worker (`tinhso worker`, core.worker) writes a heartbeat every
+# TINHSO_WORKER_HEARTBEAT_SECONDS; a worker silent for TINHSO_WORKER_STALE_SECONDS counts as
+# dead: the tasks it left running are recovered and /healthz says "degraded". An
+# undelivered outbox message older than TINHSO_OUTBOX_MAX_AGE_SECONDS makes it say so too.
+TINHSO_WORKER_HEARTBEAT_SECONDS = int(os.environ.get("TINHSO_WORKER_HEARTBEAT_SECONDS", "10"))
+TINHSO_WORKER_STALE_SECONDS = int(os.environ.get("TINHSO_WORKER_STALE_SECONDS", "60"))
+TINHSO_OUTBOX_MAX_AGE_SECONDS = int(os.environ.get("TINHSO_OUTBOX_MAX_AGE_SECONDS", "900"))

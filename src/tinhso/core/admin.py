@@ -3,7 +3,14 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from tinhso.core.models import AuditEntry, CalendarException, PersonalDataAccess, WorkingCalendar
+from tinhso.core.models import (
+    AuditCheckpoint,
+    AuditEntry,
+    CalendarException,
+    PersonalDataAccess,
+    WorkerHeartbeat,
+    WorkingCalendar,
+)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin[Any]):
@@ -24,6 +31,19 @@ class AuditEntryAdmin(ReadOnlyAdmin):
     list_display = ["seq", "at", "actor_label", "action", "object_type", "object_id"]
     list_filter = ["action"]
     search_fields = ["action", "object_id", "actor_label"]
+
+
+@admin.register(AuditCheckpoint)
+class AuditCheckpointAdmin(ReadOnlyAdmin):
+    list_display = ["number", "at", "seq", "head_hash", "signer", "timestamped_at"]
+    exclude = ["signature"]
+
+
+@admin.register(WorkerHeartbeat)
+class WorkerHeartbeatAdmin(ReadOnlyAdmin):
+    """Which task workers beat, and what they run (core.worker)."""
+
+    list_display = ["worker_id", "host", "pid", "started_at", "beat_at", "stopped_at", "task_path"]
 
 
 @admin.register(PersonalDataAccess)

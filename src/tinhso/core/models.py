@@ -55,6 +55,44 @@ class AuditEntry(models.Model):
         return f"#{self.seq} {self.action} {self.object_type}:{self.object_id}"
 
 
+class AuditCheckpoint(models.Model):
+    """A signed statement of the audit chain's head (sequence number and hash) at one moment,
+    kept apart from the chain's tables so that cutting the chain's tail and rewriting its
+    head no longer goes unnoticed (docs/adr/0017-audit-checkpoints.md). `statement` is the
+    exact text that was signed; `signature` is a detached CMS/PKCS#7 signature over it by
+    the province People's Committee's seal, time-stamped when a TSA is configured.
+    Checkpoints are public and exported outside the database."""
+
+    number = models.PositiveIntegerField(_("number"), unique=True)
+    seq = models.BigIntegerField(_("chain sequence"))
+    head_hash = models.CharField(_("chain hash"), max_length=64)
+    at = models.DateTimeField(_("time"))
+    previous = models.CharField(
+        _("previous checkpoint"),
+        max_length=64,
+        help_text=_("SHA-256 of the previous checkpoint's statement (zeros for the first)."),
+    )
+    statement = models.TextField(_("statement"))
+    signature = models.BinaryField(_("signature (CMS, DER)"))
+    signer = models.CharField(_("signed by"), max_length=255)
+    certificate_fingerprint = models.CharField(_("certificate SHA-256"), max_length=64)
+    timestamped_at = models.DateTimeField(_("time-stamped at"), null=True, blank=True)
+    recorded_seq = models.BigIntegerField(
+        _("recorded as entry"),
+        null=True,
+        blank=True,
+        help_text=_("The audit entry that records the making of this checkpoint."),
+    )
+
+    class Meta:
+        ordering = ["-number"]
+        verbose_name = _("audit checkpoint")
+        verbose_name_plural = _("audit checkpoints")
+
+    def __str__(self) -> str:
+        return f"{self.number}: #{self.seq} {self.head_hash[:12]}"
+
+
 class PersonalDataAccess(models.Model):
     """An official looked at a citizen's personal data. The citizen sees these rows in their
     account ("who looked at my data"), as Decree 13/2023 entitles them to."""
@@ -142,6 +180,32 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.topic} #{self.pk}"
+
+
+class WorkerHeartbeat(models.Model):
+    """A background-task worker (`tinhso worker`): it writes its heartbeat every few
+    seconds, so /healthz can tell when no worker is alive, and another worker can recover
+    the tasks a dead one left running (core.worker)."""
+
+    worker_id = models.CharField(_("worker id"), max_length=64, unique=True)
+    host = models.CharField(_("host"), max_length=255)
+    # Host name and PID namespace: where `pid` identifies this process, so a worker on the
+    # same machine can tell at once that another has died.
+    host_key = models.CharField(max_length=320)
+    pid = models.PositiveIntegerField(_("process id"))
+    started_at = models.DateTimeField(_("started at"))
+    beat_at = models.DateTimeField(_("last heartbeat"), db_index=True)
+    stopped_at = models.DateTimeField(_("stopped at"), null=True, blank=True)
+    task_id = models.CharField(_("running task"), max_length=64, blank=True)
+    task_path = models.CharField(_("running task path"), max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["-beat_at"]
+        verbose_name = _("task worker")
+        verbose_name_plural = _("task workers")
+
+    def __str__(self) -> str:
+        return f"{self.worker_id} ({self.host}:{self.pid})"
 
 
 class WorkingCalendar(models.Model):

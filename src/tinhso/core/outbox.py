@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection, transaction
+from django.db.models import Count, Min
 from django.utils import timezone
 from django_tasks import task
 
@@ -91,3 +93,44 @@ def outbox_dispatch() -> int:
     ):
         outbox_dispatch.using(run_after=retry).enqueue()
     return delivered
+
+
+def outbox_nudge() -> bool:
+    """Enqueue a delivery run when messages are due and no run is ready or running; True if
+    one was enqueued. A request killed between its commit and its on-commit hook leaves its
+    messages without a run to deliver them; the worker (`tinhso worker`, database backend)
+    calls this on every heartbeat, so they leave within seconds anyway."""
+    from django_tasks_db.models import DBTaskResult
+
+    due = OutboxMessage.objects.filter(
+        delivered_at__isnull=True, available_at__lte=timezone.now(), attempts__lt=MAX_ATTEMPTS
+    )
+    if not due.exists():
+        return False
+    runs = DBTaskResult.objects.filter(task_path=outbox_dispatch.module_path)
+    if runs.ready().exists() or runs.filter(status="RUNNING").exists():
+        return False
+    outbox_dispatch.enqueue()
+    return True
+
+
+@dataclass(frozen=True)
+class OutboxBacklog:
+    """Undelivered messages: how many, the age of the oldest (seconds), and how many the
+    worker gave up on after MAX_ATTEMPTS tries (they need an operator)."""
+
+    undelivered: int
+    oldest_age: float | None
+    gave_up: int
+
+
+def outbox_backlog(*, now: datetime | None = None) -> OutboxBacklog:
+    now = now or timezone.now()
+    pending = OutboxMessage.objects.filter(delivered_at__isnull=True)
+    figures = pending.aggregate(count=Count("id"), oldest=Min("created_at"))
+    oldest = figures["oldest"]
+    return OutboxBacklog(
+        undelivered=figures["count"],
+        oldest_age=None if oldest is None else max(0.0, (now - oldest).total_seconds()),
+        gave_up=pending.filter(attempts__gte=MAX_ATTEMPTS).count(),
+    )

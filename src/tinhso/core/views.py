@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import connection
 from django.db.utils import DatabaseError
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -6,22 +7,62 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from tinhso.agencies.selectors import agency_counts
+from tinhso.core.outbox import outbox_backlog
+from tinhso.core.worker import worker_status
+
+
+def _seconds(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
 
 
 @require_GET
 @never_cache
 def healthz(request: HttpRequest) -> JsonResponse:
-    """Liveness and readiness: answers 200 only when the database answers a query."""
+    """Liveness and readiness for a load balancer and a monitor.
+
+    503 when the database does not answer. Otherwise 200 with "status": "ok", or
+    "degraded" when no task worker has sent a heartbeat within TINHSO_WORKER_STALE_SECONDS
+    or the oldest undelivered outbox message is older than TINHSO_OUTBOX_MAX_AGE_SECONDS:
+    the site still serves, but notifications and hourly work are held up (see the
+    "problems" list). Counts only: nothing personal, nothing about hosts."""
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
             cursor.fetchone()
+        worker = worker_status()
+        backlog = outbox_backlog()
     except DatabaseError as exc:
         return JsonResponse(
             {"status": "error", "database": "unavailable", "error": type(exc).__name__},
             status=503,
         )
-    return JsonResponse({"status": "ok", "database": connection.vendor})
+    problems = []
+    if not worker.ok:
+        problems.append("worker_silent")
+    old = (
+        backlog.oldest_age is not None
+        and backlog.oldest_age > settings.TINHSO_OUTBOX_MAX_AGE_SECONDS
+    )
+    if old:
+        problems.append("outbox_backlog")
+    return JsonResponse(
+        {
+            "status": "degraded" if problems else "ok",
+            "database": connection.vendor,
+            "worker": {
+                "status": "ok" if worker.ok else "silent",
+                "alive": worker.alive,
+                "heartbeat_age_seconds": _seconds(worker.heartbeat_age),
+            },
+            "outbox": {
+                "status": "backlog" if old else "ok",
+                "undelivered": backlog.undelivered,
+                "oldest_age_seconds": _seconds(backlog.oldest_age),
+                "gave_up": backlog.gave_up,
+            },
+            "problems": problems,
+        }
+    )
 
 
 def home(request: HttpRequest) -> HttpResponse:
