@@ -1,18 +1,31 @@
-"""Uploaded papers: the type is read from the content (magic bytes), never from the name;
-files are stored outside the web root under random names."""
+"""The file store: uploaded papers, signed documents and open-data files.
+
+Checking (`check_upload`): the type is read from the content (magic bytes), never from the
+name, then the whole file is parsed (core.filecheck: PDFs with pypdf, images with Pillow)
+and refused if it is malformed, also something else, or carries active content.
+
+Files are stored outside the web root under random names, and served (`upload_response`)
+as downloads that browsers neither sniff nor render.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
+from django.http import FileResponse, Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
+
+from tinhso.core import filecheck
 
 _SIGNATURES: list[tuple[bytes, str, str]] = [
     (b"%PDF-", "application/pdf", ".pdf"),
@@ -45,7 +58,10 @@ def check_upload(
     upload: UploadedFile | None, *, name: str | None = None, content: bytes | None = None
 ) -> CheckedFile:
     """Read and check one upload (or raw bytes from the API): size limit, then PDF, JPEG or
-    PNG by content. Raises ValidationError with a message naming the file."""
+    PNG by content, then the whole file (core.filecheck). Raises ValidationError with a
+    message naming the file and a code (file_too_large, file_empty, file_type,
+    file_malformed, file_polyglot, file_active_content, file_encrypted,
+    file_too_many_pages, file_too_many_pixels, file_decompression_bomb)."""
     limit = settings.TINHSO_UPLOAD_MAX_BYTES
     filename = (name or (upload.name if upload is not None else "") or "tệp").rsplit("/", 1)[-1][
         :255
@@ -76,6 +92,10 @@ def check_upload(
             code="file_type",
         )
     content_type, extension = detected
+    if content_type == "application/pdf":
+        filecheck.pdf_check(content, name=filename)
+    else:
+        filecheck.image_check(content, name=filename, content_type=content_type)
     return CheckedFile(
         original_name=filename,
         content=content,
@@ -109,3 +129,57 @@ def open_stored(relative: str) -> Path:
     if storage_root().resolve() not in path.parents:
         raise ValidationError("bad storage path")
     return path
+
+
+# --- Serving --------------------------------------------------------------------------------
+
+# A stored upload is the sender's content: the browser must neither guess another type nor
+# render it in the platform's origin (a PDF viewer or an HTML guess would run it there).
+UPLOAD_CSP = "sandbox; default-src 'none'"
+_UNSAFE = re.compile(r"[^A-Za-z0-9._() -]+")
+
+
+def _ascii(text: str) -> str:
+    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return _UNSAFE.sub("_", stripped)
+
+
+def download_name(original: str, extension: str) -> str:
+    """A file name safe to offer: no folders, no control characters, the extension of
+    what the file is (not of what its name claimed)."""
+    base = original.replace("\\", "/").rsplit("/", 1)[-1]
+    base = "".join(ch for ch in base if unicodedata.category(ch)[0] != "C")
+    stem = base.rsplit(".", 1)[0] if "." in base else base
+    stem = stem.strip(" .")[:120] or "tep"
+    return stem + extension
+
+
+def attachment_disposition(filename: str) -> str:
+    """Content-Disposition for a download (RFC 6266): an ASCII `filename` every browser
+    reads, and the exact name in `filename*` (RFC 5987, UTF-8) when it is not ASCII."""
+    fallback = _ascii(filename)
+    header = f'attachment; filename="{fallback}"'
+    if fallback != filename:
+        header += f"; filename*=UTF-8''{quote(filename, safe='')}"
+    return header
+
+
+def upload_response(
+    relative: str, *, filename: str, content_type: str, private: bool = True
+) -> FileResponse:
+    """Serve a stored file as a download: attachment with a safe name, its checked type,
+    no sniffing, and a sandboxing Content-Security-Policy. `private` files (citizens'
+    papers) are never cached. 404 if the file is missing."""
+    path = open_stored(relative)
+    try:
+        handle = open(path, "rb")  # noqa: SIM115 (FileResponse closes it)
+    except FileNotFoundError:
+        raise Http404 from None
+    response = FileResponse(handle, content_type=content_type)
+    response["Content-Disposition"] = attachment_disposition(download_name(filename, path.suffix))
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = UPLOAD_CSP
+    if private:
+        response["Cache-Control"] = "private, no-store"
+    return response
