@@ -44,6 +44,7 @@ run: install $(TINHSO_DATA_DIR)/secret_key
 	$(BIN)/tinhso deadline_warnings --schedule && \
 	$(BIN)/tinhso expire_payments --schedule && \
 	$(BIN)/tinhso opendata_refresh --schedule && \
+	$(BIN)/tinhso files_orphans --schedule && \
 	echo "Tỉnh Số: http://$(HOST):$(PORT)/" && \
 	{ $(BIN)/tinhso db_worker --queue-name '*' --no-reload --no-startup-delay & worker=$$!; \
 	  trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
