@@ -46,6 +46,7 @@ run: install $(TINHSO_DATA_DIR)/secret_key
 	$(BIN)/tinhso expire_payments --schedule && \
 	$(BIN)/tinhso opendata_refresh --schedule && \
 	$(BIN)/tinhso audit_checkpoint --schedule && \
+	$(BIN)/tinhso files_orphans --schedule && \
 	echo "Tỉnh Số: http://$(HOST):$(PORT)/" && \
 	{ $(BIN)/python -m tinhso.core.supervisor -- \
 	    $(BIN)/tinhso worker --queue-name '*' --no-startup-delay & worker=$$!; \

@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 
+import samples
+
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
@@ -137,7 +139,7 @@ def test_citizen_journey_eid_search_prefilled_form_submit_and_track(
     page.get_by_label("Nơi sinh").fill("Bệnh viện Đa khoa tỉnh Thanh Hóa")
     page.get_by_label("Họ, chữ đệm, tên của mẹ").fill("Nguyễn Thị Bình")
     pdf = tmp_path / "giay-chung-sinh.pdf"
-    pdf.write_bytes(b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")
+    pdf.write_bytes(samples.pdf())
     page.locator("input[type=file]").first.set_input_files(str(pdf))
     page.get_by_label("Nộp tại").select_option(label="Ủy ban nhân dân phường Hạc Thành")
     page.get_by_role("button", name="Nộp hồ sơ").click()

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from django.db import connection, connections
 
+import samples
 from tinhso.accounts.models import User
 from tinhso.accounts.services import api_token_create
 from tinhso.core.audit import audit_verify
@@ -86,7 +87,7 @@ def test_fifty_concurrent_submissions_get_distinct_gap_free_codes(
     agency = Agency.objects.get(admin_unit_name="Phường Hạc Thành")
     procedure = Procedure.objects.get(code="1.001193")
     paper = procedure.papers.get(paper_type="giay-chung-sinh")
-    checked = dossier_files.check_upload(None, name="cs.pdf", content=b"%PDF-1.4\n%%EOF\n")
+    checked = dossier_files.check_upload(None, name="cs.pdf", content=samples.pdf())
     applicants = [
         citizen_create(actor=None, personal_id=f"038095{n:06d}", full_name=f"Công dân {n}")
         for n in range(SUBMITTERS)

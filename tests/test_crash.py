@@ -9,8 +9,9 @@ another). After recovery:
 
 * every acknowledged submission (201 or 200) is stored, exactly once (one dossier per key,
   the same dossier code on every answer for a key), and none is refused or given up;
-* no orphan file: every file under the media root belongs to a row, every row's file is
-  there (`_orphans`; once `tinhso files_orphans` lands in core.files, call it there);
+* no orphan file: once the file store's sweep (`tinhso files_orphans`) has settled what
+  the killed requests left, every stored file belongs to a row and every row's file is
+  there;
 * the outbox is fully delivered, no task is left RUNNING, the audit chain is intact and
   /healthz says "ok".
 
@@ -102,6 +103,7 @@ class Servers:
     gunicorn: subprocess.Popen[bytes]
     supervisor: subprocess.Popen[bytes]
     logs: Path
+    env: dict[str, str]
 
 
 @pytest.fixture
@@ -141,7 +143,7 @@ def servers(tmp_path: Path) -> Iterator[Servers]:
     try:
         _wait_for(lambda: _get(f"{base}/healthz") is not None, "gunicorn to answer", 60)
         _wait_for(lambda: len(_children(gunicorn.pid)) == 2, "two gunicorn workers", 60)
-        yield Servers(base, data / "files", gunicorn, supervisor, logs)
+        yield Servers(base, data / "files", gunicorn, supervisor, logs, env)
     finally:
         for process in (gunicorn, supervisor):
             if process.poll() is None:
@@ -251,29 +253,22 @@ def _killer(servers: Servers, start: float, kills: Kills) -> None:
         (kills.gunicorn if target == "gunicorn" else kills.worker).append(victim)
 
 
-def _orphans(media: Path) -> tuple[list[str], list[str]]:
-    """Files under the media root that no row names, and rows whose file is missing.
-    (helper C's `tinhso files_orphans` command will answer the same question for the
-    file store; this check is meant to call it once it exists.)"""
-    from tinhso.dossiers.models import DossierDocument, DossierFile, StoredPaper
-    from tinhso.opendata.models import Resource
-    from tinhso.signing.models import SignedDocument
-
-    named: set[str] = set()
-    for model, column in [
-        (DossierFile, "storage_name"),
-        (DossierDocument, "storage_name"),
-        (StoredPaper, "storage_name"),
-        (SignedDocument, "storage_name"),
-        (Resource, "stored_file"),
-    ]:
-        named.update(n for n in model.objects.values_list(column, flat=True) if n)
-    on_disk = {p.relative_to(media).as_posix() for p in media.rglob("*") if p.is_file()}
-    run_rows = {
-        n for n in DossierFile.objects.values_list("storage_name", flat=True) if n
-    }  # the dossiers of this run (the seed's files live elsewhere)
-    missing = sorted(n for n in run_rows if n.startswith("dossiers/") and n not in on_disk)
-    return sorted(on_disk - named), missing
+def _sweep(servers: Servers, *, remove: bool) -> dict[str, Any]:
+    """The file store's own sweep (`tinhso files_orphans`, core.files), run as the hourly
+    task runs it, against the servers' data folder. Grace 0: every transaction of the run
+    has ended (the load is over and the servers are idle)."""
+    command = [sys.executable, "-m", "tinhso", "files_orphans", "--grace-minutes", "0", "--json"]
+    done = subprocess.run(
+        command + (["--remove"] if remove else []),
+        env=servers.env, capture_output=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode in (0, 1), done.stderr.decode()
+    report: dict[str, Any] = json.loads(done.stdout)
+    # The session's seed stored its files in another folder: only this run's rows count.
+    report["rows_without_file"] = [
+        m for m in report["rows_without_file"] if str(m["name"]).startswith("dossiers/")
+    ]
+    return report
 
 
 def test_kill_9_under_load_loses_nothing_and_leaves_nothing_behind(
@@ -361,7 +356,11 @@ def test_kill_9_under_load_loses_nothing_and_leaves_nothing_behind(
         ).select_related("dossier")
     }
     created = Dossier.objects.filter(applicant=citizen).count() - dossiers_before
-    files_without_row, rows_without_file = _orphans(servers.media)
+    # Files of requests killed mid-transaction are settled by the sweep (their markers);
+    # afterwards nothing is left either way.
+    swept = _sweep(servers, remove=True)
+    left = _sweep(servers, remove=False)
+    files_without_row, rows_without_file = left["files_without_row"], left["rows_without_file"]
     lost_tasks = DBTaskResult.objects.filter(
         exception_class_path="tinhso.core.worker.WorkerLost"
     ).count()
@@ -373,6 +372,8 @@ def test_kill_9_under_load_loses_nothing_and_leaves_nothing_behind(
             f"{ledger.attempts} requests, {ledger.retries} retries after a broken "
             f"connection or 5xx, {len(ledger.refused)} refused, {len(ledger.given_up)} given up\n"
             f"  {created} dossiers stored, {len(records)} idempotency records; "
+            f"the sweep removed {len(swept['files_without_row'])} files of killed requests "
+            f"and cleared {len(swept['markers_cleared'])} markers; then "
             f"{len(files_without_row)} files without a row, {len(rows_without_file)} rows "
             f"without a file; {lost_tasks} tasks recovered from killed workers\n"
             f"  outbox delivered and tasks settled {recovered_in:.1f} s after the load; "

@@ -10,6 +10,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+import samples
 from flows import user
 from test_submission import submission
 from tinhso.core.models import PersonalDataAccess
@@ -164,7 +165,7 @@ def test_inboxes_and_counter_intake_over_the_api(
             {
                 "paper": paper.pk,
                 "filename": "scan.pdf",
-                "content_base64": base64.b64encode(b"%PDF-1.4\n%%EOF\n").decode(),
+                "content_base64": base64.b64encode(samples.pdf()).decode(),
             }
         ],
     }

@@ -13,6 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
 
+import samples
 from tinhso.agencies.models import Agency
 from tinhso.catalog.models import Procedure
 from tinhso.core import files as dossier_files
@@ -29,9 +30,9 @@ from tinhso.dossiers.services import (
 
 pytestmark = pytest.mark.django_db
 
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
-EXE = b"MZ\x90\x00" + b"\x00" * 60 + b"This program cannot be run in DOS mode."
+PDF = samples.pdf()
+PNG = samples.png()
+EXE = samples.EXE
 BIRTH = "1.001193"
 CODE_RE = re.compile(r"^000\.\d{2}\.\d{2}\.H56-\d{6}-\d{4}$")
 

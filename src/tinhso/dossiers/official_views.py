@@ -176,11 +176,9 @@ def file_view(request: HttpRequest, code: str, file_id: int) -> FileResponse:
     dossier_read_record(
         official=user, dossier=dossier, record=DataRead.ATTACHMENT, detail=attached.paper_name
     )
-    path = dossier_files.open_stored(attached.storage_name)
-    response = FileResponse(open(path, "rb"), content_type=attached.content_type)  # noqa: SIM115
-    response["Content-Disposition"] = f'inline; filename="{attached.pk}{path.suffix}"'
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return dossier_files.upload_response(
+        attached.storage_name, filename=attached.original_name, content_type=attached.content_type
+    )
 
 
 @login_required

@@ -308,9 +308,11 @@ def stored_paper_add(
     number: str = "",
 ) -> StoredPaper:
     """Put an issued paper in a citizen's store (results land here; the demo seeds some)."""
-    relative = dossier_files.store(checked, folder="papers")
+    relative = ""
     try:
         with transaction.atomic():
+            # Stored inside the transaction, so the file store settles it at the commit.
+            relative = dossier_files.store(checked, folder="papers")
             paper = StoredPaper.objects.create(
                 owner=owner,
                 paper_type=paper_type,
@@ -330,7 +332,8 @@ def stored_paper_add(
                 data={"type": paper_type, "owner": owner.pk},
             )
     except BaseException:
-        dossier_files.remove(relative)
+        if relative:
+            dossier_files.remove(relative)
         raise
     return paper
 

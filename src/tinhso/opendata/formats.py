@@ -1,4 +1,5 @@
-"""Resource files: the format is read from the content, never trusted from the name."""
+"""Resource files: the format is read from the content, never trusted from the name; a PDF
+is checked as uploaded papers are (core.filecheck)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+
+from tinhso.core.filecheck import pdf_check
 
 # format → (media type, extension)
 FORMATS: dict[str, tuple[str, str]] = {
@@ -77,6 +80,8 @@ def detect(filename: str, content: bytes) -> ResourceFile:
     if not content:
         raise ValidationError(_("%(name)s is empty.") % {"name": name}, code="file_empty")
     if content.startswith(b"%PDF-"):
+        # Parsed whole and refused with active content, as citizens' papers are.
+        pdf_check(content, name=name)
         return ResourceFile(name, content, "PDF")
     if _is_xlsx(content):
         return ResourceFile(name, content, "XLSX")

@@ -228,14 +228,11 @@ def download(
     resource_downloaded(resource)
     if not resource.is_upload:
         return HttpResponseRedirect(resource.url)
-    path = stored_files.open_stored(resource.stored_file)
-    if not path.exists():
-        raise Http404
-    response = FileResponse(
-        open(path, "rb"),  # noqa: SIM115 (FileResponse closes it)
-        content_type=resource.mimetype or "application/octet-stream",
-        as_attachment=True,
+    response = stored_files.upload_response(
+        resource.stored_file,
         filename=resource.filename or f"{resource.pk}",
+        content_type=resource.mimetype or "application/octet-stream",
+        private=False,
     )
     response["Access-Control-Allow-Origin"] = "*"
     return response
