@@ -44,13 +44,18 @@ DATA_DIR = Path(os.environ.get("TINHSO_DATA_DIR", "var")).resolve()
 DEBUG = _env_bool("DEBUG")
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
-if not SECRET_KEY and os.environ.get("SECRET_KEY_FILE"):
-    # A file keeps the key out of the process list and of shell history (`make run` writes one).
-    SECRET_KEY = Path(os.environ["SECRET_KEY_FILE"]).read_text(encoding="utf-8").strip()
+if not SECRET_KEY:
+    # A file keeps the key out of the process list and of shell history. Without
+    # SECRET_KEY_FILE, the key `make run` keeps in the data folder, so that any
+    # `tinhso <command>` run beside it finds it.
+    _key_file = Path(os.environ.get("SECRET_KEY_FILE") or DATA_DIR / "secret_key")
+    if os.environ.get("SECRET_KEY_FILE") or _key_file.is_file():
+        SECRET_KEY = _key_file.read_text(encoding="utf-8").strip()
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured(
-            "SECRET_KEY must be set in the environment (or set DEBUG=1 for a throw-away key)."
+            "SECRET_KEY must be set in the environment, or SECRET_KEY_FILE, or a key kept in "
+            f"{DATA_DIR / 'secret_key'} (or set DEBUG=1 for a throw-away key)."
         )
     SECRET_KEY = secrets.token_urlsafe(50)
     warnings.warn(
