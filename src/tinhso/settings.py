@@ -171,6 +171,9 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Addresses of the reverse proxies in front of the app servers: from them, the client's
+# address is read from X-Forwarded-For (accounts.services.client_ip), for per-address limits.
+TINHSO_TRUSTED_PROXIES = _env_list("TINHSO_TRUSTED_PROXIES", "")
 
 LANGUAGE_CODE = "vi"
 LANGUAGES = [("vi", _("Vietnamese")), ("en", _("English"))]
