@@ -103,11 +103,13 @@ def test_the_stylesheet_and_htmx_are_served(page: Any, live_server: Any) -> None
 
 
 def test_citizen_journey_eid_search_prefilled_form_submit_and_track(
-    page: Any, live_server: Any, tmp_path: Any
+    page: Any, live_server: Any, tmp_path: Any, settings: Any
 ) -> None:
     """Sign in with the demo e-ID, search without diacritics, open the procedure, see the
     prefilled form, attach a PDF, submit, get the code, and track it signed out."""
+    settings.TINHSO_DEMO = True
     page.goto(live_server.url + "/dang-nhap/")
+    assert page.locator("#demo-banner").is_visible()
     page.get_by_role("link", name="Đăng nhập bằng định danh điện tử").click()
     page.get_by_label("Số định danh cá nhân").fill("038090000001")
     page.get_by_role("button", name="Nhận mã").click()
@@ -171,9 +173,10 @@ def _axe_violations(page: Any) -> list[str]:
     return list(found)
 
 
-def test_core_pages_pass_axe_wcag_aa(page: Any, live_server: Any) -> None:
+def test_core_pages_pass_axe_wcag_aa(page: Any, live_server: Any, settings: Any) -> None:
     """axe-core (an independent engine) finds no WCAG 2.x A/AA violation on the core pages,
-    signed out and signed in, including a form showing its errors."""
+    signed out and signed in, including a form showing its errors, with the demo's banner."""
+    settings.TINHSO_DEMO = True
     problems: dict[str, list[str]] = {}
     for url in ["/", "/thu-tuc/?q=khai+sinh", "/thu-tuc/1.001193/", "/co-quan/", "/dang-nhap/",
                 "/dang-nhap/dinh-danh-dien-tu/", "/tra-cuu-ho-so/?ma=khong-co"]:  # fmt: skip
@@ -330,7 +333,7 @@ def test_the_citizen_pays_by_vietqr_and_the_dossier_moves_on(
     from test_payments import waiting_for_payment
     from tinhso.accounts.models import User
 
-    settings.TINHSO_SIMULATED_BANK = True
+    settings.TINHSO_DEMO = True
     settings.TINHSO_PUBLIC_URL = live_server.url
 
     def make() -> Any:

@@ -8,6 +8,8 @@ Environment variables:
   DEBUG            "1"/"true" to enable debug pages (default off)
   ALLOWED_HOSTS    comma-separated host names (default: localhost names)
   TINHSO_DATA_DIR  the data folder: SQLite database, uploaded and issued files (default var/)
+  TINHSO_DEMO      "1" for the demo: demo e-ID with on-screen codes, simulated bank, banner
+The README's settings table lists the rest.
 """
 
 from __future__ import annotations
@@ -238,6 +240,13 @@ TINHSO_LOGIN_FAILURE_WINDOW = timedelta(minutes=15)
 TINHSO_LOGIN_LOCK_DURATION = timedelta(
     minutes=int(os.environ.get("TINHSO_LOGIN_LOCK_MINUTES", "15"))
 )
+# One-time sign-in codes (accounts.eid): how many may be asked for per personal ID and per
+# client address in an hour, and how many wrong codes within an hour lock the ID (and for
+# how long). A commune's service centre may share one address, hence the larger figure.
+TINHSO_EID_CODES_PER_ID_HOUR = int(os.environ.get("TINHSO_EID_CODES_PER_ID_HOUR", "5"))
+TINHSO_EID_CODES_PER_ADDRESS_HOUR = int(os.environ.get("TINHSO_EID_CODES_PER_ADDRESS_HOUR", "30"))
+TINHSO_EID_MAX_WRONG_CODES = int(os.environ.get("TINHSO_EID_MAX_WRONG_CODES", "5"))
+TINHSO_EID_LOCK_DURATION = timedelta(minutes=int(os.environ.get("TINHSO_EID_LOCK_MINUTES", "15")))
 # A real identity provider (VNeID or another OpenID Connect provider); off when unset.
 TINHSO_OIDC_ISSUER = os.environ.get("TINHSO_OIDC_ISSUER", "")
 TINHSO_OIDC_CLIENT_ID = os.environ.get("TINHSO_OIDC_CLIENT_ID", "")
@@ -289,8 +298,20 @@ TINHSO_REMOTE_SIGNER_URL = os.environ.get("TINHSO_REMOTE_SIGNER_URL", "")
 TINHSO_REMOTE_SIGNER_TOKEN = os.environ.get("TINHSO_REMOTE_SIGNER_TOKEN", "")
 
 # Fees (tinhso.payments). The bank signs its notifications with HMAC-SHA256 under this
-# secret (derived from SECRET_KEY when unset); a VietQR is valid this many hours; the
-# simulated bank (a page that "pays" a VietQR and notifies like a bank) is for demos only.
+# secret (derived from SECRET_KEY when unset); a VietQR is valid this many hours.
 TINHSO_BANK_WEBHOOK_SECRET = os.environ.get("TINHSO_BANK_WEBHOOK_SECRET", "")
 TINHSO_PAYMENT_EXPIRY_HOURS = int(os.environ.get("TINHSO_PAYMENT_EXPIRY_HOURS", "72"))
-TINHSO_SIMULATED_BANK = _env_bool("TINHSO_SIMULATED_BANK")
+
+# The demo (`make run` turns it on): the demo e-ID shows one-time codes on the page and the
+# simulated bank "pays" any VietQR, so anyone can sign in as a registry citizen and mark
+# fees paid. Never next to a real identity provider; every page says it is on (base.html).
+if "TINHSO_SIMULATED_BANK" in os.environ:
+    raise ImproperlyConfigured("TINHSO_SIMULATED_BANK was replaced by TINHSO_DEMO=1.")
+TINHSO_DEMO = _env_bool("TINHSO_DEMO")
+
+# --- Combinations refused at start-up ------------------------------------------------------
+if TINHSO_DEMO and TINHSO_OIDC_ISSUER:
+    raise ImproperlyConfigured(
+        "TINHSO_DEMO is on next to a real identity provider (TINHSO_OIDC_ISSUER): the demo "
+        "e-ID would let anyone sign in as a registry citizen. Turn TINHSO_DEMO off."
+    )
