@@ -9,6 +9,7 @@ Environment variables:
   ALLOWED_HOSTS    comma-separated host names (default: localhost names)
   TINHSO_DATA_DIR  the data folder: SQLite database, uploaded and issued files (default var/)
   TINHSO_DEMO      "1" for the demo: demo e-ID with on-screen codes, simulated bank, banner
+  TINHSO_HTTPS     "1" when served over HTTPS behind a TLS proxy (see DEPLOY.md)
 The README's settings table lists the rest.
 """
 
@@ -91,6 +92,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before whitenoise, so the policy is on static files' responses too.
+    "tinhso.core.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -168,11 +171,28 @@ LOGOUT_REDIRECT_URL = "home"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = 60 * 60 * 8  # one working day
-SESSION_COOKIE_SECURE = _env_bool("SECURE_COOKIES")
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+
+# Served over HTTPS behind a TLS-terminating proxy (DEPLOY.md): the one switch for
+# production transport security. The proxy must set X-Forwarded-Proto (and overwrite any
+# value a client sent); the app servers must be reachable only through it.
+if "SECURE_COOKIES" in os.environ:
+    raise ImproperlyConfigured("SECURE_COOKIES was replaced by TINHSO_HTTPS=1 (see DEPLOY.md).")
+TINHSO_HTTPS = _env_bool("TINHSO_HTTPS")
+SESSION_COOKIE_SECURE = TINHSO_HTTPS
+CSRF_COOKIE_SECURE = TINHSO_HTTPS
+SECURE_SSL_REDIRECT = TINHSO_HTTPS
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if TINHSO_HTTPS else None
+# HSTS: a year by default. includeSubDomains and preload are what `check --deploy` asks
+# for; the preload directive only makes the name eligible, listing it is a separate,
+# deliberate submission (DEPLOY.md). TINHSO_HSTS_SECONDS=300 for a cautious first rollout.
+SECURE_HSTS_SECONDS = int(os.environ.get("TINHSO_HSTS_SECONDS", "31536000")) if TINHSO_HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = TINHSO_HTTPS
+SECURE_HSTS_PRELOAD = TINHSO_HTTPS
+# Health probes reach each app server directly over plain HTTP; they must not be redirected.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 # Addresses of the reverse proxies in front of the app servers: from them, the client's
 # address is read from X-Forwarded-For (accounts.services.client_ip), for per-address limits.
 TINHSO_TRUSTED_PROXIES = _env_list("TINHSO_TRUSTED_PROXIES", "")
@@ -304,7 +324,8 @@ TINHSO_PAYMENT_EXPIRY_HOURS = int(os.environ.get("TINHSO_PAYMENT_EXPIRY_HOURS", 
 
 # The demo (`make run` turns it on): the demo e-ID shows one-time codes on the page and the
 # simulated bank "pays" any VietQR, so anyone can sign in as a registry citizen and mark
-# fees paid. Never next to a real identity provider; every page says it is on (base.html).
+# fees paid. Never next to a real identity provider or in production over HTTPS; every
+# page says it is on (base.html).
 if "TINHSO_SIMULATED_BANK" in os.environ:
     raise ImproperlyConfigured("TINHSO_SIMULATED_BANK was replaced by TINHSO_DEMO=1.")
 TINHSO_DEMO = _env_bool("TINHSO_DEMO")
@@ -314,4 +335,14 @@ if TINHSO_DEMO and TINHSO_OIDC_ISSUER:
     raise ImproperlyConfigured(
         "TINHSO_DEMO is on next to a real identity provider (TINHSO_OIDC_ISSUER): the demo "
         "e-ID would let anyone sign in as a registry citizen. Turn TINHSO_DEMO off."
+    )
+if TINHSO_DEMO and TINHSO_HTTPS:
+    raise ImproperlyConfigured(
+        "TINHSO_DEMO is on in production (TINHSO_HTTPS): the demo e-ID and the simulated bank "
+        "must never be served there. Turn TINHSO_DEMO off."
+    )
+if TINHSO_HTTPS and not TINHSO_PUBLIC_URL.startswith("https://"):
+    raise ImproperlyConfigured(
+        "TINHSO_HTTPS is on but TINHSO_PUBLIC_URL, printed in the QR codes of signed papers, "
+        f"is {TINHSO_PUBLIC_URL!r}: set it to the site's https:// address."
     )
