@@ -38,7 +38,7 @@ run: install $(TINHSO_DATA_DIR)/secret_key
 	@export SECRET_KEY_FILE=$(TINHSO_DATA_DIR)/secret_key; \
 	ALLOWED_HOSTS="$${ALLOWED_HOSTS:-localhost,127.0.0.1,[::1],$(HOST)}"; export ALLOWED_HOSTS; \
 	TINHSO_PUBLIC_URL="$${TINHSO_PUBLIC_URL:-http://$(HOST):$(PORT)}"; export TINHSO_PUBLIC_URL; \
-	TINHSO_SIMULATED_BANK="$${TINHSO_SIMULATED_BANK:-1}"; export TINHSO_SIMULATED_BANK; \
+	TINHSO_DEMO="$${TINHSO_DEMO:-1}"; export TINHSO_DEMO; \
 	$(BIN)/tinhso migrate --noinput && \
 	$(BIN)/tinhso seed_demo --if-empty && \
 	$(BIN)/tinhso collectstatic --noinput --verbosity 0 && \

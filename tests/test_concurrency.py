@@ -1,6 +1,7 @@
 """Concurrent writers keep the audit chain whole and the lock-out count exact."""
 
 import contextlib
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -43,11 +44,32 @@ def test_concurrent_writers_extend_one_unbroken_chain() -> None:
     assert report.ok, report.problem
 
 
+class _CountedPasswordChecks:
+    """Counts the password checks of every thread (User.check_password, which Django's
+    ModelBackend calls once per sign-in attempt on an existing account)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.count = 0
+        self._lock = threading.Lock()
+        original = User.check_password
+
+        def counting(user: User, raw_password: str | None) -> bool:
+            with self._lock:
+                self.count += 1
+            return original(user, raw_password)
+
+        monkeypatch.setattr(User, "check_password", counting)
+
+
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.usefixtures("seeded_transactional_db")
-def test_concurrent_wrong_passwords_lock_exactly_once(settings: Any) -> None:
-    from tinhso.accounts.models import LoginLock
+def test_concurrent_wrong_passwords_lock_exactly_once(
+    settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tinhso.accounts.models import SignInGuard
     from tinhso.accounts.services import LoginStatus, login_check
+
+    checks = _CountedPasswordChecks(monkeypatch)
 
     def attempt(_n: int) -> LoginStatus:
         try:
@@ -58,8 +80,50 @@ def test_concurrent_wrong_passwords_lock_exactly_once(settings: Any) -> None:
     with ThreadPoolExecutor(max_workers=4) as pool:
         statuses = list(pool.map(attempt, range(settings.TINHSO_LOGIN_MAX_FAILURES * 2)))
     assert LoginStatus.LOCKED in statuses
-    assert LoginLock.objects.filter(username="lanhdao").count() == 1
+    assert checks.count == settings.TINHSO_LOGIN_MAX_FAILURES
+    guard = SignInGuard.objects.get(scope="password", key="lanhdao")
+    assert guard.locked_until is not None
     assert connection.vendor in {"sqlite", "postgresql"}
+
+
+BURST = 40
+
+
+@pytest.mark.postgres_only
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a burst needs PostgreSQL")
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("seeded_transactional_db")
+def test_a_burst_of_wrong_passwords_gets_exactly_the_allowed_checks(
+    settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """40 wrong passwords for one name at the same moment: exactly
+    TINHSO_LOGIN_MAX_FAILURES of them are checked, the rest are refused as locked, the
+    lock is audited once, and the right password is refused while it lasts."""
+    from tinhso.accounts.services import LoginStatus, login_check
+
+    limit = settings.TINHSO_LOGIN_MAX_FAILURES
+    checks = _CountedPasswordChecks(monkeypatch)
+    locks_before = AuditEntry.objects.filter(action="account.locked").count()
+    barrier = threading.Barrier(BURST)
+
+    def attempt(n: int) -> LoginStatus:
+        try:
+            barrier.wait(timeout=60)
+            return login_check(request=None, username="lanhdao", password=f"sai-{n}").status
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=BURST) as pool:
+        statuses = list(pool.map(attempt, range(BURST)))
+
+    assert checks.count == limit
+    assert set(statuses) <= {LoginStatus.INVALID, LoginStatus.LOCKED}
+    assert statuses.count(LoginStatus.LOCKED) >= BURST - limit + 1
+    assert AuditEntry.objects.filter(action="account.locked").count() == locks_before + 1
+    right = login_check(request=None, username="lanhdao", password="demo")
+    assert right.status is LoginStatus.LOCKED
+    assert right.retry_after > 0
+    assert checks.count == limit  # refused before the password was looked at
 
 
 SUBMITTERS = 50

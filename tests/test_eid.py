@@ -22,16 +22,46 @@ from tinhso.accounts.models import SignInCode, User
 pytestmark = pytest.mark.django_db
 
 EID = "/dang-nhap/dinh-danh-dien-tu/"
+KNOWN, UNKNOWN = "038090000002", "038090999999"  # both well-formed; only one in the registry
 
 
-def _request_code(client: Client, personal_id: str) -> Any:
-    return client.post(EID, {"personal_id": personal_id, "step": "id"}, HTTP_ACCEPT_LANGUAGE="vi")
+@pytest.fixture(autouse=True)
+def _demo(settings: Any) -> None:
+    settings.TINHSO_DEMO = True
+
+
+def _request_code(client: Client, personal_id: str, address: str = "127.0.0.1") -> Any:
+    return client.post(
+        EID,
+        {"personal_id": personal_id, "step": "id"},
+        HTTP_ACCEPT_LANGUAGE="vi",
+        REMOTE_ADDR=address,
+    )
+
+
+def _send_code(client: Client, personal_id: str, code: str) -> Any:
+    return client.post(
+        EID, {"personal_id": personal_id, "step": "code", "code": code}, HTTP_ACCEPT_LANGUAGE="vi"
+    )
 
 
 def _shown_code(response: Any) -> str:
     match = re.search(r'id="demo-code">(\d{6})<', response.content.decode())
     assert match, "the demo shows the one-time code"
     return match.group(1)
+
+
+def _wrong(code: str) -> str:
+    return "000000" if code != "000000" else "111111"
+
+
+def _page_without(response: Any, *variable: str) -> str:
+    """The page with what may differ between two answers (the ID, the code, the CSRF
+    token) blanked out."""
+    html = re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", response.content.decode())
+    for text in variable:
+        html = html.replace(text, "…")
+    return html
 
 
 def test_a_citizen_signs_in_with_the_demo_eid_and_the_profile_comes_from_the_registry(
@@ -54,39 +84,120 @@ def test_a_citizen_signs_in_with_the_demo_eid_and_the_profile_comes_from_the_reg
     assert again.status_code == 400
 
 
-def test_wrong_codes_expired_codes_and_unknown_people(client: Client) -> None:
-    code = _shown_code(_request_code(client, "038090000002"))
-    wrong = "000000" if code != "000000" else "111111"
-    bad = client.post(
-        EID,
-        {"personal_id": "038090000002", "step": "code", "code": wrong},
-        HTTP_ACCEPT_LANGUAGE="vi",
-    )
+def test_wrong_codes_expired_codes_and_malformed_numbers(client: Client) -> None:
+    code = _shown_code(_request_code(client, KNOWN))
+    bad = _send_code(client, KNOWN, _wrong(code))
     assert bad.status_code == 400
     assert "Mã không đúng" in bad.content.decode()
     SignInCode.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
-    expired = client.post(
-        EID,
-        {"personal_id": "038090000002", "step": "code", "code": code},
-        HTTP_ACCEPT_LANGUAGE="vi",
-    )
+    expired = _send_code(client, KNOWN, code)
     assert expired.status_code == 400
     assert "hết hạn" in expired.content.decode()
-    unknown = _request_code(client, "038090999999")
-    assert unknown.status_code == 400
-    assert "không có trong cơ sở dữ liệu" in unknown.content.decode()
     malformed = _request_code(client, "12345")
     assert malformed.status_code == 400
     assert "12 chữ số" in malformed.content.decode()
 
 
+def test_an_unknown_number_gets_the_same_answer_but_never_signs_in(client: Client) -> None:
+    """Nobody learns from the answers whether a number is in the registry: the same page,
+    status and message, a code shown for both; the unknown one's code is simply wrong."""
+    known, unknown = _request_code(client, KNOWN), _request_code(client, UNKNOWN)
+    assert known.status_code == unknown.status_code == 200
+    known_code, unknown_code = _shown_code(known), _shown_code(unknown)
+    assert _page_without(known, KNOWN, known_code) == _page_without(unknown, UNKNOWN, unknown_code)
+    wrong_known = _send_code(client, KNOWN, _wrong(known_code))
+    shown_unknown = _send_code(client, UNKNOWN, unknown_code)
+    assert wrong_known.status_code == shown_unknown.status_code == 400
+    assert "Mã không đúng" in shown_unknown.content.decode()
+    assert _page_without(wrong_known, KNOWN) == _page_without(shown_unknown, UNKNOWN)
+    assert not User.objects.filter(personal_id=UNKNOWN).exists()
+    assert "_auth_user_id" not in client.session
+
+
+def test_wrong_codes_lock_the_number_even_for_the_right_code(client: Client, settings: Any) -> None:
+    """New codes do not reset the count: the limit of wrong codes per number and hour
+    locks it, with 429, Retry-After and a clear message, known number or not."""
+    limit = settings.TINHSO_EID_MAX_WRONG_CODES
+    for personal_id in (KNOWN, UNKNOWN):
+        statuses = []
+        for _ in range(limit):
+            code = _shown_code(_request_code(client, personal_id))  # a fresh code each time
+            statuses.append(_send_code(client, personal_id, _wrong(code)).status_code)
+        assert statuses == [400] * (limit - 1) + [429]
+        locked = _send_code(client, personal_id, code)
+        assert locked.status_code == 429
+        assert 0 < int(locked["Retry-After"]) <= 15 * 60
+        assert "Nhập sai mã quá nhiều lần" in locked.content.decode()
+        again = _request_code(client, personal_id)
+        assert again.status_code == 429
+        assert "demo-code" not in again.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_the_lock_runs_out_and_then_the_right_code_works(client: Client, settings: Any) -> None:
+    from tinhso.accounts.models import SignInGuard
+
+    code = _shown_code(_request_code(client, KNOWN))
+    for _ in range(settings.TINHSO_EID_MAX_WRONG_CODES):
+        _send_code(client, KNOWN, _wrong(code))
+    assert _request_code(client, KNOWN).status_code == 429
+    SignInGuard.objects.filter(scope="eid_wrong_code", key=KNOWN).update(
+        locked_until=timezone.now() - timedelta(seconds=1)
+    )
+    code = _shown_code(_request_code(client, KNOWN))
+    assert _send_code(client, KNOWN, code).status_code == 302
+
+
+def test_codes_are_limited_per_number_and_hour(client: Client, settings: Any) -> None:
+    limit = settings.TINHSO_EID_CODES_PER_ID_HOUR
+    for personal_id in (KNOWN, UNKNOWN):
+        answers = [_request_code(client, personal_id) for _ in range(limit + 1)]
+        assert [a.status_code for a in answers] == [200] * limit + [429]
+        refused = answers[-1]
+        assert 0 < int(refused["Retry-After"]) <= 3600
+        assert "Đã yêu cầu quá nhiều mã cho số định danh này" in refused.content.decode()
+    # Another number from the same address is not affected.
+    assert _request_code(client, "038185000007").status_code == 200
+
+
+def test_codes_are_limited_per_client_address_and_hour(client: Client, settings: Any) -> None:
+    settings.TINHSO_EID_CODES_PER_ADDRESS_HOUR = 3
+    numbers = ["038190000006", "038185000007", "038075000008", "038198000009"]
+    statuses = [_request_code(client, n, "203.0.113.9").status_code for n in numbers]
+    assert statuses == [200, 200, 200, 429]
+    refused = _request_code(client, numbers[0], "203.0.113.9")
+    assert "Đã yêu cầu quá nhiều mã từ mạng của bạn" in refused.content.decode()
+    assert int(refused["Retry-After"]) > 0
+    assert _request_code(client, numbers[3], "198.51.100.20").status_code == 200
+
+
 def test_five_wrong_codes_burn_the_code(client: Client) -> None:
     code = _shown_code(_request_code(client, "038090000003"))
-    wrong = "000000" if code != "000000" else "111111"
     for _ in range(5):
-        client.post(EID, {"personal_id": "038090000003", "step": "code", "code": wrong})
-    final = client.post(EID, {"personal_id": "038090000003", "step": "code", "code": code})
-    assert final.status_code == 400
+        _send_code(client, "038090000003", _wrong(code))
+    final = _send_code(client, "038090000003", code)
+    assert final.status_code in {400, 429}
+    assert "_auth_user_id" not in client.session
+
+
+def test_without_the_demo_setting_the_demo_eid_does_not_exist(
+    client: Client, settings: Any
+) -> None:
+    from tinhso.accounts.eid import identity_providers
+
+    settings.TINHSO_DEMO = False
+    assert client.get(EID).status_code == 404
+    assert _request_code(client, KNOWN).status_code == 404
+    login = client.get("/dang-nhap/").content.decode()
+    assert EID not in login
+    assert 'id="demo-banner"' not in login
+    assert [p.slug for p in identity_providers()] == []
+    settings.TINHSO_DEMO = True
+    login = client.get("/dang-nhap/", HTTP_ACCEPT_LANGUAGE="vi").content.decode()
+    assert EID in login
+    assert 'id="demo-banner"' in login
+    assert "Bản trình diễn" in login
+    assert [p.slug for p in identity_providers()] == ["demo"]
 
 
 # --- OpenID Connect ------------------------------------------------------------------------------
@@ -207,6 +318,7 @@ def test_oidc_sign_in_through_the_views(
     client: Client, provider: FakeProvider, settings: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     settings.TINHSO_OIDC_ISSUER, settings.TINHSO_OIDC_CLIENT_ID = ISSUER, CLIENT_ID
+    settings.TINHSO_DEMO = False  # never next to a real provider
     import tinhso.accounts.eid as eid
 
     monkeypatch.setattr(eid, "_http_get_json", provider.get_json)

@@ -9,7 +9,7 @@ from django.test import Client
 from django.utils import timezone
 
 from tinhso.accounts import totp
-from tinhso.accounts.models import LoginLock, TotpDevice
+from tinhso.accounts.models import SignInGuard, TotpDevice
 from tinhso.accounts.services import totp_enrol_confirm, totp_enrol_start
 
 pytestmark = pytest.mark.django_db
@@ -66,7 +66,7 @@ def test_a_password_storm_locks_the_account_even_for_the_right_password(client: 
     assert api.status_code == 429
     assert api.json()["code"] == "locked"
     # Once the lock has run out, the right password works again.
-    LoginLock.objects.filter(username="lanhdao").update(
+    SignInGuard.objects.filter(scope="password", key="lanhdao").update(
         locked_until=timezone.now() - timedelta(seconds=1)
     )
     assert _post_login(client, "lanhdao", "demo").status_code == 302
@@ -183,3 +183,26 @@ def test_the_province_admin_reaches_the_admin(client: Client) -> None:
     assert _post_login(client, "admin", "demo").status_code == 302
     assert client.get("/quan-tri/").status_code == 200
     assert client.get("/quan-tri/agencies/agency/").status_code == 200
+
+
+def test_a_right_password_waiting_for_its_second_factor_is_not_a_failure(
+    client: Client, specialist: Any
+) -> None:
+    _enrol(specialist)
+    for _ in range(settings.TINHSO_LOGIN_MAX_FAILURES + 1):
+        response = _post_login(Client(), "chuyenvien", "demo")
+        assert response.status_code == 302
+        assert response["Location"] == "/dang-nhap/ma-xac-thuc/"
+    assert not SignInGuard.objects.filter(key="chuyenvien", locked_until__isnull=False).exists()
+
+
+def test_the_client_address_comes_from_a_trusted_proxy_only(rf: Any, settings: Any) -> None:
+    from tinhso.accounts.services import client_ip
+
+    request = rf.get("/", REMOTE_ADDR="10.0.0.10", HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.7")
+    assert client_ip(request) == "10.0.0.10"  # no proxy trusted: the header is ignored
+    settings.TINHSO_TRUSTED_PROXIES = ["10.0.0.10"]
+    # The proxy appended the address it saw; what the client wrote before it is not trusted.
+    assert client_ip(request) == "203.0.113.7"
+    direct = rf.get("/", REMOTE_ADDR="198.51.100.4", HTTP_X_FORWARDED_FOR="6.6.6.6")
+    assert client_ip(direct) == "198.51.100.4"

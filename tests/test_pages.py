@@ -35,7 +35,7 @@ def test_every_core_page_answers(client: Client, login_client: Any, citizen: Any
     assert login_client(citizen).get("/tai-khoan/").status_code == 200
 
 
-def test_settings_refuse_to_start_without_a_secret_key() -> None:
+def test_settings_refuse_to_start_without_a_secret_key(tmp_path: Any) -> None:
     import os
     import subprocess
     import sys
@@ -43,6 +43,7 @@ def test_settings_refuse_to_start_without_a_secret_key() -> None:
     env = {
         k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "SECRET_KEY_FILE", "DEBUG"}
     }
+    env["TINHSO_DATA_DIR"] = str(tmp_path)  # no key kept there either
     result = subprocess.run(
         [sys.executable, "-c", "import tinhso.settings"],
         env=env,

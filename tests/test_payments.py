@@ -344,11 +344,19 @@ def test_the_citizen_sees_the_vietqr_and_the_accountant_sees_every_notification(
     assert pdf_verify(receipt.content).ok
 
 
-def test_the_simulated_bank_page_is_off_unless_enabled(client: Client, settings: Any) -> None:
-    settings.TINHSO_SIMULATED_BANK = False
+def test_the_simulated_bank_exists_only_in_the_demo(
+    client: Client, login_client: Any, citizen: Any, settings: Any
+) -> None:
+    payment = pending(waiting_for_payment(citizen))
+    notice = f"/thanh-toan/{payment.reference}/"
+    settings.TINHSO_DEMO = False
     assert client.get("/ngan-hang-mo-phong/").status_code == 404
-    settings.TINHSO_SIMULATED_BANK = True
-    assert client.get("/ngan-hang-mo-phong/").status_code == 200
+    assert "/ngan-hang-mo-phong/" not in login_client(citizen).get(notice).content.decode()
+    settings.TINHSO_DEMO = True
+    page = client.get("/ngan-hang-mo-phong/", HTTP_ACCEPT_LANGUAGE="vi")
+    assert page.status_code == 200
+    assert 'id="demo-banner"' in page.content.decode()
+    assert "/ngan-hang-mo-phong/" in login_client(citizen).get(notice).content.decode()
     bad = client.post("/ngan-hang-mo-phong/", {"payload": "000201not a vietqr"})
     assert bad.status_code == 422
 

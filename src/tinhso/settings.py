@@ -8,6 +8,9 @@ Environment variables:
   DEBUG            "1"/"true" to enable debug pages (default off)
   ALLOWED_HOSTS    comma-separated host names (default: localhost names)
   TINHSO_DATA_DIR  the data folder: SQLite database, uploaded and issued files (default var/)
+  TINHSO_DEMO      "1" for the demo: demo e-ID with on-screen codes, simulated bank, banner
+  TINHSO_HTTPS     "1" when served over HTTPS behind a TLS proxy (see DEPLOY.md)
+The README's settings table lists the rest.
 """
 
 from __future__ import annotations
@@ -44,13 +47,18 @@ DATA_DIR = Path(os.environ.get("TINHSO_DATA_DIR", "var")).resolve()
 DEBUG = _env_bool("DEBUG")
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
-if not SECRET_KEY and os.environ.get("SECRET_KEY_FILE"):
-    # A file keeps the key out of the process list and of shell history (`make run` writes one).
-    SECRET_KEY = Path(os.environ["SECRET_KEY_FILE"]).read_text(encoding="utf-8").strip()
+if not SECRET_KEY:
+    # A file keeps the key out of the process list and of shell history. Without
+    # SECRET_KEY_FILE, the key `make run` keeps in the data folder, so that any
+    # `tinhso <command>` run beside it finds it.
+    _key_file = Path(os.environ.get("SECRET_KEY_FILE") or DATA_DIR / "secret_key")
+    if os.environ.get("SECRET_KEY_FILE") or _key_file.is_file():
+        SECRET_KEY = _key_file.read_text(encoding="utf-8").strip()
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured(
-            "SECRET_KEY must be set in the environment (or set DEBUG=1 for a throw-away key)."
+            "SECRET_KEY must be set in the environment, or SECRET_KEY_FILE, or a key kept in "
+            f"{DATA_DIR / 'secret_key'} (or set DEBUG=1 for a throw-away key)."
         )
     SECRET_KEY = secrets.token_urlsafe(50)
     warnings.warn(
@@ -84,6 +92,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before whitenoise, so the policy is on static files' responses too.
+    "tinhso.core.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -162,11 +172,31 @@ LOGOUT_REDIRECT_URL = "home"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = 60 * 60 * 8  # one working day
-SESSION_COOKIE_SECURE = _env_bool("SECURE_COOKIES")
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+
+# Served over HTTPS behind a TLS-terminating proxy (DEPLOY.md): the one switch for
+# production transport security. The proxy must set X-Forwarded-Proto (and overwrite any
+# value a client sent); the app servers must be reachable only through it.
+if "SECURE_COOKIES" in os.environ:
+    raise ImproperlyConfigured("SECURE_COOKIES was replaced by TINHSO_HTTPS=1 (see DEPLOY.md).")
+TINHSO_HTTPS = _env_bool("TINHSO_HTTPS")
+SESSION_COOKIE_SECURE = TINHSO_HTTPS
+CSRF_COOKIE_SECURE = TINHSO_HTTPS
+SECURE_SSL_REDIRECT = TINHSO_HTTPS
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if TINHSO_HTTPS else None
+# HSTS: a year by default. includeSubDomains and preload are what `check --deploy` asks
+# for; the preload directive only makes the name eligible, listing it is a separate,
+# deliberate submission (DEPLOY.md). TINHSO_HSTS_SECONDS=300 for a cautious first rollout.
+SECURE_HSTS_SECONDS = int(os.environ.get("TINHSO_HSTS_SECONDS", "31536000")) if TINHSO_HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = TINHSO_HTTPS
+SECURE_HSTS_PRELOAD = TINHSO_HTTPS
+# Health probes reach each app server directly over plain HTTP; they must not be redirected.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# Addresses of the reverse proxies in front of the app servers: from them, the client's
+# address is read from X-Forwarded-For (accounts.services.client_ip), for per-address limits.
+TINHSO_TRUSTED_PROXIES = _env_list("TINHSO_TRUSTED_PROXIES", "")
 
 LANGUAGE_CODE = "vi"
 LANGUAGES = [("vi", _("Vietnamese")), ("en", _("English"))]
@@ -231,6 +261,13 @@ TINHSO_LOGIN_FAILURE_WINDOW = timedelta(minutes=15)
 TINHSO_LOGIN_LOCK_DURATION = timedelta(
     minutes=int(os.environ.get("TINHSO_LOGIN_LOCK_MINUTES", "15"))
 )
+# One-time sign-in codes (accounts.eid): how many may be asked for per personal ID and per
+# client address in an hour, and how many wrong codes within an hour lock the ID (and for
+# how long). A commune's service centre may share one address, hence the larger figure.
+TINHSO_EID_CODES_PER_ID_HOUR = int(os.environ.get("TINHSO_EID_CODES_PER_ID_HOUR", "5"))
+TINHSO_EID_CODES_PER_ADDRESS_HOUR = int(os.environ.get("TINHSO_EID_CODES_PER_ADDRESS_HOUR", "30"))
+TINHSO_EID_MAX_WRONG_CODES = int(os.environ.get("TINHSO_EID_MAX_WRONG_CODES", "5"))
+TINHSO_EID_LOCK_DURATION = timedelta(minutes=int(os.environ.get("TINHSO_EID_LOCK_MINUTES", "15")))
 # A real identity provider (VNeID or another OpenID Connect provider); off when unset.
 TINHSO_OIDC_ISSUER = os.environ.get("TINHSO_OIDC_ISSUER", "")
 TINHSO_OIDC_CLIENT_ID = os.environ.get("TINHSO_OIDC_CLIENT_ID", "")
@@ -282,11 +319,34 @@ TINHSO_REMOTE_SIGNER_URL = os.environ.get("TINHSO_REMOTE_SIGNER_URL", "")
 TINHSO_REMOTE_SIGNER_TOKEN = os.environ.get("TINHSO_REMOTE_SIGNER_TOKEN", "")
 
 # Fees (tinhso.payments). The bank signs its notifications with HMAC-SHA256 under this
-# secret (derived from SECRET_KEY when unset); a VietQR is valid this many hours; the
-# simulated bank (a page that "pays" a VietQR and notifies like a bank) is for demos only.
+# secret (derived from SECRET_KEY when unset); a VietQR is valid this many hours.
 TINHSO_BANK_WEBHOOK_SECRET = os.environ.get("TINHSO_BANK_WEBHOOK_SECRET", "")
 TINHSO_PAYMENT_EXPIRY_HOURS = int(os.environ.get("TINHSO_PAYMENT_EXPIRY_HOURS", "72"))
-TINHSO_SIMULATED_BANK = _env_bool("TINHSO_SIMULATED_BANK")
+
+# The demo (`make run` turns it on): the demo e-ID shows one-time codes on the page and the
+# simulated bank "pays" any VietQR, so anyone can sign in as a registry citizen and mark
+# fees paid. Never next to a real identity provider or in production over HTTPS; every
+# page says it is on (base.html).
+if "TINHSO_SIMULATED_BANK" in os.environ:
+    raise ImproperlyConfigured("TINHSO_SIMULATED_BANK was replaced by TINHSO_DEMO=1.")
+TINHSO_DEMO = _env_bool("TINHSO_DEMO")
+
+# --- Combinations refused at start-up ------------------------------------------------------
+if TINHSO_DEMO and TINHSO_OIDC_ISSUER:
+    raise ImproperlyConfigured(
+        "TINHSO_DEMO is on next to a real identity provider (TINHSO_OIDC_ISSUER): the demo "
+        "e-ID would let anyone sign in as a registry citizen. Turn TINHSO_DEMO off."
+    )
+if TINHSO_DEMO and TINHSO_HTTPS:
+    raise ImproperlyConfigured(
+        "TINHSO_DEMO is on in production (TINHSO_HTTPS): the demo e-ID and the simulated bank "
+        "must never be served there. Turn TINHSO_DEMO off."
+    )
+if TINHSO_HTTPS and not TINHSO_PUBLIC_URL.startswith("https://"):
+    raise ImproperlyConfigured(
+        "TINHSO_HTTPS is on but TINHSO_PUBLIC_URL, printed in the QR codes of signed papers, "
+        f"is {TINHSO_PUBLIC_URL!r}: set it to the site's https:// address."
+    )
 
 # The background-task worker (`tinhso worker`, core.worker) writes a heartbeat every
 # TINHSO_WORKER_HEARTBEAT_SECONDS; a worker silent for TINHSO_WORKER_STALE_SECONDS counts as

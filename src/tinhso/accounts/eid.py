@@ -1,8 +1,9 @@
 """Electronic identification of citizens.
 
 Two implementations of one contract (IdentityProvider): the embedded demo registry, where
-a citizen signs in with their personal ID and a one-time code (shown on screen in the
-demo, since no SMS leaves a demo), and an OpenID Connect relying party (authorization-code
+a citizen signs in with their personal ID and a one-time code (shown on screen, since no
+SMS leaves a demo; it exists only when TINHSO_DEMO is on), and an OpenID Connect relying
+party (authorization-code
 flow with PKCE) for a real provider, configured by environment. Either way the citizen's
 profile comes from the identity, never from typing (accounts.services.citizen_from_identity).
 """
@@ -28,8 +29,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tinhso.accounts.identity import parse_personal_id
-from tinhso.accounts.models import SignInCode
+from tinhso.accounts.models import SignInCode, SignInScope, User
 from tinhso.accounts.registry import IdentityProfile, registry
+from tinhso.accounts.services import (
+    AttemptLimit,
+    signin_attempt_failed,
+    signin_attempt_take,
+    signin_attempts_clear,
+    signin_locked_for,
+)
+from tinhso.core.privacy import mask_personal_id
 
 
 class IdentityError(Exception):
@@ -47,38 +56,117 @@ class IdentityProvider(Protocol):
 
 CODE_LIFETIME = timedelta(minutes=5)
 CODE_ATTEMPTS = 5
+CODE_WINDOW = timedelta(hours=1)
+
+
+class IdentityLimitedError(IdentityError):
+    """Refused for a while (too many codes asked for, or too many wrong codes): answered
+    429 with Retry-After."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+def _minutes(seconds: int) -> int:
+    return max(1, -(-seconds // 60))
 
 
 def _code_digest(personal_id: str, code: str) -> str:
     return hashlib.sha256(f"{personal_id}:{code}".encode()).hexdigest()
 
 
+def wrong_code_limit() -> AttemptLimit:
+    """Wrong one-time codes per personal ID within an hour before the ID is locked."""
+    return AttemptLimit(
+        scope=SignInScope.EID_WRONG_CODE,
+        most=settings.TINHSO_EID_MAX_WRONG_CODES,
+        window=CODE_WINDOW,
+        lock=settings.TINHSO_EID_LOCK_DURATION,
+    )
+
+
+def _codes_per_id() -> AttemptLimit:
+    return AttemptLimit(
+        scope=SignInScope.EID_CODE_ID,
+        most=settings.TINHSO_EID_CODES_PER_ID_HOUR,
+        window=CODE_WINDOW,
+    )
+
+
+def _codes_per_address() -> AttemptLimit:
+    return AttemptLimit(
+        scope=SignInScope.EID_CODE_ADDRESS,
+        most=settings.TINHSO_EID_CODES_PER_ADDRESS_HOUR,
+        window=CODE_WINDOW,
+    )
+
+
+def _locked_message(seconds: int) -> str:
+    return _(
+        "Too many wrong codes: signing in with this personal identification number is "
+        "locked for now. Try again in %(minutes)d minutes."
+    ) % {"minutes": _minutes(seconds)}
+
+
 class DemoRegistryProvider:
-    """Sign-in by personal ID and a one-time code for citizens of the embedded registry."""
+    """Sign-in by personal ID and a one-time code for citizens of the embedded registry.
+    Exists only in the demo (TINHSO_DEMO), where the code is shown on the page.
+
+    Every well-formed ID gets the same answer whether or not the registry knows it: a code
+    is issued (and shown) for an unknown one too, but its stored digest matches no code,
+    so it can never sign in. Codes are limited per ID and per client address per hour,
+    and repeated wrong codes lock the ID for a while."""
 
     slug = "demo"
     label = "Định danh điện tử (mô phỏng)"
 
     def is_configured(self) -> bool:
-        return True
+        return bool(settings.TINHSO_DEMO)
 
-    def issue_code(self, personal_id: str) -> str:
-        """A fresh 6-digit code for a citizen of the registry (earlier codes stop working).
-        The demo shows it on screen; a real deployment sends it to the registered phone."""
+    def issue_code(self, personal_id: str, *, ip: str | None = None) -> str:
+        """A fresh 6-digit code (earlier codes stop working). The demo shows it on screen;
+        a real provider sends it to the phone registered for the ID, if there is one."""
         parse_personal_id(personal_id)
-        if registry().lookup(personal_id) is None:
-            raise IdentityError(_("This personal identification number is not in the registry."))
+        locked = signin_locked_for(limit=wrong_code_limit(), key=personal_id)
+        if locked:
+            raise IdentityLimitedError(_locked_message(locked), locked)
+        if ip is not None:
+            _taken, wait = signin_attempt_take(limit=_codes_per_address(), key=ip, ip=ip)
+            if wait:
+                message = _(
+                    "Too many codes were asked for from your network. "
+                    "Try again in %(minutes)d minutes."
+                )
+                raise IdentityLimitedError(message % {"minutes": _minutes(wait)}, wait)
+        _taken, wait = signin_attempt_take(limit=_codes_per_id(), key=personal_id, ip=ip)
+        if wait:
+            message = _(
+                "Too many codes were asked for this personal identification number. "
+                "Try again in %(minutes)d minutes."
+            )
+            raise IdentityLimitedError(message % {"minutes": _minutes(wait)}, wait)
         code = f"{secrets.randbelow(10**6):06d}"
+        known = registry().lookup(personal_id) is not None
+        # An unknown ID stores a digest of nothing anyone was shown: no code matches it.
+        digest = _code_digest(personal_id, code if known else secrets.token_hex(16))
         with transaction.atomic():
             SignInCode.objects.filter(personal_id=personal_id, used_at__isnull=True).delete()
             SignInCode.objects.create(
                 personal_id=personal_id,
-                digest=_code_digest(personal_id, code),
+                digest=digest,
                 expires_at=timezone.now() + CODE_LIFETIME,
             )
         return code
 
-    def verify_code(self, personal_id: str, code: str) -> IdentityProfile:
+    def verify_code(self, personal_id: str, code: str, *, ip: str | None = None) -> IdentityProfile:
+        """The citizen's profile for a right code; IdentityError otherwise. The try is
+        counted before the code is compared, so concurrent guesses cannot pass the limit."""
+        parse_personal_id(personal_id)
+        limit = wrong_code_limit()
+        attempt, wait = signin_attempt_take(limit=limit, key=personal_id, ip=ip)
+        if attempt is None:
+            raise IdentityLimitedError(_locked_message(wait), wait)
         problem = None
         with transaction.atomic():
             row = (
@@ -97,11 +185,20 @@ class DemoRegistryProvider:
             else:
                 row.used_at = timezone.now()
                 row.save(update_fields=["used_at"])
-        if problem:
-            raise IdentityError(problem)
-        profile = registry().lookup(personal_id)
+        profile = None if problem else registry().lookup(personal_id)
         if profile is None:
-            raise IdentityError(_("This personal identification number is not in the registry."))
+            user = User.objects.filter(personal_id=personal_id).first()
+            locked = signin_attempt_failed(
+                limit=limit,
+                key=personal_id,
+                audit_action="account.eid_locked",
+                audit_object_id=str(user.pk) if user else "",
+                audit_data={"personal_id": mask_personal_id(personal_id)},
+            )
+            if locked:
+                raise IdentityLimitedError(_locked_message(locked), locked)
+            raise IdentityError(problem or _("The code is wrong or has already been used."))
+        signin_attempts_clear(scope=limit.scope, key=personal_id)
         return profile
 
 
@@ -278,8 +375,6 @@ class OidcProvider:
 
 
 def identity_providers() -> list[Any]:
-    providers: list[Any] = [DemoRegistryProvider()]
-    oidc = OidcProvider()
-    if oidc.is_configured():
-        providers.append(oidc)
-    return providers
+    """The providers citizens may sign in with here (the demo's only in the demo)."""
+    candidates: list[Any] = [DemoRegistryProvider(), OidcProvider()]
+    return [provider for provider in candidates if provider.is_configured()]

@@ -5,6 +5,7 @@ import uuid
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from tinhso.accounts.identity import validate_personal_id, validate_tax_code
@@ -108,28 +109,47 @@ class Membership(models.Model):
         return f"{self.user} · {self.get_role_display()} · {self.agency}"
 
 
-class LoginFailure(models.Model):
-    """A wrong password or second-factor code for an account name (existing or not)."""
+class SignInScope(models.TextChoices):
+    """What a sign-in limit counts, per key (an account name, a personal ID, an address)."""
 
-    username = models.CharField(max_length=150, db_index=True)
-    ip = models.GenericIPAddressField(null=True, blank=True)
-    at = models.DateTimeField(auto_now_add=True)
+    PASSWORD = "password", _("wrong passwords and second-factor codes, per account name")
+    EID_WRONG_CODE = "eid_wrong_code", _("wrong one-time codes, per personal ID")
+    EID_CODE_ID = "eid_code_id", _("one-time codes asked for, per personal ID")
+    EID_CODE_ADDRESS = "eid_code_address", _("one-time codes asked for, per client address")
+
+
+class SignInGuard(models.Model):
+    """One row per limited key. Every attempt on the key locks this row first, so attempts
+    are counted one after the other even when they arrive together; it also holds the
+    lock-out once too many attempts failed."""
+
+    scope = models.CharField(max_length=20, choices=SignInScope.choices)
+    key = models.CharField(max_length=150)
+    locked_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["username", "at"])]
+        constraints = [
+            models.UniqueConstraint(fields=["scope", "key"], name="signin_guard_unique_key")
+        ]
 
     def __str__(self) -> str:
-        return f"{self.username} @ {self.at}"
+        return f"{self.scope}:{self.key}"
 
 
-class LoginLock(models.Model):
-    """An account name refused sign-in until `locked_until` after too many failures."""
+class SignInAttempt(models.Model):
+    """An attempt counted against a key: a password or code is counted before it is checked
+    (and forgotten again when it was right), a code request when it is made."""
 
-    username = models.CharField(max_length=150, unique=True)
-    locked_until = models.DateTimeField()
+    scope = models.CharField(max_length=20, choices=SignInScope.choices)
+    key = models.CharField(max_length=150)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["scope", "key", "at"], name="signin_attempt_key_at")]
 
     def __str__(self) -> str:
-        return f"{self.username} until {self.locked_until}"
+        return f"{self.scope}:{self.key} @ {self.at}"
 
 
 class TotpDevice(models.Model):

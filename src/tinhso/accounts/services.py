@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import secrets
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from enum import Enum
 from typing import Any
 
@@ -13,6 +14,7 @@ from django.conf import settings
 from django.contrib.auth import authenticate
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,10 +23,11 @@ from tinhso.accounts import totp
 from tinhso.accounts.identity import parse_personal_id
 from tinhso.accounts.models import (
     ApiToken,
-    LoginFailure,
-    LoginLock,
     Membership,
     Role,
+    SignInAttempt,
+    SignInGuard,
+    SignInScope,
     TotpDevice,
     User,
     UserKind,
@@ -181,6 +184,134 @@ def membership_revoke(*, actor: Any | None, membership: Membership) -> None:
 # --- Sign-in ---------------------------------------------------------------------------
 
 
+# Every limited key (an account name, a personal ID, a client address) has a SignInGuard
+# row that each attempt locks first. An attempt that is checked (a password, a one-time
+# code) is counted *before* the check and forgotten again if it was right: counting after
+# the check let a burst of concurrent wrong passwords all pass the "not locked yet" test
+# and be checked (40 at once got 8 checks, not 5).
+
+
+@dataclass(frozen=True)
+class AttemptLimit:
+    """At most `most` attempts on one key within `window`. Past that the key is refused:
+    for `lock` when set (a lock-out after failures), otherwise until the oldest attempt
+    leaves the window (a rate)."""
+
+    scope: str
+    most: int
+    window: timedelta
+    lock: timedelta | None = None
+
+
+def _seconds(delta: timedelta) -> int:
+    return max(1, int(delta.total_seconds() + 0.999))
+
+
+def _guard(scope: str, key: str) -> SignInGuard:
+    """The key's guard row, created on first use and locked until the transaction ends."""
+    guard, _created = SignInGuard.objects.select_for_update().get_or_create(scope=scope, key=key)
+    return guard
+
+
+def _attempts(limit: AttemptLimit, key: str, now: datetime) -> QuerySet[SignInAttempt]:
+    return SignInAttempt.objects.filter(scope=limit.scope, key=key, at__gt=now - limit.window)
+
+
+def _refused_for(guard: SignInGuard, limit: AttemptLimit, now: datetime) -> int:
+    """Seconds the key is refused for (0: it may be tried now). Call with the guard locked."""
+    if guard.locked_until is not None:
+        if guard.locked_until > now:
+            return _seconds(guard.locked_until - now)
+        # The lock has run out, and the failures that caused it are forgiven with it.
+        guard.locked_until = None
+        guard.save(update_fields=["locked_until"])
+        SignInAttempt.objects.filter(scope=limit.scope, key=guard.key).delete()
+    recent = _attempts(limit, guard.key, now)
+    if recent.count() < limit.most:
+        return 0
+    if limit.lock is not None:
+        # The limit is reached by attempts still being checked: refused as if locked.
+        return _seconds(limit.lock)
+    oldest = recent.order_by("at").values_list("at", flat=True).first()
+    return _seconds(oldest + limit.window - now) if oldest else 1
+
+
+def signin_locked_for(*, limit: AttemptLimit, key: str) -> int:
+    """Seconds a lock-out keeps the key refused (0: not locked). A read, kept beside the
+    writes whose rules it shares."""
+    now = timezone.now()
+    guard = SignInGuard.objects.filter(scope=limit.scope, key=key).first()
+    if guard is not None and guard.locked_until is not None:
+        return _seconds(guard.locked_until - now) if guard.locked_until > now else 0
+    if limit.lock is not None and _attempts(limit, key, now).count() >= limit.most:
+        return _seconds(limit.lock)
+    return 0
+
+
+def signin_attempt_take(*, limit: AttemptLimit, key: str, ip: str | None) -> tuple[int | None, int]:
+    """Count one attempt on `key` if the limit allows it: returns the attempt's id and 0,
+    or None and the seconds to wait. Attempts on one key are counted one at a time."""
+    now = timezone.now()
+    with transaction.atomic():
+        guard = _guard(limit.scope, key)
+        wait = _refused_for(guard, limit, now)
+        if wait:
+            return None, wait
+        SignInAttempt.objects.filter(
+            scope=limit.scope, key=key, at__lte=now - limit.window
+        ).delete()
+        attempt = SignInAttempt.objects.create(scope=limit.scope, key=key, ip=ip, at=now)
+    return attempt.pk, 0
+
+
+def signin_attempt_forget(*, attempt_id: int) -> None:
+    """An attempt counted before its check turned out not to be a failure."""
+    SignInAttempt.objects.filter(pk=attempt_id).delete()
+
+
+def signin_attempt_failed(
+    *,
+    limit: AttemptLimit,
+    key: str,
+    audit_action: str,
+    audit_object_id: str = "",
+    audit_data: dict[str, Any] | None = None,
+) -> int:
+    """A counted attempt failed its check: once the failures reach the limit, lock the key
+    (audited). Returns the seconds the key is locked for, 0 when it is not."""
+    assert limit.lock is not None  # noqa: S101 (only lock-out limits have failures)
+    now = timezone.now()
+    with transaction.atomic():
+        guard = _guard(limit.scope, key)
+        if guard.locked_until is not None and guard.locked_until > now:
+            return _seconds(guard.locked_until - now)
+        failures = _attempts(limit, key, now).count()
+        if failures < limit.most:
+            return 0
+        guard.locked_until = now + limit.lock
+        guard.save(update_fields=["locked_until"])
+        audit_record(
+            actor=None,
+            action=audit_action,
+            object_type="accounts.user",
+            object_id=audit_object_id,
+            data={
+                **(audit_data or {}),
+                "failures": failures,
+                "until": guard.locked_until.isoformat(),
+            },
+        )
+    return _seconds(limit.lock)
+
+
+def signin_attempts_clear(*, scope: str, key: str) -> None:
+    """A right password or code: the key's counted failures and any lock end."""
+    SignInAttempt.objects.filter(scope=scope, key=key).delete()
+    SignInGuard.objects.filter(scope=scope, key=key, locked_until__isnull=False).update(
+        locked_until=None
+    )
+
+
 class LoginStatus(Enum):
     OK = "ok"
     INVALID = "invalid"
@@ -216,55 +347,65 @@ def _login_key(username: str) -> str:
     return username.strip().lower()[:150]
 
 
-def login_lock_remaining(username: str) -> int:
-    """Seconds the account name stays locked, 0 if it is not."""
-    lock = LoginLock.objects.filter(username=_login_key(username)).first()
-    if lock is None:
-        return 0
-    remaining = (lock.locked_until - timezone.now()).total_seconds()
-    return max(0, int(remaining + 0.999))
-
-
-def _login_failure(username: str, ip: str | None) -> LoginResult:
-    """Count a failure; lock the name once the limit is reached within the window."""
-    key = _login_key(username)
-    now = timezone.now()
-    with transaction.atomic():
-        LoginFailure.objects.create(username=key, ip=ip)
-        since = now - settings.TINHSO_LOGIN_FAILURE_WINDOW
-        recent = LoginFailure.objects.filter(username=key, at__gte=since).count()
-        if recent < settings.TINHSO_LOGIN_MAX_FAILURES:
-            return LoginResult(LoginStatus.INVALID)
-        until = now + settings.TINHSO_LOGIN_LOCK_DURATION
-        LoginLock.objects.update_or_create(username=key, defaults={"locked_until": until})
-        LoginFailure.objects.filter(username=key).delete()
-        user = User.objects.filter(username__iexact=key).first()
-        audit_record(
-            actor=None,
-            action="account.locked",
-            object_type="accounts.user",
-            object_id=str(user.pk) if user else "",
-            data={"failures": recent, "until": until.isoformat()},
-        )
-    return LoginResult(
-        LoginStatus.LOCKED, retry_after=int(settings.TINHSO_LOGIN_LOCK_DURATION.total_seconds())
+def password_limit() -> AttemptLimit:
+    """Wrong passwords (and second-factor codes) per account name (ADR 0004)."""
+    return AttemptLimit(
+        scope=SignInScope.PASSWORD,
+        most=settings.TINHSO_LOGIN_MAX_FAILURES,
+        window=settings.TINHSO_LOGIN_FAILURE_WINDOW,
+        lock=settings.TINHSO_LOGIN_LOCK_DURATION,
     )
+
+
+def _login_failure(key: str) -> LoginResult:
+    """A counted attempt was wrong; the name is locked once the limit is reached."""
+    user = User.objects.filter(username__iexact=key).first()
+    locked = signin_attempt_failed(
+        limit=password_limit(),
+        key=key,
+        audit_action="account.locked",
+        audit_object_id=str(user.pk) if user else "",
+    )
+    if locked:
+        return LoginResult(LoginStatus.LOCKED, retry_after=locked)
+    return LoginResult(LoginStatus.INVALID)
 
 
 def _login_success(user: User, channel: str) -> LoginResult:
     key = _login_key(user.get_username())
     with transaction.atomic():
-        LoginFailure.objects.filter(username=key).delete()
-        LoginLock.objects.filter(username=key).delete()
+        signin_attempts_clear(scope=SignInScope.PASSWORD, key=key)
         User.objects.filter(pk=user.pk).update(last_login=timezone.now())
         audit_record(actor=user, action="account.signed_in", obj=user, data={"channel": channel})
     return LoginResult(LoginStatus.OK, user=user)
 
 
 def client_ip(request: HttpRequest | None) -> str | None:
+    """The client's address: REMOTE_ADDR, or, when that is one of TINHSO_TRUSTED_PROXIES,
+    the nearest address in X-Forwarded-For that is not a trusted proxy (a client can put
+    anything at the start of that header, but not after what the proxy appended)."""
     if request is None:
         return None
-    return request.META.get("REMOTE_ADDR") or None
+    address = _ip_or_none(request.META.get("REMOTE_ADDR", ""))
+    trusted = set(settings.TINHSO_TRUSTED_PROXIES)
+    if address is None or address not in trusted:
+        return address
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    for hop in reversed([part.strip() for part in forwarded.split(",")]):
+        hop_address = _ip_or_none(hop)
+        if hop_address is None:
+            break
+        if hop_address not in trusted:
+            return hop_address
+        address = hop_address
+    return address
+
+
+def _ip_or_none(text: str) -> str | None:
+    try:
+        return str(ipaddress.ip_address(text.strip()))
+    except ValueError:
+        return None
 
 
 def login_check(
@@ -278,18 +419,23 @@ def login_check(
     """Check a user name and password (and the TOTP code once one is enrolled).
 
     A locked name is refused before the password is looked at. Failures count per name,
-    whether or not the account exists, so the answer never tells which names exist."""
-    remaining = login_lock_remaining(username)
-    if remaining:
-        return LoginResult(LoginStatus.LOCKED, retry_after=remaining)
+    whether or not the account exists, so the answer never tells which names exist. The
+    attempt is counted before the password is checked, so at most
+    TINHSO_LOGIN_MAX_FAILURES passwords are ever checked before the lock-out."""
+    key = _login_key(username)
+    attempt, wait = signin_attempt_take(limit=password_limit(), key=key, ip=client_ip(request))
+    if attempt is None:
+        return LoginResult(LoginStatus.LOCKED, retry_after=wait)
     user = authenticate(request, username=username, password=password)
     if user is None or not isinstance(user, User):
-        return _login_failure(username, client_ip(request))
+        return _login_failure(key)
     if totp_is_enrolled(user):
         if not otp:
+            # The password was right; the second step counts on its own.
+            signin_attempt_forget(attempt_id=attempt)
             return LoginResult(LoginStatus.OTP_REQUIRED, user=user)
         if not totp_verify(user=user, code=otp):
-            failed = _login_failure(username, client_ip(request))
+            failed = _login_failure(key)
             if failed.status is LoginStatus.LOCKED:
                 return failed
             return LoginResult(LoginStatus.OTP_INVALID, user=user)
@@ -298,11 +444,12 @@ def login_check(
 
 def login_second_factor(*, request: HttpRequest | None, user: User, code: str) -> LoginResult:
     """Second step of a web sign-in whose password was already right."""
-    remaining = login_lock_remaining(user.get_username())
-    if remaining:
-        return LoginResult(LoginStatus.LOCKED, retry_after=remaining)
+    key = _login_key(user.get_username())
+    attempt, wait = signin_attempt_take(limit=password_limit(), key=key, ip=client_ip(request))
+    if attempt is None:
+        return LoginResult(LoginStatus.LOCKED, retry_after=wait)
     if not totp_verify(user=user, code=code):
-        failed = _login_failure(user.get_username(), client_ip(request))
+        failed = _login_failure(key)
         if failed.status is LoginStatus.LOCKED:
             return failed
         return LoginResult(LoginStatus.OTP_INVALID, user=user)

@@ -4,6 +4,7 @@ and officials' look-up of a citizen's record."""
 from __future__ import annotations
 
 import segno
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
@@ -32,6 +33,7 @@ from tinhso.accounts.services import (
     LoginStatus,
     api_token_create,
     api_token_revoke,
+    client_ip,
     login_check,
     login_second_factor,
     totp_enrol_confirm,
@@ -84,6 +86,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
         "form": form,
         "next": next_url,
         "oidc_label": oidc.label if oidc.is_configured() else "",
+        "eid_demo": settings.TINHSO_DEMO,
     }
     if request.method != "POST":
         return render(request, "accounts/login.html", context)
@@ -251,26 +254,35 @@ def citizen_lookup_view(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def eid_demo_view(request: HttpRequest) -> HttpResponse:
     """Sign in with the demo e-identity: personal ID, then the one-time code. In the demo the
-    code is shown on the page (a real provider sends it to the registered phone)."""
-    from tinhso.accounts.eid import DemoRegistryProvider, IdentityError
+    code is shown on the page (a real provider sends it to the registered phone). The page
+    does not exist unless TINHSO_DEMO is on."""
+    from tinhso.accounts.eid import DemoRegistryProvider, IdentityError, IdentityLimitedError
     from tinhso.accounts.services import citizen_from_identity
 
     provider = DemoRegistryProvider()
+    if not provider.is_configured():
+        raise Http404
     next_url = _safe_next(request, reverse("accounts:account"))
     context: dict[str, object] = {"next": next_url, "step": "id", "personal_id": ""}
     if request.method != "POST":
         return render(request, "accounts/eid_demo.html", context)
     personal_id = request.POST.get("personal_id", "").strip()
     context["personal_id"] = personal_id
+    ip = client_ip(request)
     try:
         if request.POST.get("step") == "code":
             context["step"] = "code"
-            profile = provider.verify_code(personal_id, request.POST.get("code", ""))
+            profile = provider.verify_code(personal_id, request.POST.get("code", ""), ip=ip)
             user = citizen_from_identity(profile=profile, provider=provider.slug)
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             return HttpResponseRedirect(next_url)
-        context["demo_code"] = provider.issue_code(personal_id)
+        context["demo_code"] = provider.issue_code(personal_id, ip=ip)
         context["step"] = "code"
+    except IdentityLimitedError as exc:
+        context["error"] = str(exc)
+        response = render(request, "accounts/eid_demo.html", context, status=429)
+        response["Retry-After"] = str(exc.retry_after)
+        return response
     except (IdentityError, ValidationError) as exc:
         context["error"] = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
         return render(request, "accounts/eid_demo.html", context, status=400)
@@ -305,7 +317,12 @@ def oidc_callback_view(request: HttpRequest) -> HttpResponse:
         return render(
             request,
             "accounts/login.html",
-            {"form": LoginForm(), "error": message, "next": reverse("accounts:account")},
+            {
+                "form": LoginForm(),
+                "error": message,
+                "next": reverse("accounts:account"),
+                "oidc_label": provider.label,
+            },
             status=400,
         )
     user = citizen_from_identity(profile=profile, provider=provider.slug)

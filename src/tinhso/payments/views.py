@@ -66,7 +66,7 @@ def notice(request: HttpRequest, reference: str) -> HttpResponse:
             "qr": qr_svg(payment.vietqr()) if is_open else "",
             "lines": payment.breakdown.get("lines", []),
             "exemption": EXEMPTION_CATEGORIES.get(payment.breakdown.get("exemption", ""), ""),
-            "simulated_bank": settings.TINHSO_SIMULATED_BANK,
+            "simulated_bank": settings.TINHSO_DEMO,
         },
     )
 
@@ -169,12 +169,12 @@ def reconcile_view(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def simulated_bank(request: HttpRequest) -> HttpResponse:
-    """A stand-in for a banking app (demo only, TINHSO_SIMULATED_BANK): paste or follow a
+    """A stand-in for a banking app (only in the demo, TINHSO_DEMO): paste or follow a
     VietQR, pay it, and the bank notifies the platform over HTTP."""
     from tinhso.payments.bank import SimulatedBank
     from tinhso.payments.vietqr import VietQRError, vietqr_parse
 
-    if not settings.TINHSO_SIMULATED_BANK:
+    if not settings.TINHSO_DEMO:
         raise Http404
     context: dict[str, object] = {"payload": request.GET.get("qr", "")[:512]}
     status = 200

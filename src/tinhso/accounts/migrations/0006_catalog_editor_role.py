@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0004_alter_membership_role"),
+        ("accounts", "0005_sign_in_guards_replace_login_failures"),
     ]
 
     operations = [
