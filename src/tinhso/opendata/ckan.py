@@ -678,6 +678,17 @@ def _error(help_url: dict, status: int, error: dict[str, Any]) -> JsonResponse:
     return response
 
 
+def bad_request(request: HttpRequest, name: str, message: str) -> JsonResponse:
+    """CKAN's 400 for a request that cannot be taken at all (core.input refuses NUL
+    characters with it)."""
+    site = request.build_absolute_uri("/").rstrip("/")
+    return _error(
+        _envelope(site, name),
+        400,
+        {"__type": "Bad Request", "message": _("Bad request - %s") % message},
+    )
+
+
 def _request_data(request: HttpRequest) -> dict[str, Any]:
     if request.method == "GET":
         data: dict[str, Any] = {}
