@@ -1,9 +1,12 @@
 """Input that used to end in a server error: NUL characters anywhere (refused once, by
-core.input's middleware). Each is a clear 4xx in the shape of the part of the site that was
-asked, and nothing is stored."""
+core.input's middleware), integers past the database's range, and time zone offsets no
+place uses. Each is a clear 4xx in the shape
+of the part of the site that was asked, and nothing is stored."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import io
 import json
 import re
@@ -19,7 +22,9 @@ from flows import user
 from test_deadlines import accepted
 from tinhso.accounts.models import LoginFailure
 from tinhso.dossiers.models import Dossier
-from tinhso.opendata.models import Resource
+from tinhso.opendata.models import Dataset, Resource
+from tinhso.payments.models import BankNotification, BankTransaction, Outcome
+from tinhso.payments.services import webhook_secret
 
 pytestmark = pytest.mark.django_db
 
@@ -264,3 +269,220 @@ def test_every_url_pattern_refuses_a_nul_in_its_query_form_and_text_segments(
                 assert response.json()["error"]["__type"] == "Bad Request"
             else:
                 assert NUL_VI in response.content.decode()
+
+
+# --- The bank: every notification is kept, malformed ones too -----------------------------------
+
+
+def _signed(client: Client, body: bytes) -> Any:
+    signature = "sha256=" + hmac.new(webhook_secret(), body, hashlib.sha256).hexdigest()
+    return client.generic(
+        "POST", "/api/v1/payments/callback", body, content_type="application/json",
+        headers={"X-Signature": signature},
+    )  # fmt: skip
+
+
+def _notice(**changes: Any) -> bytes:
+    notice = {
+        "transaction_id": "FT-INPUT-1",
+        "reference": "TSABCDEFGHJK",
+        "amount": 15000,
+        "status": "succeeded",
+        "occurred_at": "2026-01-05T09:00:00+07:00",
+        **changes,
+    }
+    return json.dumps(notice).encode()
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"amount": 10**30},
+        {"amount": 2**63},
+        {"occurred_at": "2026-01-05T09:00:00-17:42"},
+        {"occurred_at": "0001-01-01T00:00:00+14:00"},
+        {"transaction_id": "FT\u0000"},
+        {"reference": {"nested": True}},
+    ],
+)
+def test_a_signed_notification_that_cannot_be_stored_is_kept_as_malformed(
+    client: Client, changes: dict[str, Any]
+) -> None:
+    body = _notice(**changes)
+    response = _signed(client, body)
+    assert (response.status_code, response.json()["result"]) == (400, "malformed")
+    kept = BankNotification.objects.get()
+    assert (kept.outcome, kept.signature_valid, kept.body) == (
+        Outcome.MALFORMED,
+        True,
+        body.decode(),
+    )
+    assert not BankTransaction.objects.exists()
+
+
+def test_a_nul_byte_in_a_notification_is_kept_readable(client: Client) -> None:
+    body = _notice()[:-1] + b', "x": "\x00"}'
+    assert _signed(client, body).status_code == 400
+    assert BankNotification.objects.get().body.endswith('"x": "\ufffd"}')
+
+
+def test_a_signature_header_with_any_characters_is_a_401(client: Client) -> None:
+    answer = client.generic(
+        "POST", "/api/v1/payments/callback", _notice(), content_type="application/json",
+        headers={"X-Signature": "sha256=é"},
+    )  # fmt: skip
+    assert answer.status_code == 401
+    assert BankNotification.objects.get().outcome == Outcome.REJECTED
+
+
+# --- Integers past the database's range ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "package_search?start=100000000000000000000",
+        "package_search?rows=10&start=9223372036854775808",
+        "package_search?facet.limit=99999999999999999999",
+        "package_list?limit=100000000000000000000",
+        "package_list?offset=100000000000000000000",
+        "organization_list?offset=9223372036854775808",
+        "group_list?limit=1" + "0" * 5000,
+    ],
+)
+def test_ckan_numbers_past_the_databases_range_are_a_validation_error(
+    client: Client, query: str
+) -> None:
+    response = client.get("/api/3/action/" + query)
+    assert response.status_code == 409
+    assert response.json()["error"]["__type"] == "Validation Error"
+
+
+def test_a_portal_page_number_past_the_range_is_the_last_page_not_an_error(
+    client: Client,
+) -> None:
+    page = client.get("/du-lieu-mo/tim-kiem/?q=dan&trang=99999999999999999999")
+    assert page.status_code == 200
+
+
+def test_a_datastore_offset_past_the_range_is_a_validation_error(client: Client) -> None:
+    resource = Resource.objects.filter(datastore__isnull=False, dataset__private=False).first()
+    assert resource is not None
+    response = client.get(
+        f"/api/3/action/datastore_search?resource_id={resource.pk}&offset=9223372036854775808"
+    )
+    assert response.status_code == 409
+
+
+def _upload(client: Client, token_for: Any, content: bytes) -> Resource:
+    dataset = Dataset.objects.filter(publisher__agency__short_name="SYT").first()
+    assert dataset is not None
+    upload = io.BytesIO(content)
+    upload.name = "so-lieu.csv"
+    created = client.post(
+        "/api/3/action/resource_create",
+        {"package_id": dataset.name, "name": "Số liệu", "upload": upload},
+        headers=token_for(user("dulieu.yte")),
+    )
+    assert created.status_code == 200, created.content[:300]
+    Dataset.objects.filter(pk=dataset.pk).update(private=False)
+    return Resource.objects.get(pk=created.json()["result"]["id"])
+
+
+def test_numbers_no_double_holds_stay_text_and_a_filter_of_one_is_refused(
+    client: Client, token_for: Any
+) -> None:
+    huge = _upload(client, token_for, "Xã,Giá trị\r\nA,1e1000000\r\nB,2\r\n".encode())
+    assert [f["type"] for f in huge.datastore.fields] == ["text", "text"]
+    found = client.get(f"/api/3/action/datastore_search?resource_id={huge.pk}")
+    assert [r["Giá trị"] for r in found.json()["result"]["records"]] == ["1e1000000", "2"]
+    numbers = _upload(client, token_for, "Xã,Giá trị\r\nA,1.5\r\nB,2\r\n".encode())
+    assert numbers.datastore.fields[1]["type"] == "numeric"
+    for value in ("1e1000000", "1e-400"):
+        refused = client.get(
+            f"/api/3/action/datastore_search?resource_id={numbers.pk}"
+            f'&filters={{"Giá trị": "{value}"}}'
+        )
+        assert refused.status_code == 409, value
+
+
+def test_api_integers_past_the_databases_range_are_a_422(
+    client: Client, token_for: Any, citizen: Any
+) -> None:
+    dossier = accepted(citizen)
+    official = token_for(user("chuyenvien.hacthanh"))
+    cases = [
+        (f"/api/v1/dossiers/{dossier.code}/actions", {"action": "forward", "version": 2**31},
+         official, "version"),
+        (f"/api/v1/dossiers/{dossier.code}/extension",
+         {"reason": "Chờ xác minh", "new_due": (dossier.due_at + timedelta(days=2)).isoformat(),
+          "version": 10**30}, official, "version"),
+        ("/api/v1/dossiers", {"procedure": "1.001193", "receiving_agency": "000.02.60.H56",
+                              "result_method": "online",
+                              "attachments": [{"paper": 2**63, "stored_paper": 2**64}]},
+         token_for(citizen), "attachments.0.paper"),
+    ]  # fmt: skip
+    for url, body, headers, field in cases:
+        response = client.post(
+            url, json.dumps(body), content_type="application/json", headers=headers
+        )
+        assert response.status_code == 422, response.content[:300]
+        assert field in response.json()["errors"]
+    revoke = client.delete(f"/api/v1/auth/tokens/{2**63}", headers=official)
+    assert revoke.status_code == 422
+    assert client.get("/api/v1/agencies?page=99999999999999999999").status_code == 422
+    assert Dossier.objects.get(pk=dossier.pk).version == dossier.version
+
+
+# --- Time zone offsets no place uses -------------------------------------------------------------
+
+
+def test_an_extension_with_a_utc_offset_of_minus_17_42_is_a_422_and_changes_nothing(
+    client: Client, token_for: Any, citizen: Any
+) -> None:
+    dossier = accepted(citizen)
+    new_due = (dossier.due_at + timedelta(days=3)).isoformat(timespec="seconds")[:19] + "-17:42"
+    response = client.post(
+        f"/api/v1/dossiers/{dossier.code}/extension",
+        {"reason": "Chờ xác minh", "new_due": new_due, "version": dossier.version},
+        content_type="application/json",
+        headers=token_for(user("chuyenvien.hacthanh")),
+    )
+    assert response.status_code == 422
+    assert "-17:42" in response.json()["errors"]["new_due"][0]
+    unchanged = Dossier.objects.get(pk=dossier.pk)
+    assert (unchanged.due_at, unchanged.version) == (dossier.due_at, dossier.version)
+    assert not unchanged.documents.filter(kind="BM04").exists()
+
+
+def test_the_extension_form_refuses_the_offset_with_a_message(
+    login_client: Any, citizen: Any
+) -> None:
+    dossier = accepted(citizen)
+    official = login_client(user("chuyenvien.hacthanh"))
+    new_due = (dossier.due_at + timedelta(days=3)).isoformat(timespec="seconds")[:19] + "-17:42"
+    page = official.post(
+        f"/can-bo/ho-so/{dossier.code}/gia-han/",
+        {"reason": "Chờ xác minh", "new_due": new_due, "version": dossier.version},
+        follow=True,
+    )
+    assert "-17:42" in page.content.decode()
+    unchanged = Dossier.objects.get(pk=dossier.pk)
+    assert (unchanged.due_at, unchanged.version) == (dossier.due_at, dossier.version)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "agency=000.02.60.H56&start=0001-01-01T00:00:00%2B14:00&days=5",
+        "agency=000.02.60.H56&start=9999-12-31T23:00:00-12:00&days=365",
+        "agency=000.02.60.H56&start=2026-01-05T08:00:00-17:42&days=5",
+    ],
+)
+def test_calendar_times_outside_the_range_are_a_422(client: Client, query: str) -> None:
+    assert client.get("/api/v1/calendar/due?" + query).status_code == 422
+
+
+def test_figures_for_dates_outside_the_range_are_a_422(client: Client) -> None:
+    response = client.get("/api/v1/figures?agency=000.02.60.H56&start=0001-01-01&end=0001-01-02")
+    assert response.status_code == 422

@@ -7,20 +7,27 @@ refuses it wherever it can arrive: the path, the query string, form fields (name
 values; not uploaded files) and JSON bodies, before any view runs.
 The answer is a 400 in the shape of the part of the site that was asked: the JSON API's
 `{"detail", "code"}`, CKAN's error envelope, or a short page.
+
+The same module holds the time values the API and the forms accept: a time of day has an
+offset a real place uses (UTC-12:00 to UTC+14:00), and its year is one the platform can
+store and count working days in (1900–2999), on SQLite and on PostgreSQL alike.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any
+from datetime import date, datetime, timedelta
+from typing import Annotated, Any
 
 from django.conf import settings
 from django.core.exceptions import SuspiciousOperation
 from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from pydantic import AfterValidator
 
 NUL = "\x00"
 # The bank's notification endpoint records every notification it receives, malformed ones
@@ -156,3 +163,55 @@ class NulCharacterMiddleware:
         if nul_found(request) is None:
             return None
         return nul_refusal(request)
+
+
+# --- Times --------------------------------------------------------------------------------
+
+EARLIEST = date(1900, 1, 1)
+LATEST = date(2999, 12, 31)
+# The offsets real places use (UTC-12:00 on Baker Island to UTC+14:00 in Kiribati).
+# PostgreSQL refuses offsets past ±15:59 and Python's date arithmetic past ±24:00.
+OFFSET_MIN = timedelta(hours=-12)
+OFFSET_MAX = timedelta(hours=14)
+
+
+def moment_problem(value: datetime) -> str | None:
+    """Why a time the caller gave cannot be taken, in the active language, or None."""
+    offset = value.utcoffset()
+    if offset is not None and not (OFFSET_MIN <= offset <= OFFSET_MAX):
+        return _(
+            "The time zone offset %(offset)s is not one any place uses: give an offset "
+            "between -12:00 and +14:00 (Vietnam is +07:00)."
+        ) % {"offset": value.strftime("%z")[:3] + ":" + value.strftime("%z")[3:5]}
+    if not (EARLIEST <= value.date() <= LATEST):
+        return _("Give a date between %(first)s and %(last)s.") % {
+            "first": EARLIEST.isoformat(),
+            "last": LATEST.isoformat(),
+        }
+    return None
+
+
+def moment_clean(value: datetime) -> datetime:
+    """An aware time the platform can store and compute with: a time without an offset is
+    the platform's local time. Raises ValueError (with moment_problem's message)."""
+    problem = moment_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value)
+    return value
+
+
+def day_clean(value: date) -> date:
+    """A calendar date within the years the platform counts in. Raises ValueError."""
+    if not (EARLIEST <= value <= LATEST):
+        raise ValueError(
+            _("Give a date between %(first)s and %(last)s.")
+            % {"first": EARLIEST.isoformat(), "last": LATEST.isoformat()}
+        )
+    return value
+
+
+# Types for API schemas: pydantic turns the ValueError into a 422 naming the field.
+Moment = Annotated[datetime, AfterValidator(moment_clean)]
+Day = Annotated[date, AfterValidator(day_clean)]

@@ -51,6 +51,9 @@ from tinhso.opendata.services import (
 
 ROWS_MAX = 1000
 LIST_LIMIT_MAX = 1000
+# Offsets, counts and limits are numbers of rows: past PostgreSQL's integer range a query
+# cannot even be sent, so larger values are a validation error, not a server error.
+INT_MAX = 2**31 - 1
 CKAN_VERSION = "2.11.0"  # the API version whose behaviour this implements
 
 
@@ -248,12 +251,18 @@ def _int(data: dict, key: str, default: int, *, minimum: int = 0) -> int:
     value = data.get(key, default)
     if value in (None, ""):
         return default
+    text = str(value).strip()
+    # Python reads a hundred thousand digits slowly and refuses more: a few suffice.
+    if len(text) > 20:
+        raise InvalidError({key: [_("Must be at most %(max)d") % {"max": INT_MAX}]})
     try:
-        number = int(str(value))
+        number = int(text)
     except ValueError:
         raise InvalidError({key: [_("Invalid integer")]}) from None
     if number < minimum:
         raise InvalidError({key: [_("Must be a natural number")]})
+    if number > INT_MAX:
+        raise InvalidError({key: [_("Must be at most %(max)d") % {"max": INT_MAX}]})
     return number
 
 
