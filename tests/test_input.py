@@ -1,6 +1,6 @@
 """Input that used to end in a server error: NUL characters anywhere (refused once, by
-core.input's middleware), integers past the database's range, and time zone offsets no
-place uses. Each is a clear 4xx in the shape
+core.input's middleware), integers past the database's range, JSON nested deeper than
+Python's parser goes, and time zone offsets no place uses. Each is a clear 4xx in the shape
 of the part of the site that was asked, and nothing is stored."""
 
 from __future__ import annotations
@@ -432,6 +432,41 @@ def test_api_integers_past_the_databases_range_are_a_422(
     assert revoke.status_code == 422
     assert client.get("/api/v1/agencies?page=99999999999999999999").status_code == 422
     assert Dossier.objects.get(pk=dossier.pk).version == dossier.version
+
+
+# --- Deep JSON ---------------------------------------------------------------------------------
+
+DEEP = b"[" * 50_000 + b"]" * 50_000
+
+
+def test_json_nested_50000_deep_in_an_open_data_upload_is_refused_and_nothing_stored(
+    client: Client, token_for: Any, settings: Any
+) -> None:
+    dataset = Dataset.objects.filter(publisher__agency__short_name="SYT").first()
+    assert dataset is not None
+    before = Resource.objects.count()
+    upload = io.BytesIO(DEEP)
+    upload.name = "sau.json"
+    response = client.post(
+        "/api/3/action/resource_create",
+        {"package_id": dataset.name, "name": "Sâu", "upload": upload},
+        headers=token_for(user("dulieu.yte")),
+    )
+    assert response.status_code == 409
+    error = response.json()["error"]
+    assert error["__type"] == "Validation Error"
+    assert "nested too deeply" in " ".join(error["upload"]) or "lồng" in " ".join(error["upload"])
+    assert Resource.objects.count() == before
+    assert not any(p.is_file() for p in settings.MEDIA_ROOT.rglob("*"))
+
+
+def test_json_bodies_nested_too_deep_are_a_400(client: Client) -> None:
+    ckan = client.post("/api/3/action/package_search", DEEP, content_type="application/json")
+    assert ckan.status_code == 400
+    assert ckan.json()["error"]["__type"] == "Bad Request"
+    api = client.post("/api/v1/auth/token", DEEP, content_type="application/json")
+    assert api.status_code == 400
+    assert api.json()["code"] == "invalid_json"
 
 
 # --- Time zone offsets no place uses -------------------------------------------------------------

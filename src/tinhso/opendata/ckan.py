@@ -286,7 +286,7 @@ def _json_param(data: dict, key: str, default: Any) -> Any:
         if text[0] in "[{":
             try:
                 return json.loads(text)
-            except ValueError:
+            except (ValueError, RecursionError):
                 raise InvalidError({key: [_("Cannot parse JSON")]}) from None
     return value
 
@@ -715,6 +715,8 @@ def _request_data(request: HttpRequest) -> dict[str, Any]:
         parsed = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise BadRequestError(_("JSON Error: %s") % exc) from None
+    except RecursionError:
+        raise BadRequestError(_("JSON Error: the body is nested too deeply")) from None
     if not isinstance(parsed, dict):
         raise BadRequestError(_("JSON Error: the request body must be a JSON object"))
     return parsed
