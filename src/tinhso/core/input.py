@@ -10,7 +10,7 @@ The answer is a 400 in the shape of the part of the site that was asked: the JSO
 
 The same module holds the time values the API and the forms accept: a time of day has an
 offset a real place uses (UTC-12:00 to UTC+14:00), and its year is one the platform can
-store and count working days in (1900–2999), on SQLite and on PostgreSQL alike.
+store and count working days in (1970–2999), on SQLite and on PostgreSQL alike.
 """
 
 from __future__ import annotations
@@ -167,7 +167,9 @@ class NulCharacterMiddleware:
 
 # --- Times --------------------------------------------------------------------------------
 
-EARLIEST = date(1900, 1, 1)
+# Before 1911 Vietnam's local time was Hanoi's mean time (UTC+07:06:30), which RFC 3339
+# cannot write; nothing the platform counts is older than 1970.
+EARLIEST = date(1970, 1, 1)
 LATEST = date(2999, 12, 31)
 # The offsets real places use (UTC-12:00 on Baker Island to UTC+14:00 in Kiribati).
 # PostgreSQL refuses offsets past ±15:59 and Python's date arithmetic past ±24:00.
