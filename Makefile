@@ -10,7 +10,7 @@ export TINHSO_DATA_DIR ?= $(CURDIR)/var
 # Tests and checks need a key but no real secret; `make run` keeps its own in var/secret_key.
 TEST_ENV := SECRET_KEY=test-only-not-a-secret DEBUG=0
 
-.PHONY: run test lint typecheck check-migrations pytest bench crash install install-dev messages clean
+.PHONY: run test lint typecheck check-migrations pytest bench crash fuzz install install-dev messages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -92,3 +92,9 @@ crash: install-dev
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache
+
+## fuzz: Schemathesis against /api/v1/openapi.json of a server it starts itself (a throw-away
+## SQLite, or the PostgreSQL of DATABASE_URL), with the demo seeded, as a citizen, an official
+## and nobody: no server error, every status documented (FUZZ_EXAMPLES per operation, FUZZ_SEED)
+fuzz: install-dev
+	$(BIN)/python tests/fuzz_api.py

@@ -1,10 +1,14 @@
 """The JSON API, mounted at /api/v1/ (OpenAPI 3 at /api/v1/openapi.json)."""
 
+from typing import Any
+
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
+from ninja.errors import HttpError
 from ninja.errors import ValidationError as RequestValidationError
+from ninja.openapi.schema import OpenAPISchema
 
 from tinhso import __version__
 from tinhso.accounts.api import auth_router, citizens_router, me_router
@@ -19,7 +23,36 @@ from tinhso.dossiers.api import router as dossiers_router
 from tinhso.payments.api import router as payments_router
 from tinhso.signing.api import router as verify_router
 
-api = NinjaAPI(
+
+class TinhSoAPI(NinjaAPI):
+    """The NinjaAPI whose OpenAPI document also lists the answers every operation may give
+    before its own code runs: 400 when core.input refuses a NUL character or the body is
+    not JSON, and 414 when the request line is longer than the HTTP server takes
+    (gunicorn's limit is 4094 bytes)."""
+
+    def get_openapi_schema(
+        self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
+    ) -> OpenAPISchema:
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        error = {"$ref": "#/components/schemas/ErrorOut"}
+        common = {
+            400: {
+                "description": "Bad Request: a NUL character in the path, query or body, "
+                "or a body that is not JSON",
+                "content": {"application/json": {"schema": error}},
+            },
+            414: {"description": "URI Too Long: the HTTP server refuses the request line"},
+        }
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                responses = operation.setdefault("responses", {})
+                # Ninja keys responses by int status until the document is serialised.
+                for status, answer in common.items():
+                    responses.setdefault(status, answer)
+        return schema
+
+
+api = TinhSoAPI(
     title="Tỉnh Số API",
     version=__version__,
     description=(
@@ -53,6 +86,16 @@ def on_request_invalid(request: HttpRequest, exc: RequestValidationError) -> Htt
         },
         status=422,
     )
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    # Ninja raises it itself for a body it cannot parse (400); said in the caller's language.
+    if exc.status_code == 400:
+        detail, code = _("The body is not valid JSON."), "invalid_json"
+    else:
+        detail, code = str(exc), "http_error"
+    return api.create_response(request, {"detail": detail, "code": code}, status=exc.status_code)
 
 
 @api.exception_handler(PermissionDenied)

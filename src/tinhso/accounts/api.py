@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Field, Query, Router, Schema, Status
+from ninja import Field, P, PathEx, Query, Router, Schema, Status
 from ninja.security import HttpBearer
 
 from tinhso.accounts.identity import parse_personal_id
@@ -29,7 +29,7 @@ from tinhso.accounts.services import (
     api_token_revoke,
     login_check,
 )
-from tinhso.core.api import ErrorOut, Page, PageParams, paginate
+from tinhso.core.api import ID_MAX, ErrorOut, Page, PageParams, paginate
 from tinhso.core.models import PersonalDataAccess
 from tinhso.core.services import personal_data_access_record
 
@@ -150,7 +150,7 @@ def tokens_list(request: HttpRequest) -> object:
     summary="Revoke one of your tokens",
     auth=bearer,
 )
-def tokens_revoke(request: HttpRequest, token_id: int) -> object:
+def tokens_revoke(request: HttpRequest, token_id: PathEx[int, P(ge=1, le=ID_MAX)]) -> object:
     if api_token_revoke(user=_caller(request), token_id=token_id) is None:
         return Status(404, {"detail": _("You have no token with this id.")})
     return Status(204, None)

@@ -23,6 +23,11 @@ class ErrorOut(Schema):
 
 
 MAX_PAGE = 100_000
+# The largest integers the database holds where the API's numbers go: ids are bigint
+# (BigAutoField), versions and counts integer. A larger number is a 422, not a database
+# error.
+ID_MAX = 2**63 - 1
+INT_MAX = 2**31 - 1
 
 
 class PageParams(Schema):
@@ -83,7 +88,9 @@ def validation_errors(raw: list[dict[str, Any]]) -> dict[str, list[str]]:
         while loc and (loc[0] in _CONTAINERS or loc[0] in {"payload", "filters", "paging"}):
             loc = loc[1:]
         message = _MESSAGES.get(str(error.get("type")))
-        errors.setdefault(".".join(loc) or "__all__", []).append(
-            str(message) if message else str(error.get("msg", ""))
-        )
+        text = str(message) if message else str(error.get("msg", ""))
+        if message is None and error.get("type") == "value_error" and error.get("ctx"):
+            # Our own validators' message (core.input), without pydantic's "Value error, ".
+            text = str(error["ctx"].get("error", "")) or text
+        errors.setdefault(".".join(loc) or "__all__", []).append(text)
     return errors

@@ -12,14 +12,17 @@ from ninja import Field, Query, Router, Schema, Status
 from tinhso.agencies.selectors import agency_get
 from tinhso.core.api import ErrorOut
 from tinhso.core.calendar import add_working_days, counting_start, hours_for, skipped_days
+from tinhso.core.input import Moment
 
 router = Router(tags=["calendar"])
 
 
 class DueIn(Schema):
     agency: str = Field(description="Agency code (its working calendar is used)")
-    start: datetime = Field(description="When the complete dossier was received (ISO 8601)")
-    days: Decimal = Field(gt=0, le=365, description="Statutory time in working days")
+    start: Moment = Field(description="When the complete dossier was received (ISO 8601)")
+    days: Decimal = Field(
+        gt=0, le=365, decimal_places=2, description="Statutory time in working days"
+    )
 
 
 class SkippedDayOut(Schema):

@@ -22,7 +22,8 @@ from tinhso.agencies.selectors import agency_get
 from tinhso.catalog.models import ResultMethod
 from tinhso.catalog.selectors import procedure_get
 from tinhso.core import files as dossier_files
-from tinhso.core.api import ErrorOut, Page, PageParams, paginate
+from tinhso.core.api import ID_MAX, INT_MAX, ErrorOut, Page, PageParams, paginate
+from tinhso.core.input import Day, Moment
 from tinhso.core.services import personal_data_access_record
 from tinhso.dossiers.models import Dossier, DossierStatus, IdempotencyRecord, StoredPaper
 from tinhso.dossiers.policy import may_read_personal_data
@@ -42,10 +43,14 @@ track_router = Router(tags=["tracking"])
 
 
 class AttachmentIn(Schema):
-    paper: int = Field(description="Id of the required paper (from GET /procedures/{code})")
+    paper: int = Field(
+        ge=1, le=ID_MAX, description="Id of the required paper (from GET /procedures/{code})"
+    )
     filename: str | None = Field(None, max_length=255)
     content_base64: str | None = Field(None, description="The file, base64-encoded")
-    stored_paper: int | None = Field(None, description="Id of one of your stored papers")
+    stored_paper: int | None = Field(
+        None, ge=1, le=ID_MAX, description="Id of one of your stored papers"
+    )
 
 
 class DossierIn(Schema):
@@ -148,7 +153,7 @@ def _answer(caller: User, dossier: Dossier, status: int = 200) -> Status[object]
 
 class ActionIn(Schema):
     action: str = Field(min_length=2, max_length=32, description="e.g. accept, assign, approve")
-    version: int = Field(ge=1, description="The dossier version you acted on")
+    version: int = Field(ge=1, le=INT_MAX, description="The dossier version you acted on")
     note: str = Field("", max_length=2000, description="Reason or note (required to refuse)")
     assignee: str | None = Field(None, description="User name of the specialist (assign)")
 
@@ -494,8 +499,8 @@ figures_router = Router(tags=["figures"])
 
 class FiguresIn(Schema):
     agency: str
-    start: date
-    end: date
+    start: Day
+    end: Day
 
 
 class ChannelsOut(Schema):
@@ -550,8 +555,11 @@ def figures(request: HttpRequest, query: Query[FiguresIn]) -> Status[object]:
 
 class ExtensionIn(Schema):
     reason: str = Field(min_length=3, max_length=2000)
-    new_due: datetime
-    version: int = Field(ge=1)
+    new_due: Moment = Field(
+        description="ISO 8601 with an offset between -12:00 and +14:00 (without one: "
+        "Vietnam's time)"
+    )
+    version: int = Field(ge=1, le=INT_MAX)
 
 
 @router.post(

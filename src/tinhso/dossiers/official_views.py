@@ -16,6 +16,7 @@ from tinhso.accounts.models import Role, User
 from tinhso.agencies.models import Agency
 from tinhso.core import files as dossier_files
 from tinhso.core.calendar import hours_memo
+from tinhso.core.input import day_clean, moment_clean
 from tinhso.core.privacy import mask_personal_id
 from tinhso.core.services import personal_data_access_record
 from tinhso.dossiers.inbox import BOXES, inbox, inbox_counts
@@ -255,6 +256,11 @@ def register_view(request: HttpRequest) -> HttpResponse:
         )
     except ValueError:
         return HttpResponse(_("Dates are written YYYY-MM-DD."), status=400)
+    try:
+        # Year 1 cannot even be turned into UTC for the query.
+        start, end = day_clean(start), day_clean(end)
+    except ValueError as exc:
+        return HttpResponse(str(exc), status=400)
     if start > end or (end - start).days > 366:
         return HttpResponse(_("Choose a period of at most one year."), status=400)
     rows = register_rows(agency, start, end)
@@ -400,8 +406,6 @@ def extend_view(request: HttpRequest, code: str) -> HttpResponse:
     """Issue BM.04 (apology and extension) from the dossier page."""
     from datetime import datetime
 
-    from django.utils import timezone
-
     from tinhso.dossiers.transitions import dossier_extend
 
     user = _official(request)
@@ -412,8 +416,11 @@ def extend_view(request: HttpRequest, code: str) -> HttpResponse:
     except ValueError:
         messages.error(request, _("Give the new due date and time."))
         return redirect("dossiers:official_dossier", code=code)
-    if timezone.is_naive(new_due):
-        new_due = timezone.make_aware(new_due)
+    try:
+        new_due = moment_clean(new_due)  # an offset no place has, a year out of range
+    except ValueError as exc:
+        messages.error(request, str(exc))
+        return redirect("dossiers:official_dossier", code=code)
     try:
         dossier_extend(
             dossier=dossier, official=user, reason=request.POST.get("reason", ""),

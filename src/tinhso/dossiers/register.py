@@ -10,6 +10,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
 from tinhso.agencies.models import Agency
+from tinhso.core.spreadsheet import xlsx_append
 from tinhso.dossiers.models import Dossier, DossierStatus
 
 COLUMNS = [
@@ -57,9 +58,9 @@ def register_workbook(agency: Agency, start: date, end: date, rows: list[Dossier
     sheet = book.active
     assert sheet is not None  # noqa: S101 (a new workbook has one sheet)
     sheet.title = "BM.06"
-    sheet.append([f"SỔ THEO DÕI HỒ SƠ — {agency.name.upper()}"])
-    sheet.append([f"Từ ngày {start:%d/%m/%Y} đến ngày {end:%d/%m/%Y}"])
-    sheet.append([name for name, _w in COLUMNS])
+    xlsx_append(sheet, [f"SỔ THEO DÕI HỒ SƠ — {agency.name.upper()}"])
+    xlsx_append(sheet, [f"Từ ngày {start:%d/%m/%Y} đến ngày {end:%d/%m/%Y}"])
+    xlsx_append(sheet, [name for name, _w in COLUMNS])
     for column, (_name, width) in enumerate(COLUMNS, start=1):
         sheet.column_dimensions[sheet.cell(row=3, column=column).column_letter].width = width
         sheet.cell(row=3, column=column).font = Font(bold=True)
@@ -71,7 +72,9 @@ def register_workbook(agency: Agency, start: date, end: date, rows: list[Dossier
         )
         person = dossier.applicant
         deciding = dossier.procedure.implementing_agency or dossier.receiving_agency
-        sheet.append(
+        # Names, addresses and phones are what citizens typed: never a formula.
+        xlsx_append(
+            sheet,
             [
                 index,
                 dossier.code,
@@ -85,7 +88,7 @@ def register_workbook(agency: Agency, start: date, end: date, rows: list[Dossier
                 str(DossierStatus(dossier.status).label),
                 _cell_time(returned),
                 "",
-            ]
+            ],
         )
     sheet.freeze_panes = "C4"
     buffer = io.BytesIO()

@@ -51,6 +51,9 @@ from tinhso.opendata.services import (
 
 ROWS_MAX = 1000
 LIST_LIMIT_MAX = 1000
+# Offsets, counts and limits are numbers of rows: past PostgreSQL's integer range a query
+# cannot even be sent, so larger values are a validation error, not a server error.
+INT_MAX = 2**31 - 1
 CKAN_VERSION = "2.11.0"  # the API version whose behaviour this implements
 
 
@@ -248,12 +251,18 @@ def _int(data: dict, key: str, default: int, *, minimum: int = 0) -> int:
     value = data.get(key, default)
     if value in (None, ""):
         return default
+    text = str(value).strip()
+    # Python reads a hundred thousand digits slowly and refuses more: a few suffice.
+    if len(text) > 20:
+        raise InvalidError({key: [_("Must be at most %(max)d") % {"max": INT_MAX}]})
     try:
-        number = int(str(value))
+        number = int(text)
     except ValueError:
         raise InvalidError({key: [_("Invalid integer")]}) from None
     if number < minimum:
         raise InvalidError({key: [_("Must be a natural number")]})
+    if number > INT_MAX:
+        raise InvalidError({key: [_("Must be at most %(max)d") % {"max": INT_MAX}]})
     return number
 
 
@@ -277,7 +286,7 @@ def _json_param(data: dict, key: str, default: Any) -> Any:
         if text[0] in "[{":
             try:
                 return json.loads(text)
-            except ValueError:
+            except (ValueError, RecursionError):
                 raise InvalidError({key: [_("Cannot parse JSON")]}) from None
     return value
 
@@ -678,6 +687,17 @@ def _error(help_url: dict, status: int, error: dict[str, Any]) -> JsonResponse:
     return response
 
 
+def bad_request(request: HttpRequest, name: str, message: str) -> JsonResponse:
+    """CKAN's 400 for a request that cannot be taken at all (core.input refuses NUL
+    characters with it)."""
+    site = request.build_absolute_uri("/").rstrip("/")
+    return _error(
+        _envelope(site, name),
+        400,
+        {"__type": "Bad Request", "message": _("Bad request - %s") % message},
+    )
+
+
 def _request_data(request: HttpRequest) -> dict[str, Any]:
     if request.method == "GET":
         data: dict[str, Any] = {}
@@ -695,6 +715,8 @@ def _request_data(request: HttpRequest) -> dict[str, Any]:
         parsed = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise BadRequestError(_("JSON Error: %s") % exc) from None
+    except RecursionError:
+        raise BadRequestError(_("JSON Error: the body is nested too deeply")) from None
     if not isinstance(parsed, dict):
         raise BadRequestError(_("JSON Error: the request body must be a JSON object"))
     return parsed

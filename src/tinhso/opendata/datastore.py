@@ -31,6 +31,7 @@ MAX_BAD_ROWS_KEPT = 100
 MAX_INDEXED_COLUMNS = 16
 LIMIT_DEFAULT = 100
 LIMIT_MAX = 32000
+NUMERIC_EXPONENT_MAX = 300
 
 _INT = re.compile(r"^[+-]?(0|[1-9]\d{0,17})$")
 # No leading zero before other digits: "0912…" is a phone number or a code, not a number.
@@ -227,9 +228,14 @@ def convert(value: str, kind: str) -> Any:
         if not _NUMERIC.match(value):
             raise ValueError(value)
         try:
-            return Decimal(value)
+            number = Decimal(value)
         except InvalidOperation:
             raise ValueError(value) from None
+        # Beyond what a double holds (SQLite's real, JSON readers) and PostgreSQL's numeric
+        # takes from text: such a column stays text, such a filter is of the wrong type.
+        if number and not -NUMERIC_EXPONENT_MAX <= number.adjusted() <= NUMERIC_EXPONENT_MAX:
+            raise ValueError(value)
+        return number
     if kind == "bool":
         return _BOOL[value.lower()]
     if kind == "date":

@@ -91,6 +91,12 @@ def detect(filename: str, content: bytes) -> ResourceFile:
             parsed = json.loads(content.decode("utf-8-sig"))
         except (UnicodeDecodeError, ValueError):
             parsed = None
+        except RecursionError:
+            # Deeper than Python's parser goes (no real dataset is): refused, not a crash.
+            raise ValidationError(
+                _("%(name)s is JSON nested too deeply to be read.") % {"name": name},
+                code="json_too_deep",
+            ) from None
         if parsed is not None:
             geo = isinstance(parsed, dict) and parsed.get("type") in (
                 "FeatureCollection",

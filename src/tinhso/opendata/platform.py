@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from tinhso.agencies.models import Agency
 from tinhso.catalog.models import Procedure
+from tinhso.core.spreadsheet import csv_row
 from tinhso.opendata.formats import ResourceFile
 from tinhso.opendata.models import Dataset, Frequency, Resource, Theme
 from tinhso.opendata.services import (
@@ -33,11 +34,13 @@ from tinhso.opendata.services import (
 
 
 def _csv(header: list[str], rows: Iterable[Iterable[object]]) -> bytes:
+    # Names and addresses are typed by people: formula-like text is neutralised
+    # (core.spreadsheet), numbers stay numbers.
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(header)
+    writer.writerow(csv_row(header))
     for row in rows:
-        writer.writerow(["" if v is None else v for v in row])
+        writer.writerow(csv_row(row))
     return out.getvalue().encode("utf-8")
 
 

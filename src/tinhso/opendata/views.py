@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from tinhso.accounts.models import User
 from tinhso.core import files as stored_files
+from tinhso.core.api import MAX_PAGE
 from tinhso.opendata import dcat
 from tinhso.opendata.ckan import datasets_loaded
 from tinhso.opendata.datastore import SearchRequest, search
@@ -81,7 +82,8 @@ def search_page(request: HttpRequest) -> HttpResponse:
                 chosen.append((facet, key, value))
                 fq.append(f'{facet}:"{value.replace(chr(34), "")}"')
     try:
-        page_number = max(1, int(get.get("trang", "1")))
+        # Past MAX_PAGE the offset would not fit the database's integer (and no one pages so far).
+        page_number = min(max(1, int(get.get("trang", "1"))), MAX_PAGE)
     except ValueError:
         page_number = 1
     sort = get.get("sap-xep", "")

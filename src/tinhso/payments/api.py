@@ -132,6 +132,27 @@ def payments_create(request: HttpRequest, payload: PaymentIn) -> Status[object]:
     return Status(201, payment)
 
 
+# Read from the raw body (the signature covers its exact bytes), so described here.
+NOTIFICATION_BODY = {
+    "required": True,
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "required": ["transaction_id", "reference", "amount", "occurred_at"],
+                "properties": {
+                    "transaction_id": {"type": "string", "maxLength": 64},
+                    "reference": {"type": "string", "maxLength": 64},
+                    "amount": {"type": "integer", "minimum": 1, "description": "VND"},
+                    "status": {"type": "string", "enum": ["succeeded", "failed"]},
+                    "occurred_at": {"type": "string", "format": "date-time"},
+                },
+            }
+        }
+    },
+}
+
+
 class CallbackOut(Schema):
     result: str
     detail: str | None = None
@@ -143,6 +164,7 @@ class CallbackOut(Schema):
     response={200: CallbackOut, 400: CallbackOut, 401: CallbackOut},
     url_name="payment_callback",
     summary="The bank's notification (HMAC-SHA256 over the raw body in X-Signature)",
+    openapi_extra={"requestBody": NOTIFICATION_BODY},
     description=(
         "JSON body `{transaction_id, reference, amount, status: succeeded|failed, "
         "occurred_at}`, header `X-Signature: sha256=<hex HMAC-SHA256 of the raw body>`. "

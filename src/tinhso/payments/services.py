@@ -12,7 +12,7 @@ import logging
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from django.conf import settings
@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from tinhso.agencies.models import Agency
 from tinhso.core.audit import audit_record
+from tinhso.core.input import moment_problem
 from tinhso.core.notifications import notify
 from tinhso.dossiers.models import Dossier
 from tinhso.payments.fees import fee_quote
@@ -196,29 +197,55 @@ class HmacProvider:
         return "sha256=" + hmac.new(self.secret, body, hashlib.sha256).hexdigest()
 
     def authenticate(self, body: bytes, headers: Mapping[str, str]) -> bool:
-        given = headers.get("X-Signature", "")
-        return bool(given) and hmac.compare_digest(given, self.sign(body))
+        # Compared as bytes: a header may hold any character, and compare_digest refuses
+        # non-ASCII text.
+        given = headers.get("X-Signature", "").encode("utf-8", "surrogateescape")
+        return bool(given) and hmac.compare_digest(given, self.sign(body).encode())
 
     def parse(self, body: bytes) -> Notice:
+        """The notice in a body, or ValueError / KeyError / TypeError saying why it is
+        malformed. Every value must fit where it is recorded: an amount the database can
+        hold, a time a real place could have (core.input.moment_problem), text without
+        NUL characters."""
         data = json.loads(body)
         if not isinstance(data, dict):
             raise ValueError("not an object")
         amount = data["amount"]
         if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
             raise ValueError("amount must be a positive integer")
-        occurred = parse_datetime(str(data["occurred_at"]))
+        if amount > AMOUNT_MAX:
+            raise ValueError("amount is larger than any amount can be")
+        occurred = parse_datetime(_text(data, "occurred_at"))
         if occurred is None or occurred.tzinfo is None:
             raise ValueError("occurred_at must be an ISO 8601 time with its offset")
-        status = str(data.get("status", "succeeded"))
+        problem = moment_problem(occurred)
+        if problem is not None:
+            raise ValueError(f"occurred_at: {problem}")
+        status = _text(data, "status", "succeeded")
         if status not in {"succeeded", "failed"}:
             raise ValueError("status must be succeeded or failed")
-        transaction_id = str(data["transaction_id"])[:64]
+        transaction_id = _text(data, "transaction_id")[:64]
         if not transaction_id:
             raise ValueError("transaction_id is empty")
         return Notice(
-            transaction_id=transaction_id, reference=str(data["reference"])[:64],
-            amount=amount, status=status, occurred_at=occurred,
+            transaction_id=transaction_id, reference=_text(data, "reference")[:64],
+            amount=amount, status=status, occurred_at=occurred.astimezone(UTC),
         )  # fmt: skip
+
+
+# The largest amount the records can hold (BigIntegerField): no bank transfers more.
+AMOUNT_MAX = 2**63 - 1
+
+
+def _text(data: dict[str, Any], key: str, default: str | None = None) -> str:
+    """A text or number field of a notification (KeyError if missing and no default)."""
+    value = data[key] if default is None else data.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise ValueError(f"{key} must be text")
+    text = str(value)
+    if "\x00" in text:
+        raise ValueError(f"{key} holds a NUL character")
+    return text
 
 
 def webhook_secret() -> bytes:
@@ -244,7 +271,9 @@ def notification_receive(
     """Take one notification: refuse it unless signed (401), record it whatever it is, and
     credit a payment only once, only with the right amount, only before its expiry."""
     bank = bank or provider()
-    text = body[:10000].decode("utf-8", "replace")
+    # Kept as received, except that a NUL byte (which no text column can hold) becomes
+    # U+FFFD, as undecodable bytes do.
+    text = body[:10000].decode("utf-8", "replace").replace("\x00", "\ufffd")
 
     def record(outcome: str, notice: Notice | None = None, payment: Payment | None = None) -> None:
         BankNotification.objects.create(
@@ -261,7 +290,7 @@ def notification_receive(
         return Received(401, Outcome.REJECTED)
     try:
         notice = bank.parse(body)
-    except (ValueError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError, RecursionError) as exc:
         record(Outcome.MALFORMED)
         log.warning("malformed bank notification: %s", exc)
         return Received(400, Outcome.MALFORMED)

@@ -95,7 +95,7 @@ def verify_issued(request: HttpRequest, public_id: str) -> Status[object]:
 
 @router.post(
     "",
-    response={200: VerificationOut, 400: ErrorOut, 413: ErrorOut, 415: ErrorOut},
+    response={200: VerificationOut, 400: ErrorOut, 413: ErrorOut, 415: ErrorOut, 422: ErrorOut},
     auth=None,
     summary="Verify the signatures of any PDF (multipart field `file`)",
 )
