@@ -115,16 +115,14 @@ def commune_receiver(db: None) -> Any:
 @pytest.fixture
 def clerk(db: None) -> Any:
     """An official of Sở Tư pháp whose only role (clerk) does not involve citizens' data."""
-    from tinhso.accounts.models import Role
+    from tinhso.accounts.roles import CLERK
     from tinhso.accounts.services import membership_grant, official_create
     from tinhso.agencies.models import Agency
 
     user = official_create(
         actor=None, username="vanthu", full_name="Văn Thư", password=DEMO_PASSWORD
     )
-    membership_grant(
-        actor=None, user=user, agency=Agency.objects.get(short_name="STP"), role=Role.CLERK
-    )
+    membership_grant(actor=None, user=user, agency=Agency.objects.get(short_name="STP"), role=CLERK)
     return user
 
 

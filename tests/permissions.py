@@ -13,9 +13,12 @@ from dataclasses import dataclass, field
 from django.http import HttpResponse
 from django.test import Client
 
-from tinhso.accounts.models import Role, User
+from tinhso.accounts.models import User
+from tinhso.accounts.roles import AGENCY_ADMIN, LEADER, SPECIALIST
 from tinhso.accounts.services import api_token_create, membership_grant, official_create
 from tinhso.agencies.models import Agency
+from tinhso.catalog.roles import CATALOG_EDITOR
+from tinhso.opendata.roles import PUBLISHER
 
 # The cast. Officials of Phường Hạc Thành handle the test dossiers.
 CITIZENS = {"applicant": "038090000001", "other_citizen": "038090000002"}
@@ -32,11 +35,11 @@ DEMO_OFFICIALS = {
 # Made for the test through the real services: roles the demo does not give at Hạc Thành.
 MADE_OFFICIALS = {
     # The finding of issue 12: a specialist of the province People's Committee.
-    "parent_specialist": ("province", Role.SPECIALIST),
-    "parent_leader": ("province", Role.LEADER),
-    "publisher": ("hac_thanh", Role.PUBLISHER),
-    "catalog_editor": ("hac_thanh", Role.CATALOG_EDITOR),
-    "agency_admin": ("hac_thanh", Role.AGENCY_ADMIN),
+    "parent_specialist": ("province", SPECIALIST),
+    "parent_leader": ("province", LEADER),
+    "publisher": ("hac_thanh", PUBLISHER),
+    "catalog_editor": ("hac_thanh", CATALOG_EDITOR),
+    "agency_admin": ("hac_thanh", AGENCY_ADMIN),
 }
 ACTORS = ["anonymous", *CITIZENS, *DEMO_OFFICIALS, *MADE_OFFICIALS]
 HANDLERS = {"receiver", "specialist", "leader"}  # the personal-data roles of the agency

@@ -15,7 +15,7 @@ import pytest
 from django.test import Client
 
 from flows import user
-from tinhso.accounts.models import Role
+from tinhso.accounts.roles import SPECIALIST
 from tinhso.accounts.services import membership_grant, official_create
 from tinhso.agencies.models import Agency
 from tinhso.core.files import open_stored
@@ -34,6 +34,7 @@ from tinhso.opendata.services import (
     publisher_for,
     resource_create,
 )
+from tinhso.payments.roles import ACCOUNTANT
 
 pytestmark = pytest.mark.django_db
 API = "/api/3/action/"
@@ -261,7 +262,7 @@ def test_a_file_that_cannot_be_loaded_leaves_the_dataset_as_it_was() -> None:
 def test_who_may_create_a_dataset(client: Client, token_for: Any, citizen: Any) -> None:
     syt = Agency.objects.get(short_name="SYT")
     wrong_role = official_create(actor=None, username="bacsi.syt", full_name="Bác Sĩ", password="x")
-    membership_grant(actor=None, user=wrong_role, agency=syt, role=Role.SPECIALIST)
+    membership_grant(actor=None, user=wrong_role, agency=syt, role=SPECIALIST)
     body = {"name": "thu-quyen", "title": "Thử quyền", "owner_org": syt.code}
     cases = [
         ({}, 403),  # anonymous
@@ -662,7 +663,7 @@ def test_publisher_pages_permission_matrix(login_client: Any, citizen: Any, clie
     wrong_role = official_create(
         actor=None, username="ketoan.syt", full_name="Kế Toán", password="x"
     )
-    membership_grant(actor=None, user=wrong_role, agency=syt, role=Role.ACCOUNTANT)
+    membership_grant(actor=None, user=wrong_role, agency=syt, role=ACCOUNTANT)
     manage = f"/du-lieu-mo/quan-ly/{dataset.name}/"
     assert client.get("/du-lieu-mo/quan-ly/").status_code == 302  # to the sign-in page
     assert login_client(citizen).get("/du-lieu-mo/quan-ly/").status_code == 403

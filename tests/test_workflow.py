@@ -18,15 +18,17 @@ from django.utils import translation
 from flows import act, user
 from test_submission import submission
 from tinhso.accounts.models import User
+from tinhso.cases.models import Workflow
+from tinhso.cases.workflow import workflow_parse
 from tinhso.core.calendar import add_working_days, add_working_time, hours_for
 from tinhso.core.models import AuditEntry
-from tinhso.dossiers.models import Dossier, DossierStatus, Workflow
+from tinhso.dossiers.models import Dossier, DossierStatus
 from tinhso.dossiers.transitions import (
     TransitionConflictError,
     TransitionForbiddenError,
     dossier_act,
 )
-from tinhso.dossiers.workflow import STANDARD, workflow_parse
+from tinhso.dossiers.workflow import STANDARD
 
 pytestmark = pytest.mark.django_db
 
@@ -38,7 +40,7 @@ def submitted(citizen: Any) -> Dossier:
 
 
 def test_the_standard_workflow_is_valid_and_stored() -> None:
-    graph = workflow_parse(STANDARD)
+    graph = workflow_parse(STANDARD, subject="dossier")
     assert graph.start == "new"
     assert Workflow.objects.get(code="standard").definition == STANDARD
 
@@ -70,7 +72,7 @@ def test_a_state_with_no_way_out_is_refused() -> None:
     definition["actions"].append({"name": "park", "from": ["processing"], "to": "limbo",
                                   "roles": ["specialist"]})  # fmt: skip
     with translation.override("vi"), pytest.raises(ValidationError) as caught:
-        workflow_parse(definition)
+        workflow_parse(definition, subject="dossier")
     assert "Từ trạng thái limbo không thể đi tới trạng thái kết thúc nào." in caught.value.messages
 
 
@@ -241,7 +243,7 @@ def test_the_admin_refuses_a_broken_workflow(client: Client) -> None:
     import json
 
     response = client.post(
-        "/quan-tri/dossiers/workflow/add/",
+        "/quan-tri/cases/workflow/add/",
         {"code": "thu", "name": "Thử", "definition": json.dumps(broken)},
     )
     assert response.status_code == 200

@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "tinhso.core",
     "tinhso.agencies",
     "tinhso.accounts",
+    "tinhso.cases",
     "tinhso.catalog",
     "tinhso.signing",
     "tinhso.dossiers",

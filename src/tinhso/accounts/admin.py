@@ -1,5 +1,6 @@
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.http import HttpRequest
@@ -8,10 +9,21 @@ from django.utils.translation import gettext_lazy as _
 from tinhso.accounts.models import Membership, User, UserKind
 from tinhso.core.audit import audit_record
 from tinhso.core.privacy import mask_address, mask_personal_id, mask_phone
+from tinhso.core.roles import role_choices
+
+
+class MembershipForm(forms.ModelForm[Membership]):
+    # The roles the installed modules register (core.roles), read when the form is drawn.
+    role = forms.ChoiceField(label=_("role"), choices=role_choices)
+
+    class Meta:
+        model = Membership
+        fields = ["agency", "role", "title", "is_active"]
 
 
 class MembershipInline(admin.TabularInline[Membership, User]):
     model = Membership
+    form = MembershipForm
     extra = 0
     raw_id_fields = ["agency"]
 

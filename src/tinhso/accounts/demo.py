@@ -6,65 +6,65 @@ from datetime import date
 
 from django.conf import settings
 
-from tinhso.accounts.models import Role, User
+from tinhso.accounts.models import User
 from tinhso.accounts.services import citizen_create, membership_grant, official_create
 from tinhso.agencies.models import Agency, AgencyKind, AgencyLevel
 
-# username, full name, role, where ("province", "service_centre", a department's short name
-# or a commune's official name).
+# username, full name, role code (as its module registers it: core.roles), where
+# ("province", "service_centre", a department's short name or a commune's official name).
 DEMO_OFFICIALS: list[tuple[str, str, str, str, str]] = [
-    ("admin", "Quản trị viên tỉnh", Role.PROVINCE_ADMIN, "province", "Quản trị hệ thống"),
-    ("tiepnhan", "Lê Thị Hoa", Role.RECEIVER, "service_centre", "Chuyên viên tiếp nhận"),
-    ("chuyenvien", "Nguyễn Văn Bình", Role.SPECIALIST, "STP", "Chuyên viên"),
-    ("lanhdao", "Trần Quốc Hùng", Role.LEADER, "STP", "Phó Giám đốc Sở"),
-    ("tiepnhan.hacthanh", "Phạm Thị Lan", Role.RECEIVER, "Phường Hạc Thành", "Công chức Một cửa"),
+    ("admin", "Quản trị viên tỉnh", "province_admin", "province", "Quản trị hệ thống"),
+    ("tiepnhan", "Lê Thị Hoa", "receiver", "service_centre", "Chuyên viên tiếp nhận"),
+    ("chuyenvien", "Nguyễn Văn Bình", "specialist", "STP", "Chuyên viên"),
+    ("lanhdao", "Trần Quốc Hùng", "leader", "STP", "Phó Giám đốc Sở"),
+    ("tiepnhan.hacthanh", "Phạm Thị Lan", "receiver", "Phường Hạc Thành", "Công chức Một cửa"),
     (
         "chuyenvien.hacthanh",
         "Hoàng Văn Nam",
-        Role.SPECIALIST,
+        "specialist",
         "Phường Hạc Thành",
         "Công chức Tư pháp - Hộ tịch",
     ),
     (
         "lanhdao.hacthanh",
         "Đỗ Minh Tuấn",
-        Role.LEADER,
+        "leader",
         "Phường Hạc Thành",
         "Phó Chủ tịch UBND phường",
     ),
-    ("tiepnhan.hoanghoa", "Vũ Thị Mai", Role.RECEIVER, "Xã Hoằng Hóa", "Công chức Một cửa"),
+    ("tiepnhan.hoanghoa", "Vũ Thị Mai", "receiver", "Xã Hoằng Hóa", "Công chức Một cửa"),
     (
         "chuyenvien.hoanghoa",
         "Lê Đức Thắng",
-        Role.SPECIALIST,
+        "specialist",
         "Xã Hoằng Hóa",
         "Công chức Tư pháp - Hộ tịch",
     ),
-    ("lanhdao.hoanghoa", "Nguyễn Thị Thu", Role.LEADER, "Xã Hoằng Hóa", "Chủ tịch UBND xã"),
-    ("vanthu.tuphap", "Ngô Thị Hằng", Role.CLERK, "STP", "Văn thư Sở Tư pháp"),
-    ("vanthu.hacthanh", "Trịnh Văn Long", Role.CLERK, "Phường Hạc Thành", "Văn thư UBND phường"),
-    ("vanthu.hoanghoa", "Mai Thị Hương", Role.CLERK, "Xã Hoằng Hóa", "Văn thư UBND xã"),
-    ("ketoan", "Lương Thị Nga", Role.ACCOUNTANT, "service_centre", "Kế toán"),
+    ("lanhdao.hoanghoa", "Nguyễn Thị Thu", "leader", "Xã Hoằng Hóa", "Chủ tịch UBND xã"),
+    ("vanthu.tuphap", "Ngô Thị Hằng", "clerk", "STP", "Văn thư Sở Tư pháp"),
+    ("vanthu.hacthanh", "Trịnh Văn Long", "clerk", "Phường Hạc Thành", "Văn thư UBND phường"),
+    ("vanthu.hoanghoa", "Mai Thị Hương", "clerk", "Xã Hoằng Hóa", "Văn thư UBND xã"),
+    ("ketoan", "Lương Thị Nga", "accountant", "service_centre", "Kế toán"),
     (
         "ketoan.hacthanh",
         "Đinh Văn Phúc",
-        Role.ACCOUNTANT,
+        "accountant",
         "Phường Hạc Thành",
         "Kế toán UBND phường",
     ),
-    ("dulieu.yte", "Phan Thị Ngọc", Role.PUBLISHER, "SYT", "Chuyên viên dữ liệu Sở Y tế"),
+    ("dulieu.yte", "Phan Thị Ngọc", "publisher", "SYT", "Chuyên viên dữ liệu Sở Y tế"),
     (
         "dulieu.giaoduc",
         "Cao Văn Khánh",
-        Role.PUBLISHER,
+        "publisher",
         "SGDĐT",
         "Chuyên viên dữ liệu Sở Giáo dục và Đào tạo",
     ),
-    ("chuyenvien.congan", "Bùi Văn Hải", Role.SPECIALIST, "CA", "Cán bộ tra cứu lý lịch tư pháp"),
+    ("chuyenvien.congan", "Bùi Văn Hải", "specialist", "CA", "Cán bộ tra cứu lý lịch tư pháp"),
     (
         "bientap",
         "Đặng Thu Trang",
-        Role.CATALOG_EDITOR,
+        "catalog_editor",
         "province",
         "Chuyên viên kiểm soát thủ tục hành chính",
     ),
@@ -227,7 +227,7 @@ def demo_accounts_seed(*, province: Agency) -> int:
             full_name=full_name,
             email=f"{username}@demo.tinhso.vn",
             password=password,
-            is_superuser=role == Role.PROVINCE_ADMIN,
+            is_superuser=role == "province_admin",
         )
         if username == "bientap":
             _make_catalog_editor(user)

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from tinhso.accounts.identity import validate_personal_id, validate_tax_code
+from tinhso.core.roles import role_label, validate_role
 
 
 class UserKind(models.TextChoices):
@@ -64,18 +65,6 @@ class User(AbstractUser):
         return self.kind == UserKind.OFFICIAL
 
 
-class Role(models.TextChoices):
-    RECEIVER = "receiver", _("Receiver")
-    SPECIALIST = "specialist", _("Specialist")
-    LEADER = "leader", _("Leader")
-    CLERK = "clerk", _("Clerk")
-    ACCOUNTANT = "accountant", _("Accountant")
-    PUBLISHER = "publisher", _("Data publisher")
-    CATALOG_EDITOR = "catalog_editor", _("Catalogue editor")
-    AGENCY_ADMIN = "agency_admin", _("Agency administrator")
-    PROVINCE_ADMIN = "province_admin", _("Province administrator")
-
-
 class Membership(models.Model):
     """An official holds a role in an agency; one official may hold several."""
 
@@ -91,7 +80,9 @@ class Membership(models.Model):
         on_delete=models.PROTECT,
         related_name="memberships",
     )
-    role = models.CharField(_("role"), max_length=32, choices=Role.choices)
+    # A role some module registers (core.roles): validated against the registry, so a
+    # module adding its roles needs no migration here.
+    role = models.CharField(_("role"), max_length=32, validators=[validate_role])
     title = models.CharField(_("job title"), max_length=128, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -106,7 +97,11 @@ class Membership(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.user} · {self.get_role_display()} · {self.agency}"
+        return f"{self.user} · {self.role_label} · {self.agency}"
+
+    @property
+    def role_label(self) -> str:
+        return role_label(self.role)
 
 
 class SignInScope(models.TextChoices):

@@ -6,13 +6,17 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from tinhso.accounts.models import ApiToken, Membership, Role, User, UserKind
+from tinhso.accounts.models import ApiToken, Membership, User, UserKind
+from tinhso.accounts.policies import Purpose, memberships_for
+from tinhso.accounts.roles import RECEIVER
 from tinhso.core.models import PersonalDataAccess
 
 # Roles that look a citizen up by personal ID (outside any dossier): the one-stop counter,
 # which identifies the people in front of it (ADR 0015). The other roles reach a citizen's
 # data only through the dossiers they handle; administrators manage accounts, not people.
-CITIZEN_DATA_ROLES = frozenset({Role.RECEIVER})
+CITIZEN_LOOKUP = Purpose(
+    "citizens.lookup", frozenset({RECEIVER}), "accounts", label="look citizens up by ID"
+)
 
 
 def memberships_of(user: User) -> QuerySet[Membership]:
@@ -24,10 +28,9 @@ def memberships_of(user: User) -> QuerySet[Membership]:
 
 
 def citizen_data_memberships(user: User) -> list[Membership]:
-    """The memberships through which this user may look at citizens' personal data."""
-    if not user.is_authenticated or user.kind != UserKind.OFFICIAL:
-        return []
-    return [m for m in memberships_of(user) if m.role in CITIZEN_DATA_ROLES]
+    """The memberships through which this user may look citizens up (policy
+    `citizens.lookup`)."""
+    return memberships_for(user, CITIZEN_LOOKUP.code)
 
 
 def citizen_find(*, personal_id: str) -> User | None:

@@ -24,7 +24,6 @@ from tinhso.accounts.identity import parse_personal_id
 from tinhso.accounts.models import (
     ApiToken,
     Membership,
-    Role,
     SignInAttempt,
     SignInGuard,
     SignInScope,
@@ -34,6 +33,7 @@ from tinhso.accounts.models import (
 )
 from tinhso.core.audit import audit_record
 from tinhso.core.privacy import mask_personal_id
+from tinhso.core.roles import validate_role
 
 # --- Users ----------------------------------------------------------------------------
 
@@ -147,8 +147,7 @@ def membership_grant(
     """Give an official a role in an agency (idempotent: an existing one is re-activated)."""
     if user.kind != UserKind.OFFICIAL:
         raise ValidationError(_("Only officials can hold a role in an agency."))
-    if role not in Role.values:
-        raise ValidationError(_("Unknown role: %(role)s") % {"role": role})
+    validate_role(role)
     with transaction.atomic():
         membership, created = Membership.objects.get_or_create(
             user=user, agency=agency, role=role, defaults={"title": title}

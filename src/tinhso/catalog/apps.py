@@ -22,4 +22,8 @@ class CatalogConfig(AppConfig):
     verbose_name = _("Procedure catalogue")
 
     def ready(self) -> None:
+        from tinhso.catalog.roles import ROLES
+        from tinhso.core.roles import role_register
+
+        role_register(*ROLES)
         post_migrate.connect(ensure_catalog_editors, sender=self)

@@ -224,14 +224,14 @@ def catalog_validate(data: dict[str, Any]) -> list[str]:
     field_codes = {f["code"] for f in data.get("fields", [])} | set(
         ProcedureField.objects.values_list("code", flat=True)
     )
-    from tinhso.dossiers.models import Workflow
-    from tinhso.dossiers.workflow import workflow_parse
+    from tinhso.cases.models import Workflow
+    from tinhso.cases.workflow import workflow_parse
 
     workflow_codes = set(Workflow.objects.values_list("code", flat=True))
     for workflow in data.get("workflows", []):
         workflow_codes.add(workflow["code"])
         try:
-            workflow_parse(workflow["definition"])
+            workflow_parse(workflow["definition"], subject="dossier")
         except ValidationError as exc:
             problems += [f"workflow {workflow['code']}: {m}" for m in exc.messages]
     agencies = _agency_lookup()
@@ -280,7 +280,7 @@ def catalog_import(*, data: dict[str, Any], actor: Any | None = None) -> ImportR
     problems = catalog_validate(data)
     if problems:
         raise CatalogError(problems)
-    from tinhso.dossiers.models import Workflow
+    from tinhso.cases.models import Workflow
 
     for item in data.get("workflows", []):
         workflow, _created = Workflow.objects.update_or_create(
@@ -384,7 +384,7 @@ def catalog_export() -> dict[str, Any]:
             "form": p.form_schema,
         }
         procedures.append(item)
-    from tinhso.dossiers.models import Workflow
+    from tinhso.cases.models import Workflow
 
     return {
         "workflows": [

@@ -6,3 +6,17 @@ class DossiersConfig(AppConfig):
     name = "tinhso.dossiers"
     label = "dossiers"
     verbose_name = _("Dossiers")
+
+    def ready(self) -> None:
+        from tinhso.core.events import event_consume
+        from tinhso.core.locks import lock_rank_register
+        from tinhso.dossiers.models import Dossier
+        from tinhso.dossiers.policy import dossier_policies_register
+        from tinhso.dossiers.subject import dossier_subject_register
+        from tinhso.dossiers.transitions import DossierExtended, extension_record
+
+        dossier_subject_register()
+        dossier_policies_register()
+        event_consume(DossierExtended, extension_record, module="dossiers", order=10)
+        # A dossier's row is locked before the rows hanging from it (payments: 20).
+        lock_rank_register(Dossier, 10)

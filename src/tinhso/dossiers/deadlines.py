@@ -14,8 +14,8 @@ from tinhso.accounts.models import Membership, User
 from tinhso.core.calendar import hours_memo, working_time_between
 from tinhso.core.notifications import notify
 from tinhso.core.schedule import chain_next
-from tinhso.dossiers.inbox import TERMINAL
-from tinhso.dossiers.models import Dossier, DossierStatus
+from tinhso.dossiers.models import Dossier
+from tinhso.dossiers.subject import DOSSIER
 
 
 def responsible_officials(dossier: Dossier) -> list[User]:
@@ -34,7 +34,7 @@ def deadline_warnings_send() -> int:
     candidates = (
         Dossier.objects.filter(due_at__isnull=False, paused_at__isnull=True, due_at__gte=now,
                                due_at__lte=now + timedelta(days=5))
-        .exclude(status__in=[*TERMINAL, DossierStatus.FINISHED])
+        .exclude(status__in=DOSSIER.closed_statuses)
         .select_related("receiving_agency", "procedure", "assignee")
     )  # fmt: skip
     calendar_hours = hours_memo()  # one load per calendar, not per dossier

@@ -7,6 +7,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from tinhso.cases.models import Case
+
 
 class DossierStatus(models.IntegerChoices):
     """The national exchange codes (1–10). 0 is a draft, never sent anywhere."""
@@ -30,7 +32,7 @@ class Channel(models.IntegerChoices):
     POST = 3, _("By post")
 
 
-class Dossier(models.Model):
+class Dossier(Case):
     """One application for one procedure. Its code is `{agency e-ID}-{yymmdd}-{NNNN}`,
     numbered per receiving agency and day when it is submitted."""
 
@@ -68,23 +70,8 @@ class Dossier(models.Model):
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    # Raised by every transition; a transition names the version it saw (optimistic lock).
-    version = models.PositiveIntegerField(default=1)
-    # Where the dossier is in its procedure's workflow (dossiers.workflow), its deadlines,
-    # and the clock: `paused_at` is set while a supplement or a payment is awaited.
-    state = models.CharField(_("workflow state"), max_length=32, blank=True, db_index=True)
-    assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("assigned to"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="assigned_dossiers",
-    )
-    accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
-    due_at = models.DateTimeField(_("due"), null=True, blank=True, db_index=True)
-    step_due_at = models.DateTimeField(_("step due"), null=True, blank=True)
-    paused_at = models.DateTimeField(_("clock stopped at"), null=True, blank=True)
+    # The workflow's fields (state, version, assignee, accepted_at, due_at, step_due_at,
+    # paused_at) come from cases.Case: cases.transitions moves a dossier.
     # The due time the responsible officials were last warned about (deadline_warnings).
     warned_for_due = models.DateTimeField(null=True, blank=True)
 
@@ -154,28 +141,6 @@ class DossierEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.dossier_id}: {self.from_status}→{self.to_status}"
-
-
-class Workflow(models.Model):
-    """A workflow as data (dossiers.workflow): states, actions, roles, shares of time.
-    Validated as a whole before it is saved."""
-
-    code = models.SlugField(_("code"), max_length=64, unique=True)
-    name = models.CharField(_("name"), max_length=255)
-    definition = models.JSONField(_("definition"))
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        verbose_name = _("workflow")
-        verbose_name_plural = _("workflows")
-
-    def __str__(self) -> str:
-        return self.name
-
-    def clean(self) -> None:
-        from tinhso.dossiers.workflow import workflow_parse
-
-        workflow_parse(self.definition)
 
 
 class DocumentKind(models.TextChoices):

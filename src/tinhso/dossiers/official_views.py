@@ -12,8 +12,10 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from tinhso.accounts.models import Role, User
+from tinhso.accounts.models import User
+from tinhso.accounts.roles import RECEIVER
 from tinhso.agencies.models import Agency
+from tinhso.cases.transitions import case_roles
 from tinhso.core import files as dossier_files
 from tinhso.core.calendar import hours_memo
 from tinhso.core.input import day_clean, moment_clean
@@ -23,7 +25,6 @@ from tinhso.dossiers.inbox import BOXES, inbox, inbox_counts
 from tinhso.dossiers.models import Dossier
 from tinhso.dossiers.policy import (
     agencies_with_role,
-    dossier_roles,
     extendable,
     may_extend,
     may_open_document,
@@ -107,7 +108,7 @@ def dossier_view(request: HttpRequest, code: str) -> HttpResponse:
         specialists = [
             u
             for u in User.objects.filter(memberships__role="specialist", is_active=True).distinct()
-            if "specialist" in dossier_roles(dossier, u)
+            if "specialist" in case_roles(dossier, u)
         ]  # fmt: skip
     context = {
         "dossier": dossier,
@@ -115,7 +116,7 @@ def dossier_view(request: HttpRequest, code: str) -> HttpResponse:
         "applicant_id": dossier.applicant.personal_id
         if personal
         else mask_personal_id(dossier.applicant.personal_id or ""),
-        "actions": [(a.name, action_label(a.name)) for a in actions],
+        "actions": [(a.name, action_label(a.name, a.label)) for a in actions],
         "events": list(dossier.events.select_related("actor")),
         "files": list(dossier.files.all()) if personal else [],
         "documents": [
@@ -288,7 +289,7 @@ def register_view(request: HttpRequest) -> HttpResponse:
 
 
 def _receiver_agencies(user: User) -> list[Agency]:
-    return agencies_with_role(user, {Role.RECEIVER})
+    return agencies_with_role(user, {RECEIVER})
 
 
 @login_required

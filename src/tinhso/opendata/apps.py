@@ -8,6 +8,10 @@ class OpendataConfig(AppConfig):
     verbose_name = _("Open data")
 
     def ready(self) -> None:
+        from tinhso.core.roles import role_register
+        from tinhso.opendata.roles import ROLES
+
+        role_register(*ROLES)
         from django.db import transaction
         from django.db.models.signals import post_delete
 

@@ -16,7 +16,8 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from tinhso.accounts.models import Membership, Role, User
+from tinhso.accounts.models import Membership, User
+from tinhso.accounts.roles import AGENCY_ADMIN, PROVINCE_ADMIN
 from tinhso.agencies.models import Agency
 from tinhso.core import files as stored_files
 from tinhso.core.audit import audit_record
@@ -34,10 +35,11 @@ from tinhso.opendata.models import (
     Tag,
     Theme,
 )
+from tinhso.opendata.roles import PUBLISHER
 
 NAME_RE = re.compile(r"^[a-z0-9_-]{2,100}$")
 RESERVED_NAMES = frozenset({"quan-ly", "tim-kiem"})  # the portal's own addresses
-PUBLISHING_ROLES = frozenset({Role.PUBLISHER, Role.AGENCY_ADMIN})
+PUBLISHING_ROLES = frozenset({PUBLISHER, AGENCY_ADMIN})
 # Fields a dataset takes, besides its name, publisher, tags and fields (groups).
 TEXT_FIELDS = {
     "title": 300,
@@ -70,7 +72,7 @@ def publisher_ids_of(user: User | None) -> set[Any] | None:
     if user is None or not user.is_authenticated:
         return set()
     memberships = Membership.objects.filter(user=user, is_active=True, agency__is_active=True)
-    if memberships.filter(role=Role.PROVINCE_ADMIN).exists():
+    if memberships.filter(role=PROVINCE_ADMIN).exists():
         return None
     agency_ids = memberships.filter(role__in=PUBLISHING_ROLES).values_list("agency_id", flat=True)
     return set(Publisher.objects.filter(agency_id__in=agency_ids).values_list("id", flat=True))
@@ -99,7 +101,7 @@ def _locked_for(actor: User | None, dataset: Dataset) -> Dataset:
 def publishing_agencies(user: User) -> list[Agency]:
     """Agencies this user publishes data for."""
     memberships = Membership.objects.filter(user=user, is_active=True, agency__is_active=True)
-    if memberships.filter(role=Role.PROVINCE_ADMIN).exists():
+    if memberships.filter(role=PROVINCE_ADMIN).exists():
         return list(Agency.objects.filter(publisher__isnull=False))
     return [
         m.agency for m in memberships.filter(role__in=PUBLISHING_ROLES).select_related("agency")

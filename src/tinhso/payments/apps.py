@@ -6,3 +6,22 @@ class PaymentsConfig(AppConfig):
     name = "tinhso.payments"
     label = "payments"
     verbose_name = _("Fees and payments")
+
+    def ready(self) -> None:
+        from tinhso.accounts.policies import Purpose, purpose_register
+        from tinhso.cases.effects import effect_register
+        from tinhso.core.locks import lock_rank_register
+        from tinhso.core.roles import role_register
+        from tinhso.payments.effects import payment_request_effect, payments_cancel_effect
+        from tinhso.payments.models import Payment
+        from tinhso.payments.roles import ACCOUNTANT, ROLES
+
+        role_register(*ROLES)
+        purpose_register(
+            Purpose("payments.keep", frozenset({ACCOUNTANT}), "payments",
+                    label="keep the agency's payments")
+        )  # fmt: skip
+        effect_register("payment.request", payment_request_effect, module="payments")
+        effect_register("payments.cancel", payments_cancel_effect, module="payments")
+        # Locked after the case it belongs to (dossiers rank 10).
+        lock_rank_register(Payment, 20)

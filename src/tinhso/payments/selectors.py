@@ -6,9 +6,10 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from tinhso.accounts.models import Role, User, UserKind
+from tinhso.accounts.models import User, UserKind
 from tinhso.accounts.selectors import memberships_of
 from tinhso.payments.models import BankNotification, Payment
+from tinhso.payments.roles import ACCOUNTANT
 
 
 def payment_visible(user: Any, payment: Payment) -> bool:
@@ -32,7 +33,7 @@ def accountant_agencies(user: Any) -> list[Any]:
     """The agencies in which `user` is an accountant (that very agency only)."""
     if not isinstance(user, User):
         return []
-    return [m.agency for m in memberships_of(user) if m.role == Role.ACCOUNTANT]
+    return [m.agency for m in memberships_of(user) if m.role == ACCOUNTANT]
 
 
 def payments_for_accountant(user: Any) -> QuerySet[Payment]:

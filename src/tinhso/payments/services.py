@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from tinhso.agencies.models import Agency
 from tinhso.core.audit import audit_record
 from tinhso.core.input import moment_problem
+from tinhso.core.locks import lock_rows
 from tinhso.core.notifications import notify
 from tinhso.dossiers.models import Dossier
 from tinhso.payments.fees import fee_quote
@@ -76,9 +77,13 @@ def payments_cancel_open(*, dossier: Dossier, reason: str, actor: Any = None) ->
     """A dossier that ends (withdrawn, stopped, refused) asks for no more money: its open
     payments are cancelled (money that still arrives is held for refund)."""
     cancelled = 0
-    for payment in Payment.objects.select_for_update().filter(
-        dossier=dossier, state__in=OPEN_STATES
-    ):
+    # The dossier's row before its payments' (core.locks): a bank credit takes them in the
+    # same order, so the two never wait for each other in a circle.
+    [_dossier], payments = lock_rows(
+        Dossier.objects.filter(pk=dossier.pk),
+        Payment.objects.filter(dossier=dossier, state__in=OPEN_STATES),
+    )
+    for payment in payments:
         before, payment.state = payment.state, PaymentState.CANCELLED
         payment.save(update_fields=["state"])
         _event(payment, before, reason, actor)
@@ -306,7 +311,15 @@ def notification_receive(
 
 
 def _apply(provider_name: str, notice: Notice) -> tuple[str, Payment | None]:
-    payment = Payment.objects.select_for_update().filter(reference=notice.reference).first()
+    found = Payment.objects.filter(reference=notice.reference).values_list("pk", "dossier_id")
+    payment = None
+    if found:
+        payment_id, dossier_id = found[0]
+        # The dossier before the payment (core.locks), as a withdrawal takes them.
+        _dossier, payments = lock_rows(
+            Dossier.objects.filter(pk=dossier_id), Payment.objects.filter(pk=payment_id)
+        )
+        payment = payments[0]
     known = BankTransaction.objects.filter(
         provider=provider_name, transaction_id=notice.transaction_id
     ).first()
@@ -356,7 +369,7 @@ def _hold(payment: Payment, review: str, notice: Notice, outcome: str) -> tuple[
 
 
 def _credit(payment: Payment, notice: Notice) -> None:
-    from tinhso.dossiers.transitions import TransitionError, dossier_act_system
+    from tinhso.dossiers.transitions import TransitionError, dossier_trigger
     from tinhso.payments.receipts import receipt_issue
 
     before = payment.state
@@ -366,12 +379,14 @@ def _credit(payment: Payment, notice: Notice) -> None:
     payment.bank_transaction = notice.transaction_id
     payment.save(update_fields=["state", "paid_at", "paid_amount", "bank_transaction"])
     _event(payment, before, f"bank transaction {notice.transaction_id}")
+    # The receipt (a PDF rendered and signed) before any audit entry: the chain's head is
+    # one row every audited write locks until commit.
+    receipt_issue(payment=payment)
     audit_record(
         actor=None, action="payment.succeeded", obj=payment,
         data={"reference": payment.reference, "amount": notice.amount,
               "transaction": notice.transaction_id},
     )  # fmt: skip
-    receipt_issue(payment=payment)
     dossier = Dossier.objects.get(pk=payment.dossier_id)
     notify(
         user=dossier.applicant,
@@ -379,14 +394,15 @@ def _credit(payment: Payment, notice: Notice) -> None:
         body=_("We received %(amount)s đồng (reference %(ref)s). Your receipt is on the page.")
         % {"amount": f"{notice.amount:,}".replace(",", "."), "ref": payment.reference},
     )
-    if dossier.status == 6:  # waiting for payment: it moves on by itself
-        try:
-            with transaction.atomic():
-                dossier_act_system(
-                    dossier=dossier, action="paid", note=f"Đã nộp phí: {payment.reference}"
-                )
-        except TransitionError as exc:
-            log.warning("dossier %s not moved after payment: %s", dossier.code, exc.message)
+    # Waiting for the payment, the dossier moves on by itself: its workflow's action that
+    # answers "payment.paid" (none elsewhere: a fee paid up front changes nothing).
+    try:
+        with transaction.atomic():
+            dossier_trigger(
+                dossier=dossier, trigger="payment.paid", note=f"Đã nộp phí: {payment.reference}"
+            )
+    except TransitionError as exc:
+        log.info("dossier %s not moved by its payment: %s", dossier.code, exc.message)
 
 
 def refund_record(*, payment: Payment, amount: int, reason: str, actor: Any) -> Refund:

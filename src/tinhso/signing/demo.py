@@ -9,7 +9,8 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from tinhso.accounts.models import Membership, Role
+from tinhso.accounts.models import Membership
+from tinhso.accounts.roles import CLERK, LEADER
 from tinhso.agencies.models import Agency
 from tinhso.signing.models import Certificate, CertificateKind
 from tinhso.signing.pki import Subject, certificate_issue, crl_issue
@@ -94,7 +95,7 @@ def demo_pki_seed() -> int:
                 seal_issue(agency, issuing)
                 made += 1
         signers = Membership.objects.filter(
-            is_active=True, role__in=[Role.LEADER, Role.CLERK]
+            is_active=True, role__in=[LEADER, CLERK]
         ).select_related("user", "agency")
         for membership in signers:
             if not Certificate.objects.filter(

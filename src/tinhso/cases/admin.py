@@ -3,16 +3,17 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from tinhso.cases.models import Workflow
 from tinhso.core.audit import audit_record
-from tinhso.dossiers.models import Workflow
 
 
 @admin.register(Workflow)
 class WorkflowAdmin(admin.ModelAdmin[Workflow]):
     """Workflows are edited here; the model's clean() validates the whole definition
-    (reachability, terminal states, roles, shares) before anything is saved."""
+    (reachability, terminal states, its subject's statuses and roles, effects, shares)
+    before anything is saved."""
 
-    list_display = ["code", "name", "updated_at"]
+    list_display = ["code", "name", "subject", "updated_at"]
 
     def save_model(self, request: HttpRequest, obj: Workflow, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)

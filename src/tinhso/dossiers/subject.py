@@ -1,0 +1,278 @@
+"""Dossiers on the platform layer: the subject type the workflow engine moves (cases), the
+effects dossier workflows declare that this module provides (the signed forms of Circular
+03/2025/TT-VPCP, the result signed by the leader and sealed by the clerk), and the history
+row and notification of every move. Registered in DossiersConfig.ready."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from tinhso.accounts.policies import memberships
+from tinhso.accounts.roles import CLERK, LEADER
+from tinhso.agencies.models import Agency
+from tinhso.cases.effects import EffectContext, effect_register
+from tinhso.cases.subjects import Box, BoxKind, SubjectType, Transitioned, subject_register
+from tinhso.cases.transitions import TransitionError, TransitionForbiddenError
+from tinhso.cases.workflow import State
+from tinhso.core.notifications import notify
+from tinhso.dossiers.models import DocumentKind, Dossier, DossierEvent, DossierStatus
+from tinhso.dossiers.workflow import WORKFLOW_ROLES, inter_agency_agency
+
+BOXES = (
+    Box("tiep-nhan", gettext_lazy("To receive")),
+    Box("xu-ly", gettext_lazy("To process")),
+    Box("phe-duyet", gettext_lazy("To approve")),
+    Box("phat-hanh", gettext_lazy("To issue")),
+    Box("tra-ket-qua", gettext_lazy("To return")),
+    Box("sap-den-han", gettext_lazy("Due soon"), BoxKind.DUE_SOON),
+    Box("qua-han", gettext_lazy("Overdue"), BoxKind.OVERDUE),
+    Box("tam-dung", gettext_lazy("Paused"), BoxKind.PAUSED),
+)
+
+
+def handling_agency_ids(dossier: Dossier) -> list[int]:
+    """The agencies that handle the dossier now: the receiving agency and the department
+    implementing the procedure; during an inter-agency step, only the other agency."""
+    other = inter_agency_agency(dossier)
+    if other is not None:
+        return [other.pk]
+    ids = [dossier.receiving_agency_id, dossier.procedure.implementing_agency_id]
+    return [i for i in ids if i is not None]
+
+
+def _province_agency_ids(province_key: str) -> list[int]:
+    return list(
+        Agency.objects.filter(path__startswith=f"/{province_key}/").values_list("id", flat=True)
+    )
+
+
+def inter_agency_q(agency_ids: list[int], only_state: State | None = None) -> Q:
+    """Dossiers in an inter-agency step that belongs to one of these agencies (by short
+    name, within the same province)."""
+    from tinhso.cases.models import Workflow
+
+    condition = Q(pk__in=[])
+    agencies = [a for a in Agency.objects.filter(pk__in=agency_ids) if a.level != "commune"]
+    by_name = {a.short_name: a for a in agencies if a.short_name}
+    if not by_name:
+        return condition
+    for code, definition in Workflow.objects.filter(subject="dossier").values_list(
+        "code", "definition"
+    ):
+        for state in definition.get("states", []):
+            agency = by_name.get(state.get("inter_agency", ""))
+            if agency is None or (only_state is not None and state["name"] != only_state.name):
+                continue
+            province = agency.path.split("/")[1]
+            condition |= Q(
+                procedure__workflow=code,
+                state=state["name"],
+                receiving_agency_id__in=_province_agency_ids(province),
+            )
+    return condition
+
+
+def handled_q(agency_ids: list[int], state: State | None) -> Q:
+    """The dossiers these agencies handle (in `state`, or in any): received by them, of a
+    procedure they implement, or in an inter-agency step of theirs. Built from id lists so
+    each part uses an index. In an inter-agency state only the other agency handles it."""
+    from tinhso.catalog.models import Procedure
+
+    if state is not None and state.inter_agency:
+        return inter_agency_q(agency_ids, state)
+    procedure_ids = list(
+        Procedure.objects.filter(implementing_agency_id__in=agency_ids).values_list("id", flat=True)
+    )
+    condition = Q(receiving_agency_id__in=agency_ids)
+    if procedure_ids:
+        condition |= Q(procedure_id__in=procedure_ids)
+    if state is None:
+        condition |= inter_agency_q(agency_ids)
+    return condition
+
+
+def list_queryset() -> QuerySet[Dossier]:
+    # Lists never show the form, the e-form schema or the legal texts: leave them in the db.
+    return (
+        Dossier.objects.exclude(status=DossierStatus.DRAFT)
+        .select_related("procedure", "receiving_agency", "applicant")
+        .defer(
+            "form_data", "procedure__form_schema", "procedure__legal_basis",
+            "procedure__search_text", "procedure__fees", "receiving_agency__search_text",
+        )
+    )  # fmt: skip
+
+
+def _dossier(done: Transitioned) -> Dossier:
+    assert isinstance(done.case, Dossier)  # noqa: S101 (the dossier subject moves dossiers)
+    return done.case
+
+
+def record(done: Transitioned) -> None:
+    """The dossier's history row: what the citizen and the auditors read (and BM.05)."""
+    DossierEvent.objects.create(
+        dossier=_dossier(done), actor=done.actor, action=done.action, from_status=done.from_status,
+        to_status=done.to_status, note=done.note, step_due_at=done.step_due_at, at=done.at,
+    )  # fmt: skip
+
+
+def notify_applicant(done: Transitioned) -> None:
+    if done.to_status == done.from_status:
+        return
+    dossier = _dossier(done)
+    label = str(DossierStatus(done.to_status).label)
+    notify(
+        user=dossier.applicant,
+        subject=_("Dossier %(code)s: %(status)s") % {"code": dossier.code, "status": label},
+        body=_("Your dossier %(code)s is now: %(status)s.")
+        % {"code": dossier.code, "status": label}
+        + (f" {done.note}" if done.note else ""),
+    )
+
+
+DOSSIER = SubjectType(
+    code="dossier",
+    model=Dossier,
+    label=gettext_lazy("dossier"),
+    statuses=frozenset(s for s in DossierStatus.values if s != DossierStatus.DRAFT),
+    closed_statuses=frozenset(
+        {
+            DossierStatus.REFUSED,
+            DossierStatus.WITHDRAWN,
+            DossierStatus.STOPPED,
+            DossierStatus.RETURNED,
+            DossierStatus.FINISHED,
+        }
+    ),
+    clock_starts=frozenset({DossierStatus.ACCEPTED}),
+    roles=WORKFLOW_ROLES,
+    boxes=BOXES,
+    workflow_of=lambda dossier: dossier.procedure.workflow,
+    workflow_q=lambda code: Q(procedure__workflow=code),
+    handling_agency_ids=handling_agency_ids,
+    handled_q=handled_q,
+    calendar_of=lambda d: d.receiving_agency.calendar if d.receiving_agency else None,
+    time_days=lambda dossier: Decimal(dossier.procedure.time_days),
+    list_queryset=list_queryset,
+    inbox_order=("due_at", "submitted_at"),
+    record=record,
+    notify=notify_applicant,
+    applicant_id=lambda dossier: dossier.applicant_id,
+    status_label=lambda status: str(DossierStatus(status).label),
+)
+
+
+# --- effects ----------------------------------------------------------------------------------
+
+
+def acting_agency(dossier: Dossier, user: Any, role: str) -> Agency | None:
+    """The handling agency in which `user` holds `role` (the implementing department
+    before the receiving service centre)."""
+    ids = handling_agency_ids(dossier)
+    for agency_id in reversed(ids):
+        for m in memberships(user):
+            if m.role == role and m.agency_id == agency_id:
+                return m.agency
+    return None
+
+
+def _signing_refused(exc: Exception) -> TransitionError:
+    return TransitionError(getattr(exc, "message", str(exc)))
+
+
+def form_effect(context: EffectContext) -> None:
+    """`form:<KIND>`: issue that form (BM.01, BM.02, BM.03, the stop notice), signed with
+    the receiving agency's seal."""
+    from tinhso.dossiers import legal_forms
+    from tinhso.signing.services import SigningError
+
+    dossier, actor, note, now = context.case, context.actor, context.note, context.now
+    kind = DocumentKind(context.argument)
+    agency = dossier.receiving_agency
+    if agency is None:
+        return
+    name = getattr(actor, "full_name", "") or getattr(actor, "username", "")
+    if kind == DocumentKind.BM01:
+        render = lambda url: legal_forms.render_bm01(  # noqa: E731
+            dossier, receiver_name=name, now=now, verify_url=url
+        )
+    elif kind == DocumentKind.BM02:
+        render = lambda url: legal_forms.render_bm02(  # noqa: E731
+            dossier, note=note, official_name=name, now=now, verify_url=url
+        )
+    elif kind == DocumentKind.BM03:
+        render = lambda url: legal_forms.render_bm03(  # noqa: E731
+            dossier, reason=note, official_name=name, now=now, verify_url=url
+        )
+    else:
+        # A withdrawal is the citizen's request, whoever records it.
+        by_applicant = context.action.applicant or getattr(actor, "pk", None) == (
+            dossier.applicant_id
+        )
+        render = lambda url: legal_forms.render_stop(  # noqa: E731
+            dossier, reason=note, by_applicant=by_applicant, official_name=name, now=now,
+            verify_url=url,
+        )  # fmt: skip
+    try:
+        legal_forms.issue_signed(
+            dossier=dossier, kind=kind, render=render, agency=agency, actor=actor,
+            written=[], now=now,
+        )  # fmt: skip
+    except SigningError as exc:
+        raise _signing_refused(exc) from exc
+
+
+def result_sign_effect(context: EffectContext) -> None:
+    """`result.sign`: the result, rendered and signed with the leader's own certificate for
+    the agency in which they lead; the clerk adds that agency's seal when issuing it."""
+    from tinhso.dossiers import legal_forms
+    from tinhso.signing.services import SigningError
+
+    dossier, leader, note, now = context.case, context.actor, context.note, context.now
+    agency = acting_agency(dossier, leader, LEADER)
+    if agency is None or leader is None:
+        raise TransitionForbiddenError(_("You may not take this action on this dossier."))
+    title = next((m.title for m in memberships(leader) if m.agency_id == agency.pk and m.title), "")
+    try:
+        legal_forms.issue_signed(
+            dossier=dossier, kind=DocumentKind.RESULT, agency=agency, actor=leader,
+            personal=leader, written=[], now=now,
+            render=lambda url: legal_forms.render_result(
+                dossier, agency=agency, leader_name=leader.full_name, leader_title=title,
+                note=note, now=now, verify_url=url,
+            ),
+        )  # fmt: skip
+    except SigningError as exc:
+        raise _signing_refused(exc) from exc
+
+
+def result_seal_effect(context: EffectContext) -> None:
+    """`result.seal`: the clerk of the agency that signed the result adds its seal."""
+    from tinhso.dossiers import legal_forms
+    from tinhso.signing.services import SigningError
+
+    dossier, clerk = context.case, context.actor
+    document = legal_forms.result_document(dossier)
+    if document is None or document.signed is None or document.signed.agency is None:
+        raise TransitionError(_("The leader has not signed a result for this dossier yet."))
+    agency = document.signed.agency
+    if not any(m.role == CLERK and m.agency_id == agency.pk for m in memberships(clerk)):
+        raise TransitionForbiddenError(
+            _("Only a clerk of %(agency)s may seal its result.") % {"agency": agency.name}
+        )
+    try:
+        legal_forms.seal_result(document=document, clerk=clerk, written=[], now=context.now)
+    except SigningError as exc:
+        raise _signing_refused(exc) from exc
+
+
+def dossier_subject_register() -> None:
+    subject_register(DOSSIER)
+    effect_register("form", form_effect, module="dossiers", takes_argument=True)
+    effect_register("result.sign", result_sign_effect, module="dossiers")
+    effect_register("result.seal", result_seal_effect, module="dossiers")
