@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from django.utils.translation import gettext as _
+
 if TYPE_CHECKING:
     from tinhso.accounts.models import User
     from tinhso.cases.subjects import SubjectType
@@ -62,11 +64,11 @@ def effect_problem(declared: str) -> str | None:
     name, _sep, argument = declared.partition(":")
     definition = _EFFECTS.get(name)
     if definition is None:
-        return f"no module provides the effect {name!r}"
+        return _("no module provides the effect %(name)s") % {"name": name}
     if definition.takes_argument and not argument:
-        return f"the effect {name!r} needs an argument ({name}:…)"
+        return _("the effect %(name)s needs an argument (%(name)s:…)") % {"name": name}
     if argument and not definition.takes_argument:
-        return f"the effect {name!r} takes no argument"
+        return _("the effect %(name)s takes no argument") % {"name": name}
     return None
 
 

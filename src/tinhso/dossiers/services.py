@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from tinhso.accounts.selectors import identity_profile
 from tinhso.agencies.models import Agency
+from tinhso.cases.transitions import graph_of
 from tinhso.catalog.eform import form_identity_apply, form_shape_errors, form_validate
 from tinhso.catalog.models import Procedure, RequiredPaper
 from tinhso.catalog.selectors import receiving_agencies_for
@@ -246,8 +247,10 @@ def dossier_submit(
             dossier.result_method = submission.result_method
             dossier.delivery_address = submission.delivery_address.strip()
             dossier.channel = submission.channel
-            dossier.status = DossierStatus.NEW
-            dossier.state = "new"
+            # Where its procedure's workflow starts (cases.workflow).
+            start = graph_of(dossier)
+            dossier.state = start.start
+            dossier.status = start.states[start.start].status
             dossier.submitted_at = now
             dossier.save()
             orphaned = _replace_files(dossier, submission.attachments, written)
@@ -256,7 +259,7 @@ def dossier_submit(
                 actor=submission.applicant,
                 action="submit",
                 from_status=DossierStatus.DRAFT,
-                to_status=DossierStatus.NEW,
+                to_status=dossier.status,
                 at=now,
             )
             # The number and the audit entry come last: both lock a shared row (the agency's
