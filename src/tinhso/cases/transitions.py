@@ -73,6 +73,13 @@ def graph_of(case: Case) -> Graph:
     return cached[1]
 
 
+def case_ended(case: Case) -> bool:
+    """Whether the case rests in a terminal state of its workflow."""
+    graph = graph_of(case)
+    state = graph.states.get(case.state or graph.start)
+    return state is not None and state.terminal
+
+
 def case_roles(case: Case, user: Any) -> set[str]:
     """The roles `user` holds in an agency handling the case now (that very agency)."""
     return roles_in(user, subject_of(case).handling_agency_ids(case))

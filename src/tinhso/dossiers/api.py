@@ -17,6 +17,7 @@ from ninja import Field, Query, Router, Schema, Status
 
 from tinhso.accounts.api import _caller, bearer
 from tinhso.accounts.models import User, UserKind
+from tinhso.accounts.policies import may
 from tinhso.accounts.selectors import memberships_of
 from tinhso.agencies.selectors import agency_get
 from tinhso.catalog.models import ResultMethod
@@ -26,7 +27,6 @@ from tinhso.core.api import ID_MAX, INT_MAX, ErrorOut, Page, PageParams, paginat
 from tinhso.core.input import Day, Moment
 from tinhso.core.services import personal_data_access_record
 from tinhso.dossiers.models import Dossier, DossierStatus, IdempotencyRecord, StoredPaper
-from tinhso.dossiers.policy import may_read_personal_data
 from tinhso.dossiers.selectors import dossier_by_code, dossiers_visible_to
 from tinhso.dossiers.services import (
     Attachment,
@@ -138,13 +138,13 @@ class DossierOut(Schema):
 
 def _reads_personal_data(dossier: Dossier, context: Any) -> bool:
     request = context["request"] if context else None
-    return may_read_personal_data(dossier, getattr(request, "auth", None))
+    return may(getattr(request, "auth", None), "dossier.read_personal_data", dossier)
 
 
 def _answer(caller: User, dossier: Dossier, status: int = 200) -> Status[object]:
     """The dossier as the caller may see it; an official's read of the applicant's data
     is logged where the citizen can see it (dossiers.policy)."""
-    if may_read_personal_data(dossier, caller):
+    if may(caller, "dossier.read_personal_data", dossier):
         dossier_read_record(
             official=caller, dossier=dossier, record=DataRead.DOSSIER, channel="api"
         )

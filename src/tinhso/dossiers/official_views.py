@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from tinhso.accounts.models import User
+from tinhso.accounts.policies import may
 from tinhso.accounts.roles import RECEIVER
 from tinhso.agencies.models import Agency
 from tinhso.cases.transitions import case_roles
@@ -25,10 +26,6 @@ from tinhso.dossiers.inbox import BOXES, inbox, inbox_counts
 from tinhso.dossiers.models import Dossier
 from tinhso.dossiers.policy import (
     agencies_with_role,
-    extendable,
-    may_extend,
-    may_open_document,
-    may_read_personal_data,
     register_agencies,
     workflow_memberships,
 )
@@ -64,7 +61,7 @@ def _handled(user: User, code: str) -> Dossier:
 def _personal(user: User, code: str) -> Dossier:
     """The dossier, if the official may also read its applicant's personal data."""
     dossier = _handled(user, code)
-    if not may_read_personal_data(dossier, user):
+    if not may(user, "dossier.read_personal_data", dossier):
         raise PermissionDenied(_("Your role does not give access to the applicant's data."))
     return dossier
 
@@ -99,7 +96,7 @@ def dossier_view(request: HttpRequest, code: str) -> HttpResponse:
     where the dossier is and the documents their role opens."""
     user = _official(request)
     dossier = _handled(user, code)
-    personal = may_read_personal_data(dossier, user)
+    personal = may(user, "dossier.read_personal_data", dossier)
     if personal:
         dossier_read_record(official=user, dossier=dossier, record=DataRead.DOSSIER)
     actions = allowed_actions(dossier, user)
@@ -122,11 +119,11 @@ def dossier_view(request: HttpRequest, code: str) -> HttpResponse:
         "documents": [
             d
             for d in dossier.documents.select_related("signed")
-            if may_open_document(dossier, user, d)
+            if may(user, "dossier.open_document", d)
         ],
         "left": working_time_left(dossier),
         "specialists": specialists,
-        "can_extend": may_extend(dossier, user) and extendable(dossier),
+        "can_extend": may(user, "dossier.extend", dossier),
     }
     return render(request, "dossiers/official_dossier.html", context)
 
@@ -191,7 +188,7 @@ def document_view(request: HttpRequest, code: str, document_id: int) -> FileResp
     document = dossier.documents.filter(pk=document_id).first()
     if document is None:
         raise Http404
-    if not may_open_document(dossier, user, document):
+    if not may(user, "dossier.open_document", document):
         raise PermissionDenied(_("Your role does not give access to the applicant's data."))
     dossier_read_record(
         official=user,

@@ -8,14 +8,17 @@ class OpendataConfig(AppConfig):
     verbose_name = _("Open data")
 
     def ready(self) -> None:
-        from tinhso.core.roles import role_register
-        from tinhso.opendata.roles import ROLES
-
-        role_register(*ROLES)
         from django.db import transaction
         from django.db.models.signals import post_delete
 
+        from tinhso.accounts.policies import purpose_register
+        from tinhso.core.roles import role_register
         from tinhso.opendata.models import DatastoreTable
+        from tinhso.opendata.roles import ROLES
+        from tinhso.opendata.services import PUBLISH
+
+        role_register(*ROLES)
+        purpose_register(PUBLISH)
 
         def drop_table(sender: object, instance: DatastoreTable, **kwargs: object) -> None:
             from tinhso.opendata.datastore import table_drop

@@ -43,8 +43,7 @@ def _publisher(request: HttpRequest) -> tuple[User, list[Agency]]:
 def _mine(user: User, slug: str) -> Dataset:
     allowed = publisher_ids_of(user)
     qs = Dataset.objects.select_related("publisher__agency").filter(name=slug)
-    if allowed is not None:
-        qs = qs.filter(publisher_id__in=allowed)
+    qs = qs.filter(publisher_id__in=allowed)
     dataset = qs.first()
     if dataset is None:
         raise Http404
@@ -65,8 +64,7 @@ def manage_list(request: HttpRequest) -> HttpResponse:
     datasets = Dataset.objects.select_related("publisher__agency").order_by(
         "-private", "-metadata_modified"
     )
-    if allowed is not None:
-        datasets = datasets.filter(publisher_id__in=allowed)
+    datasets = datasets.filter(publisher_id__in=allowed)
     return render(
         request,
         "opendata/manage_list.html",

@@ -40,10 +40,7 @@ def visible(user: User | None, *, include_private: bool = True) -> QuerySet[Data
     qs = Dataset.objects.all()
     if not include_private:
         return qs.filter(private=False)
-    allowed = publisher_ids_of(user)
-    if allowed is None:
-        return qs
-    return qs.filter(Q(private=False) | Q(publisher_id__in=allowed))
+    return qs.filter(Q(private=False) | Q(publisher_id__in=publisher_ids_of(user)))
 
 
 def dataset_get(ref: str, user: User | None) -> Dataset | None:

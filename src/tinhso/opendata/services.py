@@ -16,7 +16,8 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from tinhso.accounts.models import Membership, User
+from tinhso.accounts.models import User
+from tinhso.accounts.policies import Purpose, agency_q_for, memberships_for, serves
 from tinhso.accounts.roles import AGENCY_ADMIN, PROVINCE_ADMIN
 from tinhso.agencies.models import Agency
 from tinhso.core import files as stored_files
@@ -39,7 +40,15 @@ from tinhso.opendata.roles import PUBLISHER
 
 NAME_RE = re.compile(r"^[a-z0-9_-]{2,100}$")
 RESERVED_NAMES = frozenset({"quan-ly", "tim-kiem"})  # the portal's own addresses
-PUBLISHING_ROLES = frozenset({PUBLISHER, AGENCY_ADMIN})
+# Who publishes an agency's data: its data publishers and agency admins; a province
+# administrator for any agency of the province (accounts.policies).
+PUBLISH = Purpose(
+    "opendata.publish",
+    frozenset({PUBLISHER, AGENCY_ADMIN}),
+    "opendata",
+    label="publish the agency's open data",
+    roles_anywhere=frozenset({PROVINCE_ADMIN}),
+)
 # Fields a dataset takes, besides its name, publisher, tags and fields (groups).
 TEXT_FIELDS = {
     "title": 300,
@@ -66,16 +75,14 @@ class NotAllowedError(Exception):
 # --- Who may publish ------------------------------------------------------------------------
 
 
-def publisher_ids_of(user: User | None) -> set[Any] | None:
-    """The publishers whose private datasets this user may see and change; None means all
-    (a province administrator); an empty set means none."""
+def publisher_ids_of(user: User | None) -> set[Any]:
+    """The publishers whose private datasets this user may see and change (policy
+    `opendata.publish`: their agency's publishers and agency admins; a province
+    administrator for every agency of the province); empty for anyone else."""
     if user is None or not user.is_authenticated:
         return set()
-    memberships = Membership.objects.filter(user=user, is_active=True, agency__is_active=True)
-    if memberships.filter(role=PROVINCE_ADMIN).exists():
-        return None
-    agency_ids = memberships.filter(role__in=PUBLISHING_ROLES).values_list("agency_id", flat=True)
-    return set(Publisher.objects.filter(agency_id__in=agency_ids).values_list("id", flat=True))
+    agencies = Agency.objects.filter(agency_q_for(user, PUBLISH.code))
+    return set(Publisher.objects.filter(agency__in=agencies).values_list("id", flat=True))
 
 
 def may_publish(user: User | None, publisher: Publisher) -> bool:
@@ -99,13 +106,13 @@ def _locked_for(actor: User | None, dataset: Dataset) -> Dataset:
 
 
 def publishing_agencies(user: User) -> list[Agency]:
-    """Agencies this user publishes data for."""
-    memberships = Membership.objects.filter(user=user, is_active=True, agency__is_active=True)
-    if memberships.filter(role=PROVINCE_ADMIN).exists():
-        return list(Agency.objects.filter(publisher__isnull=False))
-    return [
-        m.agency for m in memberships.filter(role__in=PUBLISHING_ROLES).select_related("agency")
-    ]
+    """Agencies this user publishes data for (a province administrator: those of the
+    province that have a publisher)."""
+    anywhere = any(m.role in PUBLISH.roles_anywhere for m in memberships_for(user, PUBLISH.code))
+    agencies = Agency.objects.filter(agency_q_for(user, PUBLISH.code), is_active=True)
+    if anywhere:
+        agencies = agencies.filter(publisher__isnull=False)
+    return list(agencies.order_by("path"))
 
 
 def publisher_for(agency: Agency) -> Publisher:
@@ -275,12 +282,7 @@ def _owner(data: dict[str, Any], actor: User) -> Publisher:
             publisher = None
     if publisher is None:
         agency = Agency.objects.filter(code=ref, is_active=True).first()
-        if agency is not None and (
-            publisher_ids_of(actor) is None
-            or Membership.objects.filter(
-                user=actor, agency=agency, role__in=PUBLISHING_ROLES, is_active=True
-            ).exists()
-        ):
+        if agency is not None and actor is not None and serves(actor, PUBLISH.code, agency):
             publisher = publisher_for(agency)
     if publisher is None:
         raise InvalidError({"owner_org": [_("Organization does not exist")]})

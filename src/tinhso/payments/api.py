@@ -14,11 +14,10 @@ from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 
 from tinhso.accounts.api import _caller, bearer
+from tinhso.accounts.policies import may
 from tinhso.core.api import ErrorOut
-from tinhso.dossiers.policy import may_read_personal_data
 from tinhso.dossiers.selectors import dossier_by_code
 from tinhso.payments.models import Payment, PaymentIdempotency
-from tinhso.payments.selectors import payment_visible
 from tinhso.payments.services import (
     PaymentError,
     notification_receive,
@@ -107,7 +106,7 @@ def payments_create(request: HttpRequest, payload: PaymentIn) -> Status[object]:
     dossier = dossier_by_code(payload.dossier)
     # The applicant, or an official who handles the dossier and reads its data; anyone
     # else learns nothing, not even that the code exists.
-    if dossier is None or not may_read_personal_data(dossier, user):
+    if dossier is None or not may(user, "dossier.read_personal_data", dossier):
         return Status(404, {"detail": _("No dossier has this code."), "code": "not_found"})
     key = request.headers.get("Idempotency-Key", "").strip()[:255]
     digest = _digest(payload)
@@ -198,7 +197,7 @@ def payment_get(request: HttpRequest, reference: str) -> Status[object]:
         Payment.objects.select_related("dossier", "receipt").filter(reference=reference).first()
     )
     caller = _caller(request)
-    if payment is None or not payment_visible(caller, payment):
+    if payment is None or not may(caller, "payment.read", payment):
         return Status(404, {"detail": _("No payment has this reference."), "code": "not_found"})
     payment_read_record(viewer=caller, payment=payment, record="payment", channel="api")
     return Status(200, payment)

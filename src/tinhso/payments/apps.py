@@ -8,13 +8,14 @@ class PaymentsConfig(AppConfig):
     verbose_name = _("Fees and payments")
 
     def ready(self) -> None:
-        from tinhso.accounts.policies import Purpose, purpose_register
+        from tinhso.accounts.policies import Purpose, permission_register, purpose_register
         from tinhso.cases.effects import effect_register
         from tinhso.core.locks import lock_rank_register
         from tinhso.core.roles import role_register
         from tinhso.payments.effects import payment_request_effect, payments_cancel_effect
         from tinhso.payments.models import Payment
         from tinhso.payments.roles import ACCOUNTANT, ROLES
+        from tinhso.payments.selectors import payment_visible
 
         role_register(*ROLES)
         purpose_register(
@@ -25,3 +26,4 @@ class PaymentsConfig(AppConfig):
         effect_register("payments.cancel", payments_cancel_effect, module="payments")
         # Locked after the case it belongs to (dossiers rank 10).
         lock_rank_register(Payment, 20)
+        permission_register("payment.read", payment_visible, module="payments")

@@ -7,9 +7,8 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from tinhso.accounts.models import User, UserKind
-from tinhso.accounts.selectors import memberships_of
+from tinhso.accounts.policies import agencies_for
 from tinhso.payments.models import BankNotification, Payment
-from tinhso.payments.roles import ACCOUNTANT
 
 
 def payment_visible(user: Any, payment: Payment) -> bool:
@@ -30,10 +29,9 @@ def payment_visible(user: Any, payment: Payment) -> bool:
 
 
 def accountant_agencies(user: Any) -> list[Any]:
-    """The agencies in which `user` is an accountant (that very agency only)."""
-    if not isinstance(user, User):
-        return []
-    return [m.agency for m in memberships_of(user) if m.role == ACCOUNTANT]
+    """The agencies in which `user` keeps the payments (policy `payments.keep`: the
+    accountants of that very agency)."""
+    return agencies_for(user, "payments.keep")
 
 
 def payments_for_accountant(user: Any) -> QuerySet[Payment]:

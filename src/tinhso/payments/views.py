@@ -16,13 +16,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from tinhso.accounts.policies import may
 from tinhso.dossiers.selectors import dossiers_of_citizen
 from tinhso.payments.fees import EXEMPTION_CATEGORIES
 from tinhso.payments.models import OPEN_STATES, Payment, Review
 from tinhso.payments.selectors import (
     accountant_agencies,
     notifications_for_accountant,
-    payment_visible,
     payments_for_accountant,
 )
 from tinhso.payments.services import (
@@ -41,7 +41,7 @@ def _payment(request: HttpRequest, reference: str, record: str) -> Payment:
         .filter(reference=reference[:20])
         .first()
     )
-    if payment is None or not payment_visible(request.user, payment):
+    if payment is None or not may(request.user, "payment.read", payment):
         raise Http404
     payment_read_record(viewer=request.user, payment=payment, record=record)
     return payment

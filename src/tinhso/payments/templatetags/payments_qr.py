@@ -2,6 +2,7 @@ from django import template
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
+from tinhso.cases.transitions import case_ended
 from tinhso.dossiers.models import Dossier
 from tinhso.payments.fees import FeeQuote, fee_quote
 from tinhso.payments.models import OPEN_STATES, Payment, PaymentState
@@ -13,7 +14,7 @@ register = template.Library()
 def fee_due(dossier: Dossier) -> FeeQuote | None:
     """The dossier's fee with its breakdown while it is still to be paid (computed from the
     procedure's schedule and the submitted form); None when there is nothing to pay."""
-    if dossier.code is None or dossier.status in (3, 7, 8):  # refused, withdrawn, stopped
+    if dossier.code is None or case_ended(dossier):  # refused, withdrawn, stopped…
         return None
     if Payment.objects.filter(dossier=dossier, state=PaymentState.SUCCEEDED).exists():
         return None
