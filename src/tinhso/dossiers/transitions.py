@@ -21,7 +21,6 @@ from django.utils.translation import gettext as _
 from tinhso.accounts.models import User
 from tinhso.accounts.selectors import memberships_of
 from tinhso.agencies.models import Agency
-from tinhso.core import files as dossier_files
 from tinhso.core.audit import audit_record
 from tinhso.core.calendar import (
     Hours,
@@ -129,14 +128,7 @@ def dossier_act(
     ):
         raise TransitionError(_("The assignee is not a specialist of this agency."))
 
-    written: list[str] = []
-    try:
-        moved = _act(dossier, actor, graph, chosen, version, note, assignee, written, now)
-    except BaseException:
-        for name in written:
-            dossier_files.remove(name)
-        raise
-    return moved
+    return _act(dossier, actor, graph, chosen, version, note, assignee, now)
 
 
 # Actions the platform itself takes when something outside happens (no official acts):
@@ -156,13 +148,7 @@ def dossier_act_system(*, dossier: Dossier, action: str, note: str = "") -> Doss
             _("The dossier is no longer where this action applies (it is %(s)s).")
             % {"s": dossier.get_status_display()}
         )
-    written: list[str] = []
-    try:
-        return _act(dossier, None, graph, chosen, dossier.version, note, None, written, None)
-    except BaseException:
-        for name in written:
-            dossier_files.remove(name)
-        raise
+    return _act(dossier, None, graph, chosen, dossier.version, note, None, None)
 
 
 # Forms issued by actions (Circular 03/2025/TT-VPCP), signed with the agency's seal.
@@ -187,9 +173,7 @@ def acting_agency(dossier: Dossier, user: Any, role: str) -> Agency | None:
     return None
 
 
-def _issue_form(
-    dossier: Dossier, action: str, actor: Any, note: str, written: list[str], now: datetime
-) -> None:
+def _issue_form(dossier: Dossier, action: str, actor: Any, note: str, now: datetime) -> None:
     from tinhso.dossiers import legal_forms
     from tinhso.signing.services import SigningError
 
@@ -198,9 +182,9 @@ def _issue_form(
     kind = _FORMS.get(action)
     try:
         if action == "approve":
-            _issue_result(dossier, actor, note, written, now)
+            _issue_result(dossier, actor, note, now)
         elif action == "issue":
-            _seal_result(dossier, actor, written, now)
+            _seal_result(dossier, actor, now)
         elif action == "request_payment":
             _request_payment(dossier, actor)
         elif kind is not None and agency is not None:
@@ -210,8 +194,7 @@ def _issue_form(
                 payments_cancel_open(dossier=dossier, reason=action, actor=actor)
             render = _form_renderer(dossier, kind, action, actor, name, note, now)
             legal_forms.issue_signed(
-                dossier=dossier, kind=kind, render=render, agency=agency, actor=actor,
-                written=written, now=now,
+                dossier=dossier, kind=kind, render=render, agency=agency, actor=actor, now=now,
             )  # fmt: skip
     except SigningError as exc:
         raise TransitionError(exc.message) from exc
@@ -251,7 +234,7 @@ def _request_payment(dossier: Dossier, actor: Any) -> None:
         raise TransitionError(exc.message) from exc
 
 
-def _seal_result(dossier: Dossier, clerk: Any, written: list[str], now: datetime) -> None:
+def _seal_result(dossier: Dossier, clerk: Any, now: datetime) -> None:
     from tinhso.dossiers import legal_forms
 
     document = legal_forms.result_document(dossier)
@@ -262,12 +245,10 @@ def _seal_result(dossier: Dossier, clerk: Any, written: list[str], now: datetime
         raise TransitionForbiddenError(
             _("Only a clerk of %(agency)s may seal its result.") % {"agency": agency.name}
         )
-    legal_forms.seal_result(document=document, clerk=clerk, written=written, now=now)
+    legal_forms.seal_result(document=document, clerk=clerk, now=now)
 
 
-def _issue_result(
-    dossier: Dossier, leader: Any, note: str, written: list[str], now: datetime
-) -> None:
+def _issue_result(dossier: Dossier, leader: Any, note: str, now: datetime) -> None:
     """On approval the result is rendered and signed with the leader's own certificate,
     for the agency in which they lead; the clerk adds that agency's seal when issuing it."""
     from tinhso.dossiers import legal_forms
@@ -280,7 +261,7 @@ def _issue_result(
     )
     legal_forms.issue_signed(
         dossier=dossier, kind=DocumentKind.RESULT, agency=agency, actor=leader, personal=leader,
-        written=written, now=now,
+        now=now,
         render=lambda url: legal_forms.render_result(
             dossier, agency=agency, leader_name=leader.full_name, leader_title=title,
             note=note, now=now, verify_url=url,
@@ -296,7 +277,6 @@ def _act(
     version: int,
     note: str,
     assignee: User | None,
-    written: list[str],
     at: datetime | None,
 ) -> Dossier:
     with transaction.atomic():
@@ -341,7 +321,7 @@ def _act(
         )  # fmt: skip
         previous_status = dossier.status
         dossier.refresh_from_db()
-        _issue_form(dossier, chosen.name, actor, note, written, now)
+        _issue_form(dossier, chosen.name, actor, note, now)
         if target.status != previous_status:
             label = str(DossierStatus(target.status).label)
             notify(
@@ -406,55 +386,48 @@ def dossier_extend(
         )
     if new_due <= dossier.due_at:
         raise TransitionError(_("The new due time must be later than the current one."))
-    written: list[str] = []
-    try:
-        with transaction.atomic():
-            updated = Dossier.objects.filter(pk=dossier.pk, version=version).update(
-                version=version + 1, due_at=new_due, warned_for_due=None, updated_at=now
+    with transaction.atomic():
+        updated = Dossier.objects.filter(pk=dossier.pk, version=version).update(
+            version=version + 1, due_at=new_due, warned_for_due=None, updated_at=now
+        )
+        if updated != 1:
+            raise TransitionConflictError(
+                _("Someone else changed this dossier a moment ago. Reload it and try again.")
             )
-            if updated != 1:
-                raise TransitionConflictError(
-                    _("Someone else changed this dossier a moment ago. Reload it and try again.")
-                )
-            name = getattr(official, "full_name", "") or official.get_username()
-            agency = dossier.receiving_agency
-            assert agency is not None  # noqa: S101 (a dossier with a due time was received)
-            try:
-                legal_forms.issue_signed(
-                    dossier=dossier, kind=DocumentKind.BM04, agency=agency,
-                    actor=official, written=written, now=now,
-                    render=lambda url: legal_forms.render_bm04(
-                        dossier, reason=reason.strip(), new_due=new_due, official_name=name,
-                        now=now, verify_url=url,
-                    ),
-                )  # fmt: skip
-            except SigningError as exc:
-                raise TransitionError(exc.message) from exc
-            DossierEvent.objects.create(
-                dossier=dossier, actor=official, action="extend", from_status=dossier.status,
-                to_status=dossier.status, note=reason.strip()[:2000], at=now,
+        name = getattr(official, "full_name", "") or official.get_username()
+        agency = dossier.receiving_agency
+        assert agency is not None  # noqa: S101 (a dossier with a due time was received)
+        try:
+            legal_forms.issue_signed(
+                dossier=dossier, kind=DocumentKind.BM04, agency=agency,
+                actor=official, now=now,
+                render=lambda url: legal_forms.render_bm04(
+                    dossier, reason=reason.strip(), new_due=new_due, official_name=name,
+                    now=now, verify_url=url,
+                ),
             )  # fmt: skip
-            audit_record(
-                actor=official, action="dossier.extended", obj=dossier,
-                data={"code": dossier.code, "from": dossier.due_at.isoformat(),
-                      "to": new_due.isoformat()},
-            )  # fmt: skip
-            notify(
-                user=dossier.applicant,
-                subject=_("Dossier %(code)s: new due time") % {"code": dossier.code},
-                body=_(
-                    "We apologise: your dossier %(code)s will be ready by %(due)s. "
-                    "Reason: %(reason)s"
-                )
-                % {
-                    "code": dossier.code,
-                    "due": timezone.localtime(new_due).strftime("%d/%m/%Y %H:%M"),
-                    "reason": reason.strip(),
-                },
+        except SigningError as exc:
+            raise TransitionError(exc.message) from exc
+        DossierEvent.objects.create(
+            dossier=dossier, actor=official, action="extend", from_status=dossier.status,
+            to_status=dossier.status, note=reason.strip()[:2000], at=now,
+        )  # fmt: skip
+        audit_record(
+            actor=official, action="dossier.extended", obj=dossier,
+            data={"code": dossier.code, "from": dossier.due_at.isoformat(),
+                  "to": new_due.isoformat()},
+        )  # fmt: skip
+        notify(
+            user=dossier.applicant,
+            subject=_("Dossier %(code)s: new due time") % {"code": dossier.code},
+            body=_(
+                "We apologise: your dossier %(code)s will be ready by %(due)s. Reason: %(reason)s"
             )
-    except BaseException:
-        for stored in written:
-            dossier_files.remove(stored)
-        raise
+            % {
+                "code": dossier.code,
+                "due": timezone.localtime(new_due).strftime("%d/%m/%Y %H:%M"),
+                "reason": reason.strip(),
+            },
+        )
     dossier.refresh_from_db()
     return dossier

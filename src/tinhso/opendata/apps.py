@@ -11,7 +11,10 @@ class OpendataConfig(AppConfig):
         from django.db import transaction
         from django.db.models.signals import post_delete
 
+        from tinhso.core.files import file_field_register
         from tinhso.opendata.models import DatastoreTable
+
+        file_field_register("opendata.Resource", "stored_file", ("opendata",))
 
         def drop_table(sender: object, instance: DatastoreTable, **kwargs: object) -> None:
             from tinhso.opendata.datastore import table_drop
