@@ -191,6 +191,28 @@ def test_every_field_that_names_a_stored_file_is_registered() -> None:
         files.store(checked(), folder="elsewhere")
 
 
+def test_a_misnamed_store_stops_start_up_with_a_message(tmp_path: Path) -> None:
+    from test_deploy import TINHSO, _clean_environment
+
+    env = {**_clean_environment(tmp_path), "SECRET_KEY": "test-only-not-a-secret"}
+    for setting, message in [
+        ({"TINHSO_FILE_STORE": "ftp"}, "TINHSO_FILE_STORE is 'ftp': use local or s3."),
+        ({"TINHSO_FILE_STORE": "s3"}, "TINHSO_FILE_STORE=s3 needs TINHSO_S3_BUCKET."),
+    ]:
+        result = subprocess.run(
+            [str(TINHSO), "check"], env={**env, **setting},
+            capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
+        assert result.returncode != 0
+        assert message in result.stderr
+    chosen = {**env, "TINHSO_FILE_STORE": "s3", "TINHSO_S3_BUCKET": "tinhso-files"}
+    result = subprocess.run(
+        [str(TINHSO), "check"], env=chosen, capture_output=True, text=True, timeout=120,
+        check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+
+
 # --- The contract -------------------------------------------------------------------------
 
 
