@@ -13,7 +13,7 @@ from pypdf import PdfReader
 
 from flows import user
 from test_submission import submission
-from tinhso.core.files import open_stored
+from tinhso.core.files import read_bytes
 from tinhso.core.models import Notification
 from tinhso.dossiers.deadlines import deadline_warnings_send
 from tinhso.dossiers.models import Dossier
@@ -56,11 +56,7 @@ def test_bm04_moves_the_due_time_and_tells_the_citizen(
     dossier.refresh_from_db()
     assert dossier.due_at == new_due
     document = dossier.documents.get(kind="BM04")
-    text = (
-        PdfReader(io.BytesIO(open_stored(document.storage_name).read_bytes()))
-        .pages[0]
-        .extract_text()
-    )
+    text = PdfReader(io.BytesIO(read_bytes(document.storage_name))).pages[0].extract_text()
     assert "PHIẾU XIN LỖI VÀ ĐỀ NGHỊ GIA HẠN THỜI GIAN GIẢI QUYẾT" in text
     assert "Chờ xác minh thông tin từ địa phương khác" in text
     assert (

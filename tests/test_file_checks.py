@@ -264,7 +264,7 @@ def test_an_official_downloads_an_attachment_sandboxed(
 
 
 def attached_content(name: str) -> bytes:
-    return files.open_stored(name).read_bytes()
+    return files.read_bytes(name)
 
 
 @pytest.mark.django_db

@@ -81,9 +81,9 @@ def test_supplement_refusal_and_withdrawal_forms(citizen: Any) -> None:
 
 
 def _bytes(document: Any) -> bytes:
-    from tinhso.core.files import open_stored
+    from tinhso.core.files import read_bytes
 
-    return open_stored(document.storage_name).read_bytes()
+    return read_bytes(document.storage_name)
 
 
 def test_bm05_records_each_hand_over_early_on_time_or_late(citizen: Any) -> None:

@@ -18,7 +18,7 @@ from flows import user
 from tinhso.accounts.roles import SPECIALIST
 from tinhso.accounts.services import membership_grant, official_create
 from tinhso.agencies.models import Agency
-from tinhso.core.files import open_stored
+from tinhso.core.files import read_bytes
 from tinhso.core.models import AuditEntry
 from tinhso.opendata import datastore
 from tinhso.opendata.demo import encode_cp1258
@@ -602,7 +602,7 @@ def test_platform_datasets_follow_the_records_and_hold_no_personal_data(
     )
     assert sum(r["Hồ sơ tiếp nhận"] for r in found.records) >= 1
     for generated in Dataset.objects.filter(generator__gt=""):
-        content = open_stored(generated.resources.get().stored_file).read_text("utf-8")
+        content = read_bytes(generated.resources.get().stored_file).decode("utf-8")
         assert citizen.personal_id not in content
         assert citizen.full_name not in content
         assert not generated.private

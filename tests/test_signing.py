@@ -66,9 +66,9 @@ def issued(citizen: Any) -> Dossier:
 
 
 def content_of(document: DossierDocument) -> bytes:
-    from tinhso.core.files import open_stored
+    from tinhso.core.files import read_bytes
 
-    return open_stored(document.storage_name).read_bytes()
+    return read_bytes(document.storage_name)
 
 
 def result_of(dossier: Dossier) -> DossierDocument:
@@ -341,7 +341,7 @@ def test_a_revoked_certificate_is_reported_revoked_is_in_the_crl_and_cannot_sign
     with pytest.raises(signing.SigningError, match="revoked"), translation.override("en"):
         signing.document_sign(
             public_id=signing.verification_id_new(), content=content_of(result),
-            title="x", reference="", agency=None, written=[], actor=None,
+            title="x", reference="", agency=None, actor=None,
             requests=[signing.SignRequest(certificate=leader_cert, purpose="personal",
                                           field_name="Again", slot=None, reason="x")],
         )  # fmt: skip
@@ -360,7 +360,7 @@ def test_an_expired_certificate_cannot_sign_and_is_reported_expired(
     with pytest.raises(signing.SigningError):
         signing.document_sign(
             public_id=signing.verification_id_new(), content=_blank_pdf(), title="x",
-            reference="", agency=hac_thanh, written=[], actor=None,
+            reference="", agency=hac_thanh, actor=None,
             requests=[signing.SignRequest(certificate=old, purpose="seal", field_name="S",
                                           slot=None, reason="x")],
         )  # fmt: skip
@@ -568,7 +568,7 @@ def test_a_key_on_a_pkcs11_token_signs(tmp_path: Path, settings: Any, in_ci: boo
     try:
         document = signing.document_sign(
             public_id=signing.verification_id_new(), content=_blank_pdf(), title="HSM",
-            reference="", agency=hac_thanh, written=[], actor=None,
+            reference="", agency=hac_thanh, actor=None,
             requests=[signing.SignRequest(certificate=made, purpose="seal", field_name="HSM",
                                           slot=Slot(0, (50, 50, 250, 110)), reason="x")],
         )  # fmt: skip
@@ -715,7 +715,7 @@ def test_pki_commands_export_revoke_and_import_an_outside_ca(tmp_path: Path) -> 
     assert imported.common_name == agency.name
     document = signing.document_sign(
         public_id=signing.verification_id_new(), content=_blank_pdf(), title="x",
-        reference="", agency=agency, written=[], actor=None,
+        reference="", agency=agency, actor=None,
         requests=[signing.SignRequest(certificate=imported, purpose="seal", field_name="S",
                                       slot=Slot(0, (50, 50, 250, 110)), reason="x")],
     )  # fmt: skip

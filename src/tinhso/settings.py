@@ -223,6 +223,21 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = DEBUG
 
+# Where stored files live (core.filestore, ADR 0020): MEDIA_ROOT on this machine, or a bucket
+# of an S3-compatible store (MinIO, Ceph, a cloud) shared by every app server and worker;
+# its keys come from the standard AWS variables (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY).
+TINHSO_FILE_STORE = os.environ.get("TINHSO_FILE_STORE", "local").strip() or "local"
+TINHSO_S3_BUCKET = os.environ.get("TINHSO_S3_BUCKET", "").strip()
+TINHSO_S3_ENDPOINT_URL = os.environ.get("TINHSO_S3_ENDPOINT_URL", "").strip()
+TINHSO_S3_REGION = os.environ.get("TINHSO_S3_REGION", "").strip()
+TINHSO_S3_ADDRESSING_STYLE = os.environ.get("TINHSO_S3_ADDRESSING_STYLE", "").strip()
+if TINHSO_FILE_STORE not in ("local", "s3"):
+    raise ImproperlyConfigured(f"TINHSO_FILE_STORE is {TINHSO_FILE_STORE!r}: use local or s3.")
+if TINHSO_FILE_STORE == "s3" and not TINHSO_S3_BUCKET:
+    raise ImproperlyConfigured("TINHSO_FILE_STORE=s3 needs TINHSO_S3_BUCKET.")
+if TINHSO_S3_ADDRESSING_STYLE not in ("", "auto", "path", "virtual"):
+    raise ImproperlyConfigured("TINHSO_S3_ADDRESSING_STYLE is one of auto, path, virtual.")
+
 # Background work: django-tasks with its database backend (`tinhso db_worker` runs it).
 TASKS = {
     "default": {

@@ -1,59 +1,68 @@
-"""The file store: uploaded papers, signed documents and open-data files.
+"""Stored files: uploaded papers, signed documents and open-data files.
 
 Checking (`check_upload`): the type is read from the content (magic bytes), never from the
 name, then the whole file is parsed (core.filecheck: PDFs with pypdf, images with Pillow)
 and refused if it is malformed, also something else, or carries active content.
 
-Storing (`store`): files live outside the web root under random names, in the folders of
-`FILE_FIELDS`, the one list of model fields that hold a stored file's name. A file belongs
-to the transaction that stored it and never outlives it (docs/adr/0016-file-store-
-transactions.md):
+Storing (`store`): files go into the file store the settings choose (core.filestore: a
+local folder or an S3-compatible bucket) under random names, in the folders of
+`FILE_FIELDS`, the model fields that hold a stored file's name (each module registers its
+own). A file belongs to the transaction that stored it and never outlives it, on either
+store (docs/adr/0016-file-store-transactions.md, 0020-file-store-contract.md); callers
+write no cleanup of their own:
 
-1. `store` first writes a marker (`.pending/<file name>.json` under the storage root), then
+1. `store` first writes a marker (`.pending/<file name>.json`, in the same store), then
    the file, and registers `transaction.on_commit` to remove the marker. A committed file
    therefore has no marker; a file with a marker belongs to a transaction still running, or
    to one that rolled back, or to a process that died.
-2. Django has no rollback hook, so the store settles what it wrote when the transaction is
-   certainly over: when the request ends (`request_finished`), when a background task ends
-   (`task_finished`), and whenever it stores again outside a transaction (`settle`). A file
-   whose on-commit never ran is then removed unless a committed row names it (one query,
-   which also keeps a file whose transaction committed but whose on-commit was skipped
-   because an earlier callback raised).
-3. A process killed mid-transaction (kill -9) leaves its markers: the sweep
+2. A savepoint that rolls back while its transaction goes on drops the on-commit callback;
+   the store notices (`_OnCommit`) and removes the file at once.
+3. Django has no rollback hook for a whole transaction, so the store settles what it wrote
+   when the transaction is certainly over: when the request ends (`request_finished`), when
+   a background task ends (`task_finished`), and whenever it stores again outside a
+   transaction (`settle`). A file whose on-commit never ran is then removed unless a
+   committed row names it (one query, which also keeps a file whose transaction committed
+   but whose on-commit was skipped because an earlier callback raised).
+4. A process killed mid-transaction (kill -9) leaves its markers: the sweep
    (`orphans_find`, `tinhso files_orphans`, hourly on the worker) resolves a marker older
    than a grace period the same way, and also lists files no row names and rows whose file
    is missing.
 
-Files are served (`upload_response`) as downloads that browsers neither sniff nor render.
+Files are read through the store (`read_bytes`), never by path, and served by it after the
+caller's permission check: `upload_response` (downloads that browsers neither sniff nor
+render) and `document_response` (the platform's own signed PDFs, shown inline).
 """
 
 from __future__ import annotations
 
+import enum
 import hashlib
 import json
 import logging
 import os
 import re
 import secrets
+import threading
 import time
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from pathlib import PurePosixPath
 from urllib.parse import quote
 
 from asgiref.local import Local
 from django.apps import apps
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import SuspiciousFileOperation, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
+from django.db.models import Model, QuerySet
 from django.http import FileResponse, Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tinhso.core import filecheck
+from tinhso.core.filestore import FileStore, file_store
 
 log = logging.getLogger(__name__)
 
@@ -147,23 +156,26 @@ class FileField:
     field: str
     folders: tuple[str, ...]
 
-    def queryset(self) -> Any:
+    def queryset(self) -> QuerySet[Model]:
         return apps.get_model(self.model)._default_manager.all()
 
 
-# Every field that names a stored file: the sweep checks both directions against this list,
-# and `store` writes only into its folders (tests/test_file_store.py checks that no model
-# field of this kind is missing).
-FILE_FIELDS: tuple[FileField, ...] = (
-    # An uploaded attachment, or a citizen's stored paper attached again (same file).
-    FileField("dossiers.DossierFile", "storage_name", ("dossiers", "papers")),
-    FileField("dossiers.StoredPaper", "storage_name", ("papers",)),
-    # Issued forms and results, receipts: the signed file, mirrored on the dossier's form.
-    FileField("signing.SignedDocument", "storage_name", ("signed",)),
-    FileField("dossiers.DossierDocument", "storage_name", ("signed",)),
-    FileField("opendata.Resource", "stored_file", ("opendata",)),
-)
-FOLDERS: frozenset[str] = frozenset(f for ff in FILE_FIELDS for f in ff.folders)
+# Every field that names a stored file, registered by the module that owns the model (in its
+# AppConfig.ready()): the sweep checks both directions against this list, and `store` writes
+# only into its folders (tests/test_file_store.py checks that no model field of this kind is
+# missing).
+FILE_FIELDS: list[FileField] = []
+
+
+def file_field_register(model: str, field: str, folders: tuple[str, ...]) -> None:
+    """Declare that `model.field` names files stored in `folders` (once per field)."""
+    entry = FileField(model, field, folders)
+    if entry not in FILE_FIELDS:
+        FILE_FIELDS.append(entry)
+
+
+def folders() -> frozenset[str]:
+    return frozenset(f for ff in FILE_FIELDS for f in ff.folders)
 
 
 def _fields_for(name: str) -> list[FileField]:
@@ -193,28 +205,77 @@ def referenced(names: Iterable[str], *, using: str = DEFAULT_DB_ALIAS) -> set[st
 PENDING = ".pending"
 
 
-def storage_root() -> Path:
-    return Path(settings.MEDIA_ROOT)
+def marker_name(name: str) -> str:
+    """Where the marker of the stored file `name` is kept, in the same store."""
+    return f"{PENDING}/{name.rsplit('/', 1)[-1]}.json"
 
 
-def _marker(root: Path, relative: str) -> Path:
-    return root / PENDING / (relative.rsplit("/", 1)[-1] + ".json")
+class _State(enum.Enum):
+    PENDING = "pending"  # its transaction has not ended yet (as far as this thread knows)
+    COMMITTED = "committed"  # its on-commit ran: kept, marker removed
+    REMOVED = "removed"  # its transaction or savepoint rolled back: file and marker removed
 
 
 @dataclass
 class _Intent:
-    """A file this thread stored whose fate is not settled yet."""
+    """A file this thread stored whose fate is not settled yet. It keeps the store it wrote
+    into: the settings may name another by the time it is settled (a test's, a command's)."""
 
-    root: Path
+    store: FileStore
     name: str
     # Stored inside a transaction (settled once it is over) or outside one (settled when
     # the request or task ends: the caller writes its row afterwards).
     in_transaction: bool
-    committed: bool = False
+    state: _State = _State.PENDING
 
     def commit(self) -> None:
-        self.committed = True
-        _marker(self.root, self.name).unlink(missing_ok=True)
+        self.state = _State.COMMITTED
+        self.store.delete(marker_name(self.name))
+
+    def remove(self) -> None:
+        # The file first, then its marker: a crash in between leaves a marker for the sweep.
+        self.state = _State.REMOVED
+        self.store.delete(self.name)
+        self.store.delete(marker_name(self.name))
+
+
+class _OnCommit:
+    """The on-commit callback of one stored file, and the store's ear for rollbacks.
+
+    Django runs it when the transaction commits. When a savepoint or the transaction that
+    registered it rolls back, Django drops it unrun (`savepoint_rollback` and `rollback`
+    discard the callbacks registered inside); nothing else holds it, so CPython frees it at
+    that moment and `__del__` runs. Dropped while the connection is still inside an atomic
+    block, in the thread that stored, it is a savepoint's rollback: the file goes at once
+    unless a row the connection sees names it (one query: it also keeps a committed file
+    whose callback was dropped long after, should an exception's traceback have held it).
+    Dropped outside (the outermost rollback, or a commit whose earlier callback raised), the
+    two cannot be told apart here: `settle` decides when the request or task ends."""
+
+    __slots__ = ("intent", "thread", "using")
+
+    def __init__(self, intent: _Intent, using: str) -> None:
+        self.intent = intent
+        self.using = using
+        self.thread = threading.get_ident()
+
+    def __call__(self) -> None:
+        self.intent.commit()
+
+    def __del__(self) -> None:
+        intent = self.intent
+        if intent.state is not _State.PENDING or threading.get_ident() != self.thread:
+            return
+        try:
+            connection = connections[self.using]
+            if (
+                connection.in_atomic_block
+                and not connection.needs_rollback
+                and not referenced([intent.name], using=self.using)
+            ):
+                intent.remove()
+        except Exception:  # a finalizer must not raise: settle and the sweep try again
+            log.warning("stored file %s not removed after its rollback", intent.name, exc_info=True)
 
 
 # Per thread (and per async context), as Django's connections are: a transaction's files are
@@ -229,44 +290,40 @@ def _intents(using: str) -> list[_Intent]:
 
 
 def store(checked: CheckedFile, *, folder: str, using: str = DEFAULT_DB_ALIAS) -> str:
-    """Write the file under a random name; returns its name relative to the storage root.
-    The file is kept only if the transaction that is open now commits with a row naming it
-    (or, stored outside a transaction, if a row names it when the request or task ends)."""
-    if folder not in FOLDERS:
+    """Write the file under a random name into the file store (core.filestore); returns its
+    name. The file is kept only if the transaction that is open now commits with a row
+    naming it (or, stored outside a transaction, if a row names it when the request or task
+    ends). A caller writes no cleanup: a rolled-back savepoint's files go at its rollback,
+    a rolled-back transaction's at the end of the request or task."""
+    if folder not in folders():
         raise ValueError(f"no model field holds files of folder {folder!r} (FILE_FIELDS)")
     settle(using=using, transaction_only=True)
-    root = storage_root()
+    target = file_store()
     now = timezone.localdate()
-    relative = (
-        Path(folder) / f"{now:%Y/%m}" / (secrets.token_urlsafe(24) + checked.extension)
-    ).as_posix()
-    marker = _marker(root, relative)
-    marker.parent.mkdir(parents=True, exist_ok=True)
+    name = f"{folder}/{now:%Y/%m}/{secrets.token_urlsafe(24)}{checked.extension}"
+    marker = marker_name(name)
     # The marker comes first: whatever happens after, the sweep can find the file.
-    marker.write_text(
-        json.dumps({"name": relative, "pid": os.getpid(), "at": timezone.now().isoformat()}),
-        encoding="utf-8",
+    target.put(
+        marker,
+        json.dumps({"name": name, "pid": os.getpid(), "at": timezone.now().isoformat()}).encode(),
+        content_type="application/json",
     )
-    path = root / relative
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "xb") as handle:
-            handle.write(checked.content)
+        target.put(name, checked.content, content_type=checked.content_type)
     except BaseException:
-        path.unlink(missing_ok=True)
-        marker.unlink(missing_ok=True)
+        target.delete(marker)
         raise
     connection = connections[using]
-    intent = _Intent(root=root, name=relative, in_transaction=connection.in_atomic_block)
+    intent = _Intent(store=target, name=name, in_transaction=connection.in_atomic_block)
     intents = _intents(using)
-    # Committed files need no more watching (a long command may store thousands).
-    intents[:] = [i for i in intents if not i.committed]
+    # Settled files need no more watching (a long command may store thousands).
+    intents[:] = [i for i in intents if i.state is _State.PENDING]
     intents.append(intent)
     if intent.in_transaction:
         # Robust: a failure to remove the marker must not hide the commit (the sweep then
         # finds the row and clears the marker).
-        transaction.on_commit(intent.commit, using=using, robust=True)
-    return relative
+        transaction.on_commit(_OnCommit(intent, using), using=using, robust=True)
+    return name
 
 
 def settle(*, using: str = DEFAULT_DB_ALIAS, transaction_only: bool = False) -> None:
@@ -282,7 +339,7 @@ def settle(*, using: str = DEFAULT_DB_ALIAS, transaction_only: bool = False) -> 
     undecided: list[_Intent] = []
     waiting: list[_Intent] = []
     for intent in intents:
-        if not intent.committed:
+        if intent.state is _State.PENDING:
             (undecided if intent.in_transaction or not transaction_only else waiting).append(intent)
     intents[:] = waiting
     if not undecided:
@@ -294,27 +351,29 @@ def settle(*, using: str = DEFAULT_DB_ALIAS, transaction_only: bool = False) -> 
         log.warning("could not settle %d stored files; the sweep will", len(undecided))
         return
     for intent in undecided:
-        if intent.name not in kept:
-            (intent.root / intent.name).unlink(missing_ok=True)
-        _marker(intent.root, intent.name).unlink(missing_ok=True)
+        if intent.name in kept:
+            intent.commit()
+        else:
+            intent.remove()
 
 
-def settle_after(**_kwargs: Any) -> None:
+def settle_after(**_kwargs: object) -> None:
     """Receiver of request_finished and task_finished (core.apps)."""
     for alias in list(getattr(_local, "intents", None) or {}):
         settle(using=alias)
 
 
-def remove(relative: str) -> None:
-    (storage_root() / relative).unlink(missing_ok=True)
-    _marker(storage_root(), relative).unlink(missing_ok=True)
+def discard(name: str, *, using: str = DEFAULT_DB_ALIAS) -> None:
+    """A file that a row no longer names once the transaction open now commits (replaced
+    by a new one, its row deleted): removed after that commit, kept if it rolls back. Outside
+    a transaction, removed at once."""
+    target = file_store()
+    transaction.on_commit(lambda: target.delete(name), using=using, robust=True)
 
 
-def open_stored(relative: str) -> Path:
-    path = (storage_root() / relative).resolve()
-    if storage_root().resolve() not in path.parents:
-        raise ValidationError("bad storage path")
-    return path
+def read_bytes(name: str) -> bytes:
+    """The content of a stored file (FileNotFoundError if it is missing)."""
+    return file_store().read(name)
 
 
 # --- The sweep ------------------------------------------------------------------------------
@@ -325,7 +384,7 @@ DEFAULT_GRACE_MINUTES = 60
 @dataclass(frozen=True)
 class MissingFile:
     model: str
-    pk: Any
+    pk: object
     name: str
 
 
@@ -348,82 +407,86 @@ class OrphanReport:
         return bool(self.files_without_row or self.rows_without_file)
 
 
-def _listing(root: Path) -> dict[str, float]:
-    """Every file under the registered folders, with its modification time."""
+def _listing(target: FileStore) -> dict[str, float]:
+    """Every file under the registered folders, with the time it was written."""
     found: dict[str, float] = {}
-    for folder in sorted(FOLDERS):
-        base = root / folder
-        if not base.is_dir():
-            continue
-        for dirpath, _dirnames, filenames in os.walk(base):
-            for filename in filenames:
-                path = Path(dirpath) / filename
-                try:
-                    found[path.relative_to(root).as_posix()] = path.stat().st_mtime
-                except FileNotFoundError:
-                    continue  # removed meanwhile (replaced after a commit)
+    for folder in sorted(folders()):
+        for stored in target.listing(folder):
+            found[stored.name] = stored.modified
     return found
 
 
-def _markers(root: Path) -> dict[str, tuple[Path, float]]:
-    found: dict[str, tuple[Path, float]] = {}
-    base = root / PENDING
-    if not base.is_dir():
-        return found
-    for path in base.glob("*.json"):
+def _markers(target: FileStore) -> dict[str, tuple[str, float]]:
+    """The markers by the name of their file: (the marker's own name, when written)."""
+    found: dict[str, tuple[str, float]] = {}
+    for stored in target.listing(PENDING):
+        if not stored.name.endswith(".json"):
+            continue
         try:
-            name = json.loads(path.read_text(encoding="utf-8"))["name"]
-            found[str(name)] = (path, path.stat().st_mtime)
+            name = json.loads(target.read(stored.name))["name"]
+            found[str(name)] = (stored.name, stored.modified)
         except FileNotFoundError:
             continue
         except (ValueError, KeyError, TypeError):
             # A marker cut short by a crash while it was written: its file was never
             # written after it, so only the marker itself is left.
-            found[f"{PENDING}/{path.name}"] = (path, path.stat().st_mtime)
+            found[stored.name] = (stored.name, stored.modified)
     return found
 
 
+def _missing(target: FileStore, name: str) -> bool:
+    try:
+        return not target.exists(name)
+    except SuspiciousFileOperation:
+        return True  # a name no file of the store can have
+
+
 def orphans_find(
-    *, grace_minutes: int = DEFAULT_GRACE_MINUTES, remove: bool = False
+    *,
+    grace_minutes: int = DEFAULT_GRACE_MINUTES,
+    remove: bool = False,
+    now: float | None = None,
 ) -> OrphanReport:
     """Compare the stored files with the rows of FILE_FIELDS, both ways. Files (and markers)
     younger than `grace_minutes` are left alone: their transaction may still be running.
     With `remove`, files no row names are removed and resolved markers cleared; a row
-    whose file is missing is only reported (it is a record: restore the file from backup)."""
-    root = storage_root()
-    cutoff = time.time() - grace_minutes * 60
+    whose file is missing is only reported (it is a record: restore the file from backup).
+    `now` (seconds since the epoch) is the time ages are counted to: the present unless a
+    test looks ahead."""
+    target = file_store()
+    cutoff = (time.time() if now is None else now) - grace_minutes * 60
     report = OrphanReport(removed=remove)
     # Files and markers first, rows second: a file that commits in between is young.
-    on_disk = _listing(root)
-    markers = _markers(root)
+    stored = _listing(target)
+    markers = _markers(target)
     named: set[str] = set()
     for ff in FILE_FIELDS:
         rows = ff.queryset().exclude(**{ff.field: ""}).values_list("pk", ff.field)
         for pk, name in rows.iterator(chunk_size=2000):
             named.add(name)
-            if name not in on_disk and not (root / name).exists():
+            if name not in stored and _missing(target, name):
                 report.rows_without_file.append(MissingFile(ff.model, pk, name))
-    for name, mtime in sorted(on_disk.items()):
+    for name, modified in sorted(stored.items()):
         if name in named:
             continue
         marker = markers.get(name)
-        if max(mtime, marker[1] if marker else 0) > cutoff:
+        if max(modified, marker[1] if marker else 0) > cutoff:
             report.in_grace += 1
             continue
         report.files_without_row.append(name)
         if remove:
-            (root / name).unlink(missing_ok=True)
+            target.delete(name)
             if marker:
-                marker[0].unlink(missing_ok=True)
-    for name, (path, mtime) in sorted(markers.items()):
-        if name in on_disk and name not in named:
+                target.delete(marker[0])
+    for name, (marker_key, modified) in sorted(markers.items()):
+        if name in stored and name not in named:
             continue  # decided with its file above
-        if mtime > cutoff:
+        if modified > cutoff:
             report.in_grace += 1
             continue
         report.markers_cleared.append(name)
         if remove:
-            path.unlink(missing_ok=True)
+            target.delete(marker_key)
     return report
 
 
@@ -461,21 +524,40 @@ def attachment_disposition(filename: str) -> str:
     return header
 
 
-def upload_response(
-    relative: str, *, filename: str, content_type: str, private: bool = True
-) -> FileResponse:
-    """Serve a stored file as a download: attachment with a safe name, its checked type,
-    no sniffing, and a sandboxing Content-Security-Policy. `private` files (citizens'
-    papers) are never cached. 404 if the file is missing."""
-    path = open_stored(relative)
+def _serve(name: str, *, content_type: str, headers: dict[str, str]) -> FileResponse:
     try:
-        handle = open(path, "rb")  # noqa: SIM115 (FileResponse closes it)
+        return file_store().response(name, content_type=content_type, headers=headers)
     except FileNotFoundError:
         raise Http404 from None
-    response = FileResponse(handle, content_type=content_type)
-    response["Content-Disposition"] = attachment_disposition(download_name(filename, path.suffix))
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = UPLOAD_CSP
+
+
+def upload_response(
+    name: str, *, filename: str, content_type: str, private: bool = True
+) -> FileResponse:
+    """Serve a stored file as a download (the caller has checked the user may have it):
+    attachment with a safe name, its checked type, no sniffing, and a sandboxing
+    Content-Security-Policy. `private` files (citizens' papers) are never cached. 404 if the
+    file is missing."""
+    headers = {
+        "Content-Disposition": attachment_disposition(
+            download_name(filename, PurePosixPath(name).suffix)
+        ),
+        "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": UPLOAD_CSP,
+    }
     if private:
-        response["Cache-Control"] = "private, no-store"
-    return response
+        headers["Cache-Control"] = "private, no-store"
+    return _serve(name, content_type=content_type, headers=headers)
+
+
+def document_response(name: str, *, filename: str) -> FileResponse:
+    """Serve a PDF the platform rendered and signed itself (an issued form or result),
+    shown in the browser, never cached. 404 if the file is missing."""
+    return _serve(
+        name,
+        content_type="application/pdf",
+        headers={
+            "Content-Disposition": f'inline; filename="{_ascii(filename)}"',
+            "Cache-Control": "private, no-store",
+        },
+    )

@@ -9,6 +9,7 @@ class DossiersConfig(AppConfig):
 
     def ready(self) -> None:
         from tinhso.core.events import event_consume
+        from tinhso.core.files import file_field_register
         from tinhso.core.locks import lock_rank_register
         from tinhso.dossiers.models import Dossier
         from tinhso.dossiers.policy import dossier_policies_register
@@ -20,3 +21,8 @@ class DossiersConfig(AppConfig):
         event_consume(DossierExtended, extension_record, module="dossiers", order=10)
         # A dossier's row is locked before the rows hanging from it (payments: 20).
         lock_rank_register(Dossier, 10)
+        # An uploaded attachment, or a citizen's stored paper attached again (same file);
+        # an issued form or result mirrors its signed file (signing.SignedDocument).
+        file_field_register("dossiers.DossierFile", "storage_name", ("dossiers", "papers"))
+        file_field_register("dossiers.StoredPaper", "storage_name", ("papers",))
+        file_field_register("dossiers.DossierDocument", "storage_name", ("signed",))

@@ -9,7 +9,6 @@ from django.db import transaction
 
 from tinhso.accounts.models import User, UserKind
 from tinhso.accounts.registry import IdentityProfile
-from tinhso.core import files as dossier_files
 from tinhso.core.audit import audit_record
 from tinhso.core.privacy import mask_personal_id
 from tinhso.dossiers.models import Dossier
@@ -60,17 +59,8 @@ def dossier_register_at_counter(
 ) -> Dossier:
     """Register and accept a walk-in (channel 1) or postal (channel 3) dossier in one
     transaction; nothing is kept, files included, if either step fails."""
-    written: list[str] = []
-    try:
-        with transaction.atomic():
-            dossier = dossier_submit(submission=submission)
-            written = [f.storage_name for f in dossier.files.filter(stored_paper__isnull=True)]
-            dossier = dossier_act(
-                dossier=dossier, actor=receiver, action="accept", version=dossier.version, note=note
-            )
-            written += [d.storage_name for d in dossier.documents.all()]
-    except BaseException:
-        for name in written:
-            dossier_files.remove(name)
-        raise
-    return dossier
+    with transaction.atomic():
+        dossier = dossier_submit(submission=submission)
+        return dossier_act(
+            dossier=dossier, actor=receiver, action="accept", version=dossier.version, note=note
+        )

@@ -312,15 +312,13 @@ def issue_signed(
     render: Callable[[str], Rendered],
     agency: Agency,
     actor: Any,
-    written: list[str],
     now: datetime,
     personal: Any = None,
 ) -> DossierDocument:
     """Render a form with its verification QR code, sign it and keep it with the dossier:
     with the agency's seal, or (a result) with `personal`'s own certificate, the seal's
-    field left for the clerk. Call inside the transition's transaction; `written` collects
-    the stored file so a failed transaction can remove it. SigningError when no valid
-    certificate can sign."""
+    field left for the clerk. Call inside the transition's transaction (the signed file goes
+    with it if it rolls back). SigningError when no valid certificate can sign."""
     from tinhso.signing import services as signing
 
     public_id = signing.verification_id_new()
@@ -341,7 +339,7 @@ def issue_signed(
     signed = signing.document_sign(
         public_id=public_id, content=rendered.content, title=_kind_title(kind),
         reference=dossier.code or "", agency=agency, requests=requests, reserved=reserved,
-        actor=actor, written=written, now=now,
+        actor=actor, now=now,
     )  # fmt: skip
     return DossierDocument.objects.create(
         dossier=dossier, kind=kind, storage_name=signed.storage_name, sha256=signed.sha256,
@@ -358,9 +356,7 @@ def result_document(dossier: Dossier) -> DossierDocument | None:
     )
 
 
-def seal_result(
-    *, document: DossierDocument, clerk: Any, written: list[str], now: datetime
-) -> None:
+def seal_result(*, document: DossierDocument, clerk: Any, now: datetime) -> None:
     """The clerk issues the result: the agency's seal signature goes into the field left
     for it."""
     from tinhso.signing import services as signing
@@ -375,7 +371,7 @@ def seal_result(
             field_name=SEAL_FIELD, slot=None,
             reason="Phát hành văn bản, đóng dấu số của cơ quan", signer_user=clerk,
         ),
-        actor=clerk, written=written, now=now,
+        actor=clerk, now=now,
     )  # fmt: skip
     document.storage_name, document.sha256, document.size = (
         signed.storage_name, signed.sha256, signed.size,

@@ -203,11 +203,9 @@ def _document_response(dossier: Dossier, document_id: int) -> FileResponse:
     document = dossier.documents.filter(pk=document_id).first()
     if document is None:
         raise Http404
-    path = dossier_files.open_stored(document.storage_name)
-    response = FileResponse(open(path, "rb"), content_type="application/pdf")  # noqa: SIM115
-    response["Content-Disposition"] = f'inline; filename="{document.kind}-{dossier.code}.pdf"'
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return dossier_files.document_response(
+        document.storage_name, filename=f"{document.kind}-{dossier.code}.pdf"
+    )
 
 
 @login_required

@@ -133,7 +133,7 @@ def _check(submission: Submission, *, final: bool) -> None:
         raise DossierInvalid(errors)
 
 
-def _attach(dossier: Dossier, attachments: list[Attachment], written: list[str]) -> None:
+def _attach(dossier: Dossier, attachments: list[Attachment]) -> None:
     for attachment in attachments:
         if attachment.stored is not None:
             stored = attachment.stored
@@ -152,7 +152,6 @@ def _attach(dossier: Dossier, attachments: list[Attachment], written: list[str])
         upload = attachment.upload
         assert upload is not None  # noqa: S101 (an attachment is an upload or a stored paper)
         name = dossier_files.store(upload, folder="dossiers")
-        written.append(name)
         DossierFile.objects.create(
             dossier=dossier,
             paper=attachment.paper,
@@ -165,45 +164,33 @@ def _attach(dossier: Dossier, attachments: list[Attachment], written: list[str])
         )
 
 
-def _replace_files(
-    dossier: Dossier, attachments: list[Attachment], written: list[str]
-) -> list[str]:
-    """Attach the offered papers, replacing earlier files of the same papers; returns the
-    storage names of uploads that are no longer referenced (removed after commit)."""
+def _replace_files(dossier: Dossier, attachments: list[Attachment]) -> None:
+    """Attach the offered papers, replacing earlier files of the same papers (an earlier
+    upload's file goes once the transaction commits)."""
     replaced_papers = {a.paper.pk for a in attachments}
     old = list(dossier.files.filter(paper_id__in=replaced_papers))
-    orphaned = [f.storage_name for f in old if f.stored_paper_id is None]
     for f in old:
+        if f.stored_paper_id is None:
+            dossier_files.discard(f.storage_name)
         f.delete()
-    _attach(dossier, attachments, written)
-    return orphaned
+    _attach(dossier, attachments)
 
 
 def dossier_save_draft(*, submission: Submission, draft: Dossier | None = None) -> Dossier:
     """Save what the citizen has filled so far (the form need not be complete yet)."""
     _identity_apply(submission)
     _check(submission, final=False)
-    written: list[str] = []
-    try:
-        with transaction.atomic():
-            if draft is None:
-                draft = Dossier(procedure=submission.procedure, applicant=submission.applicant)
-            elif (
-                draft.status != DossierStatus.DRAFT or draft.applicant_id != submission.applicant.pk
-            ):
-                raise ValidationError(_("Only your own drafts can be changed."))
-            draft.receiving_agency = submission.receiving_agency
-            draft.form_data = submission.form_data
-            draft.result_method = submission.result_method
-            draft.delivery_address = submission.delivery_address
-            draft.save()
-            orphaned = _replace_files(draft, submission.attachments, written)
-    except BaseException:
-        for name in written:
-            dossier_files.remove(name)
-        raise
-    for name in orphaned:
-        dossier_files.remove(name)
+    with transaction.atomic():
+        if draft is None:
+            draft = Dossier(procedure=submission.procedure, applicant=submission.applicant)
+        elif draft.status != DossierStatus.DRAFT or draft.applicant_id != submission.applicant.pk:
+            raise ValidationError(_("Only your own drafts can be changed."))
+        draft.receiving_agency = submission.receiving_agency
+        draft.form_data = submission.form_data
+        draft.result_method = submission.result_method
+        draft.delivery_address = submission.delivery_address
+        draft.save()
+        _replace_files(draft, submission.attachments)
     return draft
 
 
@@ -230,73 +217,65 @@ def dossier_submit(
         _check(submission, final=True)
     agency = submission.receiving_agency
     assert agency is not None  # noqa: S101 (checked above)
-    written: list[str] = []
-    try:
-        with transaction.atomic():
-            # `now` is given only when importing historical records (the demo's past months);
-            # the audit entry always carries the real time it was written.
-            now = now or timezone.now()
-            if draft is not None:
-                dossier = Dossier.objects.select_for_update().get(pk=draft.pk)
-                if dossier.status != DossierStatus.DRAFT:
-                    raise DossierInvalid({"__all__": [_("This draft has already been submitted.")]})
-            else:
-                dossier = Dossier(procedure=submission.procedure, applicant=submission.applicant)
-            dossier.receiving_agency = agency
-            dossier.form_data = submission.form_data
-            dossier.result_method = submission.result_method
-            dossier.delivery_address = submission.delivery_address.strip()
-            dossier.channel = submission.channel
-            # Where its procedure's workflow starts (cases.workflow).
-            start = graph_of(dossier)
-            dossier.state = start.start
-            dossier.status = start.states[start.start].status
-            dossier.submitted_at = now
-            dossier.save()
-            orphaned = _replace_files(dossier, submission.attachments, written)
-            DossierEvent.objects.create(
-                dossier=dossier,
-                actor=submission.applicant,
-                action="submit",
-                from_status=DossierStatus.DRAFT,
-                to_status=dossier.status,
-                at=now,
+    with transaction.atomic():
+        # `now` is given only when importing historical records (the demo's past months);
+        # the audit entry always carries the real time it was written.
+        now = now or timezone.now()
+        if draft is not None:
+            dossier = Dossier.objects.select_for_update().get(pk=draft.pk)
+            if dossier.status != DossierStatus.DRAFT:
+                raise DossierInvalid({"__all__": [_("This draft has already been submitted.")]})
+        else:
+            dossier = Dossier(procedure=submission.procedure, applicant=submission.applicant)
+        dossier.receiving_agency = agency
+        dossier.form_data = submission.form_data
+        dossier.result_method = submission.result_method
+        dossier.delivery_address = submission.delivery_address.strip()
+        dossier.channel = submission.channel
+        # Where its procedure's workflow starts (cases.workflow).
+        start = graph_of(dossier)
+        dossier.state = start.start
+        dossier.status = start.states[start.start].status
+        dossier.submitted_at = now
+        dossier.save()
+        _replace_files(dossier, submission.attachments)
+        DossierEvent.objects.create(
+            dossier=dossier,
+            actor=submission.applicant,
+            action="submit",
+            from_status=DossierStatus.DRAFT,
+            to_status=dossier.status,
+            at=now,
+        )
+        # The number and the audit entry come last: both lock a shared row (the agency's
+        # daily sequence, the chain's head) until commit, so they are held briefly.
+        dossier.code = dossier_code_next(agency=agency, day=timezone.localdate(now))
+        dossier.save(update_fields=["code"])
+        notify(
+            user=submission.applicant,
+            subject=_("Dossier %(code)s received") % {"code": dossier.code},
+            body=_(
+                "Your dossier %(code)s for “%(procedure)s” was submitted to %(agency)s. "
+                "Follow it with its code on the tracking page."
             )
-            # The number and the audit entry come last: both lock a shared row (the agency's
-            # daily sequence, the chain's head) until commit, so they are held briefly.
-            dossier.code = dossier_code_next(agency=agency, day=timezone.localdate(now))
-            dossier.save(update_fields=["code"])
-            notify(
-                user=submission.applicant,
-                subject=_("Dossier %(code)s received") % {"code": dossier.code},
-                body=_(
-                    "Your dossier %(code)s for “%(procedure)s” was submitted to %(agency)s. "
-                    "Follow it with its code on the tracking page."
-                )
-                % {
-                    "code": dossier.code,
-                    "procedure": dossier.procedure.name,
-                    "agency": agency.name,
-                },
-                link=reverse("dossiers:track") + f"?ma={dossier.code}",
-            )
-            audit_record(
-                actor=submission.applicant,
-                action="dossier.submitted",
-                obj=dossier,
-                data={
-                    "code": dossier.code,
-                    "procedure": dossier.procedure.code,
-                    "agency": agency.code,
-                    "files": dossier.files.count(),
-                },
-            )
-    except BaseException:
-        for name in written:
-            dossier_files.remove(name)
-        raise
-    for name in orphaned:
-        dossier_files.remove(name)
+            % {
+                "code": dossier.code,
+                "procedure": dossier.procedure.name,
+                "agency": agency.name,
+            },
+            link=reverse("dossiers:track") + f"?ma={dossier.code}",
+        )
+        audit_record(
+            actor=submission.applicant,
+            action="dossier.submitted",
+            obj=dossier,
+            data={
+                "code": dossier.code,
+                "procedure": dossier.procedure.code,
+                "agency": agency.code,
+                "files": dossier.files.count(),
+            },
+        )
     return dossier
 
 
@@ -311,33 +290,26 @@ def stored_paper_add(
     number: str = "",
 ) -> StoredPaper:
     """Put an issued paper in a citizen's store (results land here; the demo seeds some)."""
-    relative = ""
-    try:
-        with transaction.atomic():
-            # Stored inside the transaction, so the file store settles it at the commit.
-            relative = dossier_files.store(checked, folder="papers")
-            paper = StoredPaper.objects.create(
-                owner=owner,
-                paper_type=paper_type,
-                name=name,
-                number=number,
-                issued_by=issued_by,
-                issued_on=issued_on,
-                storage_name=relative,
-                content_type=checked.content_type,
-                size=checked.size,
-                sha256=checked.sha256,
-            )
-            audit_record(
-                actor=None,
-                action="stored_paper.added",
-                obj=paper,
-                data={"type": paper_type, "owner": owner.pk},
-            )
-    except BaseException:
-        if relative:
-            dossier_files.remove(relative)
-        raise
+    with transaction.atomic():
+        relative = dossier_files.store(checked, folder="papers")
+        paper = StoredPaper.objects.create(
+            owner=owner,
+            paper_type=paper_type,
+            name=name,
+            number=number,
+            issued_by=issued_by,
+            issued_on=issued_on,
+            storage_name=relative,
+            content_type=checked.content_type,
+            size=checked.size,
+            sha256=checked.sha256,
+        )
+        audit_record(
+            actor=None,
+            action="stored_paper.added",
+            obj=paper,
+            data={"type": paper_type, "owner": owner.pk},
+        )
     return paper
 
 

@@ -221,7 +221,7 @@ def form_effect(context: EffectContext) -> None:
     try:
         legal_forms.issue_signed(
             dossier=dossier, kind=kind, render=render, agency=agency, actor=actor,
-            written=[], now=now,
+            now=now,
         )  # fmt: skip
     except SigningError as exc:
         raise _signing_refused(exc) from exc
@@ -241,7 +241,7 @@ def result_sign_effect(context: EffectContext) -> None:
     try:
         legal_forms.issue_signed(
             dossier=dossier, kind=DocumentKind.RESULT, agency=agency, actor=leader,
-            personal=leader, written=[], now=now,
+            personal=leader, now=now,
             render=lambda url: legal_forms.render_result(
                 dossier, agency=agency, leader_name=leader.full_name, leader_title=title,
                 note=note, now=now, verify_url=url,
@@ -266,7 +266,7 @@ def result_seal_effect(context: EffectContext) -> None:
             _("Only a clerk of %(agency)s may seal its result.") % {"agency": agency.name}
         )
     try:
-        legal_forms.seal_result(document=document, clerk=clerk, written=[], now=context.now)
+        legal_forms.seal_result(document=document, clerk=clerk, now=context.now)
     except SigningError as exc:
         raise _signing_refused(exc) from exc
 

@@ -182,7 +182,7 @@ def dossier_extend(
         try:
             legal_forms.issue_signed(
                 dossier=dossier, kind=DocumentKind.BM04, agency=agency, actor=official,
-                written=[], now=now,
+                now=now,
                 render=lambda url: legal_forms.render_bm04(
                     dossier, reason=reason.strip(), new_due=new_due, official_name=name,
                     now=now, verify_url=url,

@@ -12,6 +12,7 @@ class OpendataConfig(AppConfig):
         from django.db.models.signals import post_delete
 
         from tinhso.accounts.policies import purpose_register
+        from tinhso.core.files import file_field_register
         from tinhso.core.roles import role_register
         from tinhso.opendata.models import DatastoreTable
         from tinhso.opendata.roles import ROLES
@@ -19,6 +20,8 @@ class OpendataConfig(AppConfig):
 
         role_register(*ROLES)
         purpose_register(PUBLISH)
+
+        file_field_register("opendata.Resource", "stored_file", ("opendata",))
 
         def drop_table(sender: object, instance: DatastoreTable, **kwargs: object) -> None:
             from tinhso.opendata.datastore import table_drop

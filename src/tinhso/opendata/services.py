@@ -475,7 +475,6 @@ def resource_create(*, actor: User | None, dataset: Dataset, data: ResourceInput
         errors["name"] = [_("At most %(limit)d characters.") % {"limit": 300}]
     if errors:
         raise InvalidError(errors)
-    stored = ""
     with transaction.atomic():
         dataset = _locked_for(actor, dataset)
         now = timezone.now()
@@ -487,35 +486,29 @@ def resource_create(*, actor: User | None, dataset: Dataset, data: ResourceInput
             created=now,
             last_modified=now,
         )
-        try:
-            if data.file is not None:
-                resource.filename = data.file.filename
-                resource.format = data.file.format
-                resource.mimetype = data.file.mimetype
-                resource.size = data.file.size
-                resource.sha256 = data.file.sha256
-                stored = _store(data.file)
-                resource.stored_file = stored
-            else:
-                resource.url = data.url
-                resource.format = (data.format or "").strip()[:16]
-            resource.save()
-            if data.file is not None and data.file.format in TABULAR:
-                _load_table(resource, data.file.content)
-            dataset.metadata_modified = now
-            dataset.save(update_fields=["metadata_modified"])
-            _record(
-                dataset,
-                actor,
-                "resource_created",
-                resource.name,
-                resource=str(resource.pk),
-                sha256=resource.sha256,
-            )
-        except BaseException:
-            if stored:
-                stored_files.remove(stored)
-            raise
+        if data.file is not None:
+            resource.filename = data.file.filename
+            resource.format = data.file.format
+            resource.mimetype = data.file.mimetype
+            resource.size = data.file.size
+            resource.sha256 = data.file.sha256
+            resource.stored_file = _store(data.file)
+        else:
+            resource.url = data.url
+            resource.format = (data.format or "").strip()[:16]
+        resource.save()
+        if data.file is not None and data.file.format in TABULAR:
+            _load_table(resource, data.file.content)
+        dataset.metadata_modified = now
+        dataset.save(update_fields=["metadata_modified"])
+        _record(
+            dataset,
+            actor,
+            "resource_created",
+            resource.name,
+            resource=str(resource.pk),
+            sha256=resource.sha256,
+        )
     return resource
 
 
@@ -525,37 +518,30 @@ def resource_replace_file(
     """Replace a resource's file (and reload its table) if its content changed."""
     if resource.sha256 == file.sha256 and resource.format == file.format:
         return resource
-    old = resource.stored_file
-    stored = ""
     with transaction.atomic():
         resource = Resource.objects.select_for_update().get(pk=resource.pk)
-        try:
-            stored = _store(file)
-            now = timezone.now()
-            resource.stored_file = stored
-            resource.filename = file.filename
-            resource.format = file.format
-            resource.mimetype = file.mimetype
-            resource.size = file.size
-            resource.sha256 = file.sha256
-            resource.last_modified = now
-            resource.save()
-            if file.format in TABULAR:
-                _load_table(resource, file.content)
-            Dataset.objects.filter(pk=resource.dataset_id).update(metadata_modified=now)
-            _record(
-                resource.dataset,
-                actor,
-                "resource_updated",
-                resource.name,
-                resource=str(resource.pk),
-                sha256=file.sha256,
-            )
-        except BaseException:
-            stored_files.remove(stored)
-            raise
-    if old:
-        transaction.on_commit(lambda: stored_files.remove(old))
+        if resource.stored_file:
+            stored_files.discard(resource.stored_file)
+        now = timezone.now()
+        resource.stored_file = _store(file)
+        resource.filename = file.filename
+        resource.format = file.format
+        resource.mimetype = file.mimetype
+        resource.size = file.size
+        resource.sha256 = file.sha256
+        resource.last_modified = now
+        resource.save()
+        if file.format in TABULAR:
+            _load_table(resource, file.content)
+        Dataset.objects.filter(pk=resource.dataset_id).update(metadata_modified=now)
+        _record(
+            resource.dataset,
+            actor,
+            "resource_updated",
+            resource.name,
+            resource=str(resource.pk),
+            sha256=file.sha256,
+        )
     return resource
 
 

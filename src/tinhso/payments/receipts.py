@@ -56,7 +56,6 @@ def receipt_issue(*, payment: Payment) -> None:
     again by the accountant)."""
     from tinhso.signing import services as signing
 
-    written: list[str] = []
     public_id = signing.verification_id_new()
     try:
         with transaction.atomic():
@@ -64,7 +63,6 @@ def receipt_issue(*, payment: Payment) -> None:
             document = signing.document_sign(
                 public_id=public_id, content=content, title="Biên lai thu phí, lệ phí",
                 reference=payment.dossier.code or "", agency=payment.agency, actor=None,
-                written=written,
                 requests=[signing.SignRequest(
                     certificate=signing.seal_for(payment.agency), purpose="seal",
                     field_name="ChuKyCoQuan", slot=slot, reason="Biên lai điện tử",
@@ -73,8 +71,4 @@ def receipt_issue(*, payment: Payment) -> None:
             Payment.objects.filter(pk=payment.pk).update(receipt=document)
             payment.receipt = document
     except signing.SigningError as exc:
-        from tinhso.core import files
-
-        for name in written:
-            files.remove(name)
         log.warning("receipt of %s not issued: %s", payment.reference, exc.message)

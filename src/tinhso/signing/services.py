@@ -150,14 +150,12 @@ def _apply(
     return signed
 
 
-def _store(content: bytes, written: list[str]) -> tuple[str, str]:
+def _store(content: bytes) -> tuple[str, str]:
     checked = stored_files.CheckedFile(
         original_name="signed.pdf", content=content, content_type="application/pdf",
         extension=".pdf", sha256=hashlib.sha256(content).hexdigest(),
     )  # fmt: skip
-    name = stored_files.store(checked, folder="signed")
-    written.append(name)
-    return name, checked.sha256
+    return stored_files.store(checked, folder="signed"), checked.sha256
 
 
 def document_sign(
@@ -169,14 +167,13 @@ def document_sign(
     agency: Any,
     requests: list[SignRequest],
     actor: Any,
-    written: list[str],
     reserved: list[tuple[str, Slot]] | None = None,
     now: datetime | None = None,
 ) -> SignedDocument:
     """Sign a freshly rendered PDF (which already carries its QR code for `public_id`) with
     each request in turn and keep it; `reserved` fields are left empty for signatures to
-    come. Call inside the caller's transaction; `written` collects the stored file so a
-    failed transaction can remove it."""
+    come. Call inside the caller's transaction: the stored file goes with it if it rolls
+    back."""
     moment = now or timezone.now()
     if reserved:
         content = pdf_reserve_fields(content, reserved)
@@ -187,7 +184,7 @@ def document_sign(
         )  # fmt: skip
         for request in requests:
             content = _apply(content, request, document=document, actor=actor)
-        document.storage_name, document.sha256 = _store(content, written)
+        document.storage_name, document.sha256 = _store(content)
         document.size = len(content)
         document.save(update_fields=["storage_name", "sha256", "size"])
     return document
@@ -198,7 +195,6 @@ def document_countersign(
     document: SignedDocument,
     request: SignRequest,
     actor: Any,
-    written: list[str],
     now: datetime | None = None,
 ) -> SignedDocument:
     """Add a signature to an issued document (the seal after the leader's signature). The
@@ -206,16 +202,15 @@ def document_countersign(
     moment = now or timezone.now()
     with transaction.atomic():
         locked = SignedDocument.objects.select_for_update().get(pk=document.pk)
-        content = stored_files.open_stored(locked.storage_name).read_bytes()
+        content = stored_files.read_bytes(locked.storage_name)
         signed = _apply(content, request, document=locked, actor=actor)
-        previous = locked.storage_name
-        locked.storage_name, locked.sha256 = _store(signed, written)
+        stored_files.discard(locked.storage_name)
+        locked.storage_name, locked.sha256 = _store(signed)
         locked.size = len(signed)
         locked.updated_at = moment
         locked.save(update_fields=["storage_name", "sha256", "size", "updated_at"])
-        transaction.on_commit(lambda: stored_files.remove(previous))
     return locked
 
 
 def signed_content(document: SignedDocument) -> bytes:
-    return stored_files.open_stored(document.storage_name).read_bytes()
+    return stored_files.read_bytes(document.storage_name)
