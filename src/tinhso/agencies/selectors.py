@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
 
 from tinhso.agencies.models import Agency, AgencyLevel
 from tinhso.core.text import fold
@@ -52,3 +54,19 @@ def agency_counts() -> dict[str, int]:
         "province": qs.filter(level=AgencyLevel.PROVINCE).count(),
         "commune": qs.filter(level=AgencyLevel.COMMUNE).count(),
     }
+
+
+@dataclass(frozen=True)
+class AgencyTree:
+    """An agency and every unit below it, as the indicators count them
+    (core.indicators.AgencySet): a parent agency's figures include its communes'."""
+
+    agency: Agency
+
+    @property
+    def code(self) -> str:
+        return self.agency.code
+
+    def within(self, field: str) -> Q:
+        # The materialised path: the whole subtree is one prefix match (ADR 0002).
+        return Q(**{f"{field}__path__startswith": self.agency.path})

@@ -6,3 +6,9 @@ class DossiersConfig(AppConfig):
     name = "tinhso.dossiers"
     label = "dossiers"
     verbose_name = _("Dossiers")
+
+    def ready(self) -> None:
+        from tinhso.core.indicators import figure_set_register
+        from tinhso.dossiers.figures import FIGURES
+
+        figure_set_register(FIGURES)
