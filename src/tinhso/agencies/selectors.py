@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
 
-from tinhso.agencies.models import Agency, AgencyLevel
+from tinhso.agencies.models import Agency, AgencyKind, AgencyLevel
 from tinhso.core.text import fold
 
 
@@ -46,6 +46,13 @@ def agency_ancestors(agency: Agency) -> list[Agency]:
 def agency_subtree(agency: Agency) -> QuerySet[Agency]:
     """The agency and every unit below it."""
     return Agency.objects.filter(path__startswith=agency.path)
+
+
+def province_committee(*, province_code: int) -> Agency | None:
+    """The People's Committee at the top of a province's tree (as province_seed makes it)."""
+    return Agency.objects.filter(
+        parent__isnull=True, kind=AgencyKind.PEOPLES_COMMITTEE, admin_unit_code=province_code
+    ).first()
 
 
 def agency_counts() -> dict[str, int]:
