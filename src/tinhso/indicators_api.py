@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from django.apps import apps
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
@@ -31,6 +32,8 @@ class FiguresIn(Schema):
 
 
 def _figures_schema() -> type[Schema]:
+    # The figure sets register in the apps' ready(): built before, the schema would miss them.
+    apps.check_apps_ready()
     fields: dict[str, Any] = {"agency": (str, ...), "start": (date, ...), "end": (date, ...)}
     for figure_set in figure_sets():
         if figure_set.section:
