@@ -60,6 +60,7 @@ test: lint typecheck check-migrations pytest
 lint: install-dev
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
+	$(BIN)/lint-imports --no-cache
 
 typecheck: install-dev
 	$(TEST_ENV) $(BIN)/mypy

@@ -26,13 +26,13 @@ from django.utils import timezone
 from test_signing import tsa_url  # noqa: F401 (the RFC 3161 TSA fixture)
 from tinhso.accounts.services import api_token_create
 from tinhso.core.audit import _stored_entry_hash, audit_verify, change_digest
-from tinhso.core.checkpoints import (
+from tinhso.core.models import AuditCheckpoint, AuditEntry, AuditHead
+from tinhso.signing.checkpoints import (
     audit_checkpoint_create,
     audit_checkpoint_hourly,
     audit_verify_anchored,
     checkpoint_authority,
 )
-from tinhso.core.models import AuditCheckpoint, AuditEntry, AuditHead
 
 pytestmark = pytest.mark.django_db
 
@@ -267,7 +267,7 @@ def test_a_forger_who_plants_his_own_root_is_caught_by_a_pinned_root(
 def test_a_checkpoint_signed_with_another_trusted_key_than_a_seal_is_refused(
     specialist: Any,
 ) -> None:
-    from tinhso.core import checkpoints
+    from tinhso.signing import checkpoints
     from tinhso.signing.models import Certificate, CertificateKind
 
     personal = Certificate.objects.filter(kind=CertificateKind.PERSONAL).exclude(key_uri="")

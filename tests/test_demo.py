@@ -30,3 +30,16 @@ def test_the_seed_command_is_idempotent(capsys: pytest.CaptureFixture[str]) -> N
     count = Dossier.objects.count()
     call_command("seed_demo")
     assert Dossier.objects.count() == count > 0
+
+
+def test_every_module_adds_its_demo_steps_in_order(capsys: pytest.CaptureFixture[str]) -> None:
+    from tinhso.core.demo import demo_is_empty, demo_steps
+
+    assert [s.name for s in demo_steps()] == [
+        "agencies.province", "accounts.registry", "accounts.accounts", "dossiers.workflow",
+        "catalog.procedures", "dossiers.stored_papers", "signing.pki", "payments.accounts",
+        "dossiers.dossiers", "signing.revocation", "payments.payments", "opendata.portal",
+    ]  # fmt: skip
+    assert not demo_is_empty()
+    call_command("seed_demo", "--if-empty")
+    assert "already has data" in capsys.readouterr().out

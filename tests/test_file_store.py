@@ -34,7 +34,8 @@ from django.test import Client
 import samples
 from tinhso.accounts.models import User
 from tinhso.core import files
-from tinhso.core.filestore import FileStore, LocalFileStore, file_store
+from tinhso.core.filestore import FileStore, LocalFileStore
+from tinhso.core.filestores import file_store
 from tinhso.dossiers.models import DossierFile, IdempotencyRecord, StoredPaper
 
 CONTENT = samples.pdf()

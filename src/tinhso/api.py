@@ -14,14 +14,15 @@ from tinhso import __version__
 from tinhso.accounts.api import auth_router, citizens_router, me_router
 from tinhso.accounts.services import TokenError
 from tinhso.agencies.api import router as agencies_router
+from tinhso.agencies.calendar_api import router as calendar_router
 from tinhso.catalog.api import router as procedures_router
 from tinhso.core.api import validation_errors
-from tinhso.core.audit_api import router as audit_router
-from tinhso.core.calendar_api import router as calendar_router
-from tinhso.dossiers.api import figures_router, track_router
 from tinhso.dossiers.api import router as dossiers_router
+from tinhso.dossiers.api import track_router
+from tinhso.indicators_api import figures_router, indicators_router
 from tinhso.payments.api import router as payments_router
 from tinhso.signing.api import router as verify_router
+from tinhso.signing.audit_api import router as audit_router
 
 
 class TinhSoAPI(NinjaAPI):
@@ -114,6 +115,7 @@ api.add_router("/dossiers", dossiers_router)
 api.add_router("/track", track_router)
 api.add_router("/calendar", calendar_router)
 api.add_router("/figures", figures_router)
+api.add_router("/indicators", indicators_router)
 api.add_router("/verify", verify_router)
 api.add_router("/payments", payments_router)
 api.add_router("/audit", audit_router)

@@ -4,6 +4,7 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import include, path, reverse
 from django.views.i18n import set_language
 
+from tinhso import views
 from tinhso.api import api
 from tinhso.core import views as core_views
 
@@ -22,7 +23,7 @@ def _admin_login(request: HttpRequest, extra_context: object = None) -> HttpResp
 admin.site.login = _admin_login  # type: ignore[method-assign]
 
 urlpatterns = [
-    path("", core_views.home, name="home"),
+    path("", views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
     path("i18n/setlang/", set_language, name="set_language"),
     path("api/v1/", api.urls),

@@ -9,6 +9,8 @@ from django.conf import settings
 from tinhso.accounts.models import User
 from tinhso.accounts.services import citizen_create, membership_grant, official_create
 from tinhso.agencies.models import Agency, AgencyKind, AgencyLevel
+from tinhso.agencies.selectors import province_committee
+from tinhso.core.demo import DemoRun
 
 # username, full name, role code (as its module registers it: core.roles), where
 # ("province", "service_centre", a department's short name or a commune's official name).
@@ -193,16 +195,6 @@ def demo_registry_seed() -> int:
     return created
 
 
-def _make_catalog_editor(user: User) -> None:
-    from django.contrib.auth.models import Group
-
-    from tinhso.catalog.apps import CATALOG_EDITORS, ensure_catalog_editors
-
-    ensure_catalog_editors()
-    User.objects.filter(pk=user.pk).update(is_staff=True)
-    user.groups.add(Group.objects.get(name=CATALOG_EDITORS))
-
-
 def _agency_for(where: str, province: Agency) -> Agency:
     subtree = Agency.objects.filter(path__startswith=province.path)
     if where == "province":
@@ -229,8 +221,6 @@ def demo_accounts_seed(*, province: Agency) -> int:
             password=password,
             is_superuser=role == "province_admin",
         )
-        if username == "bientap":
-            _make_catalog_editor(user)
         membership_grant(
             actor=None, user=user, agency=_agency_for(where, province), role=role, title=title
         )
@@ -249,3 +239,11 @@ def demo_accounts_seed(*, province: Agency) -> int:
         )
         created += 1
     return created
+
+
+def demo_accounts_step(run: DemoRun) -> None:
+    """The accounts' part of the demo (core.demo), after the province exists."""
+    province = province_committee(province_code=settings.TINHSO_PROVINCE_CODE)
+    if province is None:
+        raise LookupError("The demo accounts need the province: seed the agencies first.")
+    run.accounts_created += demo_accounts_seed(province=province)

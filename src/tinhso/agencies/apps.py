@@ -6,3 +6,12 @@ class AgenciesConfig(AppConfig):
     name = "tinhso.agencies"
     label = "agencies"
     verbose_name = _("Agencies")
+
+    def ready(self) -> None:
+        from tinhso.agencies.demo import demo_province_loaded, demo_province_step
+        from tinhso.core.demo import demo_step_register
+
+        demo_step_register(
+            order=10, name="agencies.province", seed=demo_province_step,
+            loaded=demo_province_loaded,
+        )  # fmt: skip

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from dataclasses import dataclass
 
-from tinhso.agencies.models import Agency, AgencyLevel
+from django.db.models import Q, QuerySet
+
+from tinhso.agencies.models import Agency, AgencyKind, AgencyLevel
 from tinhso.core.text import fold
 
 
@@ -46,9 +48,32 @@ def agency_subtree(agency: Agency) -> QuerySet[Agency]:
     return Agency.objects.filter(path__startswith=agency.path)
 
 
+def province_committee(*, province_code: int) -> Agency | None:
+    """The People's Committee at the top of a province's tree (as province_seed makes it)."""
+    return Agency.objects.filter(
+        parent__isnull=True, kind=AgencyKind.PEOPLES_COMMITTEE, admin_unit_code=province_code
+    ).first()
+
+
 def agency_counts() -> dict[str, int]:
     qs = Agency.objects.filter(is_active=True)
     return {
         "province": qs.filter(level=AgencyLevel.PROVINCE).count(),
         "commune": qs.filter(level=AgencyLevel.COMMUNE).count(),
     }
+
+
+@dataclass(frozen=True)
+class AgencyTree:
+    """An agency and every unit below it, as the indicators count them
+    (core.indicators.AgencySet): a parent agency's figures include its communes'."""
+
+    agency: Agency
+
+    @property
+    def code(self) -> str:
+        return self.agency.code
+
+    def within(self, field: str) -> Q:
+        # The materialised path: the whole subtree is one prefix match (ADR 0002).
+        return Q(**{f"{field}__path__startswith": self.agency.path})

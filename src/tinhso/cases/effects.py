@@ -22,8 +22,8 @@ from django.utils.translation import gettext as _
 
 if TYPE_CHECKING:
     from tinhso.accounts.models import User
+    from tinhso.cases.graph import Action, Graph
     from tinhso.cases.subjects import SubjectType
-    from tinhso.cases.workflow import Action, Graph
 
 
 @dataclass(frozen=True)

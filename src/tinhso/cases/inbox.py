@@ -18,67 +18,91 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from tinhso.accounts.policies import memberships
-from tinhso.cases.models import Case, Workflow
+from tinhso.cases.base import Case
+from tinhso.cases.graph import Graph, State
+from tinhso.cases.selectors import workflow_graphs
 from tinhso.cases.subjects import Box, BoxKind, SubjectType
-from tinhso.cases.workflow import workflow_graph
 from tinhso.core.calendar import hours_memo, working_time_between
 
 BOX_LIMIT = 200
 
 
-def _role_agencies(user: Any, roles: set[str]) -> dict[str, list[int]]:
-    """For each of `roles`, the agencies where `user` holds it."""
-    found: dict[str, list[int]] = {}
-    for m in memberships(user):
-        if m.role in roles:
-            found.setdefault(m.role, []).append(m.agency_id)
-    return found
+class _Look:
+    """One official's look at one subject's boxes: their roles and agencies, the subject's
+    workflows and the filters built from them, each read or built once however many boxes
+    are counted (the inbox page counts all eight)."""
+
+    def __init__(self, user: Any, subject: SubjectType) -> None:
+        self.user, self.subject = user, subject
+        self.held: dict[str, list[int]] = {}
+        for m in memberships(user):
+            if m.role in subject.roles:
+                self.held.setdefault(m.role, []).append(m.agency_id)
+        self._graphs: dict[str, Graph] | None = None
+        self._handled: dict[tuple[tuple[int, ...], str | None], Q] = {}
+
+    def graphs(self) -> dict[str, Graph]:
+        if self._graphs is None:
+            self._graphs = workflow_graphs(self.subject.code)
+        return self._graphs
+
+    def handled(self, agency_ids: list[int], state: State | None) -> Q:
+        """subject.handled_q, built once per agency set and kind of state (a state of
+        another agency's step, or any other)."""
+        kind = None if state is None else (state.name if state.inter_agency else "")
+        key = (tuple(sorted(set(agency_ids))), kind)
+        if key not in self._handled:
+            self._handled[key] = self.subject.handled_q(list(key[0]), state)
+        return self._handled[key]
+
+    def all_handled(self) -> QuerySet[Any]:
+        """Every case of the subject handled by an agency where the user holds one of its
+        roles (that very agency: roles do not reach the agencies below)."""
+        ids = sorted({i for ids in self.held.values() for i in ids})
+        if not ids:
+            return self.subject.list_queryset().none()
+        return self.subject.list_queryset().filter(self.handled(ids, None))
+
+    def workflow_box(self, slug: str) -> Q:
+        """The cases waiting in a state that names box `slug`, in an agency where the user
+        holds a role that can act there."""
+        condition = Q(pk__in=[])
+        for code, graph in self.graphs().items():
+            assigned_roles = {a.assigns for a in graph.actions.values() if a.assigns}
+            for state in graph.states.values():
+                if state.box != slug:
+                    continue
+                for role in sorted(graph.box_roles(state.name) & self.held.keys()):
+                    in_state = (
+                        self.subject.workflow_q(code)
+                        & Q(state=state.name)
+                        & self.handled(self.held[role], state)
+                    )
+                    if role in assigned_roles and not state.inter_agency:
+                        in_state &= Q(assignee=self.user) | Q(assignee__isnull=True)
+                    condition |= in_state
+        return condition
+
+    def box(self, box: Box) -> QuerySet[Any]:
+        if box.kind == BoxKind.WORKFLOW:
+            return self.subject.list_queryset().filter(self.workflow_box(box.slug))
+        base = self.all_handled()
+        if box.kind == BoxKind.PAUSED:
+            return base.filter(paused_at__isnull=False)
+        now = timezone.now()
+        open_cases = base.exclude(status__in=self.subject.closed_statuses).filter(
+            paused_at__isnull=True
+        )
+        if box.kind == BoxKind.OVERDUE:
+            return open_cases.filter(due_at__lt=now)
+        # Due soon: candidates within four calendar days (a working day is never longer).
+        return open_cases.filter(due_at__gte=now, due_at__lte=now + timedelta(days=4))
 
 
 def cases_handled(user: Any, subject: SubjectType) -> QuerySet[Any]:
     """Every case of the subject handled by an agency where `user` holds one of the
     subject's roles (that very agency: roles do not reach the agencies below)."""
-    ids = sorted({m.agency_id for m in memberships(user) if m.role in subject.roles})
-    if not ids:
-        return subject.list_queryset().none()
-    return subject.list_queryset().filter(subject.handled_q(ids, None))
-
-
-def _workflow_box_q(user: Any, subject: SubjectType, slug: str) -> Q:
-    """The cases waiting in a state that names box `slug`, in an agency where `user`
-    holds a role that can act there."""
-    held = _role_agencies(user, set(subject.roles))
-    condition = Q(pk__in=[])
-    for code in Workflow.objects.filter(subject=subject.code).values_list("code", flat=True):
-        graph = workflow_graph(code)
-        assigned_roles = {a.assigns for a in graph.actions.values() if a.assigns}
-        for state in graph.states.values():
-            if state.box != slug:
-                continue
-            for role in sorted(graph.box_roles(state.name) & held.keys()):
-                in_state = (
-                    subject.workflow_q(code)
-                    & Q(state=state.name)
-                    & subject.handled_q(held[role], state)
-                )
-                if role in assigned_roles and not state.inter_agency:
-                    in_state &= Q(assignee=user) | Q(assignee__isnull=True)
-                condition |= in_state
-    return condition
-
-
-def _box_queryset(user: Any, subject: SubjectType, box: Box) -> QuerySet[Any]:
-    base = cases_handled(user, subject)
-    now = timezone.now()
-    if box.kind == BoxKind.WORKFLOW:
-        return subject.list_queryset().filter(_workflow_box_q(user, subject, box.slug))
-    if box.kind == BoxKind.PAUSED:
-        return base.filter(paused_at__isnull=False)
-    open_cases = base.exclude(status__in=subject.closed_statuses).filter(paused_at__isnull=True)
-    if box.kind == BoxKind.OVERDUE:
-        return open_cases.filter(due_at__lt=now)
-    # Due soon: candidates within four calendar days (a working day is never longer).
-    return open_cases.filter(due_at__gte=now, due_at__lte=now + timedelta(days=4))
+    return _Look(user, subject).all_handled()
 
 
 def _due_soon(subject: SubjectType, candidates: QuerySet[Any]) -> list[Case]:
@@ -102,7 +126,7 @@ def inbox(user: Any, subject: SubjectType, slug: str) -> list[Any]:
     box = box_get(subject, slug)
     if box is None:
         return []
-    qs = _box_queryset(user, subject, box)
+    qs = _Look(user, subject).box(box)
     if box.kind == BoxKind.DUE_SOON:
         return _due_soon(subject, qs)[:BOX_LIMIT]
     return list(qs.order_by(*subject.inbox_order)[:BOX_LIMIT])
@@ -110,9 +134,10 @@ def inbox(user: Any, subject: SubjectType, slug: str) -> list[Any]:
 
 def inbox_counts(user: Any, subject: SubjectType) -> dict[str, int]:
     """How many cases each box holds: COUNT queries, not the lists themselves."""
+    look = _Look(user, subject)
     return {
-        box.slug: len(_due_soon(subject, _box_queryset(user, subject, box)))
+        box.slug: len(_due_soon(subject, look.box(box)))
         if box.kind == BoxKind.DUE_SOON
-        else _box_queryset(user, subject, box).count()
+        else look.box(box).count()
         for box in subject.boxes
     }

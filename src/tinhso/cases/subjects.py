@@ -24,8 +24,8 @@ from django_stubs_ext import StrOrPromise
 
 if TYPE_CHECKING:
     from tinhso.accounts.models import User
-    from tinhso.cases.models import Case
-    from tinhso.cases.workflow import State
+    from tinhso.cases.base import Case
+    from tinhso.cases.graph import State
 
 
 class BoxKind(StrEnum):

@@ -26,10 +26,11 @@ from django.utils.translation import gettext as _
 
 from tinhso.accounts.models import User
 from tinhso.accounts.policies import roles_in
+from tinhso.cases.base import Case
 from tinhso.cases.effects import EffectContext, effect_run
-from tinhso.cases.models import Case
+from tinhso.cases.graph import Action, Graph
+from tinhso.cases.selectors import workflow_graph
 from tinhso.cases.subjects import SubjectType, Transitioned, subject_of
-from tinhso.cases.workflow import Action, Graph, workflow_graph
 from tinhso.core.calendar import (
     Hours,
     add_working_days,

@@ -24,11 +24,12 @@ knows, effects some module provides, shares that add up.
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+
+from tinhso.cases.graph import Action, Graph, State
 
 WORKFLOW_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -78,53 +79,6 @@ WORKFLOW_SCHEMA: dict[str, Any] = {
         },
     },
 }
-
-
-@dataclass(frozen=True)
-class State:
-    name: str
-    status: int
-    terminal: bool = False
-    paused: bool = False
-    share: float = 0.0
-    inter_agency: str = ""
-    box: str = ""
-
-
-@dataclass(frozen=True)
-class Action:
-    name: str
-    sources: tuple[str, ...]
-    target: str
-    roles: tuple[str, ...]
-    applicant: bool = False
-    effects: tuple[str, ...] = ()
-    note_required: bool = False
-    assigns: str = ""
-    trigger: str = ""
-    exceptional: bool = False
-    label: str = ""
-
-
-@dataclass(frozen=True)
-class Graph:
-    start: str
-    states: dict[str, State]
-    actions: dict[str, Action]
-
-    def actions_from(self, state: str) -> list[Action]:
-        return [a for a in self.actions.values() if state in a.sources]
-
-    def box_roles(self, state: str) -> frozenset[str]:
-        """The roles whose box a case waiting in `state` shows in: those of its
-        non-exceptional actions (DIGIT's inbox: what my roles can act on)."""
-        return frozenset(
-            role for a in self.actions_from(state) if not a.exceptional for role in a.roles
-        )
-
-    def triggered(self, state: str, trigger: str) -> Action | None:
-        """The action `trigger` takes from `state`, if any."""
-        return next((a for a in self.actions_from(state) if a.trigger == trigger), None)
 
 
 def workflow_parse(definition: dict[str, Any], subject: str | None = None) -> Graph:
@@ -250,26 +204,3 @@ def _reachability(graph: Graph) -> list[str]:
         if not reach & terminals:
             problems.append(_("No terminal state can be reached from %(s)s.") % {"s": name})
     return problems
-
-
-_GRAPHS: dict[tuple[str, str], Graph] = {}
-
-
-def workflow_graph(code: str, *, fallback: dict[str, Any] | None = None) -> Graph:
-    """The parsed workflow `code` (cached until the workflow is edited); `fallback` when no
-    such workflow is stored (the subject's built-in one)."""
-    from tinhso.cases.models import Workflow
-
-    row = Workflow.objects.filter(code=code).values_list("definition", "updated_at").first()
-    if row is None:
-        if fallback is None:
-            raise LookupError(f"No workflow {code!r}.")
-        key = (code, "built-in")
-        if key not in _GRAPHS:
-            _GRAPHS[key] = workflow_parse(fallback)
-        return _GRAPHS[key]
-    definition, updated = row
-    key = (code, str(updated))
-    if key not in _GRAPHS:
-        _GRAPHS[key] = workflow_parse(definition)
-    return _GRAPHS[key]

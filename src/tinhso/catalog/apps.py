@@ -1,19 +1,8 @@
-from typing import Any
-
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
-CATALOG_EDITORS = "Biên tập danh mục thủ tục"
-
-
-def ensure_catalog_editors(**_kwargs: Any) -> None:
-    """The group of catalogue editors: staff in it may edit procedures in the admin and
-    nothing else. Made after every migrate, once the permissions exist."""
-    from django.contrib.auth.models import Group, Permission
-
-    group, _created = Group.objects.get_or_create(name=CATALOG_EDITORS)
-    group.permissions.set(Permission.objects.filter(content_type__app_label="catalog"))
+from tinhso.catalog.editors import ensure_catalog_editors
 
 
 class CatalogConfig(AppConfig):
@@ -22,8 +11,11 @@ class CatalogConfig(AppConfig):
     verbose_name = _("Procedure catalogue")
 
     def ready(self) -> None:
+        from tinhso.catalog.demo import demo_catalog_step
         from tinhso.catalog.roles import ROLES
+        from tinhso.core.demo import demo_step_register
         from tinhso.core.roles import role_register
 
         role_register(*ROLES)
         post_migrate.connect(ensure_catalog_editors, sender=self)
+        demo_step_register(order=50, name="catalog.procedures", seed=demo_catalog_step)

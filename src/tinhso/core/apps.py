@@ -11,6 +11,9 @@ class CoreConfig(AppConfig):
         from django.core.signals import request_finished
         from django_tasks.signals import task_finished
 
+        # Imported for its outbox handler ("notification.send"): every process that
+        # delivers the outbox has it, without the outbox importing its senders.
+        import tinhso.core.notifications  # noqa: F401
         from tinhso.core.files import settle_after
 
         # The end of a request or of a task: the transactions it ran are over, so the files

@@ -3,7 +3,7 @@
 Each entry's hash covers its own fields, the digest of its change data and the previous
 entry's hash. Changing, inserting or removing any entry breaks the chain from that point,
 and `tinhso verify_audit` names the first entry that no longer fits. Signed checkpoints of
-the head (core.checkpoints, ADR 0017) anchor the chain: `audit_verify(anchors=…)` also
+the head (signing.checkpoints, ADR 0017) anchor the chain: `audit_verify(anchors=…)` also
 checks it against them.
 """
 
@@ -192,7 +192,7 @@ def _entry_problem(
 
 def audit_verify(*, anchors: Sequence[Anchor] = (), checkpoints: int = 0) -> AuditReport:
     """Walk the whole chain in order and report the first entry that does not fit. With
-    `anchors` (the verified checkpoints, core.checkpoints), every attested entry must carry
+    `anchors` (the verified checkpoints, signing.checkpoints), every attested entry must carry
     the attested hash and the chain must reach the furthest one: a rewritten chain, or a
     tail cut off together with a rewritten head, no longer passes."""
     expected_seq, expected_prev, checked = 1, GENESIS_HASH, 0

@@ -62,7 +62,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tinhso.core import filecheck
-from tinhso.core.filestore import FileStore, file_store
+from tinhso.core.filestore import FileStore
+from tinhso.core.filestores import file_store
 
 log = logging.getLogger(__name__)
 

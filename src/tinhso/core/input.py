@@ -16,7 +16,7 @@ store and count working days in (1970–2999), on SQLite and on PostgreSQL alike
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 
@@ -34,6 +34,19 @@ NUL = "\x00"
 # too (ADR 0013): it takes NUL characters itself, as a malformed notification.
 EXEMPT_VIEWS = frozenset({"api-v1:payment_callback"})
 _FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
+
+# Views that answer errors in a shape of their own (CKAN's envelope for the CKAN Action
+# API): the module that owns them registers how a refusal is said there, from its
+# AppConfig.ready(), so this module names none of them.
+Refusal = Callable[[HttpRequest, str], HttpResponse]
+_REFUSALS: dict[str, Refusal] = {}
+
+
+def refusal_shape_register(view_names: Iterable[str], refusal: Refusal) -> None:
+    """Say a refused request on these views (`namespace:name`) with `refusal(request,
+    message)` instead of a page."""
+    for name in view_names:
+        _REFUSALS[name] = refusal
 
 
 def _nul_in_json(value: Any) -> bool:
@@ -130,13 +143,8 @@ def nul_refusal(request: HttpRequest) -> HttpResponse:
             status=400,
             json_dumps_params={"ensure_ascii": False},
         )
-    if match is not None and match.view_name in (
-        "opendata:ckan_action",
-        "opendata:ckan_action_unversioned",
-    ):
-        from tinhso.opendata.ckan import bad_request
-
-        return bad_request(request, str(match.kwargs.get("name", "")), message)
+    if match is not None and match.view_name in _REFUSALS:
+        return _REFUSALS[match.view_name](request, message)
     return render(request, "core/bad_request.html", {"message": message}, status=400)
 
 

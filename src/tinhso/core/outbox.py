@@ -46,8 +46,6 @@ def outbox_put(*, topic: str, payload: dict[str, Any]) -> OutboxMessage:
 def outbox_deliver_pending(limit: int = 100) -> int:
     """Deliver what is due; returns how many were delivered. Safe to run in several workers:
     on PostgreSQL rows are claimed with SKIP LOCKED."""
-    import tinhso.core.notifications  # noqa: F401 (registers its handler)
-
     delivered = 0
     with transaction.atomic():
         qs = OutboxMessage.objects.filter(

@@ -1,12 +1,10 @@
 from django.conf import settings
 from django.db import connection
 from django.db.utils import DatabaseError
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from tinhso.agencies.selectors import agency_counts
 from tinhso.core.outbox import outbox_backlog
 from tinhso.core.worker import worker_status
 
@@ -63,10 +61,3 @@ def healthz(request: HttpRequest) -> JsonResponse:
             "problems": problems,
         }
     )
-
-
-def home(request: HttpRequest) -> HttpResponse:
-    from tinhso.catalog.models import Procedure
-
-    procedures = Procedure.objects.filter(is_active=True).count()
-    return render(request, "core/home.html", {"counts": agency_counts(), "procedures": procedures})

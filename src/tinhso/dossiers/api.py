@@ -6,7 +6,7 @@ import base64
 import binascii
 import hashlib
 import json
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -24,7 +24,7 @@ from tinhso.catalog.models import ResultMethod
 from tinhso.catalog.selectors import procedure_get
 from tinhso.core import files as dossier_files
 from tinhso.core.api import ID_MAX, INT_MAX, ErrorOut, Page, PageParams, paginate
-from tinhso.core.input import Day, Moment
+from tinhso.core.input import Moment
 from tinhso.core.services import personal_data_access_record
 from tinhso.dossiers.models import Dossier, DossierStatus, IdempotencyRecord, StoredPaper
 from tinhso.dossiers.selectors import dossier_by_code, dossiers_visible_to
@@ -492,65 +492,6 @@ def dossiers_rate(request: HttpRequest, code: str, payload: RatingIn) -> Status[
     except RatingError as exc:
         return Status(exc.status, {"detail": exc.message, "code": "rating"})
     return Status(201, None)
-
-
-figures_router = Router(tags=["figures"])
-
-
-class FiguresIn(Schema):
-    agency: str
-    start: Day
-    end: Day
-
-
-class ChannelsOut(Schema):
-    counter: int
-    online: int
-    post: int
-
-
-class PaymentFiguresOut(Schema):
-    paid_online: int = Field(description="dossiers whose fee was paid through the bank (VietQR)")
-    paid_otherwise: int = Field(description="dossiers whose payment an official recorded")
-    amount_collected: int = Field(description="VND paid online")
-    cashless_share: float | None
-
-
-class FiguresOut(Schema):
-    agency: str
-    start: date
-    end: date
-    received: int
-    received_by_channel: ChannelsOut
-    finished: int
-    finished_early: int
-    finished_on_time: int
-    finished_late: int
-    on_time_rate: float | None
-    in_progress: int
-    overdue: int
-    paused: int
-    ratings: int
-    satisfaction_average: float | None
-    payments: PaymentFiguresOut
-
-
-@figures_router.get(
-    "", response={200: FiguresOut, 404: ErrorOut, 422: ErrorOut}, auth=None,
-    summary="Dossier figures of an agency (and its units) for a period, from the events",
-)  # fmt: skip
-def figures(request: HttpRequest, query: Query[FiguresIn]) -> Status[object]:
-    from tinhso.agencies.selectors import agency_get as get_agency
-    from tinhso.dossiers.figures import agency_figures
-
-    agency = get_agency(code=query.agency)
-    if agency is None:
-        return Status(
-            404, {"detail": _("No agency has the code %(code)s.") % {"code": query.agency}}
-        )
-    if query.end < query.start or (query.end - query.start).days > 3660:
-        return Status(422, {"detail": _("Choose a period of at most ten years."), "code": "period"})
-    return Status(200, agency_figures(agency, query.start, query.end))
 
 
 class ExtensionIn(Schema):

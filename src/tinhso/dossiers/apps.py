@@ -8,13 +8,21 @@ class DossiersConfig(AppConfig):
     verbose_name = _("Dossiers")
 
     def ready(self) -> None:
+        from tinhso.core.demo import demo_step_register
         from tinhso.core.events import event_consume
         from tinhso.core.files import file_field_register
+        from tinhso.core.indicators import figure_set_register
         from tinhso.core.locks import lock_rank_register
+        from tinhso.dossiers import demo
+        from tinhso.dossiers.figures import FIGURES
         from tinhso.dossiers.models import Dossier
         from tinhso.dossiers.policy import dossier_policies_register
         from tinhso.dossiers.subject import dossier_subject_register
-        from tinhso.dossiers.transitions import DossierExtended, extension_record
+        from tinhso.dossiers.transitions import (
+            DossierExtended,
+            extension_record,
+            workflow_standard_ensure,
+        )
 
         dossier_subject_register()
         dossier_policies_register()
@@ -26,3 +34,12 @@ class DossiersConfig(AppConfig):
         file_field_register("dossiers.DossierFile", "storage_name", ("dossiers", "papers"))
         file_field_register("dossiers.StoredPaper", "storage_name", ("papers",))
         file_field_register("dossiers.DossierDocument", "storage_name", ("signed",))
+
+        figure_set_register(FIGURES)
+        demo_step_register(
+            order=40, name="dossiers.workflow", seed=lambda run: workflow_standard_ensure()
+        )
+        demo_step_register(
+            order=60, name="dossiers.stored_papers", seed=lambda run: demo.demo_stored_papers_seed()
+        )
+        demo_step_register(order=90, name="dossiers.dossiers", seed=demo.demo_dossiers_step)

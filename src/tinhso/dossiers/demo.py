@@ -8,6 +8,7 @@ from typing import Any
 
 from tinhso.accounts.models import User
 from tinhso.agencies.models import Agency
+from tinhso.core.demo import DemoRun
 from tinhso.core.files import check_upload
 from tinhso.dossiers.models import StoredPaper
 from tinhso.dossiers.services import stored_paper_add
@@ -272,3 +273,10 @@ def demo_dossiers_seed(*, rounds: int = 2) -> int:
                 )
             made += 1
     return made
+
+
+def demo_dossiers_step(run: DemoRun) -> None:
+    """Dossiers in every status, unless the run leaves them out (the tests make their own);
+    the signing and payments steps after it follow up on them."""
+    if run.dossiers and demo_dossiers_seed():
+        run.dossiers_seeded = True

@@ -1,16 +1,26 @@
-"""Figures per agency and period, computed from the dossier events (what happened, when),
-never from counters that can drift: received, finished early / on time / late, in
-progress, overdue and paused at the end of the period, the on-time rate, by channel."""
+"""The dossier figures of an agency set and a period, computed from the dossier events
+(what happened, when), never from counters that can drift: received, finished early / on
+time / late, in progress, overdue and paused at the end of the period, the on-time rate, by
+channel, and the satisfaction ratings. Declared to the indicator registry (core.indicators)
+by DossiersConfig.ready(); GET /api/v1/figures shows them at its top level."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
-from typing import Any
+from collections.abc import Mapping
 
 from django.db.models import Avg, Count, OuterRef, Q, Subquery
-from django.utils import timezone
+from ninja import Schema
 
-from tinhso.agencies.models import Agency
+from tinhso.core.indicators import (
+    Dimension,
+    FigureSet,
+    FigureValue,
+    Indicator,
+    Scope,
+    Timeliness,
+    Unit,
+    timeliness,
+)
 from tinhso.dossiers.models import Dossier, DossierEvent, DossierStatus, Rating
 
 OPEN = [
@@ -19,21 +29,69 @@ OPEN = [
 ]  # fmt: skip
 PAUSED = [DossierStatus.SUPPLEMENT_REQUESTED, DossierStatus.PAYMENT_REQUESTED]
 
+CHANNEL = Dimension("channel", ("counter", "online", "post"))
 
-def _bounds(start: date, end: date) -> tuple[datetime, datetime]:
-    tz = timezone.get_current_timezone()
-    return datetime.combine(start, time.min, tz), datetime.combine(end, time.max, tz)
+INDICATORS = (
+    Indicator("received", "Hồ sơ tiếp nhận", "Dossiers received", Unit.DOSSIERS),
+    Indicator(
+        "received_by_channel",
+        "Hồ sơ tiếp nhận theo kênh",
+        "Dossiers received by channel",
+        Unit.DOSSIERS,
+        (CHANNEL,),
+    ),
+    Indicator("finished", "Hồ sơ đã giải quyết", "Dossiers finished", Unit.DOSSIERS),
+    Indicator("finished_early", "Hồ sơ giải quyết trước hạn", "Finished early", Unit.DOSSIERS),
+    Indicator("finished_on_time", "Hồ sơ giải quyết đúng hạn", "Finished on time", Unit.DOSSIERS),
+    Indicator("finished_late", "Hồ sơ giải quyết quá hạn", "Finished late", Unit.DOSSIERS),
+    Indicator(
+        "on_time_rate",
+        "Tỷ lệ giải quyết đúng hạn (kể cả trước hạn)",
+        "Share finished on time (early included)",
+        Unit.RATIO,
+    ),
+    Indicator(
+        "in_progress",
+        "Hồ sơ đang giải quyết cuối kỳ",
+        "In progress at the end of the period",
+        Unit.DOSSIERS,
+    ),
+    Indicator(
+        "overdue", "Hồ sơ quá hạn cuối kỳ", "Overdue at the end of the period", Unit.DOSSIERS
+    ),
+    Indicator("paused", "Hồ sơ tạm dừng cuối kỳ", "Paused at the end of the period", Unit.DOSSIERS),
+    Indicator("ratings", "Lượt đánh giá mức độ hài lòng", "Satisfaction ratings", Unit.RATINGS),
+    Indicator(
+        "satisfaction_average", "Mức độ hài lòng trung bình", "Average satisfaction", Unit.SCORE
+    ),
+)
 
 
-def payment_figures(agency: Agency, begin: datetime, finish: datetime) -> dict[str, Any]:
-    from tinhso.payments.figures import payment_figures as figures
+class ChannelsOut(Schema):
+    counter: int
+    online: int
+    post: int
 
-    return figures(agency, begin, finish)
+
+class DossierFiguresOut(Schema):
+    received: int
+    received_by_channel: ChannelsOut
+    finished: int
+    finished_early: int
+    finished_on_time: int
+    finished_late: int
+    on_time_rate: float | None
+    in_progress: int
+    overdue: int
+    paused: int
+    ratings: int
+    satisfaction_average: float | None
 
 
-def agency_figures(agency: Agency, start: date, end: date) -> dict[str, Any]:
-    begin, finish = _bounds(start, end)
-    dossiers = Dossier.objects.filter(receiving_agency__path__startswith=agency.path)
+def dossier_figures(scope: Scope) -> Mapping[str, FigureValue]:
+    """The dossier figures of the dossiers received by an agency of `scope`."""
+    begin, finish = scope.begin, scope.finish
+    dossiers = Dossier.objects.filter(scope.agencies.within("receiving_agency"))
     events = DossierEvent.objects.filter(dossier__in=dossiers, at__gte=begin, at__lte=finish)
     received = events.filter(
         to_status=DossierStatus.ACCEPTED, from_status__lt=DossierStatus.ACCEPTED
@@ -43,16 +101,12 @@ def agency_figures(agency: Agency, start: date, end: date) -> dict[str, Any]:
         .annotate(n=Count("id"))
         .values_list("dossier__channel", "n")
     )
-    early = on_time = late = 0
-    finished = events.filter(to_status=DossierStatus.FINISHED).select_related("dossier")
-    for event in finished:
-        due = event.dossier.due_at
-        if due is not None and event.at > due:
-            late += 1
-        elif due is not None and timezone.localdate(event.at) == timezone.localdate(due):
-            on_time += 1
-        else:
-            early += 1
+    counts = dict.fromkeys(Timeliness, 0)
+    finished = events.filter(to_status=DossierStatus.FINISHED)
+    for at, due in finished.values_list("at", "dossier__due_at"):
+        # A dossier without a due time (never accepted) could not be late: early.
+        counts[timeliness(at, due) or Timeliness.EARLY] += 1
+    early, on_time, late = (counts[t] for t in Timeliness)
     # Where each dossier stood at the end of the period: its last event up to then.
     last_status = (
         DossierEvent.objects.filter(dossier=OuterRef("pk"), at__lte=finish)
@@ -66,9 +120,6 @@ def agency_figures(agency: Agency, start: date, end: date) -> dict[str, Any]:
         dossier__in=dossiers, created_at__gte=begin, created_at__lte=finish
     )
     return {
-        "agency": agency.code,
-        "start": start,
-        "end": end,
         "received": received.count(),
         "received_by_channel": {
             "counter": by_channel.get(1, 0),
@@ -85,5 +136,9 @@ def agency_figures(agency: Agency, start: date, end: date) -> dict[str, Any]:
         "paused": standing.filter(last__in=PAUSED).count(),
         "ratings": ratings.count(),
         "satisfaction_average": ratings.aggregate(a=Avg("score"))["a"],
-        "payments": payment_figures(agency, begin, finish),
     }
+
+
+FIGURES = FigureSet(
+    module="dossiers", indicators=INDICATORS, compute=dossier_figures, schema=DossierFiguresOut
+)

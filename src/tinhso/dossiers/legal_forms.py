@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from tinhso.agencies.models import Agency
 from tinhso.agencies.selectors import agency_ancestors
+from tinhso.core.indicators import Timeliness, timeliness
 from tinhso.core.pdf import OfficialDocument, SignatureBlock
 from tinhso.dossiers.models import DocumentKind, Dossier, DossierDocument, DossierEvent
 from tinhso.signing.pades import Slot
@@ -196,16 +197,18 @@ def render_stop(
     return _rendered(doc)
 
 
+HANDOVER_RESULT = {
+    Timeliness.EARLY: "Trước hạn",
+    Timeliness.ON_TIME: "Đúng hạn",
+    Timeliness.LATE: "Quá hạn",
+}
+
+
 def handover_result(event: DossierEvent) -> str:
-    """Early / on time / late for a hand-over, against the due time of its step: late after
-    it, on time within its last working day, early before."""
-    if event.step_due_at is None:
-        return ""
-    if event.at > event.step_due_at:
-        return "Quá hạn"
-    if _local(event.at).date() == _local(event.step_due_at).date():
-        return "Đúng hạn"
-    return "Trước hạn"
+    """Early / on time / late for a hand-over, against the due time of its step
+    (core.indicators.timeliness, as the figures count it); blank without one."""
+    result = timeliness(event.at, event.step_due_at)
+    return "" if result is None else HANDOVER_RESULT[result]
 
 
 def render_bm05(dossier: Dossier, *, now: datetime | None = None) -> bytes:

@@ -24,6 +24,7 @@ from tinhso.core.privacy import mask_personal_id
 from tinhso.core.services import personal_data_access_record
 from tinhso.dossiers.inbox import BOXES, inbox, inbox_counts
 from tinhso.dossiers.models import Dossier
+from tinhso.dossiers.pages import attachments_from_request, document_response
 from tinhso.dossiers.policy import (
     agencies_with_role,
     register_agencies,
@@ -196,16 +197,7 @@ def document_view(request: HttpRequest, code: str, document_id: int) -> FileResp
         record=DataRead.DOCUMENT,
         detail=str(document.get_kind_display()),
     )
-    return _document_response(dossier, document_id)
-
-
-def _document_response(dossier: Dossier, document_id: int) -> FileResponse:
-    document = dossier.documents.filter(pk=document_id).first()
-    if document is None:
-        raise Http404
-    return dossier_files.document_response(
-        document.storage_name, filename=f"{document.kind}-{dossier.code}.pdf"
-    )
+    return document_response(dossier, document_id)
 
 
 @login_required
@@ -308,7 +300,6 @@ def counter_view(request: HttpRequest) -> HttpResponse:
     from tinhso.dossiers.counter import citizen_for_intake, dossier_register_at_counter
     from tinhso.dossiers.models import Channel
     from tinhso.dossiers.services import DossierInvalid, Submission
-    from tinhso.dossiers.views import _attachments
 
     user = _official(request)
     agencies = _receiver_agencies(user)
@@ -352,7 +343,7 @@ def counter_view(request: HttpRequest) -> HttpResponse:
         values = form_coerce(
             schema, {k[5:]: v for k, v in request.POST.items() if k.startswith("form.")}
         )
-        attachments, errors = _attachments(request, procedure, citizen)
+        attachments, errors = attachments_from_request(request, procedure, citizen)
         if not errors:
             submission = Submission(
                 procedure=procedure, applicant=citizen, receiving_agency=receiving[0],

@@ -16,9 +16,9 @@ from tinhso.accounts.policies import memberships
 from tinhso.accounts.roles import CLERK, LEADER
 from tinhso.agencies.models import Agency
 from tinhso.cases.effects import EffectContext, effect_register
+from tinhso.cases.graph import State
 from tinhso.cases.subjects import Box, BoxKind, SubjectType, Transitioned, subject_register
 from tinhso.cases.transitions import TransitionError, TransitionForbiddenError
-from tinhso.cases.workflow import State
 from tinhso.core.notifications import notify
 from tinhso.dossiers.models import DocumentKind, Dossier, DossierEvent, DossierStatus
 from tinhso.dossiers.workflow import WORKFLOW_ROLES, inter_agency_agency

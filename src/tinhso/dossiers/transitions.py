@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tinhso.accounts.models import User
+from tinhso.cases.graph import Action
 from tinhso.cases.models import Workflow
 from tinhso.cases.transitions import (
     TransitionConflictError,
@@ -27,7 +28,6 @@ from tinhso.cases.transitions import (
     case_transition,
     working_time_left,
 )
-from tinhso.cases.workflow import Action
 from tinhso.core.events import AuditItem, Event, event_emit
 from tinhso.core.notifications import notify
 from tinhso.dossiers.models import DocumentKind, Dossier, DossierEvent

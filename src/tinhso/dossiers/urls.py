@@ -5,6 +5,8 @@ from tinhso.dossiers import official_views, views
 app_name = "dossiers"
 
 urlpatterns = [
+    # Under the procedure's page (/thu-tuc/<code>/), served by the module that owns dossiers.
+    path("thu-tuc/<str:code>/nop-ho-so/", views.submit, name="submit"),
     path("ho-so-cua-toi/", views.mine, name="mine"),
     path("ho-so-cua-toi/<uuid:public_id>/", views.mine_detail, name="mine_detail"),
     path("ho-so-cua-toi/<uuid:public_id>/danh-gia/", views.mine_rate, name="mine_rate"),

@@ -20,13 +20,12 @@ from tinhso.catalog.eform import (
     form_locked,
     form_prefill,
 )
-from tinhso.catalog.models import Procedure, ResultMethod
+from tinhso.catalog.models import ResultMethod
 from tinhso.catalog.selectors import procedure_get, receiving_agencies_for
-from tinhso.core import files as dossier_files
 from tinhso.dossiers.models import Dossier, DossierStatus
+from tinhso.dossiers.pages import attachments_from_request, document_response
 from tinhso.dossiers.selectors import dossier_by_code, dossiers_of_citizen, stored_papers_of
 from tinhso.dossiers.services import (
-    Attachment,
     DossierInvalid,
     Submission,
     dossier_save_draft,
@@ -39,32 +38,6 @@ def _citizen(request: HttpRequest) -> User:
     if not isinstance(user, User) or user.kind == UserKind.OFFICIAL:
         raise PermissionDenied(_("Dossiers are submitted by citizens and organisations."))
     return user
-
-
-def _attachments(
-    request: HttpRequest, procedure: Procedure, user: User
-) -> tuple[list[Attachment], dict[str, list[str]]]:
-    """The papers offered in this request (uploads checked by content, or stored papers)."""
-    attachments: list[Attachment] = []
-    errors: dict[str, list[str]] = {}
-    for paper in procedure.papers.all():
-        key = f"paper-{paper.pk}"
-        stored_id = request.POST.get(f"stored-{paper.pk}")
-        upload = request.FILES.get(key)
-        if upload is not None:
-            try:
-                attachments.append(
-                    Attachment(paper=paper, upload=dossier_files.check_upload(upload))
-                )
-            except ValidationError as exc:
-                errors.setdefault(key, []).extend(exc.messages)
-        elif stored_id:
-            stored = stored_papers_of(user, paper.paper_type).filter(pk=stored_id).first()
-            if stored is None:
-                errors.setdefault(key, []).append(_("You have no such stored paper."))
-            else:
-                attachments.append(Attachment(paper=paper, stored=stored))
-    return attachments, errors
 
 
 @login_required
@@ -92,7 +65,7 @@ def submit(request: HttpRequest, code: str) -> HttpResponse:
         agency = next(
             (a for a in receiving if a.code == request.POST.get("receiving_agency")), None
         )
-        attachments, errors = _attachments(request, procedure, user)
+        attachments, errors = attachments_from_request(request, procedure, user)
         submission = Submission(
             procedure=procedure,
             applicant=user,
@@ -110,7 +83,7 @@ def submit(request: HttpRequest, code: str) -> HttpResponse:
                         request, _("Draft saved. You can come back to it from My dossiers.")
                     )
                     return redirect(
-                        reverse("catalog:submit", args=[procedure.code])
+                        reverse("dossiers:submit", args=[procedure.code])
                         + f"?nhap={draft.public_id}"
                     )
                 dossier = dossier_submit(submission=submission, draft=draft)
@@ -220,13 +193,11 @@ def track(request: HttpRequest) -> HttpResponse:
 @login_required
 def mine_document(request: HttpRequest, public_id: str, document_id: int) -> FileResponse:
     """A form issued for one of the citizen's own dossiers."""
-    from tinhso.dossiers.official_views import _document_response
-
     user = _citizen(request)
     dossier = dossiers_of_citizen(user).filter(public_id=public_id).first()
     if dossier is None:
         raise Http404
-    return _document_response(dossier, document_id)
+    return document_response(dossier, document_id)
 
 
 @login_required

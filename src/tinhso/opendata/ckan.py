@@ -687,10 +687,12 @@ def _error(help_url: dict, status: int, error: dict[str, Any]) -> JsonResponse:
     return response
 
 
-def bad_request(request: HttpRequest, name: str, message: str) -> JsonResponse:
-    """CKAN's 400 for a request that cannot be taken at all (core.input refuses NUL
-    characters with it)."""
+def bad_request(request: HttpRequest, message: str) -> JsonResponse:
+    """CKAN's 400 for a request that cannot be taken at all, for the action in the path
+    (core.input refuses NUL characters with it: OpendataConfig registers it)."""
     site = request.build_absolute_uri("/").rstrip("/")
+    match = request.resolver_match
+    name = str(match.kwargs.get("name", "")) if match is not None else ""
     return _error(
         _envelope(site, name),
         400,

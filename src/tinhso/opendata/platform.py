@@ -15,12 +15,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import Count, F, Q
+from django.db.models import Count, Q
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from tinhso.agencies.models import Agency
 from tinhso.catalog.models import Procedure
+from tinhso.core.indicators import Timeliness, timeliness
 from tinhso.core.spreadsheet import csv_row
 from tinhso.opendata.formats import ResourceFile
 from tinhso.opendata.models import Dataset, Frequency, Resource, Theme
@@ -90,7 +91,8 @@ def procedures_csv() -> bytes:
 
 def dossier_statistics_csv() -> bytes:
     """Per receiving agency and month: dossiers received (accepted), of them online,
-    finished, and finished after their due time. Counts only."""
+    finished, and finished late (core.indicators.timeliness, as the figures count it).
+    Counts only."""
     from tinhso.dossiers.models import Channel, DossierEvent, DossierStatus
 
     tz = timezone.get_current_timezone()
@@ -100,18 +102,17 @@ def dossier_statistics_csv() -> bytes:
         .values("dossier__receiving_agency", "month")
         .annotate(n=Count("id"), online=Count("id", filter=Q(dossier__channel=Channel.ONLINE)))
     )
-    finished = (
-        events.filter(to_status=DossierStatus.FINISHED)
-        .values("dossier__receiving_agency", "month")
-        .annotate(n=Count("id"), late=Count("id", filter=Q(at__gt=F("dossier__due_at"))))
+    finished = events.filter(to_status=DossierStatus.FINISHED).values_list(
+        "dossier__receiving_agency", "month", "at", "dossier__due_at"
     )
     table: dict[tuple[int, str], list[int]] = {}
     for row in received:
         key = (row["dossier__receiving_agency"], row["month"].strftime("%Y-%m"))
         table.setdefault(key, [0, 0, 0, 0])[0:2] = [row["n"], row["online"]]
-    for row in finished:
-        key = (row["dossier__receiving_agency"], row["month"].strftime("%Y-%m"))
-        table.setdefault(key, [0, 0, 0, 0])[2:4] = [row["n"], row["late"]]
+    for agency, month, at, due in finished:
+        counts = table.setdefault((agency, month.strftime("%Y-%m")), [0, 0, 0, 0])
+        counts[2] += 1
+        counts[3] += timeliness(at, due) == Timeliness.LATE
     agencies = Agency.objects.in_bulk([k[0] for k in table])
     rows = sorted(
         (

@@ -10,9 +10,13 @@ class PaymentsConfig(AppConfig):
     def ready(self) -> None:
         from tinhso.accounts.policies import Purpose, permission_register, purpose_register
         from tinhso.cases.effects import effect_register
+        from tinhso.core.demo import demo_step_register
+        from tinhso.core.indicators import figure_set_register
         from tinhso.core.locks import lock_rank_register
         from tinhso.core.roles import role_register
+        from tinhso.payments import demo
         from tinhso.payments.effects import payment_request_effect, payments_cancel_effect
+        from tinhso.payments.figures import FIGURES
         from tinhso.payments.models import Payment
         from tinhso.payments.roles import ACCOUNTANT, ROLES
         from tinhso.payments.selectors import payment_visible
@@ -27,3 +31,9 @@ class PaymentsConfig(AppConfig):
         # Locked after the case it belongs to (dossiers rank 10).
         lock_rank_register(Payment, 20)
         permission_register("payment.read", payment_visible, module="payments")
+
+        figure_set_register(FIGURES)
+        demo_step_register(
+            order=80, name="payments.accounts", seed=lambda run: demo.demo_accounts_seed()
+        )
+        demo_step_register(order=110, name="payments.payments", seed=demo.demo_payments_step)

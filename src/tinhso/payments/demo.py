@@ -8,6 +8,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from tinhso.agencies.models import Agency, AgencyKind
+from tinhso.core.demo import DemoRun
 from tinhso.payments.models import PaymentAccount
 
 # Fictional accounts at VietinBank (BIN 970415): the province's collection account, and the
@@ -70,3 +71,9 @@ def demo_payments_seed() -> int:
         late.save(update_fields=["created_at", "expires_at"])
         payment_expire_due()
     return len(waiting)
+
+
+def demo_payments_step(run: DemoRun) -> None:
+    """After the demo dossiers: payments of those waiting for one."""
+    if run.dossiers_seeded:
+        demo_payments_seed()

@@ -12,6 +12,7 @@ from django.utils import timezone
 from tinhso.accounts.models import Membership
 from tinhso.accounts.roles import CLERK, LEADER
 from tinhso.agencies.models import Agency
+from tinhso.core.demo import DemoRun
 from tinhso.signing.models import Certificate, CertificateKind
 from tinhso.signing.pki import Subject, certificate_issue, crl_issue
 
@@ -123,3 +124,9 @@ def demo_revocation_seed() -> Certificate | None:
     certificate_revoke(certificate=old, reason="key_compromise")
     demo_pki_seed()  # her new certificate
     return old
+
+
+def demo_revocation_step(run: DemoRun) -> None:
+    """After the demo dossiers: the certificate that signed some of them is revoked."""
+    if run.dossiers_seeded:
+        demo_revocation_seed()

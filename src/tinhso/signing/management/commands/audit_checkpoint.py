@@ -3,14 +3,14 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from tinhso.core.checkpoints import (
+from tinhso.core.models import AuditCheckpoint
+from tinhso.core.schedule import chain_start
+from tinhso.signing.checkpoints import (
     CheckpointError,
     audit_checkpoint_create,
     audit_checkpoint_hourly,
     checkpoints_export,
 )
-from tinhso.core.models import AuditCheckpoint
-from tinhso.core.schedule import chain_start
 
 
 class Command(BaseCommand):

@@ -9,8 +9,8 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
 from tinhso.core.api import ErrorOut, Page, PageParams, paginate
-from tinhso.core.checkpoints import checkpoint_as_dict
 from tinhso.core.models import AuditCheckpoint
+from tinhso.signing.checkpoints import checkpoint_as_dict
 
 router = Router(tags=["audit"])
 

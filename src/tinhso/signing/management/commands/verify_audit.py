@@ -3,7 +3,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from tinhso.core.checkpoints import CheckpointError, audit_verify_anchored, checkpoints_load
+from tinhso.signing.checkpoints import CheckpointError, audit_verify_anchored, checkpoints_load
 
 
 class Command(BaseCommand):
