@@ -192,17 +192,6 @@ def _conflict() -> Status[object]:
     )
 
 
-def _invalid(errors: dict[str, list[str]]) -> Status[object]:
-    return Status(
-        422,
-        {
-            "detail": _("The dossier was not submitted: correct the errors listed."),
-            "code": "invalid",
-            "errors": errors,
-        },
-    )
-
-
 def _counter_intake(request: HttpRequest, receiver: User, payload: DossierIn) -> Status[object]:
     """A receiver registers a walk-in (1) or postal (3) dossier; it is accepted at once."""
     from tinhso.accounts.identity import parse_personal_id
@@ -221,10 +210,10 @@ def _counter_intake(request: HttpRequest, receiver: User, payload: DossierIn) ->
     try:
         parse_personal_id(payload.applicant)
     except ValidationError as exc:
-        return _invalid({"applicant": exc.messages})
+        raise DossierInvalid({"applicant": exc.messages}) from None
     profile = registry().lookup(payload.applicant)
     if profile is None:
-        return _invalid(
+        raise DossierInvalid(
             {"applicant": [_("This personal identification number is not in the registry.")]}
         )
     citizen = citizen_for_intake(profile=profile, official=receiver)
@@ -232,14 +221,9 @@ def _counter_intake(request: HttpRequest, receiver: User, payload: DossierIn) ->
         official=receiver, citizen=citizen, agency=agency, record="registry", channel="api",
         purpose=_("Counter intake: %(procedure)s") % {"procedure": payload.procedure},
     )  # fmt: skip
-    try:
-        submission = _submission(request, payload, applicant=citizen)
-        submission.channel = payload.channel
-        dossier = dossier_register_at_counter(submission=submission, receiver=receiver)
-    except DossierInvalid as exc:
-        return _invalid(exc.errors)
-    except TransitionError as exc:
-        return _refused(exc, "invalid_action")
+    submission = _submission(request, payload, applicant=citizen)
+    submission.channel = payload.channel
+    dossier = dossier_register_at_counter(submission=submission, receiver=receiver)
     return Status(201, dossier)
 
 
@@ -333,8 +317,6 @@ def dossiers_create(request: HttpRequest, payload: DossierIn) -> Status[object]:
                 IdempotencyRecord.objects.create(
                     user=user, key=key, request_digest=digest, dossier=dossier
                 )
-    except DossierInvalid as exc:
-        return _invalid(exc.errors)
     except IntegrityError:
         # The same key raced in from another request: answer as that one did.
         earlier = (
@@ -403,11 +385,6 @@ def _handled_dossier(caller: User, code: str) -> Dossier | Status[object]:
     return dossier
 
 
-def _refused(exc: TransitionError, invalid_code: str) -> Status[object]:
-    name = {403: "forbidden", 409: "conflict"}.get(exc.status, invalid_code)
-    return Status(exc.status, {"detail": exc.message, "code": name})
-
-
 @router.post(
     "/{code}/actions",
     response={200: DossierOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut,
@@ -429,13 +406,10 @@ def dossiers_act(request: HttpRequest, code: str, payload: ActionIn) -> Status[o
         assignee = User.objects.filter(username=payload.assignee, is_active=True).first()
         if assignee is None:
             return Status(422, {"detail": _("No such user."), "code": "unknown_assignee"})
-    try:
-        moved = dossier_act(
-            dossier=dossier, actor=caller, action=payload.action, version=payload.version,
-            note=payload.note, assignee=assignee,
-        )  # fmt: skip
-    except TransitionError as exc:
-        return _refused(exc, "invalid_action")
+    moved = dossier_act(
+        dossier=dossier, actor=caller, action=payload.action, version=payload.version,
+        note=payload.note, assignee=assignee,
+    )  # fmt: skip
     return _answer(caller, moved)
 
 
@@ -481,16 +455,13 @@ class RatingIn(Schema):
     summary="The applicant rates their satisfaction once the result is returned",
 )
 def dossiers_rate(request: HttpRequest, code: str, payload: RatingIn) -> Status[object]:
-    from tinhso.dossiers.services import RatingError, dossier_rate
+    from tinhso.dossiers.services import dossier_rate
 
     caller = _caller(request)
     dossier = dossier_by_code(code)
     if dossier is None:
         return Status(404, {"detail": _("No dossier has this code.")})
-    try:
-        dossier_rate(dossier=dossier, citizen=caller, score=payload.score, comment=payload.comment)
-    except RatingError as exc:
-        return Status(exc.status, {"detail": exc.message, "code": "rating"})
+    dossier_rate(dossier=dossier, citizen=caller, score=payload.score, comment=payload.comment)
     return Status(201, None)
 
 
@@ -582,5 +553,7 @@ def dossiers_extend(request: HttpRequest, code: str, payload: ExtensionIn) -> St
             version=payload.version,
         )  # fmt: skip
     except TransitionError as exc:
-        return _refused(exc, "invalid_extension")
+        if exc.code == TransitionError.code:  # the extension itself, not a lock or a role
+            exc.code = "invalid_extension"
+        raise
     return _answer(caller, moved)

@@ -19,6 +19,7 @@ from tinhso.catalog.models import Procedure, RequiredPaper
 from tinhso.catalog.selectors import receiving_agencies_for
 from tinhso.core import files as dossier_files
 from tinhso.core.audit import audit_record
+from tinhso.core.errors import DomainError
 from tinhso.core.notifications import notify
 from tinhso.dossiers.models import (
     Channel,
@@ -31,13 +32,16 @@ from tinhso.dossiers.models import (
 )
 
 
-class DossierInvalid(Exception):  # noqa: N818 (reads as what happened: "the dossier is invalid")
+class DossierInvalid(DomainError):  # noqa: N818 (reads as what happened: "the dossier is invalid")
     """The submission cannot be accepted. `errors` maps a form field (dotted name),
-    `paper-<id>`, or `__all__` to messages in the active language."""
+    `paper-<id>`, or `__all__` to messages in the active language (422 `invalid`)."""
+
+    errors: dict[str, list[str]]
 
     def __init__(self, errors: dict[str, list[str]]) -> None:
-        super().__init__("; ".join(m for ms in errors.values() for m in ms))
-        self.errors = errors
+        super().__init__(
+            _("The dossier was not submitted: correct the errors listed."), errors=errors
+        )
 
 
 @dataclass
@@ -338,10 +342,14 @@ def stored_paper_add(
     return paper
 
 
-class RatingError(Exception):
+class RatingError(DomainError):
+    """A rating refused: not the applicant (403), not returned yet or rated already (409),
+    not one of the three scores (422)."""
+
+    code = "rating"
+
     def __init__(self, message: str, status: int) -> None:
-        super().__init__(message)
-        self.message, self.status = message, status
+        super().__init__(message, status=status)
 
 
 def dossier_rate(*, dossier: Dossier, citizen: Any, score: int, comment: str = "") -> Any:

@@ -31,6 +31,7 @@ from tinhso.core.calendar import (
     hours_for,
     working_time_between,
 )
+from tinhso.core.errors import DomainError
 from tinhso.core.notifications import notify
 from tinhso.dossiers.models import (
     DocumentKind,
@@ -54,20 +55,25 @@ from tinhso.dossiers.workflow import (
 )
 
 
-class TransitionError(Exception):
-    status = 422
+class TransitionError(DomainError):
+    """An action refused: not in this workflow, not from this state, missing what it needs
+    (422 `invalid_action`)."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    code = "invalid_action"
 
 
 class TransitionForbiddenError(TransitionError):
+    """The actor may not take this action on this dossier (403)."""
+
     status = 403
+    code = "forbidden"
 
 
 class TransitionConflictError(TransitionError):
+    """Someone acted first: the version sent is not the dossier's (409)."""
+
     status = 409
+    code = "conflict"
 
 
 def workflow_standard_ensure() -> Workflow:

@@ -20,7 +20,6 @@ from tinhso.dossiers.selectors import dossier_by_code
 from tinhso.payments.models import Payment, PaymentIdempotency
 from tinhso.payments.selectors import payment_visible
 from tinhso.payments.services import (
-    PaymentError,
     notification_receive,
     payment_read_record,
     payment_request,
@@ -122,8 +121,6 @@ def payments_create(request: HttpRequest, payload: PaymentIn) -> Status[object]:
                 PaymentIdempotency.objects.create(
                     user=user, key=key, request_digest=digest, payment=payment
                 )
-    except PaymentError as exc:
-        return Status(exc.status, {"detail": exc.message, "code": "payment_refused"})
     except IntegrityError:
         earlier = PaymentIdempotency.objects.filter(user=user, key=key).first()
         if earlier is None or earlier.request_digest != digest:
