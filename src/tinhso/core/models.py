@@ -1,4 +1,6 @@
-"""Cross-cutting records: the tamper-evident audit chain and the personal-data access log."""
+"""Cross-cutting records: the tamper-evident audit chain and the personal-data access log,
+notifications and the outbox, the worker's heartbeat, working calendars and number
+sequences."""
 
 from django.conf import settings
 from django.db import models
@@ -256,3 +258,24 @@ class CalendarException(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date} {'+' if self.is_working else '-'}"
+
+
+class NumberSequence(models.Model):
+    """The last number given in one register (dossier codes, later document numbers and
+    stamps) for one scope (an agency, or none) and one period (a day, a year, or for ever):
+    `core.numbering.sequence_next` takes the next one in the caller's transaction."""
+
+    register = models.SlugField(max_length=64)
+    scope = models.CharField(max_length=64, blank=True)
+    period = models.CharField(max_length=10, blank=True)
+    last = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["register", "scope", "period"], name="number_sequence_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.register} {self.scope} {self.period}: {self.last}"

@@ -233,22 +233,6 @@ class Rating(models.Model):
         return f"{self.dossier_id}: {self.score}"
 
 
-class DailySequence(models.Model):
-    """The last dossier number given by an agency on a day (codes are gap-free per day)."""
-
-    agency = models.ForeignKey("agencies.Agency", on_delete=models.CASCADE, related_name="+")
-    day = models.DateField()
-    last = models.PositiveIntegerField(default=0)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["agency", "day"], name="daily_sequence_unique")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.agency_id} {self.day}: {self.last}"
-
-
 class IdempotencyRecord(models.Model):
     """An API submission made under an Idempotency-Key: the same key and body get the same
     dossier back; the same key with another body is refused."""

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,9 +21,9 @@ from tinhso.core import files as dossier_files
 from tinhso.core.audit import audit_record
 from tinhso.core.errors import DomainError
 from tinhso.core.notifications import notify
+from tinhso.core.numbering import Period, sequence_next
 from tinhso.dossiers.models import (
     Channel,
-    DailySequence,
     Dossier,
     DossierEvent,
     DossierFile,
@@ -66,17 +66,10 @@ class Submission:
 
 
 def dossier_code_next(*, agency: Agency, day: date) -> str:
-    """The next code of `agency` for `day`: `{e-ID}-{yymmdd}-{NNNN}`. One atomic upsert,
-    so concurrent submissions on SQLite and PostgreSQL get distinct numbers, and a
-    submission that rolls back gives its number back (no gaps)."""
-    table = DailySequence._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (agency_id, day, last) VALUES (%s, %s, 1) "  # noqa: S608
-            f"ON CONFLICT (agency_id, day) DO UPDATE SET last = {table}.last + 1 RETURNING last",
-            [agency.pk, day],
-        )
-        number = cursor.fetchone()[0]
+    """The next code of `agency` for `day`: `{e-ID}-{yymmdd}-{NNNN}` (ADR 0006), numbered by
+    core.numbering in the caller's transaction: concurrent submissions get distinct
+    numbers, and a submission that rolls back gives its number back (no gaps)."""
+    number = sequence_next(register="dossier", scope=str(agency.pk), period=Period.DAILY, day=day)
     return f"{agency.code}-{day:%y%m%d}-{number:04d}"
 
 
