@@ -60,7 +60,10 @@ api = TinhSoAPI(
         "`Authorization: Bearer <token>` from `POST /api/v1/auth/token`. Errors are "
         '`{"detail": message, "code": machine-readable code}` (and `errors` per field '
         "when the input is at fault); messages follow `Accept-Language` (vi by default, "
-        "en)."
+        "en). Requests that create something (a dossier, a payment, a rating) take an "
+        "`Idempotency-Key` header: retried with the same key and body they answer 200 with "
+        "what the first created; the same key with another body is a 409 "
+        "`idempotency_conflict`."
     ),
     urls_namespace="api-v1",
 )
