@@ -278,8 +278,8 @@ def test_kill_9_under_load_loses_nothing_and_leaves_nothing_behind(
     from tinhso.accounts.services import api_token_create
     from tinhso.catalog.models import Procedure
     from tinhso.core.audit import audit_verify
-    from tinhso.core.models import Notification, OutboxMessage
-    from tinhso.dossiers.models import Dossier, DossierFile, IdempotencyRecord
+    from tinhso.core.models import IdempotencyKey, Notification, OutboxMessage
+    from tinhso.dossiers.models import Dossier, DossierFile
 
     citizen = User.objects.get(username="038090000001")
     procedure = Procedure.objects.get(code=BIRTH)
@@ -349,12 +349,13 @@ def test_kill_9_under_load_loses_nothing_and_leaves_nothing_behind(
     )
 
     keys = set(ledger.acknowledged)
-    records = {
-        r.key: r.dossier.code
-        for r in IdempotencyRecord.objects.filter(
-            user=citizen, key__startswith="crash-"
-        ).select_related("dossier")
-    }
+    made = dict(
+        IdempotencyKey.objects.filter(
+            user=citizen, operation="dossiers.create", key__startswith="crash-"
+        ).values_list("key", "result_id")
+    )
+    codes = dict(Dossier.objects.filter(pk__in=made.values()).values_list("pk", "code"))
+    records = {key: codes[pk] for key, pk in made.items()}
     created = Dossier.objects.filter(applicant=citizen).count() - dossiers_before
     # Files of requests killed mid-transaction are settled by the sweep (their markers);
     # afterwards nothing is left either way.

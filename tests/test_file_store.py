@@ -36,7 +36,8 @@ from tinhso.accounts.models import User
 from tinhso.core import files
 from tinhso.core.filestore import FileStore, LocalFileStore
 from tinhso.core.filestores import file_store
-from tinhso.dossiers.models import DossierFile, IdempotencyRecord, StoredPaper
+from tinhso.core.models import IdempotencyKey
+from tinhso.dossiers.models import DossierFile, StoredPaper
 
 CONTENT = samples.pdf()
 LATER = 2 * 3600  # seconds: past the sweep's grace period
@@ -356,7 +357,7 @@ def test_a_request_that_fails_after_the_service_stored_leaves_no_file(
     def lost_the_race(**_kwargs: Any) -> None:
         raise IntegrityError("duplicate key value violates unique constraint")
 
-    monkeypatch.setattr(IdempotencyRecord.objects, "create", lost_the_race)
+    monkeypatch.setattr(IdempotencyKey.objects, "create", lost_the_race)
     answer = Client().post(
         "/api/v1/dossiers", api_body(), content_type="application/json", headers=headers
     )

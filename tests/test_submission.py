@@ -17,9 +17,9 @@ import samples
 from tinhso.agencies.models import Agency
 from tinhso.catalog.models import Procedure
 from tinhso.core import files as dossier_files
-from tinhso.core.models import AuditEntry, Notification
+from tinhso.core.models import AuditEntry, Notification, NumberSequence
 from tinhso.core.outbox import outbox_deliver_pending
-from tinhso.dossiers.models import DailySequence, Dossier, DossierFile, DossierStatus
+from tinhso.dossiers.models import Dossier, DossierFile, DossierStatus
 from tinhso.dossiers.services import (
     Attachment,
     DossierInvalid,
@@ -112,7 +112,7 @@ def _nothing_kept(before: tuple[int, int, int]) -> None:
     assert (
         Dossier.objects.exclude(status=DossierStatus.DRAFT).count(),
         DossierFile.objects.count(),
-        sum(DailySequence.objects.values_list("last", flat=True)),
+        sum(NumberSequence.objects.filter(register="dossier").values_list("last", flat=True)),
     ) == before
     assert stored_files() == []
 
@@ -121,7 +121,7 @@ def _counts() -> tuple[int, int, int]:
     return (
         Dossier.objects.exclude(status=DossierStatus.DRAFT).count(),
         DossierFile.objects.count(),
-        sum(DailySequence.objects.values_list("last", flat=True)),
+        sum(NumberSequence.objects.filter(register="dossier").values_list("last", flat=True)),
     )
 
 

@@ -12,11 +12,11 @@ from ninja.openapi.schema import OpenAPISchema
 
 from tinhso import __version__
 from tinhso.accounts.api import auth_router, citizens_router, me_router
-from tinhso.accounts.services import TokenError
 from tinhso.agencies.api import router as agencies_router
 from tinhso.agencies.calendar_api import router as calendar_router
 from tinhso.catalog.api import router as procedures_router
 from tinhso.core.api import validation_errors
+from tinhso.core.errors import DomainError
 from tinhso.dossiers.api import router as dossiers_router
 from tinhso.dossiers.api import track_router
 from tinhso.indicators_api import figures_router, indicators_router
@@ -59,20 +59,24 @@ api = TinhSoAPI(
     description=(
         "Public data (agencies) needs no credentials. Everything else takes "
         "`Authorization: Bearer <token>` from `POST /api/v1/auth/token`. Errors are "
-        '`{"detail": message, "code": machine-readable code}`; messages follow '
-        "`Accept-Language` (vi by default, en)."
+        '`{"detail": message, "code": machine-readable code}` (and `errors` per field '
+        "when the input is at fault); messages follow `Accept-Language` (vi by default, "
+        "en). Requests that create something (a dossier, a payment, a rating) take an "
+        "`Idempotency-Key` header: retried with the same key and body they answer 200 with "
+        "what the first created; the same key with another body is a 409 "
+        "`idempotency_conflict`."
     ),
     urls_namespace="api-v1",
 )
 
 
-@api.exception_handler(TokenError)
-def on_token_error(request: HttpRequest, exc: TokenError) -> HttpResponse:
-    response = api.create_response(
-        request, {"detail": exc.message, "code": f"token_{exc.problem.value}"}, status=401
-    )
-    error = "" if exc.problem.value == "missing" else ', error="invalid_token"'
-    response["WWW-Authenticate"] = f'Bearer realm="tinhso"{error}'
+@api.exception_handler(DomainError)
+def on_domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
+    """Every module's refusals (core.errors): their status, `{detail, code}` and `errors`
+    per field when there are any; a token problem also says WWW-Authenticate."""
+    response = api.create_response(request, exc.body(), status=exc.status)
+    for name, value in exc.headers().items():
+        response[name] = value
     return response
 
 

@@ -38,11 +38,16 @@ from tinhso.accounts.services import (
     signin_attempts_clear,
     signin_locked_for,
 )
+from tinhso.core.errors import DomainError
 from tinhso.core.privacy import mask_personal_id
 
 
-class IdentityError(Exception):
-    """Sign-in with the identity provider failed; the message is for the citizen."""
+class IdentityError(DomainError):
+    """Sign-in with the identity provider failed; the message is for the citizen, shown on
+    the sign-in page (400)."""
+
+    status = 400
+    code = "identity"
 
 
 class IdentityProvider(Protocol):
@@ -63,9 +68,15 @@ class IdentityLimitedError(IdentityError):
     """Refused for a while (too many codes asked for, or too many wrong codes): answered
     429 with Retry-After."""
 
+    status = 429
+    code = "limited"
+
     def __init__(self, message: str, retry_after: int) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
 
 
 def _minutes(seconds: int) -> int:

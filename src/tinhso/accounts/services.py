@@ -32,6 +32,7 @@ from tinhso.accounts.models import (
     UserKind,
 )
 from tinhso.core.audit import audit_record
+from tinhso.core.errors import DomainError
 from tinhso.core.privacy import mask_personal_id
 from tinhso.core.roles import validate_role
 
@@ -520,21 +521,27 @@ class TokenProblem(Enum):
     REVOKED = "revoked"
 
 
-class TokenError(Exception):
-    def __init__(self, problem: TokenProblem) -> None:
-        super().__init__(problem.value)
-        self.problem = problem
+class TokenError(DomainError):
+    """No usable access token: answered 401 `token_<problem>` with a WWW-Authenticate
+    header (RFC 6750)."""
 
-    @property
-    def message(self) -> str:
-        return {
+    status = 401
+
+    def __init__(self, problem: TokenProblem) -> None:
+        message = {
             TokenProblem.MISSING: _(
                 "This needs an access token: send 'Authorization: Bearer <token>'."
             ),
             TokenProblem.INVALID: _("The access token is not valid."),
             TokenProblem.EXPIRED: _("The access token has expired: request a new one."),
             TokenProblem.REVOKED: _("The access token has been revoked."),
-        }[self.problem]
+        }[problem]
+        super().__init__(message, code=f"token_{problem.value}")
+        self.problem = problem
+
+    def headers(self) -> dict[str, str]:
+        error = "" if self.problem is TokenProblem.MISSING else ', error="invalid_token"'
+        return {"WWW-Authenticate": f'Bearer realm="tinhso"{error}'}
 
 
 def _token_digest(token: str) -> str:

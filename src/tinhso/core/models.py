@@ -1,7 +1,12 @@
-"""Cross-cutting records: the tamper-evident audit chain and the personal-data access log."""
+"""Cross-cutting records: the tamper-evident audit chain and the personal-data access log,
+notifications and the outbox, the worker's heartbeat, working calendars, number sequences
+and Idempotency-Keys."""
 
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 GENESIS_HASH = "0" * 64
@@ -256,3 +261,49 @@ class CalendarException(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date} {'+' if self.is_working else '-'}"
+
+
+class NumberSequence(models.Model):
+    """The last number given in one register (dossier codes, later document numbers and
+    stamps) for one scope (an agency, or none) and one period (a day, a year, or for ever):
+    `core.numbering.sequence_next` takes the next one in the caller's transaction."""
+
+    register = models.SlugField(max_length=64)
+    scope = models.CharField(max_length=64, blank=True)
+    period = models.CharField(max_length=10, blank=True)
+    last = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["register", "scope", "period"], name="number_sequence_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.register} {self.scope} {self.period}: {self.last}"
+
+
+class IdempotencyKey(models.Model):
+    """A creating API request sent with an `Idempotency-Key` header (core.idempotency): who
+    sent it, for which operation, the digest of the request, and what it created. The same
+    key and request get that object back; the same key with another request is refused."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    operation = models.CharField(max_length=64)
+    key = models.CharField(max_length=255)
+    request_digest = models.CharField(max_length=64)
+    result_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
+    result_id = models.PositiveBigIntegerField()
+    result = GenericForeignKey("result_type", "result_id")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "operation", "key"], name="idempotency_key_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.operation} {self.key}"

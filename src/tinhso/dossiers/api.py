@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
-import json
 from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
@@ -24,9 +21,10 @@ from tinhso.catalog.models import ResultMethod
 from tinhso.catalog.selectors import procedure_get
 from tinhso.core import files as dossier_files
 from tinhso.core.api import ID_MAX, INT_MAX, ErrorOut, Page, PageParams, paginate
+from tinhso.core.idempotency import idempotency_key, idempotency_run
 from tinhso.core.input import Moment
 from tinhso.core.services import personal_data_access_record
-from tinhso.dossiers.models import Dossier, DossierStatus, IdempotencyRecord, StoredPaper
+from tinhso.dossiers.models import Dossier, DossierStatus, StoredPaper
 from tinhso.dossiers.selectors import dossier_by_code, dossiers_visible_to
 from tinhso.dossiers.services import (
     Attachment,
@@ -177,32 +175,6 @@ class InvalidOut(Schema):
     errors: dict[str, list[str]]
 
 
-def _digest(payload: DossierIn) -> str:
-    canonical = json.dumps(payload.dict(), sort_keys=True, ensure_ascii=False, default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def _conflict() -> Status[object]:
-    return Status(
-        409,
-        {
-            "detail": _("This Idempotency-Key was used with a different request."),
-            "code": "idempotency_conflict",
-        },
-    )
-
-
-def _invalid(errors: dict[str, list[str]]) -> Status[object]:
-    return Status(
-        422,
-        {
-            "detail": _("The dossier was not submitted: correct the errors listed."),
-            "code": "invalid",
-            "errors": errors,
-        },
-    )
-
-
 def _counter_intake(request: HttpRequest, receiver: User, payload: DossierIn) -> Status[object]:
     """A receiver registers a walk-in (1) or postal (3) dossier; it is accepted at once."""
     from tinhso.accounts.identity import parse_personal_id
@@ -221,10 +193,10 @@ def _counter_intake(request: HttpRequest, receiver: User, payload: DossierIn) ->
     try:
         parse_personal_id(payload.applicant)
     except ValidationError as exc:
-        return _invalid({"applicant": exc.messages})
+        raise DossierInvalid({"applicant": exc.messages}) from None
     profile = registry().lookup(payload.applicant)
     if profile is None:
-        return _invalid(
+        raise DossierInvalid(
             {"applicant": [_("This personal identification number is not in the registry.")]}
         )
     citizen = citizen_for_intake(profile=profile, official=receiver)
@@ -232,15 +204,17 @@ def _counter_intake(request: HttpRequest, receiver: User, payload: DossierIn) ->
         official=receiver, citizen=citizen, agency=agency, record="registry", channel="api",
         purpose=_("Counter intake: %(procedure)s") % {"procedure": payload.procedure},
     )  # fmt: skip
-    try:
+
+    def register() -> Dossier:
         submission = _submission(request, payload, applicant=citizen)
         submission.channel = payload.channel
-        dossier = dossier_register_at_counter(submission=submission, receiver=receiver)
-    except DossierInvalid as exc:
-        return _invalid(exc.errors)
-    except TransitionError as exc:
-        return _refused(exc, "invalid_action")
-    return Status(201, dossier)
+        return dossier_register_at_counter(submission=submission, receiver=receiver)
+
+    outcome = idempotency_run(
+        user=receiver, operation="dossiers.create", key=idempotency_key(request),
+        request=payload.dict(), create=register,
+    )  # fmt: skip
+    return Status(201 if outcome.created else 200, outcome.result)
 
 
 def _submission(
@@ -316,34 +290,12 @@ def dossiers_create(request: HttpRequest, payload: DossierIn) -> Status[object]:
         return _counter_intake(request, user, payload)
     if payload.applicant or payload.channel != 2:
         return Status(403, {"detail": _("Only receivers register dossiers for others.")})
-    key = request.headers.get("Idempotency-Key", "").strip()[:255]
-    digest = _digest(payload)
-    if key:
-        earlier = (
-            IdempotencyRecord.objects.filter(user=user, key=key).select_related("dossier").first()
-        )
-        if earlier is not None:
-            if earlier.request_digest != digest:
-                return _conflict()
-            return Status(200, earlier.dossier)
-    try:
-        with transaction.atomic():
-            dossier = dossier_submit(submission=_submission(request, payload))
-            if key:
-                IdempotencyRecord.objects.create(
-                    user=user, key=key, request_digest=digest, dossier=dossier
-                )
-    except DossierInvalid as exc:
-        return _invalid(exc.errors)
-    except IntegrityError:
-        # The same key raced in from another request: answer as that one did.
-        earlier = (
-            IdempotencyRecord.objects.filter(user=user, key=key).select_related("dossier").first()
-        )
-        if earlier is None or earlier.request_digest != digest:
-            return _conflict()
-        return Status(200, earlier.dossier)
-    return Status(201, dossier)
+    outcome = idempotency_run(
+        user=user, operation="dossiers.create", key=idempotency_key(request),
+        request=payload.dict(),
+        create=lambda: dossier_submit(submission=_submission(request, payload)),
+    )  # fmt: skip
+    return Status(201 if outcome.created else 200, outcome.result)
 
 
 class ListFilter(Schema):
@@ -403,11 +355,6 @@ def _handled_dossier(caller: User, code: str) -> Dossier | Status[object]:
     return dossier
 
 
-def _refused(exc: TransitionError, invalid_code: str) -> Status[object]:
-    name = {403: "forbidden", 409: "conflict"}.get(exc.status, invalid_code)
-    return Status(exc.status, {"detail": exc.message, "code": name})
-
-
 @router.post(
     "/{code}/actions",
     response={200: DossierOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut,
@@ -429,13 +376,10 @@ def dossiers_act(request: HttpRequest, code: str, payload: ActionIn) -> Status[o
         assignee = User.objects.filter(username=payload.assignee, is_active=True).first()
         if assignee is None:
             return Status(422, {"detail": _("No such user."), "code": "unknown_assignee"})
-    try:
-        moved = dossier_act(
-            dossier=dossier, actor=caller, action=payload.action, version=payload.version,
-            note=payload.note, assignee=assignee,
-        )  # fmt: skip
-    except TransitionError as exc:
-        return _refused(exc, "invalid_action")
+    moved = dossier_act(
+        dossier=dossier, actor=caller, action=payload.action, version=payload.version,
+        note=payload.note, assignee=assignee,
+    )  # fmt: skip
     return _answer(caller, moved)
 
 
@@ -477,21 +421,26 @@ class RatingIn(Schema):
 
 @router.post(
     "/{code}/rating",
-    response={201: None, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut},
-    summary="The applicant rates their satisfaction once the result is returned",
-)
+    response={201: None, 200: None, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut,
+              422: ErrorOut},
+    summary="The applicant rates their satisfaction once the result is returned (send an "
+    "Idempotency-Key header to retry safely)",
+)  # fmt: skip
 def dossiers_rate(request: HttpRequest, code: str, payload: RatingIn) -> Status[object]:
-    from tinhso.dossiers.services import RatingError, dossier_rate
+    from tinhso.dossiers.services import dossier_rate
 
     caller = _caller(request)
     dossier = dossier_by_code(code)
     if dossier is None:
         return Status(404, {"detail": _("No dossier has this code.")})
-    try:
-        dossier_rate(dossier=dossier, citizen=caller, score=payload.score, comment=payload.comment)
-    except RatingError as exc:
-        return Status(exc.status, {"detail": exc.message, "code": "rating"})
-    return Status(201, None)
+    outcome = idempotency_run(
+        user=caller, operation="dossiers.rate", key=idempotency_key(request),
+        request={"dossier": code, **payload.dict()},
+        create=lambda: dossier_rate(
+            dossier=dossier, citizen=caller, score=payload.score, comment=payload.comment
+        ),
+    )  # fmt: skip
+    return Status(201 if outcome.created else 200, None)
 
 
 class ExtensionIn(Schema):
@@ -523,5 +472,7 @@ def dossiers_extend(request: HttpRequest, code: str, payload: ExtensionIn) -> St
             version=payload.version,
         )  # fmt: skip
     except TransitionError as exc:
-        return _refused(exc, "invalid_extension")
+        if exc.code == TransitionError.code:  # the extension itself, not a lock or a role
+            exc.code = "invalid_extension"
+        raise
     return _answer(caller, moved)

@@ -198,41 +198,6 @@ class Rating(models.Model):
         return f"{self.dossier_id}: {self.score}"
 
 
-class DailySequence(models.Model):
-    """The last dossier number given by an agency on a day (codes are gap-free per day)."""
-
-    agency = models.ForeignKey("agencies.Agency", on_delete=models.CASCADE, related_name="+")
-    day = models.DateField()
-    last = models.PositiveIntegerField(default=0)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["agency", "day"], name="daily_sequence_unique")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.agency_id} {self.day}: {self.last}"
-
-
-class IdempotencyRecord(models.Model):
-    """An API submission made under an Idempotency-Key: the same key and body get the same
-    dossier back; the same key with another body is refused."""
-
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    key = models.CharField(max_length=255)
-    request_digest = models.CharField(max_length=64)
-    dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["user", "key"], name="idempotency_unique_key")
-        ]
-
-    def __str__(self) -> str:
-        return self.key
-
-
 class StoredPaper(models.Model):
     """A paper issued to a citizen (an earlier result), kept in their store (kho giấy tờ) so
     it can be attached to later dossiers without uploading it again."""

@@ -19,6 +19,7 @@ from tinhso.agencies.models import Agency
 from tinhso.cases.transitions import case_roles
 from tinhso.core import files as dossier_files
 from tinhso.core.calendar import hours_memo
+from tinhso.core.errors import refusals_shown
 from tinhso.core.input import day_clean, moment_clean
 from tinhso.core.privacy import mask_personal_id
 from tinhso.core.services import personal_data_access_record
@@ -33,7 +34,6 @@ from tinhso.dossiers.policy import (
 from tinhso.dossiers.selectors import dossier_by_code, dossiers_for_official
 from tinhso.dossiers.services import DataRead, dossier_read_record
 from tinhso.dossiers.transitions import (
-    TransitionError,
     allowed_actions,
     dossier_act,
     working_time_left,
@@ -131,6 +131,7 @@ def dossier_view(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 @require_POST
+@refusals_shown("dossiers:official_dossier", "code")
 def act_view(request: HttpRequest, code: str) -> HttpResponse:
     user = _official(request)
     dossier = _handled(user, code)
@@ -146,21 +147,14 @@ def act_view(request: HttpRequest, code: str) -> HttpResponse:
     assignee = None
     if request.POST.get("assignee"):
         assignee = User.objects.filter(username=request.POST["assignee"], is_active=True).first()
-    try:
-        dossier_act(
-            dossier=dossier,
-            actor=user,
-            action=action,
-            version=version,
-            note=note,
-            assignee=assignee,
-        )
-    except TransitionError as exc:
-        messages.error(request, exc.message)
-        response = redirect("dossiers:official_dossier", code=code)
-        if exc.status == 409:
-            response.status_code = 303
-        return response
+    dossier_act(
+        dossier=dossier,
+        actor=user,
+        action=action,
+        version=version,
+        note=note,
+        assignee=assignee,
+    )
     messages.success(request, _("Done: dossier %(code)s has moved on.") % {"code": dossier.code})
     return redirect("dossiers:official_dossier", code=code)
 
@@ -389,6 +383,7 @@ def counter_view(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
+@refusals_shown("dossiers:official_dossier", "code")
 def extend_view(request: HttpRequest, code: str) -> HttpResponse:
     """Issue BM.04 (apology and extension) from the dossier page."""
     from datetime import datetime
@@ -408,13 +403,9 @@ def extend_view(request: HttpRequest, code: str) -> HttpResponse:
     except ValueError as exc:
         messages.error(request, str(exc))
         return redirect("dossiers:official_dossier", code=code)
-    try:
-        dossier_extend(
-            dossier=dossier, official=user, reason=request.POST.get("reason", ""),
-            new_due=new_due, version=version,
-        )  # fmt: skip
-    except TransitionError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, _("BM.04 issued; the citizen has been told the new due time."))
+    dossier_extend(
+        dossier=dossier, official=user, reason=request.POST.get("reason", ""),
+        new_due=new_due, version=version,
+    )  # fmt: skip
+    messages.success(request, _("BM.04 issued; the citizen has been told the new due time."))
     return redirect("dossiers:official_dossier", code=code)

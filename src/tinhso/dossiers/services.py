@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -20,10 +20,11 @@ from tinhso.catalog.models import Procedure, RequiredPaper
 from tinhso.catalog.selectors import receiving_agencies_for
 from tinhso.core import files as dossier_files
 from tinhso.core.audit import audit_record
+from tinhso.core.errors import DomainError
 from tinhso.core.notifications import notify
+from tinhso.core.numbering import Period, sequence_next
 from tinhso.dossiers.models import (
     Channel,
-    DailySequence,
     Dossier,
     DossierEvent,
     DossierFile,
@@ -32,13 +33,16 @@ from tinhso.dossiers.models import (
 )
 
 
-class DossierInvalid(Exception):  # noqa: N818 (reads as what happened: "the dossier is invalid")
+class DossierInvalid(DomainError):  # noqa: N818 (reads as what happened: "the dossier is invalid")
     """The submission cannot be accepted. `errors` maps a form field (dotted name),
-    `paper-<id>`, or `__all__` to messages in the active language."""
+    `paper-<id>`, or `__all__` to messages in the active language (422 `invalid`)."""
+
+    errors: dict[str, list[str]]
 
     def __init__(self, errors: dict[str, list[str]]) -> None:
-        super().__init__("; ".join(m for ms in errors.values() for m in ms))
-        self.errors = errors
+        super().__init__(
+            _("The dossier was not submitted: correct the errors listed."), errors=errors
+        )
 
 
 @dataclass
@@ -63,17 +67,10 @@ class Submission:
 
 
 def dossier_code_next(*, agency: Agency, day: date) -> str:
-    """The next code of `agency` for `day`: `{e-ID}-{yymmdd}-{NNNN}`. One atomic upsert,
-    so concurrent submissions on SQLite and PostgreSQL get distinct numbers, and a
-    submission that rolls back gives its number back (no gaps)."""
-    table = DailySequence._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (agency_id, day, last) VALUES (%s, %s, 1) "  # noqa: S608
-            f"ON CONFLICT (agency_id, day) DO UPDATE SET last = {table}.last + 1 RETURNING last",
-            [agency.pk, day],
-        )
-        number = cursor.fetchone()[0]
+    """The next code of `agency` for `day`: `{e-ID}-{yymmdd}-{NNNN}` (ADR 0006), numbered by
+    core.numbering in the caller's transaction: concurrent submissions get distinct
+    numbers, and a submission that rolls back gives its number back (no gaps)."""
+    number = sequence_next(register="dossier", scope=str(agency.pk), period=Period.DAILY, day=day)
     return f"{agency.code}-{day:%y%m%d}-{number:04d}"
 
 
@@ -313,10 +310,14 @@ def stored_paper_add(
     return paper
 
 
-class RatingError(Exception):
+class RatingError(DomainError):
+    """A rating refused: not the applicant (403), not returned yet or rated already (409),
+    not one of the three scores (422)."""
+
+    code = "rating"
+
     def __init__(self, message: str, status: int) -> None:
-        super().__init__(message)
-        self.message, self.status = message, status
+        super().__init__(message, status=status)
 
 
 def dossier_rate(*, dossier: Dossier, citizen: Any, score: int, comment: str = "") -> Any:

@@ -22,6 +22,7 @@ from tinhso.catalog.eform import (
 )
 from tinhso.catalog.models import ResultMethod
 from tinhso.catalog.selectors import procedure_get, receiving_agencies_for
+from tinhso.core.errors import refusals_shown
 from tinhso.dossiers.models import Dossier, DossierStatus
 from tinhso.dossiers.pages import attachments_from_request, document_response
 from tinhso.dossiers.selectors import dossier_by_code, dossiers_of_citizen, stored_papers_of
@@ -202,8 +203,9 @@ def mine_document(request: HttpRequest, public_id: str, document_id: int) -> Fil
 
 @login_required
 @require_http_methods(["POST"])
+@refusals_shown("dossiers:mine_detail", "public_id")
 def mine_rate(request: HttpRequest, public_id: str) -> HttpResponse:
-    from tinhso.dossiers.services import RatingError, dossier_rate
+    from tinhso.dossiers.services import dossier_rate
 
     user = _citizen(request)
     dossier = dossiers_of_citizen(user).filter(public_id=public_id).first()
@@ -211,13 +213,10 @@ def mine_rate(request: HttpRequest, public_id: str) -> HttpResponse:
         raise Http404
     try:
         score = int(request.POST.get("score", "0"))
-        dossier_rate(
-            dossier=dossier, citizen=user, score=score, comment=request.POST.get("comment", "")
-        )
     except ValueError:
         messages.error(request, _("Choose one of the three ratings."))
-    except RatingError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, _("Thank you for your rating."))
+        return redirect("dossiers:mine_detail", public_id=dossier.public_id)
+    comment = request.POST.get("comment", "")
+    dossier_rate(dossier=dossier, citizen=user, score=score, comment=comment)
+    messages.success(request, _("Thank you for your rating."))
     return redirect("dossiers:mine_detail", public_id=dossier.public_id)

@@ -22,6 +22,7 @@ from tinhso.accounts.roles import AGENCY_ADMIN, PROVINCE_ADMIN
 from tinhso.agencies.models import Agency
 from tinhso.core import files as stored_files
 from tinhso.core.audit import audit_record
+from tinhso.core.errors import DomainError
 from tinhso.core.text import fold
 from tinhso.opendata import datastore
 from tinhso.opendata.formats import TABULAR, ResourceFile
@@ -60,16 +61,21 @@ TEXT_FIELDS = {
 }
 
 
-class InvalidError(Exception):
-    """What is wrong with a request, by field (CKAN's "Validation Error")."""
+class InvalidError(DomainError):
+    """What is wrong with a request, by field (CKAN's "Validation Error", which its action
+    API answers 409 in its own envelope; 422 `invalid` elsewhere)."""
+
+    errors: dict[str, list[str]]
 
     def __init__(self, errors: dict[str, list[str]]) -> None:
-        super().__init__("; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items()))
-        self.errors = errors
+        super().__init__("; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items()), errors=errors)
 
 
-class NotAllowedError(Exception):
-    """The caller may not do this (CKAN's "Authorization Error")."""
+class NotAllowedError(DomainError):
+    """The caller may not do this (CKAN's "Authorization Error"; 403 `forbidden`)."""
+
+    status = 403
+    code = "forbidden"
 
 
 # --- Who may publish ------------------------------------------------------------------------

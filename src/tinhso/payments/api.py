@@ -3,12 +3,9 @@ payment, and the bank's notification endpoint."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 from datetime import datetime
 from typing import Any
 
-from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
@@ -16,10 +13,10 @@ from ninja import Field, Router, Schema, Status
 from tinhso.accounts.api import _caller, bearer
 from tinhso.accounts.policies import may
 from tinhso.core.api import ErrorOut
+from tinhso.core.idempotency import idempotency_key, idempotency_run
 from tinhso.dossiers.selectors import dossier_by_code
-from tinhso.payments.models import Payment, PaymentIdempotency
+from tinhso.payments.models import Payment
 from tinhso.payments.services import (
-    PaymentError,
     notification_receive,
     payment_read_record,
     payment_request,
@@ -81,20 +78,6 @@ class PaymentOut(Schema):
         return obj.receipt.public_id if obj.receipt_id else None  # type: ignore[union-attr]
 
 
-def _digest(payload: PaymentIn) -> str:
-    return hashlib.sha256(json.dumps(payload.dict(), sort_keys=True).encode()).hexdigest()
-
-
-def _conflict() -> Status[object]:
-    return Status(
-        409,
-        {
-            "detail": _("This Idempotency-Key was used with a different request."),
-            "code": "idempotency_conflict",
-        },
-    )
-
-
 @router.post(
     "",
     response={201: PaymentOut, 200: PaymentOut, 401: ErrorOut, 404: ErrorOut, 409: ErrorOut,
@@ -108,27 +91,12 @@ def payments_create(request: HttpRequest, payload: PaymentIn) -> Status[object]:
     # else learns nothing, not even that the code exists.
     if dossier is None or not may(user, "dossier.read_personal_data", dossier):
         return Status(404, {"detail": _("No dossier has this code."), "code": "not_found"})
-    key = request.headers.get("Idempotency-Key", "").strip()[:255]
-    digest = _digest(payload)
-    if key:
-        earlier = PaymentIdempotency.objects.filter(user=user, key=key).first()
-        if earlier is not None:
-            return Status(200, earlier.payment) if earlier.request_digest == digest else _conflict()
-    try:
-        with transaction.atomic():
-            payment = payment_request(dossier=dossier, actor=user, exemption=payload.exemption)
-            if key:
-                PaymentIdempotency.objects.create(
-                    user=user, key=key, request_digest=digest, payment=payment
-                )
-    except PaymentError as exc:
-        return Status(exc.status, {"detail": exc.message, "code": "payment_refused"})
-    except IntegrityError:
-        earlier = PaymentIdempotency.objects.filter(user=user, key=key).first()
-        if earlier is None or earlier.request_digest != digest:
-            return _conflict()
-        return Status(200, earlier.payment)
-    return Status(201, payment)
+    outcome = idempotency_run(
+        user=user, operation="payments.create", key=idempotency_key(request),
+        request=payload.dict(),
+        create=lambda: payment_request(dossier=dossier, actor=user, exemption=payload.exemption),
+    )  # fmt: skip
+    return Status(201 if outcome.created else 200, outcome.result)
 
 
 # Read from the raw body (the signature covers its exact bytes), so described here.

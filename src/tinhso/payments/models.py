@@ -192,22 +192,3 @@ class Refund(models.Model):
 
     def __str__(self) -> str:
         return f"{self.payment_id}: {self.amount}"
-
-
-class PaymentIdempotency(models.Model):
-    """POST /api/v1/payments under an Idempotency-Key: same key and body → same payment;
-    same key, other body → 409."""
-
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    key = models.CharField(max_length=255)
-    request_digest = models.CharField(max_length=64)
-    payment = models.ForeignKey(Payment, on_delete=models.CASCADE, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["user", "key"], name="payment_idempotency_key")
-        ]
-
-    def __str__(self) -> str:
-        return self.key

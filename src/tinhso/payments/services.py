@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from tinhso.agencies.models import Agency
 from tinhso.core.audit import audit_record
+from tinhso.core.errors import DomainError
 from tinhso.core.input import moment_problem
 from tinhso.core.locks import lock_rows
 from tinhso.core.notifications import notify
@@ -45,12 +46,11 @@ log = logging.getLogger(__name__)
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud safely
 
 
-class PaymentError(Exception):
-    status = 422
+class PaymentError(DomainError):
+    """A payment refused: no fee, already paid, no account to receive it, a refund the
+    payment cannot take (422 `payment_refused`)."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    code = "payment_refused"
 
 
 def _event(payment: Payment, before: str, note: str = "", actor: Any = None) -> None:

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from tinhso.accounts.policies import may
+from tinhso.core.errors import refusals_shown
 from tinhso.dossiers.selectors import dossiers_of_citizen
 from tinhso.payments.fees import EXEMPTION_CATEGORIES
 from tinhso.payments.models import OPEN_STATES, Payment, Review
@@ -26,7 +27,6 @@ from tinhso.payments.selectors import (
     payments_for_accountant,
 )
 from tinhso.payments.services import (
-    PaymentError,
     payment_read_record,
     payment_request,
     refund_record,
@@ -85,16 +85,13 @@ def receipt(request: HttpRequest, reference: str) -> HttpResponse:
 
 @login_required
 @require_POST
+@refusals_shown("dossiers:mine_detail", "public_id")
 def pay(request: HttpRequest, public_id: str) -> HttpResponse:
     """The citizen asks for a VietQR for their dossier's fee (a new one once expired)."""
     dossier = dossiers_of_citizen(request.user).filter(public_id=public_id).first()  # type: ignore[arg-type]
     if dossier is None:
         raise Http404
-    try:
-        payment = payment_request(dossier=dossier, actor=request.user)
-    except PaymentError as exc:
-        messages.error(request, exc.message)
-        return redirect("dossiers:mine_detail", public_id=public_id)
+    payment = payment_request(dossier=dossier, actor=request.user)
     return redirect("payments:notice", reference=payment.reference)
 
 
@@ -125,6 +122,7 @@ def accountant(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
+@refusals_shown("payments:accountant")
 def refund(request: HttpRequest, reference: str) -> HttpResponse:
     _accountant(request)
     payment = payments_for_accountant(request.user).filter(reference=reference[:20]).first()
@@ -138,8 +136,6 @@ def refund(request: HttpRequest, reference: str) -> HttpResponse:
         )  # fmt: skip
     except ValueError:
         messages.error(request, _("The amount is a whole number of đồng."))
-    except PaymentError as exc:
-        messages.error(request, exc.message)
     else:
         messages.success(request, _("The refund is recorded."))
     return redirect("payments:accountant")

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from tinhso.core import files as stored_files
 from tinhso.core.audit import audit_record
+from tinhso.core.errors import DomainError
 from tinhso.signing.models import (
     Certificate,
     CertificateKind,
@@ -29,12 +30,11 @@ from tinhso.signing.pades import Slot, StampLines, pdf_reserve_fields, pdf_sign
 from tinhso.signing.signers import SignerError, signer_for
 
 
-class SigningError(Exception):
-    """A signature that cannot be made (message for the official)."""
+class SigningError(DomainError):
+    """A signature that cannot be made: no valid certificate, a revoked or expired key, a
+    signer that fails (message for the official; 422 `signing`)."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    code = "signing"
 
 
 def verification_id_new() -> str:

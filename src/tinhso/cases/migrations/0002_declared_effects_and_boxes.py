@@ -56,5 +56,5 @@ def forwards(apps, schema_editor):  # type: ignore[no-untyped-def]
 
 
 class Migration(migrations.Migration):
-    dependencies = [("cases", "0001_initial"), ("dossiers", "0012_workflow_moved_to_cases")]
+    dependencies = [("cases", "0001_initial"), ("dossiers", "0014_workflow_moved_to_cases")]
     operations = [migrations.RunPython(forwards, migrations.RunPython.noop)]

@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("dossiers", "0012_workflow_moved_to_cases"),
+        ("dossiers", "0014_workflow_moved_to_cases"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -4,7 +4,7 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-    dependencies = [("dossiers", "0011_issuing_step"), ("cases", "0001_initial")]
+    dependencies = [("dossiers", "0013_idempotency_records_to_core"), ("cases", "0001_initial")]
 
     operations = [
         migrations.SeparateDatabaseAndState(

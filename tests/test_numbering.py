@@ -1,0 +1,94 @@
+"""Numbering (core.numbering): the next number of a register, per scope and period,
+gap-free under concurrency, a rolled-back take given back."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date
+
+import pytest
+from django.db import connection, connections, transaction
+
+from tinhso.core.models import NumberSequence
+from tinhso.core.numbering import Period, sequence_next
+
+DAY = date(2026, 12, 31)
+
+
+def take(register: str = "test", scope: str = "", period: Period = Period.NEVER,
+         day: date | None = DAY) -> int:  # fmt: skip
+    with transaction.atomic():
+        return sequence_next(register=register, scope=scope, period=period, day=day)
+
+
+def take_and_roll_back(register: str = "test") -> int:
+    with transaction.atomic():
+        number = sequence_next(register=register)
+        transaction.set_rollback(True)  # as when the caller's work fails after the take
+    return number
+
+
+@pytest.mark.django_db
+def test_numbers_run_per_register_scope_and_period() -> None:
+    assert [take(), take(), take()] == [1, 2, 3]
+    assert take(register="other") == 1
+    assert take(scope="agency 2") == 1
+    assert [take(period=Period.DAILY), take(period=Period.DAILY)] == [1, 2]
+    assert take(period=Period.DAILY, day=date(2027, 1, 1)) == 1
+    assert take(period=Period.YEARLY, day=date(2026, 1, 1)) == 1
+    assert take(period=Period.YEARLY, day=DAY) == 2  # the same year
+    assert take(period=Period.YEARLY, day=date(2027, 1, 1)) == 1
+    with pytest.raises(ValueError, match="needs the day"):
+        take(period=Period.DAILY, day=None)
+
+
+@pytest.mark.django_db
+def test_a_rolled_back_take_gives_its_number_back() -> None:
+    assert take() == 1
+    assert take_and_roll_back() == 2
+    assert take() == 2
+    assert NumberSequence.objects.get(register="test").last == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_number_is_never_taken_outside_a_transaction() -> None:
+    """Taken in autocommit, a number would be committed before its caller's work, and lost
+    if that work failed."""
+    with pytest.raises(transaction.TransactionManagementError):
+        sequence_next(register="test")
+    assert not NumberSequence.objects.exists()
+
+
+TAKERS = 50
+
+
+@pytest.mark.postgres_only
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="concurrency needs PostgreSQL")
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("rolled_back", [0, 10])
+def test_concurrent_takers_get_every_number_once_without_gaps(rolled_back: int) -> None:
+    """50 takers at the same moment, on one register of one agency and day: the ones that
+    commit hold exactly 1..n (no duplicate, no gap), the numbers of those that roll back
+    having gone to others."""
+    barrier = threading.Barrier(TAKERS)
+    rolls_back = set(range(0, TAKERS, TAKERS // rolled_back)) if rolled_back else set()
+    kept: list[int] = []
+
+    def taker(n: int) -> None:
+        try:
+            barrier.wait(timeout=60)
+            with transaction.atomic():
+                number = sequence_next(register="dossier", scope="7", period=Period.DAILY, day=DAY)
+                if n in rolls_back:
+                    transaction.set_rollback(True)
+                else:
+                    kept.append(number)
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=TAKERS) as pool:
+        list(pool.map(taker, range(TAKERS)))
+    committed = TAKERS - rolled_back
+    assert sorted(kept) == list(range(1, committed + 1))
+    assert NumberSequence.objects.get(register="dossier", scope="7").last == committed
