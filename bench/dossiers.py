@@ -90,7 +90,10 @@ def _throughput() -> tuple[float, int]:
 
     procedure = Procedure.objects.get(code="1.001193")
     paper = procedure.papers.get(paper_type="giay-chung-sinh")
-    pdf = base64.b64encode(b"%PDF-1.4\n%%EOF\n").decode()
+    from tinhso.dossiers.demo import simple_pdf
+
+    # A real one-page PDF: uploads are parsed whole (ADR 0016), a bare header is refused.
+    pdf = base64.b64encode(simple_pdf(["Giay chung sinh"])).decode()
     citizen_token = api_token_create(user=User.objects.get(username="038090000001"))[1]
     receiver_token = api_token_create(user=User.objects.get(username="tiepnhan.hacthanh"))[1]
     body = {
