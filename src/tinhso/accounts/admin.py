@@ -7,6 +7,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from tinhso.accounts.models import Membership, User, UserKind
+from tinhso.accounts.policies import signed_in
 from tinhso.core.audit import audit_record
 from tinhso.core.privacy import mask_address, mask_personal_id, mask_phone
 from tinhso.core.roles import role_choices
@@ -29,7 +30,7 @@ class MembershipInline(admin.TabularInline[Membership, User]):
 
 
 @admin.register(User)
-class TinhSoUserAdmin(UserAdmin):
+class TinhSoUserAdmin(UserAdmin[User]):
     """Accounts, for the administrators who manage them. A citizen's account name is their
     personal ID: administrators manage accounts, not people (ADR 0015), so citizens'
     identity and contact data are shown masked and cannot be edited here; they come from
@@ -108,7 +109,7 @@ class TinhSoUserAdmin(UserAdmin):
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)
         audit_record(
-            actor=request.user,
+            actor=signed_in(request.user),
             action="user.updated" if change else "user.created",
             obj=obj,
             data={"fields": sorted(form.changed_data), "via": "admin"},
@@ -118,7 +119,7 @@ class TinhSoUserAdmin(UserAdmin):
         super().save_formset(request, form, formset, change)
         for membership in formset.new_objects + [o for o, _f in formset.changed_objects]:
             audit_record(
-                actor=request.user,
+                actor=signed_in(request.user),
                 action="membership.changed",
                 obj=membership,
                 data={

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, P, PathEx, Query, Router, Schema, Status
 from ninja.security import HttpBearer
 
+from tinhso.accounts.access import personal_data_access_record
 from tinhso.accounts.identity import parse_personal_id
 from tinhso.accounts.models import ApiToken, User
 from tinhso.accounts.selectors import (
@@ -31,7 +32,6 @@ from tinhso.accounts.services import (
 )
 from tinhso.core.api import ID_MAX, ErrorOut, Page, PageParams, paginate
 from tinhso.core.models import PersonalDataAccess
-from tinhso.core.services import personal_data_access_record
 
 
 class BearerToken(HttpBearer):

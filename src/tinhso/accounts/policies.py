@@ -26,11 +26,15 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import Q
 
 from tinhso.accounts.models import Membership, User, UserKind
 from tinhso.agencies.models import Agency
 from tinhso.core.roles import role_get
+
+# Whoever asks: an official or a citizen signed in, someone anonymous, or nobody (a task).
+Viewer = User | AnonymousUser | None
 
 
 class Reach(StrEnum):
@@ -53,7 +57,7 @@ class Purpose:
 
 
 _PURPOSES: dict[str, Purpose] = {}
-Rule = Callable[[Any, Any], bool]
+Rule = Callable[[Any, Any], bool]  # (the viewer, the record): each rule types its own
 _RULES: dict[str, tuple[str, Rule]] = {}
 
 
@@ -83,7 +87,7 @@ def permissions() -> dict[str, str]:
     return {code: module for code, (module, _rule) in _RULES.items()}
 
 
-def may(user: Any, permission: str, record: Any = None) -> bool:
+def may(user: Viewer, permission: str, record: object = None) -> bool:
     """Whether `user` (anonymous included) may do `permission` to `record`."""
     _module, rule = _RULES[permission]
     return bool(rule(user, record))
@@ -94,14 +98,21 @@ def may(user: Any, permission: str, record: Any = None) -> bool:
 _CACHE = "_tinhso_memberships"
 
 
-def official(user: Any) -> User | None:
+def signed_in(user: Viewer) -> User | None:
+    """The user if someone is signed in (an official, a citizen, an organisation)."""
+    if isinstance(user, User) and user.is_authenticated:
+        return user
+    return None
+
+
+def official(user: Viewer) -> User | None:
     """The user if they are a signed-in official, else None."""
     if isinstance(user, User) and user.is_authenticated and user.kind == UserKind.OFFICIAL:
         return user
     return None
 
 
-def memberships(user: Any) -> list[Membership]:
+def memberships(user: Viewer) -> list[Membership]:
     """The official's active memberships in active agencies, read once per user object
     (a request's user, a task's actor); none for anyone else."""
     person = official(user)
@@ -118,25 +129,25 @@ def memberships(user: Any) -> list[Membership]:
     return cached
 
 
-def memberships_forget(user: Any) -> None:
+def memberships_forget(user: Viewer) -> None:
     """After a membership of this user object changed (membership_grant)."""
     if hasattr(user, _CACHE):
         delattr(user, _CACHE)
 
 
-def roles_in(user: Any, agency_ids: Iterable[int]) -> set[str]:
+def roles_in(user: Viewer, agency_ids: Iterable[int]) -> set[str]:
     """The roles `user` holds in these very agencies."""
     wanted = set(agency_ids)
     return {m.role for m in memberships(user) if m.agency_id in wanted}
 
 
-def memberships_for(user: Any, purpose: str) -> list[Membership]:
+def memberships_for(user: Viewer, purpose: str) -> list[Membership]:
     """The memberships through which `user` serves `purpose`."""
     spec = _PURPOSES[purpose]
     return [m for m in memberships(user) if m.role in spec.roles | spec.roles_anywhere]
 
 
-def agencies_for(user: Any, purpose: str) -> list[Agency]:
+def agencies_for(user: Viewer, purpose: str) -> list[Agency]:
     """The agencies where `user` holds a role serving `purpose` (not those below them:
     `agency_q_for` widens a SUBTREE purpose)."""
     seen: dict[int, Agency] = {}
@@ -145,7 +156,7 @@ def agencies_for(user: Any, purpose: str) -> list[Agency]:
     return list(seen.values())
 
 
-def agency_q_for(user: Any, purpose: str, field: str = "") -> Q:
+def agency_q_for(user: Viewer, purpose: str, field: str = "") -> Q:
     """A filter on agencies (or on `field`, a path to an agency) matching where `user`
     serves `purpose`: those agencies, their subtrees for SUBTREE purposes, the whole
     province for roles that serve it anywhere. Matches nothing when there is none."""
@@ -163,7 +174,7 @@ def agency_q_for(user: Any, purpose: str, field: str = "") -> Q:
     return condition
 
 
-def serves(user: Any, purpose: str, agency: Agency) -> bool:
+def serves(user: Viewer, purpose: str, agency: Agency) -> bool:
     """Whether `user` serves `purpose` in `agency`."""
     spec = _PURPOSES[purpose]
     for m in memberships_for(user, purpose):

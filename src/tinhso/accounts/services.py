@@ -31,6 +31,7 @@ from tinhso.accounts.models import (
     User,
     UserKind,
 )
+from tinhso.agencies.models import Agency
 from tinhso.core.audit import audit_record
 from tinhso.core.errors import DomainError
 from tinhso.core.privacy import mask_personal_id
@@ -41,7 +42,7 @@ from tinhso.core.roles import validate_role
 
 def citizen_create(
     *,
-    actor: Any | None,
+    actor: User | None,
     personal_id: str,
     full_name: str,
     date_of_birth: date | None = None,
@@ -82,7 +83,7 @@ def citizen_create(
 
 def official_create(
     *,
-    actor: Any | None,
+    actor: User | None,
     username: str,
     full_name: str,
     email: str = "",
@@ -104,7 +105,7 @@ def official_create(
 
 def organisation_create(
     *,
-    actor: Any | None,
+    actor: User | None,
     tax_code: str,
     full_name: str,
     email: str = "",
@@ -120,7 +121,7 @@ def organisation_create(
     return _user_save_new(actor=actor, user=user, password=password)
 
 
-def _user_save_new(*, actor: Any | None, user: User, password: str | None) -> User:
+def _user_save_new(*, actor: User | None, user: User, password: str | None) -> User:
     if password:
         user.set_password(password)
     else:
@@ -143,7 +144,7 @@ def _user_save_new(*, actor: Any | None, user: User, password: str | None) -> Us
 
 
 def membership_grant(
-    *, actor: Any | None, user: User, agency: Any, role: str, title: str = ""
+    *, actor: User | None, user: User, agency: Agency, role: str, title: str = ""
 ) -> Membership:
     """Give an official a role in an agency (idempotent: an existing one is re-activated)."""
     if user.kind != UserKind.OFFICIAL:
@@ -165,7 +166,7 @@ def membership_grant(
     return membership
 
 
-def membership_revoke(*, actor: Any | None, membership: Membership) -> None:
+def membership_revoke(*, actor: User | None, membership: Membership) -> None:
     with transaction.atomic():
         membership.is_active = False
         membership.save(update_fields=["is_active"])

@@ -19,6 +19,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from tinhso.accounts import totp
+from tinhso.accounts.access import personal_data_access_record
 from tinhso.accounts.forms import CitizenLookupForm, LoginForm, OtpForm, TokenCreateForm
 from tinhso.accounts.models import TotpDevice, User, UserKind
 from tinhso.accounts.selectors import (
@@ -40,7 +41,6 @@ from tinhso.accounts.services import (
     totp_enrol_start,
     totp_is_enrolled,
 )
-from tinhso.core.services import personal_data_access_record
 
 _PENDING_USER = "tinhso_2fa_user"
 _PENDING_NEXT = "tinhso_2fa_next"

@@ -60,7 +60,8 @@ class AgencyAdmin(admin.ModelAdmin[Agency]):
 
     def save_model(self, request: HttpRequest, obj: Agency, form: Any, change: bool) -> None:
         # Through the service, so the tree paths and the audit chain stay right.
-        agency_save(actor=request.user, agency=obj)
+        actor = request.user if request.user.is_authenticated else None
+        agency_save(actor=actor, agency=obj)
 
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         # Agencies are deactivated, never deleted: dossiers and audit rows refer to them.

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
@@ -73,7 +74,7 @@ def agency_validate(agency: Agency) -> None:
     check_parent(agency)
 
 
-def agency_save(*, actor: Any | None, agency: Agency) -> Agency:
+def agency_save(*, actor: AbstractBaseUser | None, agency: Agency) -> Agency:
     """Create or update an agency after validating it (code structure, parent's code, no
     cycle), keep the subtree's paths right when it moves, and audit the change."""
     agency_validate(agency)
@@ -106,7 +107,7 @@ def agency_save(*, actor: Any | None, agency: Agency) -> Agency:
     return agency
 
 
-def agency_create(*, actor: Any | None, **fields: Any) -> Agency:
+def agency_create(*, actor: AbstractBaseUser | None, **fields: Any) -> Agency:
     return agency_save(actor=actor, agency=Agency(**fields))
 
 
@@ -214,7 +215,7 @@ def _english_unit(name: str, division_type: str) -> str:
 
 
 def _upsert(
-    *, actor: Any | None, code: str, fields: dict[str, Any], counts: dict[str, int]
+    *, actor: AbstractBaseUser | None, code: str, fields: dict[str, Any], counts: dict[str, int]
 ) -> Agency:
     agency = Agency.objects.filter(code=code).first()
     if agency is None:
@@ -229,7 +230,7 @@ def _upsert(
 
 
 def province_seed(
-    *, province_code: int, actor: Any | None = None, eid_root: str | None = None
+    *, province_code: int, actor: AbstractBaseUser | None = None, eid_root: str | None = None
 ) -> ProvinceSeedResult:
     """Load one of the 34 provinces: its People's Committee, the office and service centre,
     the departments, and the People's Committee of every commune, ward and special zone from

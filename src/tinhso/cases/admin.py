@@ -3,6 +3,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from tinhso.accounts.policies import signed_in
 from tinhso.cases.models import Workflow
 from tinhso.core.audit import audit_record
 
@@ -17,4 +18,6 @@ class WorkflowAdmin(admin.ModelAdmin[Workflow]):
 
     def save_model(self, request: HttpRequest, obj: Workflow, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)
-        audit_record(actor=request.user, action="workflow.saved", obj=obj, data={"code": obj.code})
+        audit_record(
+            actor=signed_in(request.user), action="workflow.saved", obj=obj, data={"code": obj.code}
+        )

@@ -16,12 +16,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext as _
 
 if TYPE_CHECKING:
     from tinhso.accounts.models import User
+    from tinhso.cases.base import Case
     from tinhso.cases.graph import Action, Graph
     from tinhso.cases.subjects import SubjectType
 
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
 class EffectContext:
     """What an effect sees: the case as it is after the move, who acted, which action."""
 
-    case: Any
+    case: Case
     subject: SubjectType
     graph: Graph
     action: Action

@@ -17,7 +17,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from tinhso.accounts.policies import memberships
+from tinhso.accounts.policies import Viewer, memberships
 from tinhso.cases.base import Case
 from tinhso.cases.graph import Graph, State
 from tinhso.cases.selectors import workflow_graphs
@@ -32,7 +32,7 @@ class _Look:
     workflows and the filters built from them, each read or built once however many boxes
     are counted (the inbox page counts all eight)."""
 
-    def __init__(self, user: Any, subject: SubjectType) -> None:
+    def __init__(self, user: Viewer, subject: SubjectType) -> None:
         self.user, self.subject = user, subject
         self.held: dict[str, list[int]] = {}
         for m in memberships(user):
@@ -99,7 +99,7 @@ class _Look:
         return open_cases.filter(due_at__gte=now, due_at__lte=now + timedelta(days=4))
 
 
-def cases_handled(user: Any, subject: SubjectType) -> QuerySet[Any]:
+def cases_handled(user: Viewer, subject: SubjectType) -> QuerySet[Any]:
     """Every case of the subject handled by an agency where `user` holds one of the
     subject's roles (that very agency: roles do not reach the agencies below)."""
     return _Look(user, subject).all_handled()
@@ -121,7 +121,7 @@ def box_get(subject: SubjectType, slug: str) -> Box | None:
     return next((b for b in subject.boxes if b.slug == slug), None)
 
 
-def inbox(user: Any, subject: SubjectType, slug: str) -> list[Any]:
+def inbox(user: Viewer, subject: SubjectType, slug: str) -> list[Any]:
     """The cases of one box for `user`, most urgent first (at most BOX_LIMIT)."""
     box = box_get(subject, slug)
     if box is None:
@@ -132,7 +132,7 @@ def inbox(user: Any, subject: SubjectType, slug: str) -> list[Any]:
     return list(qs.order_by(*subject.inbox_order)[:BOX_LIMIT])
 
 
-def inbox_counts(user: Any, subject: SubjectType) -> dict[str, int]:
+def inbox_counts(user: Viewer, subject: SubjectType) -> dict[str, int]:
     """How many cases each box holds: COUNT queries, not the lists themselves."""
     look = _Look(user, subject)
     return {

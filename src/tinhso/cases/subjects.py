@@ -115,7 +115,7 @@ def subject_get(code: str) -> SubjectType:
     return _SUBJECTS[code]
 
 
-def subject_of(case: Any) -> SubjectType:
+def subject_of(case: Case) -> SubjectType:
     """The subject type of a case instance (by its model)."""
     for subject in _SUBJECTS.values():
         if isinstance(case, subject.model):

@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tinhso.accounts.models import User
-from tinhso.accounts.policies import roles_in
+from tinhso.accounts.policies import Viewer, roles_in
 from tinhso.cases.base import Case
 from tinhso.cases.effects import EffectContext, effect_run
 from tinhso.cases.graph import Action, Graph
@@ -81,17 +81,17 @@ def case_ended(case: Case) -> bool:
     return state is not None and state.terminal
 
 
-def case_roles(case: Case, user: Any) -> set[str]:
+def case_roles(case: Case, user: Viewer) -> set[str]:
     """The roles `user` holds in an agency handling the case now (that very agency)."""
     return roles_in(user, subject_of(case).handling_agency_ids(case))
 
 
-def is_applicant(case: Case, user: Any) -> bool:
+def is_applicant(case: Case, user: Viewer) -> bool:
     applicant = subject_of(case).applicant_id(case)
     return applicant is not None and getattr(user, "pk", None) == applicant
 
 
-def case_actions(case: Case, user: Any) -> list[Action]:
+def case_actions(case: Case, user: Viewer) -> list[Action]:
     """The actions `user` may take on the case now (not those taken by triggers only)."""
     graph = graph_of(case)
     roles = case_roles(case, user)

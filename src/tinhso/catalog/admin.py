@@ -7,6 +7,7 @@ from django.http import HttpRequest
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
+from tinhso.accounts.policies import signed_in
 from tinhso.catalog.models import Procedure, ProcedureField, RequiredPaper
 from tinhso.catalog.services import procedure_refresh_search_text
 from tinhso.core.audit import audit_record
@@ -65,7 +66,7 @@ class ProcedureAdmin(admin.ModelAdmin[Procedure]):
         super().save_model(request, obj, form, change)
         procedure_refresh_search_text(obj)
         audit_record(
-            actor=request.user,
+            actor=signed_in(request.user),
             action="procedure.updated" if change else "procedure.created",
             obj=obj,
             data={"code": obj.code, "fields": sorted(form.changed_data), "via": "admin"},

@@ -15,6 +15,7 @@ from django.db import transaction
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
+from tinhso.accounts.models import User
 from tinhso.agencies.models import Agency
 from tinhso.catalog.models import (
     OnlineLevel,
@@ -274,7 +275,7 @@ def _procedure_search_text(procedure: Procedure, field_name: str) -> str:
 
 
 @transaction.atomic
-def catalog_import(*, data: dict[str, Any], actor: Any | None = None) -> ImportResult:
+def catalog_import(*, data: dict[str, Any], actor: User | None = None) -> ImportResult:
     """Validate the whole file, then write it in one transaction (nothing is written when
     any procedure is wrong). Procedures are matched by code; their papers are replaced."""
     problems = catalog_validate(data)

@@ -43,7 +43,7 @@ class Page(BaseModel, Generic[T]):
     items: list[T]
 
 
-def paginate(qs: QuerySet, params: PageParams) -> dict[str, object]:
+def paginate(qs: QuerySet[Any], params: PageParams) -> dict[str, object]:
     count = qs.count()
     start = (params.page - 1) * params.page_size
     return {

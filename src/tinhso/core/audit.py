@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import models, transaction
 from django.utils import timezone
 
@@ -85,7 +86,7 @@ def _locked_head() -> AuditHead:
 
 def audit_record(
     *,
-    actor: Any | None,
+    actor: AbstractBaseUser | None,
     action: str,
     obj: models.Model | None = None,
     object_type: str = "",

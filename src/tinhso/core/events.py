@@ -27,6 +27,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
 
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import models, transaction
 
 from tinhso.core.audit import audit_record
@@ -37,7 +38,7 @@ class AuditItem:
     """The audit entry an event makes (core.audit.audit_record's arguments)."""
 
     action: str
-    actor: Any | None = None
+    actor: AbstractBaseUser | None = None
     obj: models.Model | None = None
     object_type: str = ""
     object_id: str = ""

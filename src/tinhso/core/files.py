@@ -158,7 +158,8 @@ class FileField:
     folders: tuple[str, ...]
 
     def queryset(self) -> QuerySet[Model]:
-        return apps.get_model(self.model)._default_manager.all()
+        model: type[Model] = apps.get_model(self.model)
+        return model._default_manager.all()
 
 
 # Every field that names a stored file, registered by the module that owns the model (in its

@@ -12,6 +12,7 @@ import urllib.request
 from typing import Any, Protocol
 
 from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.mail import send_mail
 from django.utils import timezone
 
@@ -66,18 +67,28 @@ def sender_for(channel: str) -> Sender:
     return RecordingSender()
 
 
-def notify(*, user: Any, subject: str, body: str, link: str = "") -> list[Notification]:
+def notify(
+    *, user: AbstractBaseUser, subject: str, body: str, link: str = ""
+) -> list[Notification]:
     """Queue a message to `user` on every channel they have (inbox always, SMS with a phone,
     e-mail with an address). Call inside the transaction of the change it reports."""
     channels = [(NotificationChannel.INBOX, "")]
-    if getattr(user, "phone", ""):
-        channels.append((NotificationChannel.SMS, user.phone))
-    if getattr(user, "email", ""):
-        channels.append((NotificationChannel.EMAIL, user.email))
+    # The platform's user model (accounts.User) has both; core does not import it.
+    phone, email = str(getattr(user, "phone", "")), str(getattr(user, "email", ""))
+    if phone:
+        channels.append((NotificationChannel.SMS, phone))
+    if email:
+        channels.append((NotificationChannel.EMAIL, email))
     created = []
     for channel, recipient in channels:
         notification = Notification.objects.create(
-            user=user, channel=channel, recipient=recipient, subject=subject, body=body, link=link
+            # The user model is AUTH_USER_MODEL (accounts.User), which core does not import.
+            user_id=user.pk,
+            channel=channel,
+            recipient=recipient,
+            subject=subject,
+            body=body,
+            link=link,
         )
         outbox_put(topic="notification.send", payload={"id": notification.pk})
         created.append(notification)

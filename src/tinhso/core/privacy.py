@@ -1,7 +1,7 @@
 """Masking of personal data (Decree 13/2023/NĐ-CP) for lists, logs and audit rows.
 
 Full values are shown only on a record's own page to someone entitled to it, and that
-view is logged (core.services.personal_data_access_record).
+view is logged (accounts.access.personal_data_access_record).
 """
 
 import logging

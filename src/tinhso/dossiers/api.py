@@ -12,6 +12,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
+from tinhso.accounts.access import personal_data_access_record
 from tinhso.accounts.api import _caller, bearer
 from tinhso.accounts.models import User, UserKind
 from tinhso.accounts.policies import may
@@ -23,7 +24,6 @@ from tinhso.core import files as dossier_files
 from tinhso.core.api import ID_MAX, INT_MAX, ErrorOut, Page, PageParams, paginate
 from tinhso.core.idempotency import idempotency_key, idempotency_run
 from tinhso.core.input import Moment
-from tinhso.core.services import personal_data_access_record
 from tinhso.dossiers.models import Dossier, DossierStatus, StoredPaper
 from tinhso.dossiers.selectors import dossier_by_code, dossiers_visible_to
 from tinhso.dossiers.services import (

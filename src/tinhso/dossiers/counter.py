@@ -3,8 +3,6 @@ population registry; it is accepted at once and BM.01 is issued on the spot."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import transaction
 
 from tinhso.accounts.models import User, UserKind
@@ -16,7 +14,7 @@ from tinhso.dossiers.services import Submission, dossier_submit
 from tinhso.dossiers.transitions import dossier_act
 
 
-def citizen_for_intake(*, profile: IdentityProfile, official: Any) -> User:
+def citizen_for_intake(*, profile: IdentityProfile, official: User) -> User:
     """The citizen's account, made from the registry if they have none yet (no password:
     they sign in with their e-identity later); an existing account's identity is refreshed
     from the registry, which wins over anything kept earlier."""
@@ -55,7 +53,7 @@ def citizen_for_intake(*, profile: IdentityProfile, official: Any) -> User:
 
 
 def dossier_register_at_counter(
-    *, submission: Submission, receiver: Any, note: str = ""
+    *, submission: Submission, receiver: User, note: str = ""
 ) -> Dossier:
     """Register and accept a walk-in (channel 1) or postal (channel 3) dossier in one
     transaction; nothing is kept, files included, if either step fails."""

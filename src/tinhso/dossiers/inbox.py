@@ -4,8 +4,7 @@ act there) for the dossier subject."""
 
 from __future__ import annotations
 
-from typing import Any
-
+from tinhso.accounts.policies import Viewer
 from tinhso.cases import inbox as cases_inbox
 from tinhso.dossiers.models import Dossier
 from tinhso.dossiers.subject import BOXES, DOSSIER
@@ -13,11 +12,11 @@ from tinhso.dossiers.subject import BOXES, DOSSIER
 __all__ = ["BOXES", "inbox", "inbox_counts"]
 
 
-def inbox(user: Any, slug: str) -> list[Dossier]:
+def inbox(user: Viewer, slug: str) -> list[Dossier]:
     """The dossiers of one box for `user`, most urgent first (at most 200)."""
     return cases_inbox.inbox(user, DOSSIER, slug)
 
 
-def inbox_counts(user: Any) -> dict[str, int]:
+def inbox_counts(user: Viewer) -> dict[str, int]:
     """How many dossiers each box holds: COUNT queries, not the lists themselves."""
     return cases_inbox.inbox_counts(user, DOSSIER)

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from tinhso.accounts.models import User
 from tinhso.agencies.models import Agency
 from tinhso.agencies.selectors import agency_ancestors
 from tinhso.core.indicators import Timeliness, timeliness
@@ -314,7 +315,7 @@ def issue_signed(
     kind: str,
     render: Callable[[str], Rendered],
     agency: Agency,
-    actor: Any,
+    actor: User | None,
     now: datetime,
     personal: Any = None,
 ) -> DossierDocument:
@@ -359,7 +360,7 @@ def result_document(dossier: Dossier) -> DossierDocument | None:
     )
 
 
-def seal_result(*, document: DossierDocument, clerk: Any, now: datetime) -> None:
+def seal_result(*, document: DossierDocument, clerk: User | None, now: datetime) -> None:
     """The clerk issues the result: the agency's seal signature goes into the field left
     for it."""
     from tinhso.signing import services as signing

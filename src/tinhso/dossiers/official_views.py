@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from tinhso.accounts.access import personal_data_access_record
 from tinhso.accounts.models import User
 from tinhso.accounts.policies import may
 from tinhso.accounts.roles import RECEIVER
@@ -22,7 +23,6 @@ from tinhso.core.calendar import hours_memo
 from tinhso.core.errors import refusals_shown
 from tinhso.core.input import day_clean, moment_clean
 from tinhso.core.privacy import mask_personal_id
-from tinhso.core.services import personal_data_access_record
 from tinhso.dossiers.inbox import BOXES, inbox, inbox_counts
 from tinhso.dossiers.models import Dossier
 from tinhso.dossiers.pages import attachments_from_request, document_response
@@ -217,7 +217,7 @@ def register_view(request: HttpRequest) -> HttpResponse:
 
     from django.utils import timezone
 
-    from tinhso.core.services import personal_data_access_record_many
+    from tinhso.accounts.access import personal_data_access_record_many
     from tinhso.dossiers.register import register_pdf, register_rows, register_workbook
 
     user = _official(request)

@@ -22,11 +22,10 @@ those of the agencies below it, and that is the only downward inheritance there 
 
 from __future__ import annotations
 
-from typing import Any
-
 from tinhso.accounts.models import Membership
 from tinhso.accounts.policies import (
     Purpose,
+    Viewer,
     agencies_for,
     memberships_for,
     permission_register,
@@ -59,12 +58,12 @@ PURPOSES = (
 )  # fmt: skip
 
 
-def workflow_memberships(user: Any) -> list[Membership]:
+def workflow_memberships(user: Viewer) -> list[Membership]:
     """The official's memberships that take part in dossier workflows."""
     return memberships_for(user, "dossiers.handle")
 
 
-def may_read_personal_data(dossier: Dossier, user: Any) -> bool:
+def may_read_personal_data(dossier: Dossier, user: Viewer) -> bool:
     """The applicant, and the personal-data roles of a handling agency. Once a dossier has
     left an inter-agency step, its receiving and implementing agencies handle it again."""
     if is_applicant(dossier, user):
@@ -72,7 +71,7 @@ def may_read_personal_data(dossier: Dossier, user: Any) -> bool:
     return bool(case_roles(dossier, user) & PERSONAL_DATA_ROLES)
 
 
-def may_open_document(dossier: Dossier, user: Any, document: DossierDocument) -> bool:
+def may_open_document(dossier: Dossier, user: Viewer, document: DossierDocument) -> bool:
     """Issued forms carry the applicant's data: the readers of personal data open them;
     a clerk of a handling agency opens the result, which they seal and issue."""
     if may_read_personal_data(dossier, user):
@@ -80,7 +79,7 @@ def may_open_document(dossier: Dossier, user: Any, document: DossierDocument) ->
     return document.kind == DocumentKind.RESULT and CLERK in case_roles(dossier, user)
 
 
-def may_extend(dossier: Dossier, user: Any) -> bool:
+def may_extend(dossier: Dossier, user: Viewer) -> bool:
     """Whether `user` decides on the dossier and so may apologise and extend it (BM.04)."""
     return bool(case_roles(dossier, user) & EXTENSION_ROLES)
 
@@ -96,7 +95,7 @@ def extendable(dossier: Dossier) -> bool:
     )
 
 
-def agencies_with_role(user: Any, roles: set[str]) -> list[Agency]:
+def agencies_with_role(user: Viewer, roles: set[str]) -> list[Agency]:
     """The agencies in which `user` holds one of `roles` (no agency below them)."""
     seen: dict[int, Agency] = {}
     for m in memberships_for(user, "dossiers.handle"):
@@ -105,12 +104,12 @@ def agencies_with_role(user: Any, roles: set[str]) -> list[Agency]:
     return list(seen.values())
 
 
-def register_agencies(user: Any) -> list[Agency]:
+def register_agencies(user: Viewer) -> list[Agency]:
     """The agencies whose BM.06 register `user` may download."""
     return agencies_for(user, "dossiers.register")
 
 
-def reading_agency(dossier: Dossier, user: Any) -> Agency | None:
+def reading_agency(dossier: Dossier, user: Viewer) -> Agency | None:
     """The handling agency through which `user` reads the dossier (named in the citizen's
     access log): where they hold a personal-data role, else any role."""
     from tinhso.dossiers.subject import handling_agency_ids

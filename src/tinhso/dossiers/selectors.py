@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db.models import QuerySet
 
 from tinhso.accounts.models import User, UserKind
+from tinhso.accounts.policies import Viewer, signed_in
 from tinhso.dossiers.models import Dossier, DossierStatus, StoredPaper
 
 
@@ -32,12 +31,13 @@ def dossiers_for_official(user: User) -> QuerySet[Dossier]:
     )
 
 
-def dossiers_visible_to(user: Any) -> QuerySet[Dossier]:
-    if not getattr(user, "is_authenticated", False):
+def dossiers_visible_to(user: Viewer) -> QuerySet[Dossier]:
+    person = signed_in(user)
+    if person is None:
         return Dossier.objects.none()
-    if user.kind == UserKind.OFFICIAL:
-        return dossiers_for_official(user)
-    return dossiers_of_citizen(user)
+    if person.kind == UserKind.OFFICIAL:
+        return dossiers_for_official(person)
+    return dossiers_of_citizen(person)
 
 
 def dossier_by_code(code: str) -> Dossier | None:

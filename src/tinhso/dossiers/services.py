@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from tinhso.accounts.models import User
 from tinhso.accounts.selectors import identity_profile
 from tinhso.agencies.models import Agency
 from tinhso.cases.transitions import graph_of
@@ -29,6 +30,7 @@ from tinhso.dossiers.models import (
     DossierEvent,
     DossierFile,
     DossierStatus,
+    Rating,
     StoredPaper,
 )
 
@@ -57,7 +59,7 @@ class Attachment:
 @dataclass
 class Submission:
     procedure: Procedure
-    applicant: Any
+    applicant: User
     receiving_agency: Agency | None
     result_method: str
     form_data: dict[str, Any]
@@ -278,7 +280,7 @@ def dossier_submit(
 
 def stored_paper_add(
     *,
-    owner: Any,
+    owner: User,
     paper_type: str,
     name: str,
     checked: dossier_files.CheckedFile,
@@ -320,9 +322,9 @@ class RatingError(DomainError):
         super().__init__(message, status=status)
 
 
-def dossier_rate(*, dossier: Dossier, citizen: Any, score: int, comment: str = "") -> Any:
+def dossier_rate(*, dossier: Dossier, citizen: User, score: int, comment: str = "") -> Rating:
     """The applicant rates a returned dossier, once."""
-    from tinhso.dossiers.models import Rating, Satisfaction
+    from tinhso.dossiers.models import Satisfaction
 
     if getattr(citizen, "pk", None) != dossier.applicant_id:
         raise RatingError(_("Only the applicant rates a dossier."), 403)
@@ -350,13 +352,13 @@ class DataRead:
 
 
 def dossier_read_record(
-    *, official: Any, dossier: Dossier, record: str, detail: str = "", channel: str = "web"
+    *, official: User, dossier: Dossier, record: str, detail: str = "", channel: str = "web"
 ) -> None:
     """Log that `official` read the applicant's personal data in `dossier` (its page, an
     attached paper, an issued form, BM.05), where the citizen can see it. Called by every
     page and endpoint that shows such data to an official, after dossiers.policy allowed it;
     the applicant's own reads are not logged."""
-    from tinhso.core.services import personal_data_access_record
+    from tinhso.accounts.access import personal_data_access_record
     from tinhso.dossiers.policy import reading_agency
 
     if official.pk == dossier.applicant_id:

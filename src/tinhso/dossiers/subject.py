@@ -6,13 +6,12 @@ row and notification of every move. Registered in DossiersConfig.ready."""
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from tinhso.accounts.policies import memberships
+from tinhso.accounts.policies import Viewer, memberships
 from tinhso.accounts.roles import CLERK, LEADER
 from tinhso.agencies.models import Agency
 from tinhso.cases.effects import EffectContext, effect_register
@@ -170,7 +169,7 @@ DOSSIER = SubjectType(
 # --- effects ----------------------------------------------------------------------------------
 
 
-def acting_agency(dossier: Dossier, user: Any, role: str) -> Agency | None:
+def acting_agency(dossier: Dossier, user: Viewer, role: str) -> Agency | None:
     """The handling agency in which `user` holds `role` (the implementing department
     before the receiving service centre)."""
     ids = handling_agency_ids(dossier)
@@ -179,6 +178,11 @@ def acting_agency(dossier: Dossier, user: Any, role: str) -> Agency | None:
             if m.role == role and m.agency_id == agency_id:
                 return m.agency
     return None
+
+
+def _dossier_of(context: EffectContext) -> Dossier:
+    assert isinstance(context.case, Dossier)  # noqa: S101 (dossier workflows move dossiers)
+    return context.case
 
 
 def _signing_refused(exc: Exception) -> TransitionError:
@@ -191,7 +195,7 @@ def form_effect(context: EffectContext) -> None:
     from tinhso.dossiers import legal_forms
     from tinhso.signing.services import SigningError
 
-    dossier, actor, note, now = context.case, context.actor, context.note, context.now
+    dossier, actor, note, now = _dossier_of(context), context.actor, context.note, context.now
     kind = DocumentKind(context.argument)
     agency = dossier.receiving_agency
     if agency is None:
@@ -233,7 +237,7 @@ def result_sign_effect(context: EffectContext) -> None:
     from tinhso.dossiers import legal_forms
     from tinhso.signing.services import SigningError
 
-    dossier, leader, note, now = context.case, context.actor, context.note, context.now
+    dossier, leader, note, now = _dossier_of(context), context.actor, context.note, context.now
     agency = acting_agency(dossier, leader, LEADER)
     if agency is None or leader is None:
         raise TransitionForbiddenError(_("You may not take this action on this dossier."))
@@ -256,7 +260,7 @@ def result_seal_effect(context: EffectContext) -> None:
     from tinhso.dossiers import legal_forms
     from tinhso.signing.services import SigningError
 
-    dossier, clerk = context.case, context.actor
+    dossier, clerk = _dossier_of(context), context.actor
     document = legal_forms.result_document(dossier)
     if document is None or document.signed is None or document.signed.agency is None:
         raise TransitionError(_("The leader has not signed a result for this dossier yet."))

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tinhso.accounts.models import User
+from tinhso.accounts.policies import Viewer
 from tinhso.cases.graph import Action
 from tinhso.cases.models import Workflow
 from tinhso.cases.transitions import (
@@ -63,7 +63,7 @@ def workflow_standard_ensure() -> Workflow:
     return workflow
 
 
-def allowed_actions(dossier: Dossier, user: Any) -> list[Action]:
+def allowed_actions(dossier: Dossier, user: Viewer) -> list[Action]:
     """The actions `user` may take on the dossier now."""
     return case_actions(dossier, user)
 

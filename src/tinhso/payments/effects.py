@@ -6,17 +6,25 @@ from __future__ import annotations
 
 from tinhso.cases.effects import EffectContext
 from tinhso.cases.transitions import TransitionError
+from tinhso.dossiers.models import Dossier
 from tinhso.payments.services import PaymentError, payment_request, payments_cancel_open
+
+
+def _dossier_of(context: EffectContext) -> Dossier:
+    assert isinstance(context.case, Dossier)  # noqa: S101 (fees are asked of dossiers)
+    return context.case
 
 
 def payment_request_effect(context: EffectContext) -> None:
     """Status 6: the fee becomes a payment with its VietQR, sent to the applicant."""
     try:
-        payment_request(dossier=context.case, actor=context.actor)
+        payment_request(dossier=_dossier_of(context), actor=context.actor)
     except PaymentError as exc:
         raise TransitionError(exc.message) from exc
 
 
 def payments_cancel_effect(context: EffectContext) -> None:
     """The case ends: it asks for no more money."""
-    payments_cancel_open(dossier=context.case, reason=context.action.name, actor=context.actor)
+    payments_cancel_open(
+        dossier=_dossier_of(context), reason=context.action.name, actor=context.actor
+    )

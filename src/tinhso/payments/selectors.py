@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db.models import Q, QuerySet
 
 from tinhso.accounts.models import User, UserKind
-from tinhso.accounts.policies import agencies_for
+from tinhso.accounts.policies import Viewer, agencies_for
+from tinhso.agencies.models import Agency
 from tinhso.payments.models import BankNotification, Payment
 
 
-def payment_visible(user: Any, payment: Payment) -> bool:
+def payment_visible(user: Viewer, payment: Payment) -> bool:
     """The applicant; the officials who handle the dossier and read its applicant's data
     (dossiers.policy: that very agency, never a parent); the accountants of the agency the
     fee is paid to."""
@@ -28,13 +27,13 @@ def payment_visible(user: Any, payment: Payment) -> bool:
     return any(agency.pk == payment.agency_id for agency in accountant_agencies(user))
 
 
-def accountant_agencies(user: Any) -> list[Any]:
+def accountant_agencies(user: Viewer) -> list[Agency]:
     """The agencies in which `user` keeps the payments (policy `payments.keep`: the
     accountants of that very agency)."""
     return agencies_for(user, "payments.keep")
 
 
-def payments_for_accountant(user: Any) -> QuerySet[Payment]:
+def payments_for_accountant(user: Viewer) -> QuerySet[Payment]:
     """Payments into the accountant's agencies; an accountant of a parent agency does not
     see those of the agencies below it."""
     agencies = accountant_agencies(user)
@@ -45,7 +44,7 @@ def payments_for_accountant(user: Any) -> QuerySet[Payment]:
     )
 
 
-def notifications_for_accountant(user: Any) -> QuerySet[BankNotification]:
+def notifications_for_accountant(user: Viewer) -> QuerySet[BankNotification]:
     """Notifications about the accountant's payments, and those that match no payment
     (forged, malformed, unknown reference): every accountant sees those."""
     if not accountant_agencies(user):

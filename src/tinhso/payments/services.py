@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
+from tinhso.accounts.models import User
 from tinhso.agencies.models import Agency
 from tinhso.core.audit import audit_record
 from tinhso.core.errors import DomainError
@@ -53,7 +54,7 @@ class PaymentError(DomainError):
     code = "payment_refused"
 
 
-def _event(payment: Payment, before: str, note: str = "", actor: Any = None) -> None:
+def _event(payment: Payment, before: str, note: str = "", actor: User | None = None) -> None:
     PaymentEvent.objects.create(
         payment=payment, from_state=before, to_state=payment.state, note=note[:500], actor=actor
     )
@@ -73,7 +74,7 @@ def _reference() -> str:
     return "TS" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(10))
 
 
-def payments_cancel_open(*, dossier: Dossier, reason: str, actor: Any = None) -> int:
+def payments_cancel_open(*, dossier: Dossier, reason: str, actor: User | None = None) -> int:
     """A dossier that ends (withdrawn, stopped, refused) asks for no more money: its open
     payments are cancelled (money that still arrives is held for refund)."""
     cancelled = 0
@@ -107,7 +108,7 @@ def payment_expire_due(*, now: datetime | None = None) -> int:
 
 
 def payment_request(
-    *, dossier: Dossier, actor: Any, exemption: str = "", now: datetime | None = None
+    *, dossier: Dossier, actor: User | None, exemption: str = "", now: datetime | None = None
 ) -> Payment:
     """The dossier's fee as a payment waiting for the applicant, with its VietQR. An open,
     unexpired payment of the same amount is returned instead of a second one."""
@@ -405,7 +406,7 @@ def _credit(payment: Payment, notice: Notice) -> None:
         log.info("dossier %s not moved by its payment: %s", dossier.code, exc.message)
 
 
-def refund_record(*, payment: Payment, amount: int, reason: str, actor: Any) -> Refund:
+def refund_record(*, payment: Payment, amount: int, reason: str, actor: User) -> Refund:
     """The accountant records money sent back; the review is closed."""
     if amount <= 0 or not reason.strip():
         raise PaymentError(_("Give the amount and the reason of the refund."))
@@ -430,12 +431,12 @@ def refund_record(*, payment: Payment, amount: int, reason: str, actor: Any) -> 
 
 
 def payment_read_record(
-    *, viewer: Any, payment: Payment, record: str, channel: str = "web"
+    *, viewer: User, payment: Payment, record: str, channel: str = "web"
 ) -> None:
     """Log an official's look at a payment (its notice, exemption and breakdown) or its
     receipt (the payer's name) where the applicant can see it; the applicant's own looks
     are not logged."""
-    from tinhso.core.services import personal_data_access_record
+    from tinhso.accounts.access import personal_data_access_record
 
     if getattr(viewer, "pk", None) == payment.dossier.applicant_id:
         return

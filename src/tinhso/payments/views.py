@@ -16,7 +16,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from tinhso.accounts.policies import may
+from tinhso.accounts.models import User
+from tinhso.accounts.policies import may, signed_in
 from tinhso.core.errors import refusals_shown
 from tinhso.dossiers.selectors import dossiers_of_citizen
 from tinhso.payments.fees import EXEMPTION_CATEGORIES
@@ -41,9 +42,10 @@ def _payment(request: HttpRequest, reference: str, record: str) -> Payment:
         .filter(reference=reference[:20])
         .first()
     )
-    if payment is None or not may(request.user, "payment.read", payment):
+    viewer = signed_in(request.user)
+    if payment is None or viewer is None or not may(viewer, "payment.read", payment):
         raise Http404
-    payment_read_record(viewer=request.user, payment=payment, record=record)
+    payment_read_record(viewer=viewer, payment=payment, record=record)
     return payment
 
 
@@ -88,16 +90,22 @@ def receipt(request: HttpRequest, reference: str) -> HttpResponse:
 @refusals_shown("dossiers:mine_detail", "public_id")
 def pay(request: HttpRequest, public_id: str) -> HttpResponse:
     """The citizen asks for a VietQR for their dossier's fee (a new one once expired)."""
-    dossier = dossiers_of_citizen(request.user).filter(public_id=public_id).first()  # type: ignore[arg-type]
+    citizen = signed_in(request.user)
+    if citizen is None:
+        raise Http404
+    dossier = dossiers_of_citizen(citizen).filter(public_id=public_id).first()
     if dossier is None:
         raise Http404
-    payment = payment_request(dossier=dossier, actor=request.user)
+    payment = payment_request(dossier=dossier, actor=citizen)
     return redirect("payments:notice", reference=payment.reference)
 
 
-def _accountant(request: HttpRequest) -> None:
-    if not accountant_agencies(request.user):
+def _accountant(request: HttpRequest) -> User:
+    """The signed-in accountant (policy `payments.keep`), or 403."""
+    user = signed_in(request.user)
+    if user is None or not accountant_agencies(user):
         raise PermissionDenied(_("This page is for the agency's accountants."))
+    return user
 
 
 @login_required
@@ -124,15 +132,15 @@ def accountant(request: HttpRequest) -> HttpResponse:
 @require_POST
 @refusals_shown("payments:accountant")
 def refund(request: HttpRequest, reference: str) -> HttpResponse:
-    _accountant(request)
-    payment = payments_for_accountant(request.user).filter(reference=reference[:20]).first()
+    accountant = _accountant(request)
+    payment = payments_for_accountant(accountant).filter(reference=reference[:20]).first()
     if payment is None:
         raise Http404
     try:
         amount = int(request.POST.get("amount", ""))
         refund_record(
             payment=payment, amount=amount, reason=request.POST.get("reason", ""),
-            actor=request.user,
+            actor=accountant,
         )  # fmt: skip
     except ValueError:
         messages.error(request, _("The amount is a whole number of đồng."))

@@ -5,6 +5,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from tinhso.accounts.policies import signed_in
 from tinhso.core.admin import ReadOnlyAdmin
 from tinhso.signing.models import Certificate, RevocationReason, SignedDocument
 from tinhso.signing.pki import PkiError, certificate_revoke
@@ -24,7 +25,7 @@ class CertificateAdmin(ReadOnlyAdmin):
     def _revoke(self, request: HttpRequest, rows: QuerySet[Certificate], reason: str) -> None:
         for row in rows:
             try:
-                certificate_revoke(certificate=row, reason=reason, actor=request.user)
+                certificate_revoke(certificate=row, reason=reason, actor=signed_in(request.user))
             except PkiError as exc:
                 self.message_user(request, f"{row}: {exc}", messages.ERROR)
             else:

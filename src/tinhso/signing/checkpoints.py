@@ -41,6 +41,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django_tasks import task
 
+from tinhso.accounts.models import User
 from tinhso.core.audit import Anchor, AuditProblem, AuditReport, audit_extends, audit_record
 from tinhso.core.models import GENESIS_HASH, AuditCheckpoint, AuditHead
 from tinhso.core.schedule import chain_next
@@ -246,7 +247,7 @@ def _sign(statement: str, certificate: Any) -> bytes:
     return bytes(content.dump())
 
 
-def audit_checkpoint_create(*, actor: Any = None) -> AuditCheckpoint | None:
+def audit_checkpoint_create(*, actor: User | None = None) -> AuditCheckpoint | None:
     """Sign a checkpoint of the chain's head now; None when nothing was appended since the
     last one (apart from the entry that recorded it). Refuses (CheckpointError) when the
     entries since the last checkpoint do not extend it intact: a checkpoint never attests

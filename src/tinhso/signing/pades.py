@@ -86,7 +86,7 @@ def pdf_reserve_fields(content: bytes, reserved: list[tuple[str, Slot]]) -> byte
             writer, fields.SigFieldSpec(name, on_page=slot.page, box=slot.box)
         )
     out = io.BytesIO()
-    writer.write(out)
+    writer.write(out)  # type: ignore[no-untyped-call]  # pyHanko leaves it untyped
     return out.getvalue()
 
 

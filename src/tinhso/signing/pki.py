@@ -12,7 +12,6 @@ import hmac
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -25,6 +24,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from tinhso.accounts.models import User
+from tinhso.agencies.models import Agency
 from tinhso.core.audit import audit_record
 from tinhso.signing.models import Certificate, CertificateKind, RevocationList, RevocationReason
 
@@ -76,8 +77,8 @@ def certificate_store(
     *,
     kind: str,
     key_uri: str = "",
-    agency: Any = None,
-    user: Any = None,
+    agency: Agency | None = None,
+    user: User | None = None,
 ) -> Certificate:
     """Record a certificate (its issuer found among the known ones by name and key id)."""
     issuer = None
@@ -108,7 +109,9 @@ def certificate_store(
     return row
 
 
-def _pkcs12_write(name: str, key: PrivateKeyTypes, cert: x509.Certificate, chain: list) -> str:
+def _pkcs12_write(
+    name: str, key: PrivateKeyTypes, cert: x509.Certificate, chain: list[x509.Certificate]
+) -> str:
     folder = pki_dir() / "keys"
     folder.mkdir(parents=True, exist_ok=True)
     blob = pkcs12.serialize_key_and_certificates(
@@ -178,11 +181,11 @@ def certificate_issue(
     subject: Subject,
     issuer: Certificate | None,
     key_name: str,
-    agency: Any = None,
-    user: Any = None,
+    agency: Agency | None = None,
+    user: User | None = None,
     days: int = 3 * 365,
     not_before: datetime | None = None,
-    actor: Any = None,
+    actor: User | None = None,
 ) -> Certificate:
     """Make a key pair and a certificate for it, signed by `issuer` (a CA row whose key the
     platform holds) or self-signed for a root; keep the key as an encrypted PKCS#12 file."""
@@ -301,7 +304,7 @@ def crl_issue(issuer: Certificate, *, now: datetime | None = None) -> Revocation
 
 
 def certificate_revoke(
-    *, certificate: Certificate, reason: str, actor: Any = None, at: datetime | None = None
+    *, certificate: Certificate, reason: str, actor: User | None = None, at: datetime | None = None
 ) -> Certificate:
     """Revoke a certificate: it can sign nothing more, and a new CRL of its issuer lists it
     (when the platform runs that CA)."""
@@ -343,7 +346,12 @@ def crl_import(der: bytes) -> RevocationList:
 
 
 def certificate_import_pkcs12(
-    *, path: Path, passphrase: bytes, kind: str, agency: Any = None, user: Any = None
+    *,
+    path: Path,
+    passphrase: bytes,
+    kind: str,
+    agency: Agency | None = None,
+    user: User | None = None,
 ) -> Certificate:
     """Take a real deployment's own key and certificate (PKCS#12 from its CA): re-encrypted
     under the platform's signing passphrase and stored under TINHSO_PKI_DIR; the chain's CA

@@ -17,6 +17,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from tinhso.accounts.models import User
+from tinhso.agencies.models import Agency
 from tinhso.core import files as stored_files
 from tinhso.core.audit import audit_record
 from tinhso.core.errors import DomainError
@@ -58,7 +60,7 @@ def _can_sign_now(kind: str) -> QuerySet[Certificate]:
     )
 
 
-def seal_for(agency: Any) -> Certificate:
+def seal_for(agency: Agency) -> Certificate:
     """The agency's seal certificate that can sign now (the newest)."""
     row = _can_sign_now(CertificateKind.SEAL).filter(agency=agency).first()
     if row is None:
@@ -68,7 +70,7 @@ def seal_for(agency: Any) -> Certificate:
     return row
 
 
-def personal_for(user: Any, agency: Any = None) -> Certificate:
+def personal_for(user: User, agency: Agency | None = None) -> Certificate:
     """The official's personal certificate that can sign now (for `agency` when given)."""
     rows = _can_sign_now(CertificateKind.PERSONAL).filter(user=user)
     if agency is not None:
@@ -102,7 +104,7 @@ def _apply(
     request: SignRequest,
     *,
     document: SignedDocument,
-    actor: Any,
+    actor: User | None,
 ) -> bytes:
     # A signature is made now, whatever date the document bears (historical imports too):
     # the certificate must be valid now, and the stamp shows the real time.
@@ -164,9 +166,9 @@ def document_sign(
     content: bytes,
     title: str,
     reference: str,
-    agency: Any,
+    agency: Agency,
     requests: list[SignRequest],
-    actor: Any,
+    actor: User | None,
     reserved: list[tuple[str, Slot]] | None = None,
     now: datetime | None = None,
 ) -> SignedDocument:
@@ -194,7 +196,7 @@ def document_countersign(
     *,
     document: SignedDocument,
     request: SignRequest,
-    actor: Any,
+    actor: User | None,
     now: datetime | None = None,
 ) -> SignedDocument:
     """Add a signature to an issued document (the seal after the leader's signature). The

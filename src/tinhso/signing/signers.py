@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from functools import lru_cache
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, cast
 
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
@@ -94,7 +94,7 @@ def _pkcs12_open(path: str, modified: int, certificate_id: int) -> hanko_signers
     )
     if signer is None:
         raise ValueError("no key")
-    return signer
+    return cast(hanko_signers.SimpleSigner, signer)
 
 
 class Pkcs11Signer:
@@ -183,7 +183,9 @@ class _RemoteCmsSigner(hanko_signers.Signer):
     def __init__(self, service: RemoteSigningService, key_id: str, certificate: Certificate):
         super().__init__(
             signing_cert=_asn1(x509_of(certificate)),
-            cert_registry=SimpleCertificateStore.from_certs(_chain(certificate)),
+            cert_registry=SimpleCertificateStore.from_certs(  # type: ignore[no-untyped-call]
+                _chain(certificate)
+            ),
         )
         self.service = service
         self.key_id = key_id

@@ -38,7 +38,7 @@ def pdf_upload_read(upload: UploadedFile | None) -> bytes:
         raise UploadError(
             _("The file is larger than %(mb)s MB.") % {"mb": limit // (1024 * 1024)}, 413
         )
-    content = upload.read()
+    content: bytes = upload.read()
     if not content.lstrip()[:5] == b"%PDF-":
         raise UploadError(_("This file is not a PDF document."), 415)
     return content

@@ -19,7 +19,7 @@ class HeartbeatWorker(Worker):
         super().__init__(**options)
         self.heartbeat = heartbeat
 
-    def run_task(self, db_task_result: DBTaskResult) -> None:
+    def run_task(self, db_task_result: DBTaskResult[Any, Any]) -> None:
         self.heartbeat.task_id = str(db_task_result.id)
         self.heartbeat.task_path = db_task_result.task_path
         try:

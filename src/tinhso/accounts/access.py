@@ -1,20 +1,23 @@
-"""Writes of the core module that are not the audit chain itself."""
+"""The personal-data access log (Decree 13/2023): every official's look at a citizen's
+data is written where the citizen reads it (their account page, GET /api/v1/me/data-access)
+and in the audit chain. The model is core.PersonalDataAccess; the people are accounts'."""
 
 from collections.abc import Iterable
-from typing import Any
 
 from django.db import transaction
 
+from tinhso.accounts.models import User
+from tinhso.agencies.models import Agency
 from tinhso.core.audit import audit_record
 from tinhso.core.models import PersonalDataAccess
 
 
 def personal_data_access_record(
     *,
-    official: Any,
-    citizen: Any,
+    official: User,
+    citizen: User,
     purpose: str,
-    agency: Any | None = None,
+    agency: Agency | None = None,
     record: str = "profile",
     channel: str = "web",
 ) -> PersonalDataAccess:
@@ -45,10 +48,10 @@ def personal_data_access_record(
 
 def personal_data_access_record_many(
     *,
-    official: Any,
-    citizens: Iterable[Any],
+    official: User,
+    citizens: Iterable[User | None],
     purpose: str,
-    agency: Any | None = None,
+    agency: Agency | None = None,
     record: str,
     channel: str = "web",
 ) -> int:
