@@ -65,22 +65,35 @@ class _Look:
 
     def workflow_box(self, slug: str) -> Q:
         """The cases waiting in a state that names box `slug`, in an agency where the user
-        holds a role that can act there."""
-        condition = Q(pk__in=[])
-        for code, graph in self.graphs().items():
+        holds a role that can act there. A (state, role) pair that every workflow of the
+        subject shares needs no condition on the workflow (no join to find it)."""
+        graphs = self.graphs()
+        # (state name, role, assigned, the other agency of its step) → the workflows where
+        # it holds, and one of its states (what the handling agencies depend on).
+        pairs: dict[tuple[str, str, bool, str], set[str]] = {}
+        states: dict[tuple[str, str, bool, str], State] = {}
+        for code, graph in graphs.items():
             assigned_roles = {a.assigns for a in graph.actions.values() if a.assigns}
             for state in graph.states.values():
                 if state.box != slug:
                     continue
-                for role in sorted(graph.box_roles(state.name) & self.held.keys()):
-                    in_state = (
-                        self.subject.workflow_q(code)
-                        & Q(state=state.name)
-                        & self.handled(self.held[role], state)
-                    )
-                    if role in assigned_roles and not state.inter_agency:
-                        in_state &= Q(assignee=self.user) | Q(assignee__isnull=True)
-                    condition |= in_state
+                for role in graph.box_roles(state.name) & self.held.keys():
+                    key = (state.name, role, role in assigned_roles, state.inter_agency)
+                    pairs.setdefault(key, set()).add(code)
+                    states.setdefault(key, state)
+        condition = Q(pk__in=[])
+        for key, codes in sorted(pairs.items()):
+            name, role, assigned, _other = key
+            state = states[key]
+            in_state = Q(state=name) & self.handled(self.held[role], state)
+            if codes != graphs.keys():
+                workflows = Q(pk__in=[])
+                for code in sorted(codes):
+                    workflows |= self.subject.workflow_q(code)
+                in_state &= workflows
+            if assigned and not state.inter_agency:
+                in_state &= Q(assignee=self.user) | Q(assignee__isnull=True)
+            condition |= in_state
         return condition
 
     def box(self, box: Box) -> QuerySet[Any]:
