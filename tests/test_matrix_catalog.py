@@ -64,3 +64,28 @@ ROUTES = [
 @pytest.mark.parametrize("route", ROUTES, ids=route_id)
 def test_route(route: Route, scene: Scene) -> None:
     check_route(route, scene)
+
+
+def test_the_catalogue_editors_role_opens_the_catalogue_in_the_admin() -> None:
+    """Staff holding the catalogue editor's role in the province People's Committee keep the
+    procedures (policy `catalog.edit`, no group needed); the same role held in a commune
+    gives nothing there, and neither gives any other page of the admin."""
+    from permissions import agency
+    from tinhso.accounts.models import User
+    from tinhso.accounts.services import membership_grant, official_create
+    from tinhso.catalog.roles import CATALOG_EDITOR
+
+    pages = {}
+    for where in ("province", "hac_thanh"):
+        editor = official_create(actor=None, username=f"bientap.{where}", full_name="Biên tập")
+        User.objects.filter(pk=editor.pk).update(is_staff=True)  # may enter the admin
+        membership_grant(actor=None, user=editor, agency=agency(where), role=CATALOG_EDITOR)
+        client = Client()
+        client.force_login(User.objects.get(pk=editor.pk))
+        procedure = Procedure.objects.get(code=CODE)
+        pages[where] = [
+            client.get(f"/{ADMIN}procedure/").status_code,
+            client.get(f"/{ADMIN}procedure/{procedure.pk}/change/").status_code,
+            client.get("/quan-tri/accounts/user/").status_code,
+        ]
+    assert pages == {"province": [200, 200, 403], "hac_thanh": [403, 403, 403]}

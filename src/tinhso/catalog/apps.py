@@ -22,8 +22,10 @@ class CatalogConfig(AppConfig):
     verbose_name = _("Procedure catalogue")
 
     def ready(self) -> None:
+        from tinhso.catalog.policy import catalog_policies_register
         from tinhso.catalog.roles import ROLES
         from tinhso.core.roles import role_register
 
         role_register(*ROLES)
+        catalog_policies_register()
         post_migrate.connect(ensure_catalog_editors, sender=self)
