@@ -46,6 +46,8 @@ def _snapshot(agency: Agency) -> dict[str, Any]:
 
 
 def check_parent(agency: Agency) -> None:
+    """ValidationError unless the agency may sit under its parent: not under itself or one
+    of its own units, and its code one level below the parent's (Decision 20/2020)."""
     parent = agency.parent
     if parent is None:
         return
@@ -107,6 +109,7 @@ def agency_save(*, actor: Any | None, agency: Agency) -> Agency:
 
 
 def agency_create(*, actor: Any | None, **fields: Any) -> Agency:
+    """A new agency from its fields, validated, placed in the tree and audited."""
     return agency_save(actor=actor, agency=Agency(**fields))
 
 
