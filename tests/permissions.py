@@ -114,6 +114,9 @@ STAFF = frozenset({"province_admin", "province_catalog_editor"})  # may enter /q
 
 # What of the applicant (Nguyễn Văn An) must not reach anyone without the right.
 PERSONAL_MARKERS = ["038090000001", "0912000001", "Lê Lai"]
+# What pages must not show of them to the public, or to officials who never handle their
+# dossier: their name too.
+PUBLIC_MARKERS = [*PERSONAL_MARKERS, "Nguyễn Văn An"]
 
 
 def serving(purpose: str, where: str = "hac_thanh") -> frozenset[str]:

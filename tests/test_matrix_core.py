@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from permissions import EVERYONE, Route, Scene, check_route, hac_thanh, route_id
+from permissions import EVERYONE, PUBLIC_MARKERS, Route, Scene, check_route, hac_thanh, route_id
 
 pytestmark = pytest.mark.django_db
 
@@ -16,6 +16,15 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def scene(client: Client) -> Scene:
     return Scene(client)
+
+
+def _checkpointed(scene: Scene) -> None:
+    """The applicant's dossier and payment in the audit chain and the figures, and a
+    checkpoint of the chain after them."""
+    from tinhso.core.checkpoints import audit_checkpoint_create
+
+    scene.payment  # noqa: B018
+    assert audit_checkpoint_create() is not None
 
 
 def _agency(scene: Scene, actor: str) -> dict[str, object]:
@@ -30,11 +39,12 @@ ROUTES = [
     Route("GET", "api/v1/openapi.json", limited=EVERYONE),
     Route("GET", "api/v1/docs", limited=EVERYONE),
     Route("GET", "api/v1/", name="the API's root answers nothing"),
-    Route("GET", "/api/v1/audit/checkpoints", limited=EVERYONE),
+    Route("GET", "/api/v1/audit/checkpoints", limited=EVERYONE, before=_checkpointed,
+          markers=lambda s: PUBLIC_MARKERS),
     Route("GET", "/api/v1/calendar/due", limited=EVERYONE,
           data=lambda s, a: {**_agency(s, a), "start": "2026-03-02T09:00:00+07:00", "days": 5}),
     # Figures hold no personal data: anyone reads them, for any agency.
-    Route("GET", "/api/v1/figures", limited=EVERYONE,
+    Route("GET", "/api/v1/figures", limited=EVERYONE, before=_checkpointed,
           data=lambda s, a: {**_agency(s, a), "start": "2026-01-01", "end": "2026-12-31"}),
 ]  # fmt: skip
 

@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
 
-from permissions import EVERYONE, PERSONAL_MARKERS, Route, Scene, check_route, route_id
+from permissions import EVERYONE, PUBLIC_MARKERS, Route, Scene, check_route, route_id
 from tinhso.payments.models import Refund
 
 pytestmark = pytest.mark.django_db
@@ -36,7 +36,7 @@ def _statement(scene: Scene, actor: str) -> dict[str, object]:
 
 def _paid_by_the_applicant(scene: Scene) -> list[str]:
     transaction = scene.payment.transactions.get()
-    return [*PERSONAL_MARKERS, scene.payment.reference, transaction.transaction_id]
+    return [*PUBLIC_MARKERS, scene.payment.reference, transaction.transaction_id]
 
 
 def _reconciled(scene: Scene, answers: dict) -> None:

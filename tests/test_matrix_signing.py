@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from permissions import EVERYONE, Route, Scene, check_route, route_id
+from permissions import EVERYONE, PUBLIC_MARKERS, Route, Scene, check_route, route_id
 from tinhso.signing.models import Certificate, CertificateKind
 
 pytestmark = pytest.mark.django_db
@@ -38,15 +38,21 @@ def _upload(scene: Scene, actor: str) -> dict[str, object]:
     return {"file": SimpleUploadedFile("bm01.pdf", pdf, content_type="application/pdf")}
 
 
+def _public(scene: Scene) -> list[str]:
+    return PUBLIC_MARKERS
+
+
 ROUTES = [
     Route("GET", "xac-thuc/", name="the verification page", limited=EVERYONE),
-    Route("POST", "xac-thuc/", name="verifying an upload", limited=EVERYONE, data=_upload),
+    Route("POST", "xac-thuc/", name="verifying an upload", limited=EVERYONE, data=_upload,
+          markers=_public),
     Route("GET", "xac-thuc/<str:public_id>/", name="what a QR code opens", limited=EVERYONE,
-          args=_issued),
+          args=_issued, markers=_public),
     Route("GET", "pki/<str:slug>.crl", limited=EVERYONE, args=_ca),
     Route("GET", "pki/<str:slug>.crt", limited=EVERYONE, args=_ca),
-    Route("GET", "/api/v1/verify/{public_id}", limited=EVERYONE, args=_issued),
-    Route("POST", "/api/v1/verify", limited=EVERYONE, data=_upload),
+    Route("GET", "/api/v1/verify/{public_id}", limited=EVERYONE, args=_issued,
+          markers=_public),
+    Route("POST", "/api/v1/verify", limited=EVERYONE, data=_upload, markers=_public),
 ]  # fmt: skip
 
 

@@ -20,6 +20,8 @@ from permissions import (
     CITIZENS,
     EVERYONE,
     HANDLERS,
+    PERSONAL_MARKERS,
+    PUBLIC_MARKERS,
     SIGNED_IN,
     Route,
     Scene,
@@ -133,7 +135,7 @@ OFFICE = [
     # (masked); every other holder of a workflow role sees their own boxes.
     Route("GET", "can-bo/ho-so/", name="the inboxes", data={"hop": "xu-ly"},
           full={"specialist"}, limited=serving_anywhere("dossiers.handle") & set(ACTORS),
-          markers=lambda s: [*_personal(), s.dossier.code],
+          markers=lambda s: [*PUBLIC_MARKERS, s.dossier.code],
           check=lambda s, a: _shows(a["specialist"], s.dossier.code)),
     Route("GET", "can-bo/ho-so/<str:code>/", name="the dossier page", args=code,
           full=HANDLERS, limited={"clerk"}, before=forget_reads, check=_dossier_page),
@@ -171,10 +173,6 @@ OFFICE = [
 ]  # fmt: skip
 
 
-def _personal() -> list[str]:
-    return ["038090000001", "0912000001", "Lê Lai"]
-
-
 def _shows(response: HttpResponse, text: str) -> None:
     assert text in body(response)
 
@@ -201,7 +199,7 @@ CITIZEN = [
           full={"applicant"}, limited={"other_citizen"}, check=_submission_page),
     Route("GET", "ho-so-cua-toi/", name="my dossiers",
           full={"applicant"}, limited={"other_citizen"},
-          markers=lambda s: [*_personal(), s.dossier.code]),
+          markers=lambda s: [*PERSONAL_MARKERS, s.dossier.code]),
     Route("GET", "ho-so-cua-toi/<uuid:public_id>/", name="my dossier", args=_mine,
           full={"applicant"}, check=_no_read_logged),
     Route("GET", "ho-so-cua-toi/<uuid:public_id>/bieu-mau/<int:document_id>/", name="my form",
@@ -211,8 +209,9 @@ CITIZEN = [
     Route("POST", "ho-so-cua-toi/<uuid:public_id>/danh-gia/", name="rating my dossier",
           args=_mine, data={"score": 3}, full={"applicant"}, ok=(302,)),
     Route("GET", "tra-cuu-ho-so/", name="public tracking", limited=EVERYONE,
-          data=lambda s, a: {"ma": s.dossier.code}),
-    Route("GET", "/api/v1/track/{code}", name="public tracking", limited=EVERYONE, args=code),
+          data=lambda s, a: {"ma": s.dossier.code}, markers=lambda s: PUBLIC_MARKERS),
+    Route("GET", "/api/v1/track/{code}", name="public tracking", limited=EVERYONE, args=code,
+          markers=lambda s: PUBLIC_MARKERS),
 ]  # fmt: skip
 
 
@@ -250,7 +249,7 @@ PAYMENTS = [
     # the centre's, not a commune's.
     Route("GET", "can-bo/thanh-toan/", name="the accountant's page",
           full={"accountant"}, limited={"other_accountant"}, extra=("other_accountant",),
-          markers=lambda s: [*_personal(), s.payment.reference], check=_accountants_own),
+          markers=lambda s: [*PUBLIC_MARKERS, s.payment.reference], check=_accountants_own),
 ]  # fmt: skip
 
 
@@ -311,7 +310,7 @@ def _online(scene: Scene, actor: str) -> dict[str, object]:
 API = [
     Route("GET", "/api/v1/dossiers/{code}", args=code, before=forget_reads,
           full={"applicant", *HANDLERS}, limited={"clerk"}, check=_dossier_over_the_api),
-    Route("GET", "/api/v1/dossiers", limited=SIGNED_IN, markers=lambda s: _personal()[:2],
+    Route("GET", "/api/v1/dossiers", limited=SIGNED_IN, markers=lambda s: PERSONAL_MARKERS[:2],
           before=built, check=_listing),
     Route("POST", "/api/v1/dossiers/{code}/actions", args=code, body="json",
           data=lambda s, a: {"action": "forward", "version": s.dossier.version},

@@ -17,7 +17,7 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 
-from permissions import Route, Scene
+from permissions import MEMBERSHIPS, Route, Scene, agency
 from tinhso.opendata.ckan import ACTIONS
 
 pytestmark = pytest.mark.django_db
@@ -110,3 +110,19 @@ def test_the_site_has_the_routes_the_matrices_are_read_against(client: Client) -
                   "GET /api/v1/payments/{reference}", "ckan:package_create"):  # fmt: skip
         assert route in site
     assert len(site) > 150
+
+
+def test_the_cast_holds_the_roles_the_matrices_say(client: Client) -> None:
+    """tests/permissions.py's MEMBERSHIPS (what `serving` reads) is what the database
+    holds for each official of the cast."""
+    scene = Scene(client)
+    held = {
+        actor: {(m.agency.pk, m.role) for m in person.memberships.filter(is_active=True)}
+        for actor, person in scene.matrix.people.items()
+        if person is not None and person.kind == "official"
+    }
+    said = {
+        actor: {(agency(where).pk, role) for where, role in roles}
+        for actor, roles in MEMBERSHIPS.items()
+    }
+    assert held == said
