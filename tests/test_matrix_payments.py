@@ -71,7 +71,8 @@ ROUTES = [
           data=lambda s, a: {"transaction_id": f"FT-{a}", "reference": s.payment.reference,
                              "amount": 15000, "status": "succeeded",
                              "occurred_at": "2026-03-02T09:00:00+07:00"},
-          writes_when_refused="every notification is kept, forged ones too (ADR 0013)"),
+          refusal=(401,), writes_when_refused="every notification is kept, forged ones too "
+          "(ADR 0013)"),
 ]  # fmt: skip
 
 

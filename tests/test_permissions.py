@@ -116,8 +116,12 @@ def _register_lists(scene: Scene, answers: Answers) -> None:
 def _forwarded(scene: Scene, answers: Answers) -> None:
     # The finding of issue 12: the province's specialist forwarded a commune's dossier. Now
     # only the specialist handling it may: the others changed nothing, so it went on from
-    # the version they all named.
-    assert current(scene).state == "approving"
+    # the version they all named, once, by the specialist.
+    dossier = current(scene)
+    assert dossier.state == "approving"
+    assert [e.actor for e in dossier.events.filter(action="forward")] == [
+        scene.matrix.people["specialist"]
+    ]
 
 
 def _extended_twice(scene: Scene, answers: Answers) -> None:
