@@ -306,11 +306,14 @@ class Scene:
 
     # Open data.
     PRIVATE_TITLE = "Bảng riêng của ma trận quyền"
+    PRIVATE_TAG = "the-rieng-ma-tran"
 
     @cached_property
     def private_dataset(self) -> Any:
-        """A dataset of Hạc Thành its publisher has not published, with a CSV table."""
+        """A dataset of Hạc Thành its publisher has not published, with a tag of its own, in
+        a data field, with a CSV table."""
         from tinhso.opendata.formats import detect
+        from tinhso.opendata.models import Theme
         from tinhso.opendata.services import ResourceInput, dataset_create, resource_create
 
         publisher = self.matrix.people["publisher"]
@@ -318,7 +321,8 @@ class Scene:
         dataset = dataset_create(
             actor=publisher,
             data={"name": "ma-tran-rieng", "title": self.PRIVATE_TITLE,
-                  "owner_org": hac_thanh().code},
+                  "owner_org": hac_thanh().code, "tags": [self.PRIVATE_TAG],
+                  "groups": [Theme.objects.order_by("name").first().name]},  # type: ignore[union-attr]
         )  # fmt: skip
         resource_create(
             actor=publisher,
@@ -328,6 +332,8 @@ class Scene:
             ),
         )
         assert dataset.private
+        assert dataset.tags.filter(name=self.PRIVATE_TAG).exists()
+        assert dataset.themes.exists()
         return dataset
 
     @cached_property

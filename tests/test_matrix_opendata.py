@@ -37,7 +37,10 @@ def scene(client: Client) -> Scene:
 
 
 def _private(scene: Scene) -> list[str]:
-    return [scene.PRIVATE_TITLE, scene.private_dataset.name, str(scene.private_resource.pk)]
+    return [
+        scene.PRIVATE_TITLE, scene.PRIVATE_TAG, scene.private_dataset.name,
+        str(scene.private_resource.pk),
+    ]  # fmt: skip
 
 
 def _named(scene: Scene) -> list[str]:
@@ -128,8 +131,9 @@ ROUTES = [
     _public("ckan:help_show", data={"name": "package_show"}),
     _public("ckan:organization_show", data=_ckan(
         id=lambda s: publisher_for(hac_thanh()).name, include_datasets=lambda s: "true")),
-    _public("ckan:group_show", data=_ckan(
-        id=lambda s: Theme.objects.first().name, include_datasets=lambda s: "true")),  # type: ignore[union-attr]
+    _public("ckan:group_show", data=_ckan(  # the private dataset's field
+        id=lambda s: Theme.objects.order_by("name").first().name,  # type: ignore[union-attr]
+        include_datasets=lambda s: "true")),
     _public("api/action/<str:name>", name="the unversioned address",
             args=lambda s: {"name": "package_search"}),
     Route("GET", "ckan:package_search", name="with private datasets", full=HAC_THANH,

@@ -238,13 +238,18 @@ def _accountants_own(scene: Scene, answers: Answers) -> None:
     assert scene.payment.reference in body(answers["accountant"])
 
 
+# The accountant of another agency (the service centre's) is asked too: payments are their
+# own agency's only.
 PAYMENTS = [
     Route("GET", "thanh-toan/<str:reference>/", name="the payment notice", args=_reference,
-          full=PAYMENT_READERS, before=forget_reads, check=_one_look_each),
+          full=PAYMENT_READERS, extra=("other_accountant",), before=forget_reads,
+          check=_one_look_each),
     Route("GET", "thanh-toan/<str:reference>/bien-lai/", name="the receipt", args=_reference,
-          full=PAYMENT_READERS, before=forget_reads, check=_one_look_each),
+          full=PAYMENT_READERS, extra=("other_accountant",), before=forget_reads,
+          check=_one_look_each),
     Route("GET", "/api/v1/payments/{reference}", args=_reference,
-          full=PAYMENT_READERS, before=forget_reads, check=_one_look_each),
+          full=PAYMENT_READERS, extra=("other_accountant",), before=forget_reads,
+          check=_one_look_each),
     # The handlers may ask (the fee is paid already, so it is refused on its merits: 422);
     # nobody else learns that the dossier exists (404).
     Route("POST", "/api/v1/payments", body="json",
