@@ -70,16 +70,32 @@ def _rows(scene: Scene) -> None:
 LOOK = "Ma trận: xem hồ sơ của người nộp"
 
 
-def _sample(model: type[Model]) -> Callable[[Scene], dict[str, object]]:
-    """A row of the model on the scene: the applicant for the accounts' pages."""
+def _row(model: type[Model], scene: Scene) -> Model | None:
+    """The applicant's own row where the model has them (their account, an audit entry of
+    theirs, a look at their data), else the newest row (the scene's)."""
+    from tinhso.core.models import AuditEntry, PersonalDataAccess
 
+    if model is User:
+        return scene.applicant
+    if model is AuditEntry:
+        return AuditEntry.objects.filter(actor_id=scene.applicant.pk).order_by("-seq").first()
+    if model is PersonalDataAccess:
+        return PersonalDataAccess.objects.filter(citizen=scene.applicant).order_by("-pk").first()
+    return model._default_manager.order_by("-pk").first()
+
+
+def _sample(model: type[Model]) -> Callable[[Scene], dict[str, object]]:
     def args(scene: Scene) -> dict[str, object]:
         _rows(scene)
-        row = scene.applicant if model is User else model._default_manager.order_by("pk").first()
+        row = _row(model, scene)
         assert row is not None, model
         return {"object_id": row.pk, "id": scene.applicant.pk}
 
     return args
+
+
+# The list's first page shows the scene's rows: the newest first.
+NEWEST_FIRST = {"core.AuditEntry": {"o": "-1"}}
 
 
 def _pages(model: type[Model], model_admin: Any) -> list[Route]:
@@ -92,7 +108,7 @@ def _pages(model: type[Model], model_admin: Any) -> list[Route]:
                      args=args, **kw)  # fmt: skip
 
     pages = [
-        page(""),
+        page("", data=NEWEST_FIRST.get(model._meta.label)),
         page("add/", _superuser_may(model_admin, "add")),
         page("<path:object_id>/change/"),
         page("<path:object_id>/history/"),
@@ -187,3 +203,18 @@ def test_the_administrator_sets_an_officials_password_never_a_citizens(scene: Sc
     assert refused.status_code == 403
     scene.applicant.refresh_from_db()
     assert scene.applicant.password == before
+
+
+def test_the_audit_chain_names_a_citizen_masked(scene: Scene) -> None:
+    from tinhso.core.admin import AuditEntryAdmin
+    from tinhso.core.audit import audit_verify
+    from tinhso.core.models import AuditEntry
+
+    scene.dossier  # noqa: B018 (submitted by the applicant)
+    entry = AuditEntry.objects.filter(actor_id=scene.applicant.pk).order_by("-seq").first()
+    assert entry is not None
+    assert entry.actor_label == "038******001"
+    assert audit_verify().ok
+    # Entries written before labels were masked name the citizen in full: shown masked.
+    written_before = AuditEntry(actor_label="038090000001")
+    assert AuditEntryAdmin(AuditEntry, admin.site).actor(written_before) == "038******001"
