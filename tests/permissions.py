@@ -33,6 +33,7 @@ then the route's own `check`.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -92,7 +93,7 @@ EXTRA = {
 HANDLERS = {"receiver", "specialist", "leader"}  # the personal-data roles of the agency
 
 # Where each official of the cast holds which role (checked against the database by
-# tests/test_checklist.py), so a matrix can say "the roles of a purpose in that agency".
+# tests/test_route_coverage.py), so a matrix can say "the roles of a purpose in that agency".
 MEMBERSHIPS: dict[str, tuple[tuple[str, str], ...]] = {
     "other_agency": (("hoang_hoa", RECEIVER),),
     "province_admin": (("province", PROVINCE_ADMIN),),
@@ -157,10 +158,6 @@ def agency(where: str) -> Agency:
 
 def hac_thanh() -> Agency:
     return agency("hac_thanh")
-
-
-def province() -> Agency:
-    return agency("province")
 
 
 def cast() -> dict[str, User | None]:
@@ -395,8 +392,7 @@ class Route:
     args: Args | None = None  # the route's parameters, from the scene
     path: Callable[[Scene], str] | None = None  # the address itself, for regex routes
     data: Data | Mapping[str, object] | None = None  # query (GET) or body, per actor
-    body: str = "form"  # form | json | multipart
-    headers: Mapping[str, str] = field(default_factory=dict)
+    body: str = "form"  # form (multipart when it holds a file) | json
     markers: Callable[[Scene], list[str]] | None = None  # default PERSONAL_MARKERS
     extra: tuple[str, ...] = ()  # actors added to the cast (EXTRA)
     settings: Mapping[str, object] = field(default_factory=dict)
@@ -429,23 +425,15 @@ class Route:
 
 
 def _request(route: Route, client: Client, address: str, data: Any) -> HttpResponse:
-    headers = dict(route.headers)
     if route.method == "GET":
-        return client.get(address, data or {}, headers=headers)
+        return client.get(address, data or {})
     if route.body == "json":
         return client.generic(
-            route.method, address, _json(data or {}), content_type="application/json",
-            headers=headers,
-        )  # fmt: skip
+            route.method, address, json.dumps(data or {}), content_type="application/json"
+        )
     if route.method == "POST":
-        return client.post(address, data or {}, headers=headers)
-    return client.generic(route.method, address, headers=headers)
-
-
-def _json(data: Any) -> str:
-    import json
-
-    return json.dumps(data)
+        return client.post(address, data or {})
+    return client.generic(route.method, address)
 
 
 def _writes(scene: Scene) -> tuple[int, int]:
