@@ -2,8 +2,10 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin
-from django.http import HttpRequest
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 
 from tinhso.accounts.models import Membership, User, UserKind
@@ -34,7 +36,7 @@ class TinhSoUserAdmin(UserAdmin[User]):
     """Accounts, for the administrators who manage them. A citizen's account name is their
     personal ID: administrators manage accounts, not people (ADR 0015), so citizens'
     identity and contact data are shown masked and cannot be edited here; they come from
-    the population registry."""
+    the population registry. Nor is a citizen's password set here."""
 
     list_display = ["account", "full_name", "kind", "is_active", "last_login"]
     list_filter = ["kind", "is_active", "is_staff"]
@@ -101,6 +103,16 @@ class TinhSoUserAdmin(UserAdmin[User]):
             "account", "kind", "full_name", "masked_personal_id", "masked_phone",
             "masked_address", "last_login", "date_joined",
         ]  # fmt: skip
+
+    def user_change_password(
+        self, request: HttpRequest, id: str, form_url: str = ""
+    ) -> HttpResponse:
+        # A citizen signs in with their electronic identity: an administrator who could set
+        # their password could sign in as them and read all of it, unlogged.
+        user = self.get_object(request, unquote(id))
+        if user is not None and user.kind == UserKind.CITIZEN:
+            raise PermissionDenied(_("A citizen's password is not set here."))
+        return super().user_change_password(request, id, form_url)
 
     def get_inlines(self, request: HttpRequest, obj: Any = None) -> Any:
         # Citizens hold no roles.

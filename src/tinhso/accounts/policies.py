@@ -59,6 +59,7 @@ class Purpose:
 _PURPOSES: dict[str, Purpose] = {}
 Rule = Callable[[Any, Any], bool]  # (the viewer, the record): each rule types its own
 _RULES: dict[str, tuple[str, Rule]] = {}
+_RECORDS: dict[str, type | None] = {}
 
 
 def purpose_register(*purposes: Purpose) -> None:
@@ -77,14 +78,22 @@ def purposes() -> list[Purpose]:
     return list(_PURPOSES.values())
 
 
-def permission_register(code: str, rule: Rule, *, module: str) -> None:
-    """`rule(user, record) -> bool` answers `may(user, code, record)`."""
+def permission_register(code: str, rule: Rule, *, module: str, record: type | None = None) -> None:
+    """`rule(user, record) -> bool` answers `may(user, code, record)`; `record` is the type
+    of what it is asked about (None: it is asked about nothing, `may(user, code)`). Every
+    rule answers for anyone, anonymous included (tests/test_checklist.py asks each)."""
     _RULES[code] = (module, rule)
+    _RECORDS[code] = record
 
 
 def permissions() -> dict[str, str]:
     """Every registered permission and the module that answers it."""
     return {code: module for code, (module, _rule) in _RULES.items()}
+
+
+def permission_record(code: str) -> type | None:
+    """The type of record a permission is asked about (None: none)."""
+    return _RECORDS[code]
 
 
 def may(user: Viewer, permission: str, record: object = None) -> bool:

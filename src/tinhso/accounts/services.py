@@ -91,6 +91,8 @@ def official_create(
     password: str | None = None,
     is_superuser: bool = False,
 ) -> User:
+    """An official's account (roles come from memberships, `membership_grant`); audited.
+    A superuser is also staff: the province administrator in the admin."""
     user = User(
         username=username,
         kind=UserKind.OFFICIAL,
@@ -99,24 +101,6 @@ def official_create(
         phone=phone,
         is_staff=is_superuser,
         is_superuser=is_superuser,
-    )
-    return _user_save_new(actor=actor, user=user, password=password)
-
-
-def organisation_create(
-    *,
-    actor: User | None,
-    tax_code: str,
-    full_name: str,
-    email: str = "",
-    password: str | None = None,
-) -> User:
-    user = User(
-        username=tax_code,
-        kind=UserKind.ORGANISATION,
-        tax_code=tax_code,
-        full_name=full_name,
-        email=email,
     )
     return _user_save_new(actor=actor, user=user, password=password)
 
@@ -164,22 +148,6 @@ def membership_grant(
             data={"user": user.username, "agency": agency.code, "role": role},
         )
     return membership
-
-
-def membership_revoke(*, actor: User | None, membership: Membership) -> None:
-    with transaction.atomic():
-        membership.is_active = False
-        membership.save(update_fields=["is_active"])
-        audit_record(
-            actor=actor,
-            action="membership.revoked",
-            obj=membership,
-            data={
-                "user": membership.user.username,
-                "agency": membership.agency.code,
-                "role": membership.role,
-            },
-        )
 
 
 # --- Sign-in ---------------------------------------------------------------------------
@@ -461,6 +429,7 @@ def login_second_factor(*, request: HttpRequest | None, user: User, code: str) -
 
 
 def totp_is_enrolled(user: User) -> bool:
+    """Whether the official has confirmed a second factor (signing in then needs a code)."""
     return TotpDevice.objects.filter(user=user, confirmed_at__isnull=False).exists()
 
 

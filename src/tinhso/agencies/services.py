@@ -47,6 +47,8 @@ def _snapshot(agency: Agency) -> dict[str, Any]:
 
 
 def check_parent(agency: Agency) -> None:
+    """ValidationError unless the agency may sit under its parent: not under itself or one
+    of its own units, and its code one level below the parent's (Decision 20/2020)."""
     parent = agency.parent
     if parent is None:
         return
@@ -108,6 +110,7 @@ def agency_save(*, actor: AbstractBaseUser | None, agency: Agency) -> Agency:
 
 
 def agency_create(*, actor: AbstractBaseUser | None, **fields: Any) -> Agency:
+    """A new agency from its fields, validated, placed in the tree and audited."""
     return agency_save(actor=actor, agency=Agency(**fields))
 
 

@@ -7,13 +7,36 @@ from django.http import HttpRequest
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
-from tinhso.accounts.policies import signed_in
+from tinhso.accounts.policies import may, signed_in
 from tinhso.catalog.models import Procedure, ProcedureField, RequiredPaper
 from tinhso.catalog.services import procedure_refresh_search_text
 from tinhso.core.audit import audit_record
 
 
-class RequiredPaperInline(admin.TabularInline[RequiredPaper, Procedure]):
+class KeptByCatalogueEditors:
+    """The catalogue's admin pages are the catalogue editors' (policy `catalog.edit`), as
+    well as staff given the models' permissions (the superuser, the editors' group)."""
+
+    def _editor(self, request: HttpRequest) -> bool:
+        return may(request.user, "catalog.edit")
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return super().has_module_permission(request) or self._editor(request)  # type: ignore[misc]
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return super().has_view_permission(request, obj) or self._editor(request)  # type: ignore[misc]
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return super().has_add_permission(request, *args) or self._editor(request)  # type: ignore[misc]
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return super().has_change_permission(request, obj) or self._editor(request)  # type: ignore[misc]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return super().has_delete_permission(request, obj) or self._editor(request)  # type: ignore[misc]
+
+
+class RequiredPaperInline(KeptByCatalogueEditors, admin.TabularInline[RequiredPaper, Procedure]):
     model = RequiredPaper
     extra = 0
 
@@ -52,7 +75,7 @@ class ProcedureAdminForm(forms.ModelForm[Procedure]):
 
 
 @admin.register(Procedure)
-class ProcedureAdmin(admin.ModelAdmin[Procedure]):
+class ProcedureAdmin(KeptByCatalogueEditors, admin.ModelAdmin[Procedure]):
     """Catalogue editors maintain procedures here (or by import_catalog)."""
 
     form = ProcedureAdminForm
@@ -74,5 +97,5 @@ class ProcedureAdmin(admin.ModelAdmin[Procedure]):
 
 
 @admin.register(ProcedureField)
-class ProcedureFieldAdmin(admin.ModelAdmin[ProcedureField]):
+class ProcedureFieldAdmin(KeptByCatalogueEditors, admin.ModelAdmin[ProcedureField]):
     list_display = ["code", "name"]

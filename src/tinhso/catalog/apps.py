@@ -12,10 +12,12 @@ class CatalogConfig(AppConfig):
 
     def ready(self) -> None:
         from tinhso.catalog.demo import demo_catalog_step
+        from tinhso.catalog.policy import catalog_policies_register
         from tinhso.catalog.roles import ROLES
         from tinhso.core.demo import demo_step_register
         from tinhso.core.roles import role_register
 
         role_register(*ROLES)
+        catalog_policies_register()
         post_migrate.connect(ensure_catalog_editors, sender=self)
         demo_step_register(order=50, name="catalog.procedures", seed=demo_catalog_step)

@@ -345,6 +345,7 @@ def catalog_import(*, data: dict[str, Any], actor: User | None = None) -> Import
 
 
 def procedure_refresh_search_text(procedure: Procedure) -> None:
+    """Recompute the procedure's folded search text after an edit (the admin saves it)."""
     procedure.search_text = _procedure_search_text(procedure, procedure.field.name)
     procedure.save(update_fields=["search_text"])
 
@@ -398,6 +399,7 @@ def catalog_export() -> dict[str, Any]:
 
 
 def catalog_dump(data: dict[str, Any], fmt: str) -> str:
+    """The exported catalogue as text: JSON, or YAML (the import format) otherwise."""
     if fmt == "json":
         return json.dumps(data, ensure_ascii=False, indent=2)
     return yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100)
@@ -407,4 +409,5 @@ DEMO_CATALOG = Path(__file__).parent / "data" / "demo_catalog.yaml"
 
 
 def catalog_demo_seed() -> ImportResult:
+    """Import the demo province's 43 real procedures (data/demo_catalog.yaml)."""
     return catalog_import(data=catalog_load_file(DEMO_CATALOG))

@@ -2,6 +2,7 @@ from typing import Any
 
 from django.contrib import admin
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from tinhso.core.models import (
     AuditCheckpoint,
@@ -11,6 +12,7 @@ from tinhso.core.models import (
     WorkerHeartbeat,
     WorkingCalendar,
 )
+from tinhso.core.privacy import mask_text
 
 
 class ReadOnlyAdmin(admin.ModelAdmin[Any]):
@@ -28,9 +30,18 @@ class ReadOnlyAdmin(admin.ModelAdmin[Any]):
 
 @admin.register(AuditEntry)
 class AuditEntryAdmin(ReadOnlyAdmin):
-    list_display = ["seq", "at", "actor_label", "action", "object_type", "object_id"]
+    """The chain, read-only. Its actors are shown masked: entries written before labels were
+    masked name a citizen by their personal ID."""
+
+    list_display = ["seq", "at", "actor", "action", "object_type", "object_id"]
     list_filter = ["action"]
     search_fields = ["action", "object_id", "actor_label"]
+    exclude = ["actor_label"]
+    readonly_fields = ["actor"]
+
+    @admin.display(description=_("actor name"), ordering="actor_label")
+    def actor(self, obj: AuditEntry) -> str:
+        return mask_text(obj.actor_label)
 
 
 @admin.register(AuditCheckpoint)

@@ -21,6 +21,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from tinhso.core.models import GENESIS_HASH, AuditEntry, AuditHead
+from tinhso.core.privacy import mask_text
 
 
 def _canonical(value: Any) -> bytes:
@@ -110,7 +111,9 @@ def audit_record(
         actor_id: int | None = None
         actor_label = "system"
         if actor is not None and actor.pk:
-            actor_id, actor_label = actor.pk, actor.get_username()
+            # A citizen's account name is their personal ID: masked, as all personal data
+            # in the chain is (the actor's id still names the account).
+            actor_id, actor_label = actor.pk, mask_text(actor.get_username())
         entry = AuditEntry(
             seq=seq,
             at=at,

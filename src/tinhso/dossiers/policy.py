@@ -127,17 +127,18 @@ def dossier_policies_register() -> None:
     purpose_register(*PURPOSES)
     permission_register(
         "dossier.handle", lambda user, d: bool(case_roles(d, user) & WORKFLOW_ROLES),
-        module="dossiers",
+        module="dossiers", record=Dossier,
     )  # fmt: skip
     permission_register(
         "dossier.read_personal_data", lambda user, d: may_read_personal_data(d, user),
-        module="dossiers",
+        module="dossiers", record=Dossier,
     )  # fmt: skip
     permission_register(
         "dossier.open_document",
         lambda user, doc: may_open_document(doc.dossier, user, doc),
-        module="dossiers",
-    )
+        module="dossiers", record=DossierDocument,
+    )  # fmt: skip
     permission_register(
-        "dossier.extend", lambda user, d: may_extend(d, user) and extendable(d), module="dossiers"
-    )
+        "dossier.extend", lambda user, d: may_extend(d, user) and extendable(d),
+        module="dossiers", record=Dossier,
+    )  # fmt: skip

@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.db import models
 from django.http import HttpRequest
 
 from tinhso.opendata.models import Activity, Dataset, Publisher, Resource, Theme
@@ -19,6 +20,8 @@ class ResourceInline(admin.TabularInline[Resource, Dataset]):
     model = Resource
     fields = ["name", "format", "size", "url", "download_count"]
     extra = 0
+    # A link typed without a scheme is an https one, as on the publishers' pages.
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def has_add_permission(self, request: HttpRequest, obj: Dataset | None = None) -> bool:
         return False

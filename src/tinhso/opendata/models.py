@@ -58,6 +58,8 @@ class Publisher(models.Model):
 
 
 class Tag(models.Model):
+    """A free keyword of datasets (CKAN's tags), shared by every dataset that names it."""
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     name = models.CharField(_("tag"), max_length=100, unique=True)
 

@@ -92,6 +92,7 @@ def publisher_ids_of(user: User | None) -> set[Any]:
 
 
 def may_publish(user: User | None, publisher: Publisher) -> bool:
+    """Whether `user` publishes for this publisher's agency (policy `opendata.publish`)."""
     allowed = publisher_ids_of(user)
     return allowed is None or publisher.pk in allowed
 
@@ -138,6 +139,8 @@ def publisher_for(agency: Agency) -> Publisher:
 
 
 def parse_bool(value: Any, field: str, errors: dict[str, list[str]]) -> bool | None:
+    """A CKAN boolean (true/false, 1/0, yes/no, on/off); None, with the problem added to
+    `errors` under `field`, for anything else."""
     if isinstance(value, bool):
         return value
     text = str(value).strip().lower()
@@ -306,6 +309,8 @@ def search_words(text: str) -> str:
 
 
 def search_text_refresh(dataset: Dataset) -> None:
+    """Recompute the dataset's folded title and search text (titles, name, descriptions,
+    tags, fields, the publishing agency, the place covered) after any change to them."""
     tags = " ".join(dataset.tags.values_list("name", flat=True))
     themes = " ".join(dataset.themes.values_list("title", flat=True))
     dataset.search_title = search_words(f"{dataset.title} {dataset.title_en}")
@@ -552,4 +557,5 @@ def resource_replace_file(
 
 
 def resource_downloaded(resource: Resource) -> None:
+    """Count one download of the resource (one UPDATE: concurrent downloads all count)."""
     Resource.objects.filter(pk=resource.pk).update(download_count=F("download_count") + 1)

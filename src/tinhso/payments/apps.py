@@ -30,7 +30,7 @@ class PaymentsConfig(AppConfig):
         effect_register("payments.cancel", payments_cancel_effect, module="payments")
         # Locked after the case it belongs to (dossiers rank 10).
         lock_rank_register(Payment, 20)
-        permission_register("payment.read", payment_visible, module="payments")
+        permission_register("payment.read", payment_visible, module="payments", record=Payment)
 
         figure_set_register(FIGURES)
         demo_step_register(

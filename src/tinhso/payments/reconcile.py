@@ -9,9 +9,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from tinhso.agencies.models import Agency
 from tinhso.payments.models import BankTransaction
 
 REQUIRED = ("transaction_id", "amount")
@@ -112,15 +114,22 @@ def reconcile(
     return report
 
 
-def recorded_on(day: date) -> list[BankTransaction]:
+def recorded_on(day: date, agencies: Iterable[Agency] | None = None) -> list[BankTransaction]:
+    """The transactions recorded on `day`: into the accounts of `agencies` (and those that
+    matched no payment, which every accountant sees), or all of them (None: the operator's
+    command)."""
     tz = timezone.get_current_timezone()
     start = datetime.combine(day, time.min, tz)
-    return list(
-        BankTransaction.objects.filter(
-            occurred_at__gte=start, occurred_at__lt=start + timedelta(days=1)
-        ).select_related("payment")
+    recorded = BankTransaction.objects.filter(
+        occurred_at__gte=start, occurred_at__lt=start + timedelta(days=1)
     )
+    if agencies is not None:
+        recorded = recorded.filter(Q(payment__agency__in=list(agencies)) | Q(payment__isnull=True))
+    return list(recorded.select_related("payment"))
 
 
-def reconcile_day(day: date, content: bytes) -> Report:
-    return reconcile(day, statement_read(content), recorded_on(day))
+def reconcile_day(day: date, content: bytes, agencies: Iterable[Agency] | None = None) -> Report:
+    """A statement of `day` against what was recorded into the accounts of `agencies` (an
+    accountant reconciles their own agency's account: payments.keep), or into every account
+    (None)."""
+    return reconcile(day, statement_read(content), recorded_on(day, agencies))

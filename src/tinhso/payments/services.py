@@ -255,12 +255,15 @@ def _text(data: dict[str, Any], key: str, default: str | None = None) -> str:
 
 
 def webhook_secret() -> bytes:
+    """The key the bank signs its notifications with: TINHSO_BANK_WEBHOOK_SECRET, or one
+    derived from SECRET_KEY (the demo's simulated bank uses the same)."""
     if settings.TINHSO_BANK_WEBHOOK_SECRET:
         return str(settings.TINHSO_BANK_WEBHOOK_SECRET).encode()
     return hmac.new(settings.SECRET_KEY.encode(), b"tinhso-bank-webhook", "sha256").digest()
 
 
 def provider() -> HmacProvider:
+    """The bank whose notifications the platform takes (HMAC-SHA256 signed)."""
     return HmacProvider("bank", webhook_secret())
 
 

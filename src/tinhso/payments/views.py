@@ -152,7 +152,8 @@ def refund(request: HttpRequest, reference: str) -> HttpResponse:
 @login_required
 @require_POST
 def reconcile_view(request: HttpRequest) -> HttpResponse:
-    """The accountant uploads a day's bank statement; the page lists every difference."""
+    """The accountant uploads a day's bank statement of their agency's account; the page
+    lists every difference."""
     from datetime import date
 
     from tinhso.payments.reconcile import StatementError, reconcile_day
@@ -163,7 +164,8 @@ def reconcile_view(request: HttpRequest) -> HttpResponse:
         day = date.fromisoformat(request.POST.get("day", ""))
         if upload is None or (upload.size or 0) > 5 * 1024 * 1024:
             raise StatementError(_("Choose the statement file (CSV, at most 5 MB)."))
-        report = reconcile_day(day, upload.read())
+        # Their agency's collection account only: another agency's payments are not theirs.
+        report = reconcile_day(day, upload.read(), accountant_agencies(request.user))
     except ValueError as exc:  # a bad date or a StatementError
         messages.error(request, str(exc) if isinstance(exc, StatementError)
                        else _("Give the day as YYYY-MM-DD."))  # fmt: skip

@@ -45,6 +45,7 @@ def verification_id_new() -> str:
 
 
 def verification_url(public_id: str) -> str:
+    """The public address a document's QR code opens (/xac-thuc/<id>/)."""
     return settings.TINHSO_PUBLIC_URL + reverse("signing:document", args=[public_id])
 
 
@@ -215,4 +216,5 @@ def document_countersign(
 
 
 def signed_content(document: SignedDocument) -> bytes:
+    """The signed PDF as stored (callers check who may have it)."""
     return stored_files.read_bytes(document.storage_name)
