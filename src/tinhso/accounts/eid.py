@@ -52,7 +52,9 @@ class IdentityError(DomainError):
 
 class IdentityProvider(Protocol):
     slug: str
-    label: str
+
+    @property
+    def label(self) -> str: ...
 
     def is_configured(self) -> bool: ...
 
@@ -385,7 +387,7 @@ class OidcProvider:
         )
 
 
-def identity_providers() -> list[Any]:
+def identity_providers() -> list[IdentityProvider]:
     """The providers citizens may sign in with here (the demo's only in the demo)."""
-    candidates: list[Any] = [DemoRegistryProvider(), OidcProvider()]
+    candidates: list[IdentityProvider] = [DemoRegistryProvider(), OidcProvider()]
     return [provider for provider in candidates if provider.is_configured()]

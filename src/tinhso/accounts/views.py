@@ -4,7 +4,6 @@ and officials' look-up of a citizen's record."""
 from __future__ import annotations
 
 import segno
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
@@ -79,14 +78,15 @@ def _refused(
 def login_view(request: HttpRequest) -> HttpResponse:
     next_url = _safe_next(request, reverse("accounts:account"))
     form = LoginForm(request.POST if request.method == "POST" else None)
-    from tinhso.accounts.eid import OidcProvider
+    from tinhso.accounts.eid import identity_providers
 
-    oidc = OidcProvider()
+    # The electronic identities this installation offers (the demo's only in the demo).
+    providers = {provider.slug: provider for provider in identity_providers()}
     context: dict[str, object] = {
         "form": form,
         "next": next_url,
-        "oidc_label": oidc.label if oidc.is_configured() else "",
-        "eid_demo": settings.TINHSO_DEMO,
+        "oidc_label": providers["oidc"].label if "oidc" in providers else "",
+        "eid_demo": "demo" in providers,
     }
     if request.method != "POST":
         return render(request, "accounts/login.html", context)

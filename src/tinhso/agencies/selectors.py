@@ -43,11 +43,6 @@ def agency_ancestors(agency: Agency) -> list[Agency]:
     return [by_id[pk] for pk in agency.ancestor_ids() if pk in by_id]
 
 
-def agency_subtree(agency: Agency) -> QuerySet[Agency]:
-    """The agency and every unit below it."""
-    return Agency.objects.filter(path__startswith=agency.path)
-
-
 def province_committee(*, province_code: int) -> Agency | None:
     """The People's Committee at the top of a province's tree (as province_seed makes it)."""
     return Agency.objects.filter(

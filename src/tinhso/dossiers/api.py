@@ -15,8 +15,7 @@ from ninja import Field, Query, Router, Schema, Status
 from tinhso.accounts.access import personal_data_access_record
 from tinhso.accounts.api import _caller, bearer
 from tinhso.accounts.models import User, UserKind
-from tinhso.accounts.policies import may
-from tinhso.accounts.selectors import memberships_of
+from tinhso.accounts.policies import agencies_for, may
 from tinhso.agencies.selectors import agency_get
 from tinhso.catalog.models import ResultMethod
 from tinhso.catalog.selectors import procedure_get
@@ -181,7 +180,7 @@ def _counter_intake(request: HttpRequest, receiver: User, payload: DossierIn) ->
     from tinhso.accounts.registry import registry
     from tinhso.dossiers.counter import citizen_for_intake, dossier_register_at_counter
 
-    receiving = [m.agency for m in memberships_of(receiver) if m.role == "receiver"]
+    receiving = agencies_for(receiver, "dossiers.counter")
     if not receiving or payload.channel == 2 or not payload.applicant:
         return Status(403, {"detail": _("Officials register dossiers at the counter or from the "
                                         "post, for a citizen named by personal ID.")})  # fmt: skip

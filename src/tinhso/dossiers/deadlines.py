@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django_tasks import task
 
 from tinhso.accounts.models import Membership, User
+from tinhso.accounts.roles import RECEIVER
 from tinhso.core.calendar import hours_memo, working_time_between
 from tinhso.core.notifications import notify
 from tinhso.core.schedule import chain_next
@@ -23,7 +24,7 @@ def responsible_officials(dossier: Dossier) -> list[User]:
         return [dossier.assignee]  # type: ignore[list-item]
     return [
         m.user for m in Membership.objects.filter(
-            agency=dossier.receiving_agency, role="receiver", is_active=True
+            agency=dossier.receiving_agency, role=RECEIVER, is_active=True
         ).select_related("user")
     ]  # fmt: skip
 

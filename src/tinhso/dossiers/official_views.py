@@ -17,7 +17,6 @@ from tinhso.accounts.models import User
 from tinhso.accounts.policies import may
 from tinhso.accounts.roles import RECEIVER
 from tinhso.agencies.models import Agency
-from tinhso.cases.transitions import case_roles
 from tinhso.core import files as dossier_files
 from tinhso.core.calendar import hours_memo
 from tinhso.core.errors import refusals_shown
@@ -33,6 +32,7 @@ from tinhso.dossiers.policy import (
 )
 from tinhso.dossiers.selectors import dossier_by_code, dossiers_for_official
 from tinhso.dossiers.services import DataRead, dossier_read_record
+from tinhso.dossiers.subject import handling_agency_ids
 from tinhso.dossiers.transitions import (
     allowed_actions,
     dossier_act,
@@ -101,13 +101,21 @@ def dossier_view(request: HttpRequest, code: str) -> HttpResponse:
     if personal:
         dossier_read_record(official=user, dossier=dossier, record=DataRead.DOSSIER)
     actions = allowed_actions(dossier, user)
+    # The officials an assigning action may choose: those holding the role it assigns, in
+    # an agency handling the dossier (that very agency).
+    assigns = next((a.assigns for a in actions if a.assigns), "")
     specialists = []
-    if any(a.name == "assign" for a in actions):
-        specialists = [
-            u
-            for u in User.objects.filter(memberships__role="specialist", is_active=True).distinct()
-            if "specialist" in case_roles(dossier, u)
-        ]  # fmt: skip
+    if assigns:
+        specialists = list(
+            User.objects.filter(
+                memberships__role=assigns,
+                memberships__is_active=True,
+                memberships__agency_id__in=handling_agency_ids(dossier),
+                is_active=True,
+            )
+            .distinct()
+            .order_by("full_name")
+        )
     context = {
         "dossier": dossier,
         "personal": personal,
