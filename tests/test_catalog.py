@@ -60,6 +60,37 @@ def test_search_ignores_diacritics_and_case_and_ranks_the_exact_procedure_first(
     assert codes == _codes(client, q="dang ky khai sinh")
 
 
+@pytest.mark.parametrize(
+    "q",
+    ["khai sihn", "dang ki khai sinh", "giay khai sinh", "khaisinh", "Đăng kí khai sinh",
+     "GIẤY KHAI SINH"],
+)  # fmt: skip
+def test_what_people_type_finds_the_birth_registration_first(client: Client, q: str) -> None:
+    """Misspellings, the i/y spelling, words the name does not use (synonyms kept with the
+    catalogue), a missing space: the procedure people mean comes first."""
+    codes = _codes(client, q=q)
+    assert codes[0] == "1.001193", codes[:3]
+
+
+def test_a_corrected_query_says_did_you_mean(client: Client) -> None:
+    page = client.get("/thu-tuc/", {"q": "khai sihn"}, HTTP_ACCEPT_LANGUAGE="vi")
+    html = page.content.decode()
+    assert "Có phải bạn muốn tìm" in html
+    assert "<strong>khai sinh</strong>" in html
+    assert "Thủ tục đăng ký khai sinh" in html
+    plain = client.get("/thu-tuc/", {"q": "khai sinh"}, HTTP_ACCEPT_LANGUAGE="vi")
+    assert "Có phải bạn muốn tìm" not in plain.content.decode()
+    nothing = client.get("/thu-tuc/", {"q": "zzzzqqq"}, HTTP_ACCEPT_LANGUAGE="vi")
+    assert "Có phải bạn muốn tìm" not in nothing.content.decode()
+
+
+def test_synonyms_travel_with_the_catalogue() -> None:
+    from tinhso.catalog.services import catalog_export
+
+    exported = {s["phrase"]: s["means"] for s in catalog_export()["synonyms"]}
+    assert exported["giay khai sinh"] == "khai sinh"
+
+
 def test_d_with_stroke_folds_to_d(client: Client) -> None:
     assert "TH.DD.01" in _codes(client, q="dat dai")
     assert _codes(client, q="đất") == _codes(client, q="dat")

@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 
 from permissions import EVERYONE, Route, Scene, check_route, route_id
-from tinhso.catalog.models import Procedure, ProcedureField
+from tinhso.catalog.models import Procedure, ProcedureField, SearchSynonym
 
 pytestmark = pytest.mark.django_db
 CODE = "1.001193"  # the birth registration
@@ -32,6 +32,10 @@ def _field(scene: Scene) -> dict[str, object]:
     return {"object_id": ProcedureField.objects.order_by("pk").first().pk}  # type: ignore[union-attr]
 
 
+def _synonym(scene: Scene) -> dict[str, object]:
+    return {"object_id": SearchSynonym.objects.order_by("pk").first().pk}  # type: ignore[union-attr]
+
+
 EDITORS = {"province_admin", "province_catalog_editor"}
 ADMIN = "quan-tri/catalog/"
 
@@ -44,7 +48,9 @@ ROUTES = [
     Route("GET", "/api/v1/procedures/{code}", limited=EVERYONE, args=_code),
     *[
         Route("GET", ADMIN + page, limited=EDITORS, args=args)
-        for model, args in (("procedure", _procedure), ("procedurefield", _field))
+        for model, args in (
+            ("procedure", _procedure), ("procedurefield", _field), ("searchsynonym", _synonym)
+        )
         for page in (
             f"{model}/",
             f"{model}/add/",
@@ -56,7 +62,9 @@ ROUTES = [
     *[
         Route("GET", ADMIN + f"{model}/<path:object_id>/", name="to its change page",
               limited=EDITORS, ok=(302,), args=args)
-        for model, args in (("procedure", _procedure), ("procedurefield", _field))
+        for model, args in (
+            ("procedure", _procedure), ("procedurefield", _field), ("searchsynonym", _synonym)
+        )
     ],
 ]  # fmt: skip
 

@@ -8,9 +8,10 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
 from tinhso.accounts.policies import may, signed_in
-from tinhso.catalog.models import Procedure, ProcedureField, RequiredPaper
+from tinhso.catalog.models import Procedure, ProcedureField, RequiredPaper, SearchSynonym
 from tinhso.catalog.services import procedure_refresh_search_text
 from tinhso.core.audit import audit_record
+from tinhso.core.text import search_form
 
 
 class KeptByCatalogueEditors:
@@ -99,3 +100,20 @@ class ProcedureAdmin(KeptByCatalogueEditors, admin.ModelAdmin[Procedure]):
 @admin.register(ProcedureField)
 class ProcedureFieldAdmin(KeptByCatalogueEditors, admin.ModelAdmin[ProcedureField]):
     list_display = ["code", "name"]
+
+
+@admin.register(SearchSynonym)
+class SearchSynonymAdmin(KeptByCatalogueEditors, admin.ModelAdmin[SearchSynonym]):
+    """What people type for a procedure and what the search reads it as; saved in the
+    search's own spelling (no diacritics), as the catalogue file's are."""
+
+    list_display = ["phrase", "means"]
+    search_fields = ["phrase", "means"]
+
+    def save_model(self, request: HttpRequest, obj: SearchSynonym, form: Any, change: bool) -> None:
+        obj.phrase, obj.means = search_form(obj.phrase), search_form(obj.means)
+        super().save_model(request, obj, form, change)
+        audit_record(
+            actor=signed_in(request.user), action="synonym.saved", obj=obj,
+            data={"phrase": obj.phrase, "means": obj.means},
+        )  # fmt: skip

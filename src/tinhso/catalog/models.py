@@ -123,3 +123,20 @@ class RequiredPaper(models.Model):
     @property
     def reusable(self) -> bool:
         return bool(self.paper_type)
+
+
+class SearchSynonym(models.Model):
+    """Words people type for a procedure that its name does not use ("giấy khai sinh" for
+    "đăng ký khai sinh"): the search reads `phrase` as `means`. Kept with the catalogue
+    (imported and exported with it)."""
+
+    phrase = models.CharField(_("what people type"), max_length=100, unique=True)
+    means = models.CharField(_("what it means"), max_length=200)
+
+    class Meta:
+        ordering = ["phrase"]
+        verbose_name = _("search synonym")
+        verbose_name_plural = _("search synonyms")
+
+    def __str__(self) -> str:
+        return f"{self.phrase} → {self.means}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import overload
@@ -9,9 +10,9 @@ from typing import overload
 from django.db.models import Q, QuerySet
 
 from tinhso.agencies.models import Agency, AgencyLevel
-from tinhso.catalog.models import Procedure, ProcedureField, ProcedureLevel
+from tinhso.catalog.models import Procedure, ProcedureField, ProcedureLevel, SearchSynonym
 from tinhso.catalog.services import SEARCH_SEPARATOR
-from tinhso.core.text import fold
+from tinhso.core.text import search_form
 
 
 @dataclass(frozen=True)
@@ -23,9 +24,9 @@ class ProcedureFilters:
     online_level: str | None = None
 
 
-def _filtered(filters: ProcedureFilters) -> QuerySet[Procedure]:
+def _filtered(filters: ProcedureFilters, phrase: str | None = None) -> QuerySet[Procedure]:
     qs = Procedure.objects.filter(is_active=True)
-    for word in fold(filters.q).split():
+    for word in (search_form(filters.q) if phrase is None else phrase).split():
         qs = qs.filter(search_text__contains=word)
     if filters.field:
         qs = qs.filter(field__code=filters.field)
@@ -63,10 +64,13 @@ def _score(code: str, name: str, phrase: str, words: list[str]) -> tuple[float, 
 class RankedProcedures(Sequence[Procedure]):
     """Search results in rank order. Ranking reads only ids, codes and folded names; whole
     procedures are loaded for the slice that is shown (a page), so a query that matches
-    hundreds stays cheap. Works with Django's Paginator and plain slicing."""
+    hundreds stays cheap. Works with Django's Paginator and plain slicing. `corrected` is
+    the query the results answer when it is not what was typed ("khai sinh" for "khai
+    sihn"): the page says so ("did you mean")."""
 
-    def __init__(self, ids: list[int]) -> None:
+    def __init__(self, ids: list[int], corrected: str = "") -> None:
         self.ids = ids
+        self.corrected = corrected
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -96,18 +100,74 @@ class RankedProcedures(Sequence[Procedure]):
 
 
 def procedure_search(filters: ProcedureFilters) -> RankedProcedures:
-    """Procedures matching every word of the query (diacritics and case ignored), best
-    first: an exact code, the phrase at the start of the name, then words in the name."""
-    qs = _filtered(filters)
-    phrase = fold(filters.q)
+    """Procedures matching every word of the query (diacritics, case and the i/y spelling
+    ignored), best first: an exact code, the phrase at the start of the name, then words in
+    the name. What people type for a procedure is read as the catalogue's words (its
+    synonyms: "giấy khai sinh"); a query that finds nothing is tried again with its words
+    corrected to the catalogue's vocabulary ("khai sihn", "khaisinh")."""
+    phrase = _with_synonyms(search_form(filters.q))
+    ranked = _ranked(filters, phrase)
+    if ranked or not phrase:
+        return RankedProcedures(ranked)
+    corrected = _corrected(phrase)
+    if corrected == phrase:
+        return RankedProcedures([])
+    return RankedProcedures(_ranked(filters, corrected), corrected=corrected)
+
+
+def _ranked(filters: ProcedureFilters, phrase: str) -> list[int]:
+    qs = _filtered(filters, phrase)
     if not phrase:
-        return RankedProcedures(list(qs.order_by("name").values_list("id", flat=True)))
+        return list(qs.order_by("name").values_list("id", flat=True))
     words = phrase.split()
     rows = qs.values_list("id", "code", "search_text")
     ranked = sorted(
         rows, key=lambda r: _score(r[1], r[2].split(SEARCH_SEPARATOR, 1)[0], phrase, words)
     )
-    return RankedProcedures([r[0] for r in ranked])
+    return [r[0] for r in ranked]
+
+
+def _with_synonyms(phrase: str) -> str:
+    """The phrase with what people type replaced by the catalogue's words (longest first)."""
+    if not phrase:
+        return phrase
+    padded = f" {phrase} "
+    for synonym in sorted(
+        SearchSynonym.objects.values_list("phrase", "means"), key=lambda s: -len(s[0])
+    ):
+        padded = padded.replace(f" {synonym[0]} ", f" {synonym[1]} ")
+    return padded.strip()
+
+
+def _vocabulary() -> set[str]:
+    """The words of the active procedures' names (in search form)."""
+    names = Procedure.objects.filter(is_active=True).values_list("search_text", flat=True)
+    return {word for text in names for word in text.split(SEARCH_SEPARATOR, 1)[0].split()}
+
+
+def _corrected(phrase: str) -> str:
+    """Each word the catalogue does not use replaced by the closest one it uses, or split in
+    two it uses ("khaisinh" → "khai sinh"); codes and numbers are left alone."""
+    vocabulary = _vocabulary()
+    words = []
+    for word in phrase.split():
+        if word in vocabulary or any(ch.isdigit() for ch in word):
+            words.append(word)
+            continue
+        split = next(
+            (
+                f"{word[:i]} {word[i:]}"
+                for i in range(2, len(word) - 1)
+                if word[:i] in vocabulary and word[i:] in vocabulary
+            ),
+            None,
+        )
+        if split is not None:
+            words.append(split)
+            continue
+        close = difflib.get_close_matches(word, vocabulary, n=1, cutoff=0.75)
+        words.append(close[0] if close else word)
+    return " ".join(words)
 
 
 def procedure_get(*, code: str) -> Procedure | None:

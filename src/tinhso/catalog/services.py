@@ -24,9 +24,10 @@ from tinhso.catalog.models import (
     ProcedureLevel,
     RequiredPaper,
     ResultMethod,
+    SearchSynonym,
 )
 from tinhso.core.audit import audit_record
-from tinhso.core.text import fold
+from tinhso.core.text import fold, search_form
 
 # The shape of a catalogue file. Keys starting with "x-" at the top level are free (YAML
 # anchors for shared form parts live there).
@@ -43,6 +44,18 @@ CATALOG_FILE_SCHEMA: dict[str, Any] = {
                     "code": {"type": "string", "pattern": "^[a-z0-9-_]{1,64}$"},
                     "name": {"type": "string", "minLength": 1, "maxLength": 255},
                     "definition": {"type": "object"},
+                },
+                "additionalProperties": False,
+            },
+        },
+        "synonyms": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["phrase", "means"],
+                "properties": {
+                    "phrase": {"type": "string", "minLength": 2, "maxLength": 100},
+                    "means": {"type": "string", "minLength": 2, "maxLength": 200},
                 },
                 "additionalProperties": False,
             },
@@ -270,8 +283,9 @@ SEARCH_SEPARATOR = " | "
 
 
 def _procedure_search_text(procedure: Procedure, field_name: str) -> str:
-    # The folded name comes first so ranking can read it without folding again.
-    return fold(procedure.name) + SEARCH_SEPARATOR + fold(f"{procedure.code} {field_name}")
+    # The folded name comes first so ranking can read it without folding again; the same
+    # spelling as queries (core.text.search_form: ký and kí alike).
+    return search_form(procedure.name) + SEARCH_SEPARATOR + fold(f"{procedure.code} {field_name}")
 
 
 @transaction.atomic
@@ -292,6 +306,10 @@ def catalog_import(*, data: dict[str, Any], actor: User | None = None) -> Import
         )
     for item in data.get("fields", []):
         ProcedureField.objects.update_or_create(code=item["code"], defaults={"name": item["name"]})
+    for item in data.get("synonyms", []):
+        SearchSynonym.objects.update_or_create(
+            phrase=search_form(item["phrase"]), defaults={"means": search_form(item["means"])}
+        )
     fields = {f.code: f for f in ProcedureField.objects.all()}
     agencies = _agency_lookup()
     created = updated = 0
@@ -393,6 +411,7 @@ def catalog_export() -> dict[str, Any]:
             {"code": w.code, "name": w.name, "definition": w.definition}
             for w in Workflow.objects.order_by("code")
         ],
+        "synonyms": [{"phrase": s.phrase, "means": s.means} for s in SearchSynonym.objects.all()],
         "fields": [{"code": f.code, "name": f.name} for f in ProcedureField.objects.all()],
         "procedures": procedures,
     }

@@ -30,7 +30,8 @@ def search(request: HttpRequest) -> HttpResponse:
         level=level if level in ProcedureLevel.values else None,
         online_level=online if online in OnlineLevel.values else None,
     )
-    page = Paginator(procedure_search(filters), PAGE_SIZE).get_page(get.get("page"))
+    results = procedure_search(filters)
+    page = Paginator(results, PAGE_SIZE).get_page(get.get("page"))
     query = get.copy()
     query.pop("page", None)
     context = {
@@ -40,6 +41,7 @@ def search(request: HttpRequest) -> HttpResponse:
         "levels": ProcedureLevel.choices,
         "online_levels": OnlineLevel.choices,
         "query": query.urlencode(),
+        "corrected": results.corrected,
     }
     template = (
         "catalog/_results.html" if request.headers.get("HX-Request") else "catalog/search.html"

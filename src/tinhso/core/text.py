@@ -12,6 +12,19 @@ import unicodedata
 _SPACES = re.compile(r"\s+")
 
 
+_VOWELS = frozenset("aeiouy")
+
+
+def search_form(text: str) -> str:
+    """`fold`, then one spelling for the sounds Vietnamese writes two ways: a final y after a
+    consonant is an i (ký/kí, lý/lí, mỹ/mĩ: "dang ki khai sinh" finds "Đăng ký khai sinh").
+    Index and query both go through it."""
+    words = fold(text).split(" ")
+    return " ".join(
+        w[:-1] + "i" if len(w) >= 2 and w[-1] == "y" and w[-2] not in _VOWELS else w for w in words
+    )
+
+
 def fold(text: str) -> str:
     """Return `text` without diacritics, lower-cased, with single spaces."""
     if text.isascii():  # nothing to decompose: the common case for codes and numbers
