@@ -41,9 +41,11 @@ def dossiers_visible_to(user: Viewer) -> QuerySet[Dossier]:
 
 
 def dossier_by_code(code: str) -> Dossier | None:
+    """The submitted dossier with this code, however it was typed: spaces anywhere and
+    lower case are forgiven ("000.02.60.h56 - 261122 - 0001")."""
     return (
         Dossier.objects.select_related("procedure", "receiving_agency")
-        .filter(code=code.strip())
+        .filter(code="".join(code.split()).upper())
         .exclude(status=DossierStatus.DRAFT)
         .first()
     )

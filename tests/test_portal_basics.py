@@ -1,0 +1,73 @@
+"""What every visitor meets before any procedure: the error pages in Vietnamese and the
+site's look, the icon and the robots' rules at the root, compressed pages, tracking codes
+typed any way."""
+
+from __future__ import annotations
+
+import gzip
+from typing import Any
+
+import pytest
+from django.template.loader import render_to_string
+from django.test import Client
+from django.utils import translation
+
+pytestmark = pytest.mark.django_db
+
+
+def test_an_unknown_page_is_a_vietnamese_404_with_ways_on(client: Client) -> None:
+    page = client.get("/khong-co-trang-nay/", HTTP_ACCEPT_LANGUAGE="vi")
+    html = page.content.decode()
+    assert page.status_code == 404
+    assert "Không tìm thấy trang" in html
+    assert 'href="/tra-cuu-ho-so/"' in html
+    assert "Not Found" not in html
+
+
+def test_a_refusal_is_a_vietnamese_403(login_client: Any, citizen: Any) -> None:
+    page = login_client(citizen).get("/can-bo/ho-so/", HTTP_ACCEPT_LANGUAGE="vi")
+    assert page.status_code == 403
+    assert "Bạn không được xem trang này" in page.content.decode()
+
+
+def test_an_expired_form_says_what_to_do(citizen: Any) -> None:
+    client = Client(enforce_csrf_checks=True, HTTP_ACCEPT_LANGUAGE="vi")
+    page = client.post("/dang-nhap/", {"username": "x", "password": "y"})
+    html = page.content.decode()
+    assert page.status_code == 403
+    assert "Biểu mẫu đã hết hạn" in html
+    assert "CSRF" not in html
+
+
+def test_the_server_error_page_needs_nothing_of_the_site() -> None:
+    with translation.override("vi"):
+        html = render_to_string("500.html")
+    assert "Đã có lỗi xảy ra" in html
+
+
+def test_the_icon_and_the_robots_rules_are_at_the_root(client: Client) -> None:
+    icon = client.get("/favicon.ico")
+    assert icon.status_code == 200
+    assert b"".join(icon.streaming_content)[:4] == b"\x00\x00\x01\x00"  # an ICO file
+    robots = client.get("/robots.txt")
+    text = b"".join(robots.streaming_content).decode()
+    assert robots.status_code == 200
+    assert "Disallow: /can-bo/" in text
+    assert "Disallow: /ho-so-cua-toi/" in text
+
+
+def test_pages_are_compressed_for_slow_phones(client: Client) -> None:
+    page = client.get("/thu-tuc/", HTTP_ACCEPT_ENCODING="gzip")
+    assert page["Content-Encoding"] == "gzip"
+    assert "Thủ tục hành chính" in gzip.decompress(page.content).decode()
+
+
+def test_a_tracking_code_is_found_however_it_is_typed(client: Client, citizen: Any) -> None:
+    from test_submission import submission
+    from tinhso.dossiers.services import dossier_submit
+
+    code = dossier_submit(submission=submission(citizen)).code
+    assert code is not None
+    typed = " " + code.lower().replace("-", " - ") + " "
+    assert client.get("/tra-cuu-ho-so/", {"ma": typed}).status_code == 200
+    assert client.get(f"/api/v1/track/{code.lower()}").status_code == 200
