@@ -32,6 +32,7 @@ from tinhso.dossiers.services import (
     dossier_save_draft,
     dossier_submit,
 )
+from tinhso.dossiers.workflow import history_label
 
 
 def _citizen(request: HttpRequest) -> User:
@@ -167,14 +168,13 @@ def mine(request: HttpRequest) -> HttpResponse:
 def mine_detail(request: HttpRequest, public_id: str) -> HttpResponse:
     user = _citizen(request)
     dossier = (
-        dossiers_of_citizen(user)
-        .filter(public_id=public_id)
-        .prefetch_related("files", "events")
-        .first()
+        dossiers_of_citizen(user).filter(public_id=public_id).prefetch_related("files").first()
     )
     if dossier is None:
         raise Http404
-    return render(request, "dossiers/mine_detail.html", {"dossier": dossier})
+    # The steps by name; whom it was assigned to stays in the back office.
+    history = [(e, history_label(e, assignee_named=False)) for e in dossier.events.all()]
+    return render(request, "dossiers/mine_detail.html", {"dossier": dossier, "history": history})
 
 
 def track(request: HttpRequest) -> HttpResponse:
