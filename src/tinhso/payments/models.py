@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
 
 
 class PaymentState(models.TextChoices):
@@ -30,7 +31,7 @@ class Review(models.TextChoices):
     PAID_TWICE = "paid_twice", _("Paid twice: refund")
 
 
-REVIEW_FOR_PAYER = {
+REVIEW_FOR_PAYER: dict[str, StrOrPromise] = {
     Review.AMOUNT_MISMATCH: _(
         "Your transfer arrived, but its amount differs from the fee: the accountant is "
         "reviewing it and will contact you. Do not pay again."
@@ -111,7 +112,7 @@ class Payment(models.Model):
         accountant (a wrong amount, too late, twice) is said to have arrived, not to be
         still awaited."""
         if self.review:
-            return str(REVIEW_FOR_PAYER.get(self.review, self.get_review_display()))
+            return str(REVIEW_FOR_PAYER.get(self.review) or self.get_review_display())
         return str(self.get_state_display())
 
     def vietqr(self) -> str:
