@@ -84,8 +84,7 @@ def test_language_switch_without_javascript(browser: Any, live_server: Any) -> N
     page = context.new_page()
     page.goto(live_server.url + "/co-quan/")
     assert page.get_by_role("heading", name="Danh bạ cơ quan").is_visible()
-    page.get_by_label("Ngôn ngữ").select_option("en")
-    page.get_by_role("button", name="Đổi").click()
+    page.get_by_role("button", name="English").click()  # one tap
     page.wait_for_load_state()
     assert page.get_attribute("html", "lang") == "en"
     assert page.get_by_role("heading", name="Agency directory").is_visible()
@@ -460,3 +459,46 @@ def test_a_publisher_publishes_from_the_pages_by_keyboard(page: Any, live_server
     page.get_by_text("Đã công bố: mọi người đều xem và tải được.").first.wait_for()
     assert not Dataset.objects.get(name="so-giuong-benh").private
     assert {key: found for key, found in problems.items() if found} == {}
+
+
+PHONE = {"width": 390, "height": 844}
+
+
+def test_a_phone_sees_no_sideways_scroll_and_a_folded_menu(
+    browser: Any, live_server: Any, tmp_path: Any
+) -> None:
+    """At 390×844 (a common phone): every core page fits the width (no sideways scroll), the
+    menu folds behind one button, and the language is one tap; screenshots of each page are
+    kept with the test run (TINHSO_SCREENSHOTS, else the test's temporary folder)."""
+    import os
+    from pathlib import Path
+
+    shots = Path(os.environ.get("TINHSO_SCREENSHOTS", str(tmp_path)))
+    shots.mkdir(parents=True, exist_ok=True)
+    context = browser.new_context(viewport=PHONE, locale="vi-VN", is_mobile=True)
+    page = context.new_page()
+    wide: dict[str, int] = {}
+    for url in ["/", "/thu-tuc/?q=khai+sinh", "/thu-tuc/1.001193/", "/co-quan/",
+                "/dang-nhap/", "/tra-cuu-ho-so/", "/xac-thuc/", "/du-lieu-mo/"]:  # fmt: skip
+        page.goto(live_server.url + url)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        if width > PHONE["width"]:
+            wide[url] = width
+        name = url.strip("/").replace("/", "_").replace("?", "_") or "home"
+        page.screenshot(path=str(shots / f"phone-{name}.png"), full_page=True)
+    assert wide == {}
+    page.goto(live_server.url + "/")
+    menu = page.get_by_role("button", name="Danh mục")
+    assert menu.is_visible()
+    nav = page.locator("#main-menu")
+    assert not nav.get_by_role("link", name="Tra cứu hồ sơ", exact=True).is_visible()
+    # The folded header leaves most of the screen to the page.
+    header = page.locator(".site-header .header-row").bounding_box()
+    assert header is not None
+    assert header["height"] < PHONE["height"] / 4
+    menu.click()
+    assert nav.get_by_role("link", name="Thủ tục", exact=True).is_visible()
+    page.get_by_role("button", name="English").click()
+    page.wait_for_load_state()
+    assert page.get_attribute("html", "lang") == "en"
+    context.close()

@@ -71,3 +71,45 @@ def test_a_tracking_code_is_found_however_it_is_typed(client: Client, citizen: A
     typed = " " + code.lower().replace("-", " - ") + " "
     assert client.get("/tra-cuu-ho-so/", {"ma": typed}).status_code == 200
     assert client.get(f"/api/v1/track/{code.lower()}").status_code == 200
+
+
+def test_every_page_carries_the_provinces_identity(client: Client, settings: Any) -> None:
+    html = client.get("/", HTTP_ACCEPT_LANGUAGE="vi").content.decode()
+    assert "Dịch vụ công tỉnh Thanh Hóa" in html  # the name from the province's code (38)
+    assert "Cơ quan chủ quản" in html
+    assert "Văn phòng Ủy ban nhân dân tỉnh Thanh Hóa" in html
+    settings.TINHSO_PORTAL_HOTLINE = "0237 3 000 000"
+    settings.TINHSO_PORTAL_ADDRESS = "35 Đại lộ Lê Lợi, phường Hạc Thành"
+    html = client.get("/thu-tuc/", HTTP_ACCEPT_LANGUAGE="vi").content.decode()
+    assert 'href="tel:02373000000"' in html
+    assert "35 Đại lộ Lê Lợi, phường Hạc Thành" in html
+    settings.TINHSO_PROVINCE_CODE = 1
+    assert "Dịch vụ công Thành phố Hà Nội" in client.get("/").content.decode()
+
+
+def test_the_menu_folds_on_a_phone_and_the_language_is_one_tap(client: Client) -> None:
+    html = client.get("/", HTTP_ACCEPT_LANGUAGE="vi").content.decode()
+    # The fold is the script's (progressive enhancement): without it the menu is all shown.
+    assert 'id="menu-button" class="menu-button" aria-controls="main-menu"' in html
+    assert "js/menu" in html
+    assert '<button type="submit" name="language" value="en" lang="en"' in html
+
+
+def test_the_home_page_leads_to_a_service(client: Client, citizen: Any) -> None:
+    from django.core.cache import cache
+
+    from test_submission import submission
+    from tinhso.dossiers.services import dossier_submit
+
+    cache.clear()
+    for _ in range(2):
+        birth = dossier_submit(submission=submission(citizen))
+    html = client.get("/", HTTP_ACCEPT_LANGUAGE="vi").content.decode()
+    used = html.split("Dịch vụ được sử dụng nhiều", 1)[1].split("</ul>", 1)[0]
+    assert f'href="/thu-tuc/{birth.procedure.code}/"' in used.split("<li>")[1]  # first
+    assert "Dịch vụ theo sự kiện trong đời" in html
+    assert "Dịch vụ theo lĩnh vực" in html
+    assert 'action="/tra-cuu-ho-so/"' in html
+    # A life event finds its procedure first.
+    event = client.get("/thu-tuc/", {"q": "khai sinh"})
+    assert event.context["page"][0].code == birth.procedure.code

@@ -286,6 +286,15 @@ LOGGING = {
 # --- Tỉnh Số settings -----------------------------------------------------------------
 TINHSO_PROVINCE_CODE = int(os.environ.get("TINHSO_PROVINCE_CODE", "38"))
 TINHSO_DEMO_PASSWORD = os.environ.get("TINHSO_DEMO_PASSWORD", "demo")
+# The installation's identity on every page (README "Your province"): the province's name
+# comes from its official code; the rest is the portal's own, empty ones are not shown.
+TINHSO_PROVINCE_NAME = os.environ.get("TINHSO_PROVINCE_NAME", "").strip()  # "tỉnh Thanh Hóa"
+TINHSO_PORTAL_AGENCY = os.environ.get("TINHSO_PORTAL_AGENCY", "").strip()
+TINHSO_PORTAL_ADDRESS = os.environ.get("TINHSO_PORTAL_ADDRESS", "").strip()
+TINHSO_PORTAL_HOTLINE = os.environ.get("TINHSO_PORTAL_HOTLINE", "").strip()
+TINHSO_PORTAL_EMAIL = os.environ.get("TINHSO_PORTAL_EMAIL", "").strip()
+# The emblem or logo: a static file path or an absolute URL (default: the platform's mark).
+TINHSO_PORTAL_LOGO = os.environ.get("TINHSO_PORTAL_LOGO", "img/logo.svg").strip()
 # Repeated wrong passwords lock the account name for a while (accounts.services).
 TINHSO_LOGIN_MAX_FAILURES = int(os.environ.get("TINHSO_LOGIN_MAX_FAILURES", "5"))
 TINHSO_LOGIN_FAILURE_WINDOW = timedelta(minutes=15)

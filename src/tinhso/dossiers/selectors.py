@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.db.models import QuerySet
 
 from tinhso.accounts.models import User, UserKind
@@ -56,3 +58,26 @@ def stored_papers_of(user: User, paper_type: str | None = None) -> QuerySet[Stor
     if paper_type:
         qs = qs.filter(paper_type=paper_type)
     return qs
+
+
+def most_used_procedure_ids(*, days: int = 30, limit: int = 6) -> list[int]:
+    """The procedures most submitted in the last `days` (the home page's "most used"): an
+    index range over those days' dossiers, kept in the cache for an hour, not a scan per
+    page."""
+    from django.core.cache import cache
+    from django.db.models import Count
+    from django.utils import timezone
+
+    key = f"dossiers:most-used:{days}:{limit}"
+    found: list[int] | None = cache.get(key)
+    if found is None:
+        since = timezone.now() - timedelta(days=days)
+        found = list(
+            Dossier.objects.filter(submitted_at__gte=since)
+            .values("procedure_id")
+            .annotate(n=Count("id"))
+            .order_by("-n", "procedure_id")
+            .values_list("procedure_id", flat=True)[:limit]
+        )
+        cache.set(key, found, 3600)
+    return found
