@@ -81,7 +81,7 @@ def test_a_task_of_a_silent_worker_is_failed_visibly_and_the_hourly_chain_goes_o
     assert recovered.requeued_as is not None
     again = DBTaskResult.objects.get(pk=recovered.requeued_as)
     assert (again.status, again.task_path) == ("READY", deadline_warnings.module_path)
-    entry = AuditEntry.objects.order_by("-seq").first()
+    entry = AuditEntry.objects.order_by("-id").first()
     assert entry is not None
     assert entry.action == "task.recovered"
     assert entry.data["requeued_as"] == recovered.requeued_as
