@@ -294,7 +294,7 @@ def audit_verify(*, anchors: Sequence[Anchor] = (), checkpoints: int = 0) -> Aud
         problem = _entry_problem(entry, expected_seq, expected_prev, by_seq)
         if problem is not None:
             return report(problem)
-        expected_prev, expected_seq = entry.hash, entry.seq + 1
+        expected_prev, expected_seq = entry.hash or "", expected_seq + 1
         checked += 1
 
     if furthest is not None and furthest.seq > expected_seq - 1:
@@ -338,7 +338,7 @@ def audit_extends(*, seq: int, hash_: str, upto: int) -> AuditProblem | None:
         problem = _entry_problem(entry, expected_seq, expected_prev, {})
         if problem is not None:
             return problem
-        expected_prev, expected_seq = entry.hash, entry.seq + 1
+        expected_prev, expected_seq = entry.hash or "", expected_seq + 1
     if expected_seq - 1 != upto:
         return AuditProblem(expected_seq, None, f"entry #{expected_seq} is missing")
     return None
