@@ -8,9 +8,9 @@ database: plain INSERTs of a row of the same shape, each in its own transaction.
   chains the entries every TINHSO_AUDIT_SEAL_SECONDS, as the worker does; the time the
   sealer then needs to catch up is printed too;
 * numbers, before/after: one agency's daily dossier number taken in a transaction that
-  then does BENCH_WORK_MS of other work (a submission's files, events, notifications):
-  gap-free in the caller's transaction (the row held until commit) against taken aside
-  (`gaps=True`), next to the same transaction without a number.
+  then inserts a row and does BENCH_WORK_MS of other work (a submission's files, events,
+  notifications): gap-free in the caller's transaction (the row held until commit)
+  against taken aside (`gaps=True`), next to the same transaction without a number.
 
 PostgreSQL only (SQLite has one writer at a time: nothing to compare). BENCH_AUDIT_CLIENTS
 (default "1,8,32") and BENCH_AUDIT_SECONDS (default 5) size the runs.
@@ -127,6 +127,7 @@ def _numbered(gaps: bool) -> Callable[[int], None]:
 
     def unit(_index: int) -> None:
         sequence_next(register="bench", scope="agency", period=Period.DAILY, day=day, gaps=gaps)
+        _plain_insert(_index)  # the dossier's row
         _work()
 
     return unit
@@ -144,6 +145,23 @@ def _measure(fn: Callable[[int], None], clients: int) -> float:
     rate, _done = throughput(_per_client(fn), clients, SECONDS)
     connections.close_all()
     return rate
+
+
+SEAL_SAMPLE = 5000
+
+
+def _seal_rate() -> float:
+    """Entries per second the sealer chains: SEAL_SAMPLE appended, then one seal."""
+    from django.db import transaction
+
+    from tinhso.core.audit import audit_record, audit_seal
+
+    with transaction.atomic():
+        for n in range(SEAL_SAMPLE):
+            audit_record(actor=None, action="bench.seal", data={"n": n})
+    started = time.perf_counter()
+    sealed = audit_seal().sealed
+    return sealed / (time.perf_counter() - started)
 
 
 def run() -> list[Row]:
@@ -166,6 +184,7 @@ def run() -> list[Row]:
     first_id = (AuditEntry.objects.order_by("-id").values_list("id", flat=True).first()) or 0
     lines: list[tuple[str, int, float, float]] = []
     lag: list[tuple[int, float, int]] = []
+    sealing: list[float] = []
     try:
         for clients in CLIENTS:
             base = _measure(_plain_insert, clients)
@@ -176,6 +195,7 @@ def run() -> list[Row]:
             started = time.perf_counter()
             caught_up = audit_seal().sealed
             lag.append((clients, (time.perf_counter() - started) * 1000, caught_up))
+            sealing.append(_seal_rate())
             lines.append(("audited write, appended unsealed (after)", clients, after, base))
         for clients in CLIENTS:
             base = _measure(_unnumbered, clients)
@@ -205,6 +225,10 @@ def run() -> list[Row]:
             f"sealer catching up after the {clients}-client run: {count} entries left, "
             f"sealed in {ms:.0f} ms"
         )
+    print(
+        f"sealer alone: {max(sealing):.0f} entries per second (best of {len(sealing)} "
+        f"runs of {SEAL_SAMPLE} entries appended, then sealed in one go)"
+    )
     print(
         f"{written} audit entries written; chain {'intact' if report.ok else 'BROKEN'} "
         f"({report.checked} entries checked)"

@@ -24,6 +24,7 @@ period, updated in place, and taken in one of two ways:
 
 from __future__ import annotations
 
+import contextlib
 import weakref
 from datetime import date
 from enum import StrEnum
@@ -82,8 +83,19 @@ def _side_connection(connection: BaseDatabaseWrapper) -> BaseDatabaseWrapper:
         with side.cursor() as cursor:
             cursor.execute("SET synchronous_commit TO off")
         _side_connections[connection.connection] = side
-        weakref.finalize(connection.connection, side.close)
+        weakref.finalize(connection.connection, _side_close, side)
     return side
+
+
+def _side_close(side: BaseDatabaseWrapper) -> None:
+    """Close the side connection's session when its main one goes: from whichever thread
+    drops the main one (or at exit), hence on the driver's connection, not through Django's
+    wrapper, which may only be used by the thread that made it."""
+    raw = side.connection
+    side.connection = None
+    if raw is not None:
+        with contextlib.suppress(Exception):
+            raw.close()
 
 
 def _take_aside(connection: BaseDatabaseWrapper, register: str, scope: str, period: str) -> int:
