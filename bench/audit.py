@@ -25,7 +25,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from bench.common import Row, throughput
+from bench.common import Row
 
 CLIENTS = [int(n) for n in os.environ.get("BENCH_AUDIT_CLIENTS", "1,8,32").split(",")]
 SECONDS = float(os.environ.get("BENCH_AUDIT_SECONDS", "5"))
@@ -141,10 +141,25 @@ def _unnumbered(_index: int) -> None:
 def _measure(fn: Callable[[int], None], clients: int) -> float:
     from django.db import connections
 
-    # The client threads' connections close when their threads end.
-    rate, _done = throughput(_per_client(fn), clients, SECONDS)
-    connections.close_all()
-    return rate
+    unit = _per_client(fn)
+    done = [0] * clients
+    stop = time.monotonic() + SECONDS
+
+    def client(index: int) -> None:
+        try:
+            while time.monotonic() < stop:
+                unit(index)
+                done[index] += 1
+        finally:
+            connections.close_all()  # and with it the thread's side connection, if any
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sum(done) / (time.monotonic() - started)
 
 
 SEAL_SAMPLE = 5000
