@@ -65,6 +65,10 @@ def _test_settings(settings: Any) -> None:
     }
     settings.ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    # Dossier numbers in the test's own (rolled-back) transaction, not committed on a side
+    # connection: tests that number dossiers stay independent of one another on PostgreSQL
+    # (tests of numbering aside turn it on, in transactional tests).
+    settings.TINHSO_NUMBERING_ASIDE = False
 
 
 @pytest.fixture(autouse=True)

@@ -200,7 +200,7 @@ def test_agency_changes_are_audited() -> None:
     justice = Agency.objects.get(short_name="STP")
     justice.phone = "0237 3000 000"
     agency_save(actor=None, agency=justice)
-    entry = AuditEntry.objects.order_by("-seq").first()
+    entry = AuditEntry.objects.order_by("-id").first()
     assert entry is not None
     assert entry.action == "agency.updated"
     assert entry.data["changed"]["phone"] == ["", "0237 3000 000"]

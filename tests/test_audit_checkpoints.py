@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from test_signing import tsa_url  # noqa: F401 (the RFC 3161 TSA fixture)
 from tinhso.accounts.services import api_token_create
-from tinhso.core.audit import _stored_entry_hash, audit_verify, change_digest
+from tinhso.core.audit import _stored_entry_hash, audit_seal, audit_verify, change_digest
 from tinhso.core.models import AuditCheckpoint, AuditEntry, AuditHead
 from tinhso.signing.checkpoints import (
     audit_checkpoint_create,
@@ -38,9 +38,11 @@ pytestmark = pytest.mark.django_db
 
 
 def append(user: Any, n: int = 3) -> None:
-    """n more audited changes (API tokens made through the real service)."""
+    """n more audited changes (API tokens made through the real service), sealed as the
+    worker's sealer does within a second (ADR 0025)."""
     for i in range(n):
         api_token_create(user=user, name=f"t{i}")
+    audit_seal()
 
 
 def verify(*args: str) -> str:
@@ -390,3 +392,24 @@ def test_the_hourly_task_makes_a_checkpoint_and_comes_back(settings: Any) -> Non
         run_after__lt=timezone.now() + timedelta(minutes=61),
     )
     assert next_hour.count() == 1
+
+
+def test_a_checkpoint_seals_first_and_attests_every_entry_committed_before_it(
+    specialist: Any,
+) -> None:
+    """Entries wait unsealed for the worker's sealer (ADR 0025): a checkpoint seals them
+    itself, and its own entry, so it attests everything committed before it."""
+    api_token_create(user=specialist, name="late")
+    waiting = AuditEntry.objects.order_by("-id").first()
+    assert waiting is not None
+    assert waiting.seq is None
+    checkpoint = audit_checkpoint_create()
+    assert checkpoint is not None
+    waiting.refresh_from_db()
+    assert waiting.seq == checkpoint.seq
+    assert checkpoint.head_hash == waiting.hash
+    assert checkpoint.recorded_seq == checkpoint.seq + 1
+    assert AuditEntry.objects.get(seq=checkpoint.recorded_seq).action == "audit.checkpoint"
+    assert not AuditEntry.objects.filter(seq__isnull=True).exists()
+    assert AuditHead.objects.get().seq == checkpoint.recorded_seq
+    assert "1 signed checkpoints verified" in verify()

@@ -78,7 +78,7 @@ def _row(model: type[Model], scene: Scene) -> Model | None:
     if model is User:
         return scene.applicant
     if model is AuditEntry:
-        return AuditEntry.objects.filter(actor_id=scene.applicant.pk).order_by("-seq").first()
+        return AuditEntry.objects.filter(actor_id=scene.applicant.pk).order_by("-id").first()
     if model is PersonalDataAccess:
         return PersonalDataAccess.objects.filter(citizen=scene.applicant).order_by("-pk").first()
     return model._default_manager.order_by("-pk").first()
@@ -211,7 +211,7 @@ def test_the_audit_chain_names_a_citizen_masked(scene: Scene) -> None:
     from tinhso.core.models import AuditEntry
 
     scene.dossier  # noqa: B018 (submitted by the applicant)
-    entry = AuditEntry.objects.filter(actor_id=scene.applicant.pk).order_by("-seq").first()
+    entry = AuditEntry.objects.filter(actor_id=scene.applicant.pk).order_by("-id").first()
     assert entry is not None
     assert entry.actor_label == "038******001"
     assert audit_verify().ok

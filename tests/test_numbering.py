@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
+from typing import Any
 
 import pytest
 from django.db import connection, connections, transaction
@@ -92,3 +93,97 @@ def test_concurrent_takers_get_every_number_once_without_gaps(rolled_back: int) 
     committed = TAKERS - rolled_back
     assert sorted(kept) == list(range(1, committed + 1))
     assert NumberSequence.objects.get(register="dossier", scope="7").last == committed
+
+
+@pytest.mark.postgres_only
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="numbers aside need PostgreSQL")
+@pytest.mark.django_db(transaction=True)
+def test_numbers_with_gaps_are_held_by_two_transactions_at_once(settings: Any) -> None:
+    """Dossier codes (ADR 0025): A takes a number and keeps its transaction open; B takes
+    the next and commits meanwhile, without waiting for A. A then rolls back: its number is
+    not given again (a gap), the next taker gets the one after B's."""
+    settings.TINHSO_NUMBERING_ASIDE = True
+    a_took, b_done = threading.Event(), threading.Event()
+    taken: dict[str, int] = {}
+    a_saw_b: list[bool] = []
+    errors: list[BaseException] = []
+
+    def gappy() -> int:
+        return sequence_next(register="dossier", scope="7", period=Period.DAILY, day=DAY, gaps=True)
+
+    def a() -> None:
+        try:
+            with transaction.atomic():
+                taken["a"] = gappy()
+                a_took.set()
+                a_saw_b.append(b_done.wait(10))
+                transaction.set_rollback(True)
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    def b() -> None:
+        try:
+            assert a_took.wait(10)
+            with connection.cursor() as cursor:
+                cursor.execute("SET lock_timeout = '5s'")
+            with transaction.atomic():
+                taken["b"] = gappy()
+            b_done.set()
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=a), threading.Thread(target=b)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert errors == []
+    assert a_saw_b == [True]
+    assert (taken["a"], taken["b"]) == (1, 2)
+    with transaction.atomic():
+        assert gappy() == 3
+    # Gap-free registers keep their numbers in the caller's transaction even so.
+    assert take_and_roll_back() == 1
+    assert take() == 1
+
+
+@pytest.mark.postgres_only
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="numbers aside need PostgreSQL")
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_takers_with_gaps_get_unique_increasing_numbers(settings: Any) -> None:
+    """50 takers at once, a fifth of them rolling back: every number is taken once, and
+    each taker's numbers grow."""
+    settings.TINHSO_NUMBERING_ASIDE = True
+    barrier = threading.Barrier(TAKERS)
+    kept: list[int] = []
+    everyone: list[list[int]] = []
+
+    def taker(n: int) -> None:
+        try:
+            barrier.wait(timeout=60)
+            mine = []
+            for _ in range(2):
+                with transaction.atomic():
+                    number = sequence_next(
+                        register="dossier", scope="8", period=Period.DAILY, day=DAY, gaps=True
+                    )
+                    mine.append(number)
+                    if n % 5 == 0:
+                        transaction.set_rollback(True)
+                    else:
+                        kept.append(number)
+            everyone.append(mine)
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=TAKERS) as pool:
+        list(pool.map(taker, range(TAKERS)))
+    numbers = sorted(n for mine in everyone for n in mine)
+    assert numbers == list(range(1, 2 * TAKERS + 1))
+    assert all(first < second for first, second in everyone)
+    assert len(kept) == len(set(kept)) == 2 * (TAKERS - TAKERS // 5)
+    assert NumberSequence.objects.get(register="dossier", scope="8").last == 2 * TAKERS

@@ -742,7 +742,7 @@ def test_the_province_admin_revokes_a_certificate_in_the_admin(client: Client) -
     assert client.post("/quan-tri/signing/certificate/", action).status_code == 302
     seal.refresh_from_db()
     assert (seal.revocation_reason, seal.revoked_at is not None) == ("key_compromise", True)
-    entry = AuditEntry.objects.filter(action="signing.certificate_revoked").latest("seq")
+    entry = AuditEntry.objects.filter(action="signing.certificate_revoked").latest("id")
     assert entry.actor_label == "admin"
     with pytest.raises(signing.SigningError):
         signing.seal_for(hac_thanh)

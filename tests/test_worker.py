@@ -81,7 +81,7 @@ def test_a_task_of_a_silent_worker_is_failed_visibly_and_the_hourly_chain_goes_o
     assert recovered.requeued_as is not None
     again = DBTaskResult.objects.get(pk=recovered.requeued_as)
     assert (again.status, again.task_path) == ("READY", deadline_warnings.module_path)
-    entry = AuditEntry.objects.order_by("-seq").first()
+    entry = AuditEntry.objects.order_by("-id").first()
     assert entry is not None
     assert entry.action == "task.recovered"
     assert entry.data["requeued_as"] == recovered.requeued_as
@@ -312,6 +312,14 @@ def test_a_killed_worker_is_restarted_and_its_task_runs_again(
     wait_for(recovered, "the lost task to be recovered")
     lost = DBTaskResult.objects.get(pk=first.id)
     assert lost.exception_class_path == WORKER_LOST
+    # Its audit entry was appended unsealed; the worker's sealer chains it (ADR 0025).
+    recorded = AuditEntry.objects.get(action="task.recovered", object_id=str(first.id))
+    sealed = wait_for(
+        lambda: AuditEntry.objects.filter(pk=recorded.pk, seq__isnull=False).first(),
+        "the worker's sealer to chain the audit entry",
+    )
+    assert sealed.hash is not None
+    assert audit_verify().ok
     again = wait_for(
         lambda: (
             DBTaskResult.objects.filter(task_path=hold.module_path, status="SUCCESSFUL")

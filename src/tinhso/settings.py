@@ -395,3 +395,12 @@ if TINHSO_HTTPS and not TINHSO_PUBLIC_URL.startswith("https://"):
 TINHSO_WORKER_HEARTBEAT_SECONDS = int(os.environ.get("TINHSO_WORKER_HEARTBEAT_SECONDS", "10"))
 TINHSO_WORKER_STALE_SECONDS = int(os.environ.get("TINHSO_WORKER_STALE_SECONDS", "60"))
 TINHSO_OUTBOX_MAX_AGE_SECONDS = int(os.environ.get("TINHSO_OUTBOX_MAX_AGE_SECONDS", "900"))
+# Every worker chains the audit entries appended since its last run every
+# TINHSO_AUDIT_SEAL_SECONDS (core.audit.audit_seal, ADR 0025); one sealer at a time, the
+# others skip the run.
+TINHSO_AUDIT_SEAL_SECONDS = float(os.environ.get("TINHSO_AUDIT_SEAL_SECONDS", "1"))
+# Numbers of registers that allow gaps (dossier codes) are taken on PostgreSQL in a short
+# transaction of their own (core.numbering, ADR 0025). Off: in the caller's transaction,
+# as gap-free registers are (the test suite turns it off so that its rolled-back tests
+# leave no committed numbers behind; the tests of numbering turn it on).
+TINHSO_NUMBERING_ASIDE = os.environ.get("TINHSO_NUMBERING_ASIDE", "1") == "1"

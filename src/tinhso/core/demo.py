@@ -20,6 +20,8 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
+from tinhso.core.audit import audit_seal
+
 
 @dataclass
 class DemoRun:
@@ -82,4 +84,6 @@ def demo_seed(*, dossiers: bool = True) -> DemoResult:
     with transaction.atomic():
         for step in demo_steps():
             step.seed(run)
+    # Chained now rather than by the worker's next run: the demo starts with a sealed chain.
+    audit_seal()
     return DemoResult(agencies_created=run.agencies_created, accounts_created=run.accounts_created)

@@ -13,8 +13,9 @@ GENESIS_HASH = "0" * 64
 
 
 class AuditHead(models.Model):
-    """The chain's current end (one row). Appending locks it, so entries are strictly ordered
-    and a removed tail is detected by comparing the head with the last entry."""
+    """The sealed chain's current end (one row). Only the sealer locks it (core.audit,
+    ADR 0025), never a writer, so entries are chained in one order and a removed tail is
+    detected by comparing the head with the last sealed entry."""
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     seq = models.BigIntegerField(default=0)
@@ -29,9 +30,12 @@ class AuditHead(models.Model):
 
 class AuditEntry(models.Model):
     """One state-changing action: who did what to which object, when, with the digest of the
-    change, chained by SHA-256 to the previous entry (see docs/adr/0003-audit-hash-chain.md)."""
+    change, chained by SHA-256 to the previous entry (see docs/adr/0003-audit-hash-chain.md).
+    A writer appends it unsealed (no `seq`, `prev_hash` or `hash`); the sealer gives it its
+    place in the chain shortly after it commits (docs/adr/0025-audit-without-global-lock.md).
+    """
 
-    seq = models.BigIntegerField(_("sequence"), unique=True)
+    seq = models.BigIntegerField(_("sequence"), unique=True, null=True, blank=True)
     at = models.DateTimeField(_("time"))
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -47,14 +51,20 @@ class AuditEntry(models.Model):
     object_id = models.CharField(_("object id"), max_length=64, blank=True)
     data = models.JSONField(_("change"), default=dict, blank=True)
     digest = models.CharField(_("change digest"), max_length=64)
-    prev_hash = models.CharField(_("previous hash"), max_length=64)
-    hash = models.CharField(_("hash"), max_length=64, unique=True)
+    prev_hash = models.CharField(_("previous hash"), max_length=64, blank=True)
+    hash = models.CharField(_("hash"), max_length=64, unique=True, null=True, blank=True)
 
     class Meta:
-        ordering = ["seq"]
+        ordering = ["id"]
         verbose_name = _("audit entry")
         verbose_name_plural = _("audit entries")
-        indexes = [models.Index(fields=["object_type", "object_id"])]
+        indexes = [
+            models.Index(fields=["object_type", "object_id"]),
+            # What the sealer reads: the few entries not chained yet, in the order appended.
+            models.Index(
+                fields=["id"], condition=models.Q(seq__isnull=True), name="core_audit_unsealed"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.action} {self.object_type}:{self.object_id}"

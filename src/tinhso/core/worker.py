@@ -19,7 +19,10 @@ for ever, and the hourly chains (core.schedule) then stop: `chain_start` sees a 
   already enqueued its next run is not doubled). Every recovery is audited;
 * on each heartbeat it also asks for an outbox delivery run when messages are due and
   none is queued (core.outbox.outbox_nudge: a web request killed between its commit and
-  its on-commit hook never asked for one).
+  its on-commit hook never asked for one);
+* every TINHSO_AUDIT_SEAL_SECONDS its sealer thread chains the audit entries committed
+  since (core.audit.audit_seal, ADR 0025); when another worker's sealer holds the chain's
+  head, this one skips the run.
 """
 
 from __future__ import annotations
@@ -258,6 +261,42 @@ class Heartbeat:
             WorkerHeartbeat.objects.filter(worker_id=self.worker_id).update(
                 stopped_at=timezone.now(), task_id="", task_path=""
             )
+
+
+class Sealer:
+    """The thread that seals the audit chain every TINHSO_AUDIT_SEAL_SECONDS, off the
+    request path (ADR 0025)."""
+
+    def __init__(self) -> None:
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="audit-sealer", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def _loop(self) -> None:
+        from tinhso.core.audit import audit_seal
+
+        interval = max(0.05, settings.TINHSO_AUDIT_SEAL_SECONDS)
+        refused = None
+        try:
+            while not self._stop.wait(interval):
+                close_old_connections()
+                try:
+                    result = audit_seal(wait=False)
+                except DatabaseError as exc:
+                    log.warning("audit sealer: %s", exc)
+                    continue
+                if result.refused != refused and result.refused is not None:
+                    log.error("audit entries not sealed: %s", result.refused)
+                refused = result.refused
+        finally:
+            connections.close_all()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=10)
 
 
 @dataclass(frozen=True)

@@ -70,9 +70,13 @@ class Submission:
 
 def dossier_code_next(*, agency: Agency, day: date) -> str:
     """The next code of `agency` for `day`: `{e-ID}-{yymmdd}-{NNNN}` (ADR 0006), numbered by
-    core.numbering in the caller's transaction: concurrent submissions get distinct
-    numbers, and a submission that rolls back gives its number back (no gaps)."""
-    number = sequence_next(register="dossier", scope=str(agency.pk), period=Period.DAILY, day=day)
+    core.numbering with gaps allowed (ADR 0025): on PostgreSQL the number is taken in a
+    short transaction of its own, so submissions to one agency do not queue on one row for
+    the length of theirs; codes are unique and increasing, and one taken by a submission
+    that then fails is not used again."""
+    number = sequence_next(
+        register="dossier", scope=str(agency.pk), period=Period.DAILY, day=day, gaps=True
+    )
     return f"{agency.code}-{day:%y%m%d}-{number:04d}"
 
 

@@ -17,8 +17,10 @@ audit_checkpoint --export`) so that copies live outside the database; `tinhso ve
 checks every checkpoint's signature and the chain against them, and against an exported
 copy (`--checkpoints FILE`), which also shows checkpoints deleted from the database.
 
-Only the head row's seq/hash and the entries are read: nothing here depends on how entries
-are appended.
+Only the head row's seq/hash and the entries are read. Entries are appended unsealed and
+chained by the sealer (core.audit.audit_seal, ADR 0025): a checkpoint seals first, so it
+attests every entry committed before it, and seals its own `audit.checkpoint` entry in
+the transaction that stores it.
 """
 
 from __future__ import annotations
@@ -42,7 +44,14 @@ from django.utils.dateparse import parse_datetime
 from django_tasks import task
 
 from tinhso.accounts.models import User
-from tinhso.core.audit import Anchor, AuditProblem, AuditReport, audit_extends, audit_record
+from tinhso.core.audit import (
+    Anchor,
+    AuditProblem,
+    AuditReport,
+    audit_extends,
+    audit_record,
+    audit_seal,
+)
 from tinhso.core.models import GENESIS_HASH, AuditCheckpoint, AuditHead
 from tinhso.core.schedule import chain_next
 
@@ -254,6 +263,9 @@ def audit_checkpoint_create(*, actor: User | None = None) -> AuditCheckpoint | N
     a chain that was tampered with."""
     from tinhso.signing.services import SigningError, seal_for
 
+    sealing = audit_seal()
+    if sealing.refused is not None:
+        raise CheckpointError(f"The audit chain cannot be sealed: {sealing.refused}.")
     head = AuditHead.objects.filter(pk=1).first()
     seq, hash_ = (head.seq, head.hash) if head is not None else (0, GENESIS_HASH)
     last = AuditCheckpoint.objects.order_by("-number").first()
@@ -314,6 +326,11 @@ def audit_checkpoint_create(*, actor: User | None = None) -> AuditCheckpoint | N
                     "timestamped": check.timestamped_at is not None,
                 },
             )  # fmt: skip
+            # Sealed here, so the checkpoint knows where its own entry stands in the chain.
+            sealing = audit_seal()
+            if sealing.refused is not None:
+                raise CheckpointError(f"The audit chain cannot be sealed: {sealing.refused}.")
+            entry.refresh_from_db(fields=["seq"])
             checkpoint.recorded_seq = entry.seq
             checkpoint.save(update_fields=["recorded_seq"])
     except IntegrityError:

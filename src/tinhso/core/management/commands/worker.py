@@ -1,5 +1,6 @@
-"""`tinhso worker`: django-tasks-db's `db_worker` (same options) with a heartbeat and the
-recovery of tasks that dead workers left running (core.worker). `make run` runs it under
+"""`tinhso worker`: django-tasks-db's `db_worker` (same options) with a heartbeat, the
+recovery of tasks that dead workers left running and the audit chain's sealer
+(core.worker). `make run` runs it under
 the supervisor (core.supervisor), which starts it again when it exits."""
 
 from typing import Any
@@ -9,7 +10,7 @@ from django_tasks_db.management.commands.db_worker import Command as DbWorkerCom
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 
-from tinhso.core.worker import Heartbeat
+from tinhso.core.worker import Heartbeat, Sealer
 
 
 class HeartbeatWorker(Worker):
@@ -67,9 +68,12 @@ class Command(DbWorkerCommand):
             worker_id=worker_id,
             excluded_queue_names=excluded,
         )
+        sealer = Sealer()
         heartbeat.start()
+        sealer.start()
         worker.configure_signals()
         try:
             worker.run()
         finally:
+            sealer.stop()
             heartbeat.stop()

@@ -3,6 +3,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from tinhso.core.audit import audit_seal
 from tinhso.signing.checkpoints import CheckpointError, audit_verify_anchored, checkpoints_load
 
 
@@ -23,6 +24,11 @@ class Command(BaseCommand):
             help="trust only these root certificates for the checkpoints' signatures (the "
             "root you keep outside the database, from `pki_export_root`)",
         )  # fmt: skip
+        parser.add_argument(
+            "--no-seal", action="store_true",
+            help="do not chain the entries appended since the sealer last ran before "
+            "checking (for a read-only replica): they are only counted",
+        )  # fmt: skip
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
@@ -30,6 +36,11 @@ class Command(BaseCommand):
             roots = options["trust_roots"].read_bytes() if options["trust_roots"] else None
         except (CheckpointError, OSError) as exc:
             raise CommandError(str(exc)) from exc
+        if not options["no_seal"]:
+            # What the worker does within seconds, done now: everything committed is checked.
+            sealing = audit_seal()
+            if sealing.refused is not None:
+                self.stderr.write(f"Entries appended lately were not sealed: {sealing.refused}.")
         report = audit_verify_anchored(exported=exported, roots_pem=roots)
         problem = report.problem
         if problem is not None:
@@ -46,6 +57,10 @@ class Command(BaseCommand):
             f"Audit chain intact: {report.checked} entries; head #{report.head_seq} "
             f"{report.head_hash}"
         )
+        if report.unsealed:
+            self.stdout.write(
+                f"{report.unsealed} entries appended since are not sealed yet and were not checked."
+            )
         if report.anchored_seq is None:
             self.stdout.write(
                 "No signed checkpoint yet: run `tinhso audit_checkpoint` to anchor the chain."
