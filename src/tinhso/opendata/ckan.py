@@ -558,8 +558,8 @@ def _search(resource: Resource, table: DatastoreTable, request: datastore.Search
     """Search the resource's table; if a load swapped it between reading its name and
     querying it (the old one is dropped when the new one is named), search the new one."""
     try:
-        with transaction.atomic():
-            return datastore.search(table.table, table.fields, table.row_count, request)
+        # No savepoint: requests run in autocommit (a failed statement spoils nothing).
+        return datastore.search(table.table, table.fields, table.row_count, request)
     except DatabaseError:
         fresh = DatastoreTable.objects.filter(resource=resource).first()
         if fresh is None or fresh.table == table.table:
