@@ -316,6 +316,62 @@ def test_a_value_past_the_sample_widens_its_column_in_a_second_pass() -> None:
     datastore.table_drop("ds_thu_kieu")
 
 
+class _Unseekable(io.RawIOBase):
+    """A body that can only be read forward, as an object store's is."""
+
+    def __init__(self, content: bytes) -> None:
+        super().__init__()
+        self._source = io.BytesIO(content)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        return self._source.readinto(buffer)
+
+
+def test_a_spreadsheet_from_a_stream_that_cannot_seek_is_read_row_by_row() -> None:
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet()
+    sheet.append(["Năm", "Doanh thu"])
+    for year in range(2000, 2030):
+        sheet.append([year, year * 1.5])
+    out = io.BytesIO()
+    book.save(out)
+    batches: list[int] = []
+    loaded = datastore.table_load(
+        "ds_thu_bang_tinh",
+        lambda: datastore.xlsx_read(lambda: _Unseekable(out.getvalue())),
+        progress=batches.append,
+        batch_rows=8,
+    )
+    assert batches == [8, 16, 24, 30]
+    assert [f["type"] for f in loaded.fields] == ["int", "numeric"]
+    found = datastore.search(
+        "ds_thu_bang_tinh", loaded.fields, loaded.row_count, datastore.SearchRequest(limit=1)
+    )
+    assert found.records == [{"_id": 1, "Năm": 2000, "Doanh thu": 3000}]
+    datastore.table_drop("ds_thu_bang_tinh")
+
+
+def test_the_page_says_how_many_rows_are_loaded_so_far(
+    queued: None, login_client: Any, vi: None
+) -> None:
+    dataset = _dataset()
+    resource = _resource(dataset, CSV.encode())
+    Resource.objects.filter(pk=resource.pk).update(load_status=LoadStatus.LOADING, load_rows=120000)
+    html = (
+        login_client(user("dulieu.yte"))
+        .get(f"/du-lieu-mo/quan-ly/{dataset.name}/")
+        .content.decode()
+    )
+    assert 'data-status="loading"' in html
+    assert "120000 dòng" in html
+    assert 'hx-trigger="every 3s"' in html
+
+
 # --- Memory ---------------------------------------------------------------------------------
 
 
