@@ -126,15 +126,18 @@ def datastore_load(
             resource_id, table, " ".join(m for ms in exc.errors.values() for m in ms)
         )
     except Exception as exc:
-        _load_failed(
-            resource_id, table, _("The file could not be loaded (%s).") % type(exc).__name__
-        )
+        message = _("The file could not be loaded (%s).") % type(exc).__name__
+        if _load_failed(resource_id, table, message) == "superseded":
+            return "superseded"  # another run dropped this one's table: not a failure
         raise  # the task is recorded as failed, with its traceback, for the operators
     with transaction.atomic():
         resource = (
-            Resource.objects.select_for_update().select_related("dataset").get(pk=resource_id)
+            Resource.objects.select_for_update()
+            .select_related("dataset")
+            .filter(pk=resource_id)
+            .first()
         )
-        if resource.load_table != table:
+        if resource is None or resource.load_table != table:  # deleted, or taken over
             datastore.table_drop(table)
             return "superseded"
         previous = DatastoreTable.objects.filter(resource=resource).first()
