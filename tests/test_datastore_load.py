@@ -257,6 +257,21 @@ def test_a_load_for_a_replaced_file_does_nothing_and_a_dead_runs_table_is_droppe
     assert dead not in datastore.tables_named(f"ds_{first.pk.hex}")
 
 
+def test_a_resource_deleted_during_its_load_leaves_no_table(
+    queued: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    resource = _resource(_dataset(), CSV.encode())
+    write = datastore._write
+
+    def deleting(table: str, columns: list[str], batch: list[list[Any]]) -> None:
+        Resource.objects.filter(pk=resource.pk).delete()
+        write(table, columns, batch)
+
+    monkeypatch.setattr(datastore, "_write", deleting)
+    assert datastore_load(str(resource.pk), resource.stored_file) == "superseded"
+    assert datastore.tables_named(f"ds_{resource.pk.hex}") == []
+
+
 # --- Batches and types ----------------------------------------------------------------------
 
 
