@@ -1,21 +1,28 @@
-"""Open data with 5,000 datasets and a 1,000,000-row tabular resource: `package_search`,
-`package_show` and `datastore_search` through the CKAN Action API (Django's request
-handling, validation, JSON) next to the raw SQL that answers the same question; and
-requests per second through gunicorn with several clients next to the same SQL from the
-same number of threads."""
+"""Open data with 5,000 datasets and a 1,000,000-row tabular resource: the resource's load
+through the background task (peak extra memory, rows per second) next to a bare COPY of the
+same file; `package_search`, `package_show` and `datastore_search` through the CKAN Action
+API (Django's request handling, validation, JSON) next to the raw SQL that answers the same
+question; and requests per second through gunicorn with several clients next to the same
+SQL from the same number of threads."""
 
 from __future__ import annotations
 
 import csv
+import gc
 import io
+import itertools
 import json
 import os
 import random
+import tempfile
+import threading
 import time
 import urllib.parse
 import urllib.request
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from bench.common import Row, measure, throughput
@@ -25,6 +32,8 @@ TABLE_ROWS = int(os.environ.get("BENCH_TABLE_ROWS", "1000000"))
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", "8"))
 SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
 BIG = "bench-mot-trieu-dong"
+LOADED = "bench-nap-mot-trieu-dong"  # loaded each run, to measure the load
+BEFORE = "; before ADR 0028: +855 MB, 15.5×, in the request"  # issue 15, 1,000,000 rows
 WORDS = [
     "dân số", "trường học", "bệnh viện", "giao thông", "ngân sách", "du lịch", "nông nghiệp",
     "môi trường", "doanh nghiệp", "việc làm", "xây dựng", "hộ tịch", "OCOP", "rừng", "chợ",
@@ -85,12 +94,123 @@ def _grow_datasets() -> None:
     )  # fmt: skip
 
 
-def _big_table() -> tuple[str, str, list[dict[str, str]]]:
-    """The 1,000,000-row resource, loaded once through the real loader (parse, infer
-    types, COPY, index); returns its resource id, table name and fields."""
+def _csv_file(path: Path) -> int:
+    """Write the TABLE_ROWS-row CSV file (about 55 MB for a million rows) a row at a time;
+    returns its size."""
+    from tinhso.agencies.models import Agency
+
+    communes = list(
+        Agency.objects.filter(level="commune", kind="peoples_committee").values_list(
+            "admin_unit_code", "admin_unit_name"
+        )
+    )
+    rng = random.Random(1)  # noqa: S311
+    kinds = ["Khai sinh", "Kết hôn", "Chứng thực", "Đất đai", "Xây dựng", "Kinh doanh"]
+    with path.open("w", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(
+            ["Mã ĐVHC", "Xã, phường", "Ngày", "Loại hồ sơ", "Số hồ sơ", "Tỷ lệ đúng hạn"]
+        )
+        for n in range(TABLE_ROWS):
+            code, name = communes[n % len(communes)]
+            writer.writerow(
+                [code, name, f"2025-{1 + n % 12:02d}-{1 + n % 28:02d}", rng.choice(kinds),
+                 rng.randint(0, 400), f"{rng.uniform(80, 100):.2f}"]
+            )  # fmt: skip
+    return path.stat().st_size
+
+
+def _rss() -> int:
+    """This process's resident memory (bytes), from /proc/self/status."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+class _PeakRss:
+    """The highest resident memory while the block runs, sampled every 10 ms."""
+
+    def __enter__(self) -> _PeakRss:
+        self.peak = self.start = _rss()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.01):
+            self.peak = max(self.peak, _rss())
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, _rss())
+
+
+@dataclass
+class LoadFigures:
+    rows: int
+    size: int
+    task_seconds: float
+    task_extra_rss: int
+    copy_seconds: float
+    copy_index_seconds: float
+
+
+def _baseline_copy(path: Path, fields: list[dict[str, str]]) -> tuple[float, float]:
+    """The same file into a table of the same types with no platform in between: COPY …
+    FROM STDIN (FORMAT csv) fed in 64 KB chunks through psycopg on PostgreSQL, csv.reader
+    and executemany on SQLite; then the same indexes. Returns (load, load + indexes)."""
+    from django.db import connection
+
+    from tinhso.opendata.datastore import _sql_type
+
+    columns = [f"c{i}" for i in range(len(fields))]
+    types = ", ".join(f"{c} {_sql_type(f['type'])}" for c, f in zip(columns, fields, strict=True))
+    names = ", ".join(columns)
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS bench_copy_baseline")
+        cursor.execute(f"CREATE TABLE bench_copy_baseline ({types})")
+        started = time.monotonic()
+        with path.open("rb") as source:
+            if connection.vendor == "postgresql":
+                sql = f"COPY bench_copy_baseline ({names}) FROM STDIN (FORMAT csv, HEADER true)"
+                with cursor.cursor.copy(sql) as copy:
+                    while chunk := source.read(65536):
+                        copy.write(chunk)
+            else:
+                text = io.TextIOWrapper(source, encoding="utf-8", newline="")
+                reader = csv.reader(text)
+                next(reader)
+                marks = ", ".join(["%s"] * len(columns))
+                insert = f"INSERT INTO bench_copy_baseline ({names}) VALUES ({marks})"
+                while batch := list(itertools.islice(reader, 10_000)):
+                    cursor.executemany(insert, batch)
+        loaded = time.monotonic() - started
+        for column in columns:
+            cursor.execute(
+                f"CREATE INDEX bench_copy_baseline_{column} ON bench_copy_baseline ({column})"
+            )
+        if connection.vendor == "postgresql":
+            cursor.execute("ANALYZE bench_copy_baseline")
+        indexed = time.monotonic() - started
+        cursor.execute("DROP TABLE bench_copy_baseline")
+    return loaded, indexed
+
+
+def _load_measured() -> tuple[str, LoadFigures]:
+    """A TABLE_ROWS-row CSV file made on the fly, uploaded through the services (stored,
+    the load task enqueued in the same transaction), then the task run as the worker runs
+    it, with this process's resident memory sampled throughout; and the same file through
+    a bare COPY in the same run. Returns the loaded resource's id and the figures."""
+    from django_tasks_db.models import DBTaskResult
+
     from tinhso.agencies.models import Agency
     from tinhso.opendata.formats import ResourceFile
-    from tinhso.opendata.models import Dataset, DatastoreTable
+    from tinhso.opendata.loading import datastore_load_run
+    from tinhso.opendata.models import Dataset, DatastoreTable, Resource
     from tinhso.opendata.services import (
         ResourceInput,
         dataset_create,
@@ -98,47 +218,83 @@ def _big_table() -> tuple[str, str, list[dict[str, str]]]:
         resource_create,
     )
 
-    found = DatastoreTable.objects.filter(resource__dataset__name=BIG).first()
-    if found is not None and found.row_count == TABLE_ROWS:
-        return str(found.resource_id), found.table, found.fields
-    Dataset.objects.filter(name=BIG).delete()
-    communes = list(
-        Agency.objects.filter(level="commune", kind="peoples_committee").values_list(
-            "admin_unit_code", "admin_unit_name"
-        )
-    )
-    rng = random.Random(1)  # noqa: S311
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["Mã ĐVHC", "Xã, phường", "Ngày", "Loại hồ sơ", "Số hồ sơ", "Tỷ lệ đúng hạn"])
-    kinds = ["Khai sinh", "Kết hôn", "Chứng thực", "Đất đai", "Xây dựng", "Kinh doanh"]
-    for n in range(TABLE_ROWS):
-        code, name = communes[n % len(communes)]
-        writer.writerow(
-            [code, name, f"2025-{1 + n % 12:02d}-{1 + n % 28:02d}", rng.choice(kinds),
-             rng.randint(0, 400), f"{rng.uniform(80, 100):.2f}"]
-        )  # fmt: skip
-    content = out.getvalue().encode("utf-8")
+    Dataset.objects.filter(name=LOADED).delete()
     province = Agency.objects.filter(parent__isnull=True).first()
     assert province is not None
-    started = time.monotonic()
-    dataset = dataset_create(
-        actor=None,
-        publisher=publisher_for(province),
-        data={"name": BIG, "title": "Hồ sơ theo xã và ngày (1 triệu dòng)", "private": False},
+    with tempfile.TemporaryDirectory(prefix="tinhso-bench-") as folder:
+        path = Path(folder) / "bang.csv"
+        size = _csv_file(path)
+        dataset = dataset_create(
+            actor=None,
+            publisher=publisher_for(province),
+            data={
+                "name": LOADED,
+                "title": "Hồ sơ theo xã và ngày (1 triệu dòng)",
+                "private": False,
+            },
+        )
+        # The upload as a request makes it (the file whole in memory, as Django hands it).
+        content = path.read_bytes()
+        resource = resource_create(
+            actor=None,
+            dataset=dataset,
+            data=ResourceInput(name="Bảng", file=ResourceFile("bang.csv", content, "CSV")),
+        )
+        del content
+        resource = Resource.objects.get(pk=resource.pk)
+        assert resource.load_status == "pending", resource.load_status
+        # The worker's part: run the queued task (its row is then taken out of the queue).
+        gc.collect()
+        started = time.monotonic()
+        with _PeakRss() as memory:
+            outcome = datastore_load_run.call(str(resource.pk), resource.stored_file)
+        task_seconds = time.monotonic() - started
+        assert outcome == "done", outcome
+        DBTaskResult.objects.filter(task_path=datastore_load_run.module_path).delete()
+        table = DatastoreTable.objects.get(resource=resource)
+        assert table.row_count == TABLE_ROWS, table.row_count
+        copy_seconds, copy_index_seconds = _baseline_copy(path, table.fields)
+    return str(resource.pk), LoadFigures(
+        rows=TABLE_ROWS,
+        size=size,
+        task_seconds=task_seconds,
+        task_extra_rss=memory.peak - memory.start,
+        copy_seconds=copy_seconds,
+        copy_index_seconds=copy_index_seconds,
     )
-    resource = resource_create(
-        actor=None,
-        dataset=dataset,
-        data=ResourceInput(name="Bảng", file=ResourceFile("bang.csv", content, "CSV")),
-    )
-    elapsed = time.monotonic() - started
-    table = DatastoreTable.objects.get(resource=resource)
+
+
+def _load_report(figures: LoadFigures) -> None:
+    mb = figures.size / 1e6
+    task, copy, indexed = figures.task_seconds, figures.copy_seconds, figures.copy_index_seconds
+    extra = figures.task_extra_rss
     print(
-        f"loaded {TABLE_ROWS:,} rows ({len(content) / 1e6:.0f} MB CSV) through the loader in "
-        f"{elapsed:.1f} s: {TABLE_ROWS / elapsed:,.0f} rows/s"
+        f"\ndatastore load of a {figures.rows:,}-row CSV ({mb:.0f} MB), through the task:\n"
+        f"  peak extra RSS {extra / 1e6:6.1f} MB ({extra / figures.size:.2f}× the file"
+        f"{BEFORE if figures.rows == 1_000_000 else ''})\n"
+        f"  task              {task:6.1f} s {figures.rows / task:9,.0f} rows/s "
+        f"{mb / task:5.1f} MB/s (parse, types, full text, COPY, indexes)\n"
+        f"  bare COPY         {copy:6.1f} s {figures.rows / copy:9,.0f} rows/s "
+        f"{mb / copy:5.1f} MB/s\n"
+        f"  bare COPY+indexes {indexed:6.1f} s {figures.rows / indexed:9,.0f} rows/s "
+        f"{mb / indexed:5.1f} MB/s; the task takes {task / indexed:.1f}× as long"
     )
-    return str(resource.pk), table.table, table.fields
+
+
+def _big_table() -> tuple[str, str, list[dict[str, str]], LoadFigures]:
+    """The 1,000,000-row resource: loaded (and measured) through the task path each run;
+    the first run's table is kept for the searches below."""
+    from tinhso.opendata.models import Dataset, DatastoreTable
+
+    rid, figures = _load_measured()
+    found = DatastoreTable.objects.filter(resource__dataset__name=BIG).first()
+    if found is not None and found.row_count == TABLE_ROWS:
+        Dataset.objects.filter(name=LOADED).delete()  # its table goes with it
+        return str(found.resource_id), found.table, found.fields, figures
+    Dataset.objects.filter(name=BIG).delete()
+    Dataset.objects.filter(name=LOADED).update(name=BIG)
+    table = DatastoreTable.objects.get(resource_id=rid)
+    return rid, table.table, table.fields, figures
 
 
 def _sql(query: str, params: list[Any]) -> list[tuple[Any, ...]]:
@@ -237,7 +393,8 @@ def run() -> list[Row]:
 
     started = time.monotonic()
     _grow_datasets()
-    rid, table, fields = _big_table()
+    rid, table, fields, load = _big_table()
+    _load_report(load)
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE opendata_dataset")

@@ -141,6 +141,7 @@ ROUTES = [
           data={"q": "ma tran", "include_private": "true"}),
     _hidden("ckan:package_show", data=_ckan(id=lambda s: s.private_dataset.name)),
     _hidden("ckan:resource_show", data=_ckan(id=lambda s: s.private_resource.pk)),
+    _hidden("ckan:xloader_status", data=_ckan(resource_id=lambda s: s.private_resource.pk)),
     # The "not found" message repeats the id the caller gave, nothing more.
     Route("GET", "ckan:datastore_search", full=HAC_THANH, extra=OTHER, markers=_named,
           data=_ckan(resource_id=lambda s: s.private_resource.pk)),

@@ -48,6 +48,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
+from typing import BinaryIO
 from urllib.parse import quote
 
 from asgiref.local import Local
@@ -376,6 +377,12 @@ def discard(name: str, *, using: str = DEFAULT_DB_ALIAS) -> None:
 def read_bytes(name: str) -> bytes:
     """The content of a stored file (FileNotFoundError if it is missing)."""
     return file_store().read(name)
+
+
+def open_stream(name: str) -> BinaryIO:
+    """A stored file as a binary stream, for reading a large one a part at a time (the
+    caller closes it; FileNotFoundError if it is missing)."""
+    return file_store().open(name)
 
 
 # --- The sweep ------------------------------------------------------------------------------

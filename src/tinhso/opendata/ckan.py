@@ -16,7 +16,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import HttpRequest, JsonResponse
 from django.urls import reverse
@@ -30,7 +30,15 @@ from tinhso.core.text import fold
 from tinhso.opendata import datastore, services
 from tinhso.opendata.formats import detect
 from tinhso.opendata.licences import LICENCES
-from tinhso.opendata.models import Dataset, Publisher, Resource, Tag, Theme
+from tinhso.opendata.models import (
+    Dataset,
+    DatastoreTable,
+    LoadStatus,
+    Publisher,
+    Resource,
+    Tag,
+    Theme,
+)
 from tinhso.opendata.selectors import (
     Query,
     SearchQueryError,
@@ -166,7 +174,29 @@ def resource_dict(resource: Resource, ctx: Ctx) -> dict:
     if table is not None:
         data["datastore_rows"] = table.row_count
         data["datastore_bad_rows"] = table.bad_row_count
+    if resource.load_status:
+        data["datastore_load"] = load_dict(resource)
     return data
+
+
+# Our load statuses in the words of CKAN's xloader and datapusher.
+XLOADER_STATUS = {
+    LoadStatus.PENDING: "pending",
+    LoadStatus.LOADING: "running",
+    LoadStatus.DONE: "complete",
+    LoadStatus.ERROR: "error",
+}
+
+
+def load_dict(resource: Resource) -> dict[str, Any]:
+    """How far the resource's file is on its way into the tabular store."""
+    return {
+        "status": resource.load_status,
+        "rows_loaded": resource.load_rows,
+        "error": resource.load_error or None,
+        "queued": _iso(resource.load_queued_at),
+        "last_updated": _iso(resource.load_updated_at),
+    }
 
 
 def package_dict(dataset: Dataset, ctx: Ctx) -> dict:
@@ -498,6 +528,45 @@ def resource_show(ctx: Ctx, data: dict) -> dict:
     return resource_dict(resource, ctx)
 
 
+def xloader_status(ctx: Ctx, data: dict) -> dict:
+    """Where the loading of a resource's file into the tabular store stands (`resource_id`),
+    as CKAN's xloader answers it: `status` (pending, running, complete or error), `job_id`,
+    `last_updated` and `task_info` (rows loaded so far, the error)."""
+    key = "id" if "id" in data and "resource_id" not in data else "resource_id"
+    resource = resource_get(_required(data, key), ctx.user)
+    if resource is None:
+        raise NotFoundError(_("Resource not found"))
+    if not resource.load_status:
+        raise NotFoundError(_("The resource is not loaded into the tabular store."))
+    status = XLOADER_STATUS[LoadStatus(resource.load_status)]
+    return {
+        "resource_id": str(resource.pk),
+        "status": status,
+        "job_id": resource.load_task_id or None,
+        "last_updated": _iso(resource.load_updated_at),
+        "task_info": {
+            "status": status,
+            "created": _iso(resource.load_queued_at),
+            "rows_loaded": resource.load_rows,
+            "error": {"message": resource.load_error} if resource.load_error else None,
+            "datastore_active": getattr(resource, "datastore", None) is not None,
+        },
+    }
+
+
+def _search(resource: Resource, table: DatastoreTable, request: datastore.SearchRequest) -> Any:
+    """Search the resource's table; if a load swapped it between reading its name and
+    querying it (the old one is dropped when the new one is named), search the new one."""
+    try:
+        # No savepoint: requests run in autocommit (a failed statement spoils nothing).
+        return datastore.search(table.table, table.fields, table.row_count, request)
+    except DatabaseError:
+        fresh = DatastoreTable.objects.filter(resource=resource).first()
+        if fresh is None or fresh.table == table.table:
+            raise
+        return datastore.search(fresh.table, fresh.fields, fresh.row_count, request)
+
+
 def datastore_search(ctx: Ctx, data: dict) -> dict:
     """Rows of a tabular resource: `resource_id`, `filters` (JSON object: field → value or
     list of values), `q` (words, diacritics ignored; or a JSON object field → text),
@@ -525,10 +594,9 @@ def datastore_search(ctx: Ctx, data: dict) -> dict:
     offset = _int(data, "offset", 0)
     include_total = _bool(data, "include_total", True)
     try:
-        found = datastore.search(
-            table.table,
-            table.fields,
-            table.row_count,
+        found = _search(
+            resource,
+            table,
             datastore.SearchRequest(
                 filters=filters,
                 q=q,
@@ -667,6 +735,7 @@ ACTIONS: dict[str, tuple[Callable[[Ctx, dict], Any], bool]] = {
     "tag_list": (tag_list, True),
     "resource_show": (resource_show, True),
     "datastore_search": (datastore_search, True),
+    "xloader_status": (xloader_status, True),
     "package_create": (package_create, False),
     "package_patch": (package_patch, False),
     "resource_create": (resource_create, False),

@@ -4,8 +4,9 @@
 One table per resource (`ds_<resource id>`), one column per field named `c0`, `c1`, … (the
 field names live in DatastoreTable.fields, so nothing a client sends is ever spliced into
 SQL as a name), `_id` (the row number) and `_full_text` (the row's folded text, for
-accent-insensitive `q`). Loading replaces the table inside the caller's transaction, so a
-failed load leaves the previous table as it was.
+accent-insensitive `q`). A file is read as a stream and loaded in batches into a new table
+(ADR 0028): the services name it in DatastoreTable only once it is complete, so readers
+never see a half-loaded table and a failed load leaves the previous one as it was.
 """
 
 from __future__ import annotations
@@ -13,15 +14,17 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import itertools
 import re
+import tempfile
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, BinaryIO
 
-from django.db import connection
+from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
 from tinhso.core.text import fold
@@ -52,25 +55,79 @@ class DatastoreError(Exception):
 
 
 # --- Reading files --------------------------------------------------------------------------
+#
+# Files are read as streams, a row at a time: the loader never holds more than a sample
+# (SAMPLE_ROWS, for the types) and a batch (BATCH_ROWS) of rows, whatever the file's size.
+
+SAMPLE_ROWS = 10_000  # rows the column types are inferred from
+BATCH_ROWS = 10_000  # rows per COPY (PostgreSQL) or executemany (SQLite), and per progress step
+CHUNK = 1 << 16  # bytes read at a time
 
 
 def decode(content: bytes) -> tuple[str, str]:
     """Text of a CSV file and the encoding it was in: UTF-8 with or without a byte-order
     mark, UTF-16 with one, otherwise Windows-1258 (Vietnamese Windows), whose tone marks
     may be separate combining characters, so the text is normalised to NFC."""
-    if content.startswith(codecs.BOM_UTF8):
-        try:
-            return content[3:].decode("utf-8"), "utf-8-sig"
-        except UnicodeDecodeError:
-            pass
-    elif content.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return content.decode("utf-16"), "utf-16"
-    else:
-        try:
-            return unicodedata.normalize("NFC", content.decode("utf-8")), "utf-8"
-        except UnicodeDecodeError:
-            pass
-    return unicodedata.normalize("NFC", content.decode("cp1258", errors="replace")), "cp1258"
+    encoding = encoding_of(lambda: io.BytesIO(content))
+    text = content.decode(encoding, errors="replace")
+    return (_nfc(text) if encoding in ("utf-8", "cp1258") else text), encoding
+
+
+def _nfc(text: str) -> str:
+    return text if unicodedata.is_normalized("NFC", text) else unicodedata.normalize("NFC", text)
+
+
+def _valid_utf8(stream: BinaryIO, skip: int) -> bool:
+    """Whether the whole stream is UTF-8, read a chunk at a time (the text is dropped)."""
+    stream.read(skip)
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        while chunk := stream.read(CHUNK):
+            decoder.decode(chunk)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def encoding_of(opener: Callable[[], BinaryIO]) -> str:
+    """The encoding of the CSV file `opener` opens (as `decode` decides it), read once
+    through in chunks."""
+    with opener() as stream:
+        head = stream.read(4)
+        if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            return "utf-16"
+    bom = head.startswith(codecs.BOM_UTF8)
+    with opener() as stream:
+        if _valid_utf8(stream, 3 if bom else 0):
+            return "utf-8-sig" if bom else "utf-8"
+    return "cp1258"
+
+
+@dataclass
+class BadRows:
+    """Rows not loaded: how many, and the first MAX_BAD_ROWS_KEPT with their line."""
+
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    count: int = 0
+
+    def add(self, line: int, message: str) -> None:
+        self.count += 1
+        if len(self.rows) < MAX_BAD_ROWS_KEPT:
+            self.rows.append({"line": line, "error": message})
+
+
+@dataclass
+class Reading:
+    """A file being read: its column names, its rows as (line, cells) — each of the
+    header's width; blank lines and rows of another width are counted in `bad` and
+    skipped — and what to call once done."""
+
+    headers: list[str]
+    rows: Iterator[tuple[int, list[str]]]
+    encoding: str
+    bad: BadRows
+    close: Callable[[], None] = lambda: None
 
 
 @dataclass
@@ -97,44 +154,54 @@ def _headers(raw: Sequence[object]) -> list[str]:
     return names
 
 
-def _bad(parsed: Parsed, line: int, message: str) -> None:
-    parsed.bad_row_count += 1
-    if len(parsed.bad_rows) < MAX_BAD_ROWS_KEPT:
-        parsed.bad_rows.append({"line": line, "error": message})
-
-
-def _collect(parsed: Parsed, numbered: Iterable[tuple[int, list[str]]]) -> Parsed:
-    width = len(parsed.headers)
+def _checked(
+    numbered: Iterable[tuple[int, list[str]]], width: int, bad: BadRows
+) -> Iterator[tuple[int, list[str]]]:
     for line, cells in numbered:
         if not any(c.strip() for c in cells):
             continue  # a blank line is not a row
         if len(cells) != width:
-            _bad(
-                parsed,
+            bad.add(
                 line,
                 _("the row has %(cells)d cells but the header has %(columns)d columns")
                 % {"cells": len(cells), "columns": width},
             )
             continue
-        parsed.rows.append(cells)
-    return parsed
+        yield line, cells
 
 
-def parse_csv(content: bytes) -> Parsed:
-    text, encoding = decode(content)
-    sample = text[:65536]
+def csv_read(opener: Callable[[], BinaryIO], *, encoding: str | None = None) -> Reading:
+    """Read a CSV file as a stream: the encoding (one pass through, unless given), the
+    dialect from its first 64 KB, then rows one at a time."""
+    encoding = encoding or encoding_of(opener)
+    stream = opener()
+    if isinstance(stream, io.RawIOBase):  # an object store's body
+        stream = io.BufferedReader(stream, CHUNK)
+    text = io.TextIOWrapper(stream, encoding=encoding, errors="replace", newline="")
     try:
-        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, delimiters=",;\t|")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(io.StringIO(text, newline=""), dialect)
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise DatastoreError({"file": [_("The file has no header row.")]}) from None
-    except csv.Error as exc:
-        raise DatastoreError({"file": [str(exc)]}) from None
-    parsed = Parsed(headers=_headers(header), rows=[], encoding=encoding)
+        sample = text.read(65536)
+        sample += text.readline()  # to the end of the line the sample cut
+        try:
+            dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(
+                sample[:65536], delimiters=",;\t|"
+            )
+        except csv.Error:
+            dialect = csv.excel
+        lines: Iterator[str] = itertools.chain(io.StringIO(sample, newline=""), text)
+        if encoding in ("utf-8", "cp1258"):
+            lines = map(_nfc, lines)
+        reader = csv.reader(lines, dialect)
+        try:
+            header = next(reader)
+        except StopIteration:
+            raise DatastoreError({"file": [_("The file has no header row.")]}) from None
+        except csv.Error as exc:
+            raise DatastoreError({"file": [str(exc)]}) from None
+    except BaseException:
+        text.close()
+        raise
+    headers = _headers(header)
+    bad = BadRows()
 
     def numbered() -> Iterator[tuple[int, list[str]]]:
         while True:
@@ -143,11 +210,11 @@ def parse_csv(content: bytes) -> Parsed:
             except StopIteration:
                 return
             except csv.Error as exc:
-                _bad(parsed, reader.line_num, str(exc))
+                bad.add(reader.line_num, str(exc))
                 continue
             yield reader.line_num, cells
 
-    return _collect(parsed, numbered())
+    return Reading(headers, _checked(numbered(), len(headers), bad), encoding, bad, text.close)
 
 
 def _cell_text(value: object) -> str:
@@ -166,13 +233,35 @@ def _cell_text(value: object) -> str:
     return str(value).strip()
 
 
-def parse_xlsx(content: bytes) -> Parsed:
+def _seekable(stream: BinaryIO) -> BinaryIO:
+    """A spreadsheet is a zip archive, read from its end: a stream that cannot seek (an
+    object store's) is copied to a temporary file first, a chunk at a time."""
+    if stream.seekable():
+        return stream
+    copy = tempfile.TemporaryFile()  # noqa: SIM115 (closed with the reading)
+    with stream:
+        while chunk := stream.read(CHUNK):
+            copy.write(chunk)
+    copy.seek(0)
+    return copy
+
+
+def xlsx_read(opener: Callable[[], BinaryIO]) -> Reading:
+    """Read the first sheet of a spreadsheet row by row (openpyxl's read-only mode: the
+    sheet is parsed as it is read; only the shared-strings table is held whole)."""
     from openpyxl import load_workbook
 
+    stream = _seekable(opener())
     try:
-        book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+        book = load_workbook(stream, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a broken file
+        stream.close()
         raise DatastoreError({"file": [_("The spreadsheet cannot be read: %s") % exc]}) from None
+
+    def close() -> None:
+        book.close()
+        stream.close()
+
     try:
         sheet = book.worksheets[0]
         rows = sheet.iter_rows(values_only=True)
@@ -183,25 +272,61 @@ def parse_xlsx(content: bytes) -> Parsed:
                 break
         else:
             raise DatastoreError({"file": [_("The file has no header row.")]})
-        # Trailing empty header cells are the sheet's width, not columns.
-        cells = list(header)
-        while cells and cells[-1] in (None, ""):
-            cells.pop()
-        parsed = Parsed(headers=_headers(cells), rows=[], encoding="xlsx")
-        width = len(cells)
+    except BaseException:
+        close()
+        raise
+    # Trailing empty header cells are the sheet's width, not columns.
+    cells = list(header)
+    while cells and cells[-1] in (None, ""):
+        cells.pop()
+    width = len(cells)
+    bad = BadRows()
 
-        def numbered() -> Iterator[tuple[int, list[str]]]:
-            for n, row in enumerate(rows, start=line + 1):
-                values = [_cell_text(v) for v in row]
-                extra = values[width:]
-                if any(extra):
-                    yield n, values  # a value outside the header's columns: a bad row
-                else:
-                    yield n, (values + [""] * width)[:width]
+    def numbered() -> Iterator[tuple[int, list[str]]]:
+        for n, row in enumerate(rows, start=line + 1):
+            values = [_cell_text(v) for v in row]
+            extra = values[width:]
+            if any(extra):
+                yield n, values  # a value outside the header's columns: a bad row
+            else:
+                yield n, (values + [""] * width)[:width]
 
-        return _collect(parsed, numbered())
+    return Reading(_headers(cells), _checked(numbered(), width, bad), "xlsx", bad, close)
+
+
+def _parsed(reading: Reading) -> Parsed:
+    try:
+        rows = [cells for _line, cells in reading.rows]
     finally:
-        book.close()
+        reading.close()
+    return Parsed(reading.headers, rows, reading.bad.rows, reading.bad.count, reading.encoding)
+
+
+def parse_csv(content: bytes) -> Parsed:
+    """A whole (small) CSV file in memory; the loader reads files with `csv_read`."""
+    return _parsed(csv_read(lambda: io.BytesIO(content)))
+
+
+def parse_xlsx(content: bytes) -> Parsed:
+    """A whole (small) spreadsheet in memory; the loader reads files with `xlsx_read`."""
+    return _parsed(xlsx_read(lambda: io.BytesIO(content)))
+
+
+def reader_for(kind: str) -> Callable[[Callable[[], BinaryIO]], Reading]:
+    """The streaming reader of a tabular format (formats.TABULAR)."""
+    if kind == "XLSX":
+        return xlsx_read
+    return csv_read
+
+
+def header_check(kind: str, content: bytes) -> None:
+    """Refuse at once a CSV file whose header cannot be read (from its first 64 KB); the
+    rest is read by the load task. A spreadsheet is opened by the task only (opening one
+    reads its whole shared-strings table)."""
+    if kind != "CSV":
+        return
+    head = content[:65536]
+    csv_read(lambda: io.BytesIO(head)).close()
 
 
 # --- Types ----------------------------------------------------------------------------------
@@ -305,39 +430,68 @@ def _db_value(value: Any, kind: str) -> Any:
     return value
 
 
-def _loader(kind: str) -> Any:
-    """Cell text → the value stored, for one column. The types were inferred from every
-    value, so the plain constructors cannot fail here."""
-    postgres = connection.vendor == "postgresql"
+def _maker(kind: str) -> Callable[[str], Any]:
+    """Cell text → the value stored, for one column; raises ValueError or KeyError when the
+    text is not of the column's type (types come from a sample, so a later value may not
+    fit: the loader then widens the column)."""
     if kind == "text":
         return lambda v: v if v != "" else None
-    makers: dict[str, Callable[[str], Any]] = {
-        "int": int,
-        "numeric": Decimal,
-        "bool": lambda v: _BOOL[v.lower()],
-        "date": _date,
-        "timestamp": datetime.fromisoformat,
-    }
-    make = makers[kind]
-    if not postgres:  # SQLite stores these as numbers and ISO text
-        typed = make
-        make = {
-            "numeric": lambda v: float(typed(v)),
-            "bool": lambda v: int(typed(v)),
-            "date": lambda v: typed(v).isoformat(),
-            "timestamp": lambda v: typed(v).isoformat(sep=" "),
-        }.get(kind, typed)
+    adapt: Callable[[Any], Any] = lambda v: v  # noqa: E731
+    if connection.vendor != "postgresql":  # SQLite stores these as numbers and ISO text
+        adapters: dict[str, Callable[[Any], Any]] = {
+            "numeric": float,
+            "bool": int,
+            "date": lambda v: v.isoformat(),
+            "timestamp": lambda v: v.isoformat(sep=" "),
+        }
+        adapt = adapters.get(kind, adapt)
 
     def load(value: str) -> Any:
         value = value.strip()
-        return make(value) if value else None
+        return adapt(convert(value, kind)) if value else None
 
     return load
+
+
+def _widen(kind: str, value: str) -> str:
+    """The type a column takes when `value` does not fit `kind`: after a sample, a column
+    can only be int (then numeric, which holds every int, may do) or one other type."""
+    return "numeric" if kind == "int" and _fits(value, "numeric") else "text"
+
+
+class _Retype(Exception):  # noqa: N818 (not an error: the loader starts again)
+    """A value did not fit its column's sampled type; `kinds` fit every value of the file."""
+
+    def __init__(self, kinds: list[str]) -> None:
+        super().__init__(kinds)
+        self.kinds = kinds
+
+
+def _final_kinds(
+    kinds: list[str], cells: list[str], rows: Iterator[tuple[int, list[str]]]
+) -> list[str]:
+    """The types every value fits, from the row that did not fit and the rest of the file
+    (only checked, not loaded: the rows before all fit `kinds`)."""
+    final = list(kinds)
+    for row in itertools.chain([cells], (c for _line, c in rows)):
+        for index, kind in enumerate(final):
+            if kind == "text":
+                continue
+            value = row[index].strip()
+            if value and not _fits(value, kind):
+                final[index] = _widen(kind, value)
+    return final
 
 
 def table_drop(table: str) -> None:
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {_q(table)}")
+
+
+def tables_named(prefix: str) -> list[str]:
+    """The tables whose name starts with `prefix` (a resource's, loaded or half-loaded)."""
+    with connection.cursor() as cursor:
+        return [t for t in connection.introspection.table_names(cursor) if t.startswith(prefix)]
 
 
 @dataclass(frozen=True)
@@ -349,21 +503,33 @@ class Loaded:
     encoding: str
 
 
-def table_load(table: str, parsed: Parsed) -> Loaded:
-    """(Re)create `table` from parsed rows: infer types, report the cells that do not fit
-    (none can, as types are inferred from every value, but a header-only file is fine), and
-    index the columns. Call inside a transaction."""
-    kinds = infer_types(parsed.headers, parsed.rows)
+def _table_create(table: str, kinds: list[str]) -> list[str]:
     columns = [f"c{i}" for i in range(len(kinds))]
-    table_drop(table)
     column_sql = ", ".join(f"{_q(c)} {_sql_type(k)}" for c, k in zip(columns, kinds, strict=True))
     id_type = "bigint" if connection.vendor == "postgresql" else "integer"
     with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {_q(table)}")
         cursor.execute(
             f"CREATE TABLE {_q(table)} ({_q('_id')} {id_type} PRIMARY KEY, "
             f"{_q('_full_text')} text{', ' + column_sql if column_sql else ''})"
         )
+    return columns
 
+
+def _write(table: str, columns: list[str], batch: list[list[Any]]) -> None:
+    names = ", ".join(_q(c) for c in ["_id", "_full_text", *columns])
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {_q(table)} ({names}) FROM STDIN") as copy:
+                for row in batch:
+                    copy.write_row(row)
+        else:
+            marks = ", ".join(["%s"] * (len(columns) + 2))
+            # Names are quoted and made here (c0, c1, …), never taken from the file.
+            cursor.executemany(f"INSERT INTO {_q(table)} ({names}) VALUES ({marks})", batch)  # noqa: S608
+
+
+def _folder() -> Callable[[str], str]:
     folded: dict[str, str] = {}
 
     def fold_cell(value: str) -> str:
@@ -372,49 +538,102 @@ def table_load(table: str, parsed: Parsed) -> Loaded:
             return value.lower()
         found = folded.get(value)
         if found is None:
-            if len(folded) > 200_000:
+            if len(folded) > 50_000:
                 folded.clear()
             found = folded[value] = fold(value)
         return found
 
-    converters = [_loader(kind) for kind in kinds]
+    return fold_cell
 
-    def typed_rows() -> Iterator[list[Any]]:
-        for number, cells in enumerate(parsed.rows, start=1):
-            values = [load(v) for load, v in zip(converters, cells, strict=True)]
-            yield [number, " ".join(fold_cell(c) for c in cells if c), *values]
 
-    names = ", ".join(_q(c) for c in ["_id", "_full_text", *columns])
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            with cursor.cursor.copy(f"COPY {_q(table)} ({names}) FROM STDIN") as copy:
-                for row in typed_rows():
-                    copy.write_row(row)
-        else:
-            marks = ", ".join(["%s"] * (len(columns) + 2))
-            # Names are quoted and made here (c0, c1, …), never taken from the file.
-            insert = f"INSERT INTO {_q(table)} ({names}) VALUES ({marks})"  # noqa: S608
-            batch: list[list[Any]] = []
-            for row in typed_rows():
-                batch.append(row)
-                if len(batch) == 5000:
-                    cursor.executemany(insert, batch)
-                    batch = []
-            if batch:
-                cursor.executemany(insert, batch)
+Progress = Callable[[int], None]
+
+
+def _fill(
+    table: str,
+    reading: Reading,
+    kinds: list[str] | None,
+    progress: Progress | None,
+    batch_rows: int,
+    sample_rows: int,
+) -> Loaded:
+    rows: Iterator[tuple[int, list[str]]] = reading.rows
+    if kinds is None:
+        sample = list(itertools.islice(rows, sample_rows))
+        kinds = infer_types(reading.headers, [cells for _line, cells in sample])
+        rows = itertools.chain(sample, rows)
+        del sample  # the chain lets go of the sample rows as it passes them
+    with transaction.atomic():
+        columns = _table_create(table, kinds)
+    makers = [_maker(kind) for kind in kinds]
+    fold_cell = _folder()
+    count = 0
+    while True:
+        batch: list[list[Any]] = []
+        for _line, cells in itertools.islice(rows, batch_rows):
+            values = []
+            for make, value in zip(makers, cells, strict=True):
+                try:
+                    values.append(make(value))
+                except (ValueError, KeyError):
+                    raise _Retype(_final_kinds(kinds, cells, rows)) from None
+            count += 1
+            batch.append([count, " ".join(fold_cell(c) for c in cells if c), *values])
+        if not batch:
+            break
+        with transaction.atomic():
+            _write(table, columns, batch)
+        del batch
+        if progress is not None:
+            progress(count)
+    with transaction.atomic(), connection.cursor() as cursor:
         for column in columns[:MAX_INDEXED_COLUMNS]:
             cursor.execute(f"CREATE INDEX {_q(f'{table}_{column}')} ON {_q(table)} ({_q(column)})")
         if connection.vendor == "postgresql":
             cursor.execute(f"ANALYZE {_q(table)}")
     return Loaded(
         fields=[
-            {"id": name, "type": kind} for name, kind in zip(parsed.headers, kinds, strict=True)
+            {"id": name, "type": kind} for name, kind in zip(reading.headers, kinds, strict=True)
         ],
-        row_count=len(parsed.rows),
-        bad_rows=parsed.bad_rows,
-        bad_row_count=parsed.bad_row_count,
-        encoding=parsed.encoding,
+        row_count=count,
+        bad_rows=reading.bad.rows,
+        bad_row_count=reading.bad.count,
+        encoding=reading.encoding,
     )
+
+
+def table_load(
+    table: str,
+    open_reading: Callable[[], Reading],
+    *,
+    progress: Progress | None = None,
+    batch_rows: int = BATCH_ROWS,
+    sample_rows: int = SAMPLE_ROWS,
+) -> Loaded:
+    """Create `table` and fill it from a file read as a stream (`open_reading` opens it):
+    the types from the first `sample_rows` rows, then the rows in batches of `batch_rows`,
+    each written in its own transaction (a savepoint inside a caller's), with
+    `progress(rows so far)` after each; then the indexes. A later value that does not fit
+    its column's type (a "1,5" after ten thousand integers) stops the writing: the rest of
+    the file is only checked, and the table is made again with the types every value fits
+    (a second pass, at most). The table is dropped if anything fails."""
+    kinds: list[str] | None = None
+    try:
+        for _attempt in range(2):
+            reading = open_reading()
+            try:
+                return _fill(table, reading, kinds, progress, batch_rows, sample_rows)
+            except _Retype as retype:
+                if kinds is not None:  # the final types fit every value: never twice
+                    raise AssertionError(retype.kinds) from None
+                kinds = retype.kinds
+            finally:
+                reading.close()
+        raise AssertionError("unreachable")
+    except BaseException:
+        with transaction.atomic():
+            table_drop(table)
+        raise
 
 
 # --- Search ---------------------------------------------------------------------------------

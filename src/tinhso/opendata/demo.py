@@ -357,6 +357,7 @@ def demo_opendata_seed() -> int:
                     actor=None,
                     dataset=dataset,
                     data=ResourceInput(name=name, file=detect(filename, content)),
+                    background=False,  # the demo's small tables, ready when the seed ends
                 )
             if index % 20 == 2:
                 resource_create(

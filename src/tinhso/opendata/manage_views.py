@@ -15,9 +15,9 @@ from django.views.decorators.http import require_POST
 
 from tinhso.accounts.models import User
 from tinhso.agencies.models import Agency
-from tinhso.opendata.formats import detect
+from tinhso.opendata.formats import TABULAR, detect
 from tinhso.opendata.forms import DatasetForm, ResourceForm
-from tinhso.opendata.models import Dataset
+from tinhso.opendata.models import Dataset, LoadStatus
 from tinhso.opendata.services import (
     InvalidError,
     NotAllowedError,
@@ -119,13 +119,19 @@ def manage_dataset(request: HttpRequest, slug: str) -> HttpResponse:
         except NotAllowedError as exc:
             raise PermissionDenied(str(exc)) from None
         else:
-            messages.success(request, _("Resource added."))
+            messages.success(
+                request,
+                _("Resource added. Its table is being loaded: this page shows how far.")
+                if file is not None and file.format in TABULAR
+                else _("Resource added."),
+            )
             return redirect("opendata:manage_dataset", dataset.name)
     resources = list(dataset.resources.select_related("datastore"))
+    loading = any(r.load_status in (LoadStatus.PENDING, LoadStatus.LOADING) for r in resources)
     return render(
         request,
         "opendata/manage_dataset.html",
-        {"dataset": dataset, "resources": resources, "form": form},
+        {"dataset": dataset, "resources": resources, "form": form, "loading": loading},
         status=400 if form.errors else 200,
     )
 

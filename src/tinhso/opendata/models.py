@@ -143,8 +143,19 @@ class Dataset(models.Model):
         return self.name
 
 
+class LoadStatus(models.TextChoices):
+    """Where a tabular file stands on its way into the tabular store (ADR 0028)."""
+
+    PENDING = "pending", _("Waiting to be loaded")
+    LOADING = "loading", _("Loading")
+    DONE = "done", _("Loaded")
+    ERROR = "error", _("Could not be loaded")
+
+
 class Resource(models.Model):
-    """A file of a dataset (uploaded and stored by the platform) or a link to one."""
+    """A file of a dataset (uploaded and stored by the platform) or a link to one. A CSV or
+    XLSX file is loaded into the tabular store by a background task; `load_*` say how far
+    it is (the table being served, if any, stays the previous one until the load is done)."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="resources")
@@ -161,6 +172,20 @@ class Resource(models.Model):
     created = models.DateTimeField(default=timezone.now)
     last_modified = models.DateTimeField(null=True, blank=True)
     download_count = models.PositiveBigIntegerField(_("downloads"), default=0)
+    load_status = models.CharField(
+        _("loading into the tabular store"),
+        max_length=8,
+        choices=LoadStatus.choices,
+        blank=True,
+        default="",
+        editable=False,
+    )
+    load_rows = models.BigIntegerField(default=0, editable=False)  # rows loaded so far
+    load_error = models.TextField(blank=True, editable=False)
+    load_table = models.CharField(max_length=63, blank=True, editable=False)  # being filled
+    load_task_id = models.CharField(max_length=64, blank=True, editable=False)
+    load_queued_at = models.DateTimeField(null=True, blank=True, editable=False)
+    load_updated_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["dataset", "position"]
@@ -204,6 +229,8 @@ class ActivityKind(models.TextChoices):
     UNPUBLISHED = "unpublished", _("Withdrawn from publication")
     RESOURCE_CREATED = "resource_created", _("Resource added")
     RESOURCE_UPDATED = "resource_updated", _("Resource updated")
+    DATASTORE_LOADED = "datastore_loaded", _("Table loaded")
+    DATASTORE_FAILED = "datastore_failed", _("Table could not be loaded")
 
 
 class Activity(models.Model):

@@ -230,9 +230,10 @@ def platform_datasets_refresh() -> int:
                     actor=None,
                     dataset=dataset,
                     data=ResourceInput(name=spec.title, file=file),
+                    background=False,  # small, and already on the worker
                 )
                 changed += 1
             elif resource.sha256 != file.sha256:
-                resource_replace_file(actor=None, resource=resource, file=file)
+                resource_replace_file(actor=None, resource=resource, file=file, background=False)
                 changed += 1
     return changed

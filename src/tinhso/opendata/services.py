@@ -27,11 +27,13 @@ from tinhso.core.text import fold
 from tinhso.opendata import datastore
 from tinhso.opendata.formats import TABULAR, ResourceFile
 from tinhso.opendata.licences import DEFAULT_LICENCE, LICENCES
+from tinhso.opendata.loading import datastore_load, datastore_load_run
 from tinhso.opendata.models import (
     Activity,
     Dataset,
     DatastoreTable,
     Frequency,
+    LoadStatus,
     Publisher,
     Resource,
     Tag,
@@ -443,35 +445,48 @@ def _store(file: ResourceFile) -> str:
     return stored_files.store(checked, folder="opendata")
 
 
-def _load_table(resource: Resource, content: bytes) -> DatastoreTable:
+# --- Loading into the tabular store (ADR 0028) ----------------------------------------------
+
+
+def _load_start(resource: Resource, *, background: bool) -> None:
+    """Mark the resource's file as waiting to be loaded and ask for its load, in the
+    transaction of the change (call inside it). `background`: a task (the database backend
+    writes its row in this transaction: the load is asked for if and only if the change
+    commits); otherwise the load runs now, in this process (the demo, the platform's own
+    datasets, which are already on the worker)."""
+    resource.load_status = LoadStatus.PENDING
+    resource.load_rows = 0
+    resource.load_error = ""
+    resource.load_table = ""
+    resource.load_task_id = ""
+    resource.load_queued_at = resource.load_updated_at = timezone.now()
+    resource.save(
+        update_fields=[
+            "load_status", "load_rows", "load_error", "load_table", "load_task_id",
+            "load_queued_at", "load_updated_at",
+        ]
+    )  # fmt: skip
+    if not background:
+        datastore_load(str(resource.pk), resource.stored_file)
+        return
+    result = datastore_load_run.enqueue(str(resource.pk), resource.stored_file)
+    Resource.objects.filter(pk=resource.pk).update(load_task_id=str(result.id)[:64])
+
+
+def _header_check(file: ResourceFile) -> None:
+    """Refuse at once a CSV file whose header cannot be read; the rest waits for the task."""
     try:
-        parsed = (
-            datastore.parse_xlsx(content)
-            if resource.format == "XLSX"
-            else datastore.parse_csv(content)
-        )
-        table_name = f"ds_{resource.pk.hex}"
-        loaded = datastore.table_load(table_name, parsed)
+        datastore.header_check(file.format, file.content)
     except datastore.DatastoreError as exc:
         raise InvalidError({"upload": [m for ms in exc.errors.values() for m in ms]}) from None
-    table, _created = DatastoreTable.objects.update_or_create(
-        resource=resource,
-        defaults={
-            "table": table_name,
-            "fields": loaded.fields,
-            "row_count": loaded.row_count,
-            "bad_rows": loaded.bad_rows,
-            "bad_row_count": loaded.bad_row_count,
-            "encoding": loaded.encoding,
-            "loaded_at": timezone.now(),
-        },
-    )
-    return table
 
 
-def resource_create(*, actor: User | None, dataset: Dataset, data: ResourceInput) -> Resource:
-    """Add a file (stored, and loaded into the tabular store if it is CSV or XLSX) or a
-    link to a dataset. A file whose rows cannot be loaded is refused whole."""
+def resource_create(
+    *, actor: User | None, dataset: Dataset, data: ResourceInput, background: bool = True
+) -> Resource:
+    """Add a file (stored; a CSV or XLSX file is then loaded into the tabular store by a
+    task, or at once when `background` is false) or a link to a dataset. A CSV file whose
+    header cannot be read is refused at once."""
     errors: dict[str, list[str]] = {}
     if data.file is None and not data.url:
         errors["url"] = [_("Give a link or upload a file.")]
@@ -498,6 +513,8 @@ def resource_create(*, actor: User | None, dataset: Dataset, data: ResourceInput
             last_modified=now,
         )
         if data.file is not None:
+            if data.file.format in TABULAR:
+                _header_check(data.file)
             resource.filename = data.file.filename
             resource.format = data.file.format
             resource.mimetype = data.file.mimetype
@@ -509,7 +526,7 @@ def resource_create(*, actor: User | None, dataset: Dataset, data: ResourceInput
             resource.format = (data.format or "").strip()[:16]
         resource.save()
         if data.file is not None and data.file.format in TABULAR:
-            _load_table(resource, data.file.content)
+            _load_start(resource, background=background)
         dataset.metadata_modified = now
         dataset.save(update_fields=["metadata_modified"])
         _record(
@@ -524,11 +541,14 @@ def resource_create(*, actor: User | None, dataset: Dataset, data: ResourceInput
 
 
 def resource_replace_file(
-    *, actor: User | None, resource: Resource, file: ResourceFile
+    *, actor: User | None, resource: Resource, file: ResourceFile, background: bool = True
 ) -> Resource:
-    """Replace a resource's file (and reload its table) if its content changed."""
+    """Replace a resource's file (and reload its table, as resource_create does) if its
+    content changed. The previous table is served until the new one is loaded."""
     if resource.sha256 == file.sha256 and resource.format == file.format:
         return resource
+    if file.format in TABULAR:
+        _header_check(file)
     with transaction.atomic():
         resource = Resource.objects.select_for_update().get(pk=resource.pk)
         if resource.stored_file:
@@ -543,7 +563,12 @@ def resource_replace_file(
         resource.last_modified = now
         resource.save()
         if file.format in TABULAR:
-            _load_table(resource, file.content)
+            _load_start(resource, background=background)
+        else:
+            # No table for a file that is not tabular any more.
+            DatastoreTable.objects.filter(resource=resource).delete()
+            resource.load_status = ""
+            resource.save(update_fields=["load_status"])
         Dataset.objects.filter(pk=resource.dataset_id).update(metadata_modified=now)
         _record(
             resource.dataset,
