@@ -379,3 +379,6 @@ if TINHSO_HTTPS and not TINHSO_PUBLIC_URL.startswith("https://"):
 TINHSO_WORKER_HEARTBEAT_SECONDS = int(os.environ.get("TINHSO_WORKER_HEARTBEAT_SECONDS", "10"))
 TINHSO_WORKER_STALE_SECONDS = int(os.environ.get("TINHSO_WORKER_STALE_SECONDS", "60"))
 TINHSO_OUTBOX_MAX_AGE_SECONDS = int(os.environ.get("TINHSO_OUTBOX_MAX_AGE_SECONDS", "900"))
+# A form, result or receipt not issued this long after its action (ADR 0023) makes it say
+# "degraded" too, as does one that failed for good (the admin's "documents to issue").
+TINHSO_DOCUMENTS_MAX_AGE_SECONDS = int(os.environ.get("TINHSO_DOCUMENTS_MAX_AGE_SECONDS", "300"))

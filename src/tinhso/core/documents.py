@@ -22,6 +22,7 @@ transaction commits. The request never waits for a PDF.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -225,11 +226,12 @@ def documents_retry(rows: Iterable[PendingDocument]) -> int:
                 state=PendingDocumentState.PENDING, attempts=0, available_at=timezone.now()
             )
             count += 1
-            if row.after_id is None or row.after.state == PendingDocumentState.ISSUED:  # type: ignore[union-attr]
+            before = row.after
+            if before is None or before.state == PendingDocumentState.ISSUED:
                 if _queues():
                     _enqueue_after_commit(row.pk)
                 else:
-                    transaction.on_commit(lambda pk=row.pk: document_issue(pk))
+                    transaction.on_commit(functools.partial(document_issue, row.pk))
     return count
 
 

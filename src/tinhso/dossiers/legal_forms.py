@@ -448,7 +448,8 @@ def form_issue(row: PendingDocument) -> None:
         signed.storage_name, signed.sha256, signed.size,
     )  # fmt: skip
     document.signed = signed
-    document.issuing = None
+    if document.issuing_id == row.pk:  # not when the clerk's seal already waits for it
+        document.issuing = None
     document.save(update_fields=["storage_name", "sha256", "size", "signed", "issuing"])
 
 
@@ -510,7 +511,8 @@ def seal_issue(row: PendingDocument) -> None:
     document.storage_name, document.sha256, document.size = (
         signed.storage_name, signed.sha256, signed.size,
     )  # fmt: skip
-    document.issuing = None
+    if document.issuing_id == row.pk:
+        document.issuing = None
     document.save(update_fields=["storage_name", "sha256", "size", "issuing"])
 
 

@@ -188,7 +188,7 @@ def file_view(request: HttpRequest, code: str, file_id: int) -> FileResponse:
 
 
 @login_required
-def document_view(request: HttpRequest, code: str, document_id: int) -> HttpResponse:
+def document_view(request: HttpRequest, code: str, document_id: int) -> HttpResponse | FileResponse:
     """An issued form, for the officials whose role opens it (dossiers.policy); logged."""
     user = _official(request)
     dossier = _handled(user, code)

@@ -4,7 +4,7 @@ the papers offered with a form, and an issued form as a PDF response."""
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
@@ -55,7 +55,9 @@ def document_pending_response(
     return response
 
 
-def document_response(request: HttpRequest, dossier: Dossier, document_id: int) -> HttpResponse:
+def document_response(
+    request: HttpRequest, dossier: Dossier, document_id: int
+) -> HttpResponse | FileResponse:
     """An issued form of `dossier` as an inline PDF (never cached), or the page saying it
     is being issued; the caller checked that the user may see it."""
     document = dossier.documents.filter(pk=document_id).first()

@@ -232,8 +232,12 @@ def result_sign_effect(context: EffectContext) -> None:
     title = next((m.title for m in memberships(leader) if m.agency_id == agency.pk and m.title), "")
     try:
         legal_forms.form_queue(
-            dossier=dossier, kind=DocumentKind.RESULT, agency=agency, actor=leader,
-            personal=leader, now=now,
+            dossier=dossier,
+            kind=DocumentKind.RESULT,
+            agency=agency,
+            actor=leader,
+            personal=leader,
+            now=now,
             inputs={"name": leader.full_name, "title": title, "note": note},
         )
     except SigningError as exc:

@@ -192,7 +192,9 @@ def track(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def mine_document(request: HttpRequest, public_id: str, document_id: int) -> HttpResponse:
+def mine_document(
+    request: HttpRequest, public_id: str, document_id: int
+) -> HttpResponse | FileResponse:
     """A form issued for one of the citizen's own dossiers."""
     user = _citizen(request)
     dossier = dossiers_of_citizen(user).filter(public_id=public_id).first()

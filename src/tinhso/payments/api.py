@@ -57,8 +57,7 @@ class PaymentOut(Schema):
     vietqr: str = Field(description="the EMVCo payload to show as a QR code")
     receipt: str | None = Field(None, description="verification id of the signed receipt")
     receipt_status: str = Field(
-        description="none, issuing (rendered and signed in the background, in a moment) "
-        "or issued"
+        description="none, issuing (rendered and signed in the background, in a moment) or issued"
     )
 
     @staticmethod

@@ -83,4 +83,5 @@ def receipt_issue(row: PendingDocument) -> None:
             field_name="ChuKyCoQuan", slot=slot, reason="Biên lai điện tử",
         )],
     )  # fmt: skip
-    Payment.objects.filter(pk=payment.pk).update(receipt=document, receipt_issuing=None)
+    Payment.objects.filter(pk=payment.pk).update(receipt=document)
+    Payment.objects.filter(pk=payment.pk, receipt_issuing=row).update(receipt_issuing=None)

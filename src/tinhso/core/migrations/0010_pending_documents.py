@@ -5,33 +5,65 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('core', '0009_idempotency_keys'),
+        ("core", "0009_idempotency_keys"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='PendingDocument',
+            name="PendingDocument",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(db_index=True, max_length=64, verbose_name='kind')),
-                ('key', models.CharField(max_length=128, unique=True, verbose_name='key')),
-                ('label', models.CharField(blank=True, max_length=255, verbose_name='document')),
-                ('payload', models.JSONField(default=dict)),
-                ('state', models.CharField(choices=[('pending', 'Being issued'), ('issued', 'Issued'), ('failed', 'Failed')], default='pending', max_length=8, verbose_name='state')),
-                ('attempts', models.PositiveSmallIntegerField(default=0, verbose_name='attempts')),
-                ('available_at', models.DateTimeField(verbose_name='next attempt')),
-                ('last_error', models.TextField(blank=True, verbose_name='last error')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
-                ('issued_at', models.DateTimeField(blank=True, null=True, verbose_name='issued at')),
-                ('after', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='followers', to='core.pendingdocument')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("kind", models.CharField(db_index=True, max_length=64, verbose_name="kind")),
+                ("key", models.CharField(max_length=128, unique=True, verbose_name="key")),
+                ("label", models.CharField(blank=True, max_length=255, verbose_name="document")),
+                ("payload", models.JSONField(default=dict)),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Being issued"),
+                            ("issued", "Issued"),
+                            ("failed", "Failed"),
+                        ],
+                        default="pending",
+                        max_length=8,
+                        verbose_name="state",
+                    ),
+                ),
+                ("attempts", models.PositiveSmallIntegerField(default=0, verbose_name="attempts")),
+                ("available_at", models.DateTimeField(verbose_name="next attempt")),
+                ("last_error", models.TextField(blank=True, verbose_name="last error")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created at")),
+                (
+                    "issued_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="issued at"),
+                ),
+                (
+                    "after",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="followers",
+                        to="core.pendingdocument",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'document to issue',
-                'verbose_name_plural': 'documents to issue',
-                'ordering': ['id'],
-                'indexes': [models.Index(fields=['state', 'available_at'], name='core_pendin_state_8f3deb_idx')],
+                "verbose_name": "document to issue",
+                "verbose_name_plural": "documents to issue",
+                "ordering": ["id"],
+                "indexes": [
+                    models.Index(
+                        fields=["state", "available_at"], name="core_pendin_state_8f3deb_idx"
+                    )
+                ],
             },
         ),
     ]

@@ -14,37 +14,48 @@ def agency_from_signed(apps, schema_editor):  # type: ignore[no-untyped-def]
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('agencies', '0001_initial'),
-        ('core', '0010_pending_documents'),
-        ('dossiers', '0015_assignee_from_case'),
+        ("agencies", "0001_initial"),
+        ("core", "0010_pending_documents"),
+        ("dossiers", "0015_assignee_from_case"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='dossierdocument',
-            name='agency',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='agencies.agency'),
+            model_name="dossierdocument",
+            name="agency",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="agencies.agency",
+            ),
         ),
         migrations.AddField(
-            model_name='dossierdocument',
-            name='issuing',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='core.pendingdocument'),
+            model_name="dossierdocument",
+            name="issuing",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="core.pendingdocument",
+            ),
         ),
         migrations.AlterField(
-            model_name='dossierdocument',
-            name='sha256',
+            model_name="dossierdocument",
+            name="sha256",
             field=models.CharField(blank=True, max_length=64),
         ),
         migrations.AlterField(
-            model_name='dossierdocument',
-            name='size',
+            model_name="dossierdocument",
+            name="size",
             field=models.PositiveIntegerField(default=0),
         ),
         migrations.AlterField(
-            model_name='dossierdocument',
-            name='storage_name',
+            model_name="dossierdocument",
+            name="storage_name",
             field=models.CharField(blank=True, max_length=255),
         ),
         migrations.RunPython(agency_from_signed, migrations.RunPython.noop),

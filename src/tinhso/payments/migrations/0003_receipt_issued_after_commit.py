@@ -5,16 +5,21 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('core', '0010_pending_documents'),
-        ('payments', '0002_idempotency_to_core'),
+        ("core", "0010_pending_documents"),
+        ("payments", "0002_idempotency_to_core"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='payment',
-            name='receipt_issuing',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='core.pendingdocument'),
+            model_name="payment",
+            name="receipt_issuing",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="core.pendingdocument",
+            ),
         ),
     ]
