@@ -13,6 +13,7 @@ from typing import Any
 from unittest import mock
 
 import pytest
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
@@ -343,3 +344,50 @@ def test_a_document_whose_task_was_lost_is_issued_by_the_sweep(
     with queued():
         assert sweep.task.call() == 1
     assert dossier.documents.get().ready
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("seeded_transactional_db")
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SKIP LOCKED needs PostgreSQL")
+def test_two_workers_racing_issue_the_document_once(settings: Any, citizen: Any) -> None:
+    """Two workers take the same document at the same moment (the task and a sweep): one
+    signs it, the other skips the row it holds; one signature, one file."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connections
+
+    from tinhso.signing import services as signing
+
+    settings.TASKS = DB_TASKS
+    dossier = act(dossier_submit(submission=submission(citizen)), "tiepnhan.hacthanh", "accept")
+    job = dossier.documents.get().issuing
+    assert job is not None
+    barrier = threading.Barrier(2)
+    real_sign = signing.pdf_sign
+
+    def slow_sign(*args: Any, **kwargs: Any) -> Any:
+        import time
+
+        time.sleep(0.5)  # the other worker arrives while this one holds the row
+        return real_sign(*args, **kwargs)
+
+    def worker(_: int) -> bool:
+        try:
+            barrier.wait(timeout=10)
+            return document_issue(job.pk)
+        finally:
+            connections.close_all()
+
+    with (
+        mock.patch("tinhso.signing.services.pdf_sign", side_effect=slow_sign),
+        ThreadPoolExecutor(max_workers=2) as pool,
+    ):
+        results = sorted(pool.map(worker, range(2)))
+    assert results == [False, True]
+    document = DossierDocument.objects.get(pk=dossier.documents.get().pk)
+    assert document.ready
+    assert document.signed is not None
+    assert document.signed.signatures.count() == 1
+    assert SignedDocument.objects.filter(reference=dossier.code).count() == 1
+    assert PendingDocument.objects.get(pk=job.pk).attempts == 1

@@ -30,7 +30,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Count, F, Min
+from django.db.models import Count, F, Min, Q
 from django.utils import timezone
 from django_tasks import task
 from django_tasks.backends.immediate import ImmediateBackend
@@ -247,12 +247,15 @@ class DocumentBacklog:
 
 def documents_backlog(*, now: datetime | None = None) -> DocumentBacklog:
     now = now or timezone.now()
-    figures = PendingDocument.objects.filter(state=PendingDocumentState.PENDING).aggregate(
-        count=Count("id"), oldest=Min("created_at")
+    pending = Q(state=PendingDocumentState.PENDING)
+    figures = PendingDocument.objects.exclude(state=PendingDocumentState.ISSUED).aggregate(
+        count=Count("id", filter=pending),
+        oldest=Min("created_at", filter=pending),
+        failed=Count("id", filter=Q(state=PendingDocumentState.FAILED)),
     )
     oldest = figures["oldest"]
     return DocumentBacklog(
         pending=figures["count"],
         oldest_age=None if oldest is None else max(0.0, (now - oldest).total_seconds()),
-        failed=PendingDocument.objects.filter(state=PendingDocumentState.FAILED).count(),
+        failed=figures["failed"],
     )

@@ -54,24 +54,22 @@ def _province_agency_ids(province_key: str) -> list[int]:
 def inter_agency_q(agency_ids: list[int], only_state: State | None = None) -> Q:
     """Dossiers in an inter-agency step that belongs to one of these agencies (by short
     name, within the same province)."""
-    from tinhso.cases.models import Workflow
+    from tinhso.cases.selectors import workflow_graphs
 
     condition = Q(pk__in=[])
     agencies = [a for a in Agency.objects.filter(pk__in=agency_ids) if a.level != "commune"]
     by_name = {a.short_name: a for a in agencies if a.short_name}
     if not by_name:
         return condition
-    for code, definition in Workflow.objects.filter(subject="dossier").values_list(
-        "code", "definition"
-    ):
-        for state in definition.get("states", []):
-            agency = by_name.get(state.get("inter_agency", ""))
-            if agency is None or (only_state is not None and state["name"] != only_state.name):
+    for code, graph in workflow_graphs("dossier").items():
+        for state in graph.states.values():
+            agency = by_name.get(state.inter_agency)
+            if agency is None or (only_state is not None and state.name != only_state.name):
                 continue
             province = agency.path.split("/")[1]
             condition |= Q(
                 procedure__workflow=code,
-                state=state["name"],
+                state=state.name,
                 receiving_agency_id__in=_province_agency_ids(province),
             )
     return condition
