@@ -70,7 +70,7 @@ def _test_settings(settings: Any) -> None:
 @pytest.fixture(autouse=True)
 def _workflow_memo() -> Iterator[None]:
     # A request that raised into the test leaves no workflow read remembered for the next.
-    from tinhso.cases.selectors import workflow_memo_end
+    from tinhso.cases.memo import workflow_memo_end
 
     yield
     workflow_memo_end()

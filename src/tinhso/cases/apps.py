@@ -10,7 +10,7 @@ class CasesConfig(AppConfig):
     def ready(self) -> None:
         from django.core.signals import request_finished, request_started
 
-        from tinhso.cases.selectors import workflow_memo_end, workflow_memo_start
+        from tinhso.cases.memo import workflow_memo_end, workflow_memo_start
         from tinhso.cases.transitions import CaseTransitioned, case_record
         from tinhso.core.events import event_consume
 

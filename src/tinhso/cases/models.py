@@ -33,7 +33,7 @@ class Workflow(models.Model):
         return self.name
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        from tinhso.cases.selectors import workflow_memo_end
+        from tinhso.cases.memo import workflow_memo_end
 
         super().save(*args, **kwargs)
         workflow_memo_end()  # this request reads it again (cases.selectors)

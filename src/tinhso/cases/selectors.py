@@ -4,35 +4,19 @@ Parsed graphs are kept per process, keyed by the row's `updated_at` (an edit on 
 is seen at the next read). Within one web request the row itself is read once: a request
 reads the workflow of its case several times (the action, the actions offered, the page
 after it), and the memo lives only until the request ends (`workflow_memo_start` /
-`workflow_memo_end` on Django's request signals; saving a workflow clears it)."""
+`workflow_memo_end` in cases.memo, on Django's request signals; saving a workflow clears
+it)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from asgiref.local import Local
-
 from tinhso.cases.graph import Graph
+from tinhso.cases.memo import memo as _memo
 from tinhso.cases.models import Workflow
 from tinhso.cases.workflow import workflow_parse
 
 _GRAPHS: dict[tuple[str, str], Graph] = {}
-_REQUEST = Local()
-
-
-def workflow_memo_start(**kwargs: Any) -> None:
-    """A request begins: its workflow reads are remembered until it ends."""
-    _REQUEST.graphs = {}
-
-
-def workflow_memo_end(**kwargs: Any) -> None:
-    """The request ended, or a workflow was saved: read the rows again."""
-    _REQUEST.graphs = None
-
-
-def _memo() -> dict[Any, Any] | None:
-    memo: dict[Any, Any] | None = getattr(_REQUEST, "graphs", None)
-    return memo
 
 
 def workflow_graph(code: str, *, fallback: dict[str, Any] | None = None) -> Graph:
