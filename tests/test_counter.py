@@ -93,3 +93,37 @@ def test_the_personal_id_never_travels_in_a_url(login_client: Any) -> None:
     assert page.status_code == 200
     assert "Nguyễn Thị Bình" not in page.content.decode()
     assert not PersonalDataAccess.objects.filter(record="registry").exists()
+
+
+def test_the_procedure_is_picked_from_a_searchable_list(login_client: Any) -> None:
+    receiver = login_client(user("tiepnhan.hacthanh"))
+    page = receiver.get(URL, HTTP_ACCEPT_LANGUAGE="vi")
+    html = page.content.decode()
+    # The list the browser filters as the receiver types (no JavaScript of ours).
+    assert 'list="procedures"' in html
+    assert '<option value="1.001193">' in html
+    # Typed a name instead of picking it: the one procedure it names is found …
+    found = receiver.post(
+        URL, {"procedure": "dang ki lai khai sinh", "personal_id": "038190000006", "lookup": "1"},
+        HTTP_ACCEPT_LANGUAGE="vi",
+    )  # fmt: skip
+    assert found.status_code == 200
+    assert found.context["procedure"].name == "Thủ tục đăng ký lại khai sinh"
+    # … and words several procedures share list them to pick from, the closest first.
+    several = receiver.post(
+        URL, {"procedure": "dang ki khai sinh", "personal_id": "038190000006", "lookup": "1"},
+        HTTP_ACCEPT_LANGUAGE="vi",
+    )  # fmt: skip
+    assert several.status_code == 400
+    assert next(p.code for p in several.context["matches"]) == "1.001193"
+    assert len(several.context["matches"]) >= 2
+    assert 'type="radio" name="procedure" value="1.001193"' in several.content.decode()
+    # Words that name nothing received here: a Vietnamese message, nothing looked up.
+    missing = receiver.post(
+        URL, {"procedure": "xyzzy quux", "personal_id": "038190000006", "lookup": "1"},
+        HTTP_ACCEPT_LANGUAGE="vi",
+    )  # fmt: skip
+    assert missing.status_code == 400
+    assert "Không có thủ tục nào được tiếp nhận tại đây khớp" in missing.content.decode()
+    # Only the lookup that found its procedure looked into the registry.
+    assert PersonalDataAccess.objects.filter(record="registry").count() == 1

@@ -471,3 +471,26 @@ def test_the_fee_is_shown_with_its_breakdown_from_submission_and_can_be_paid_the
     assert "Biên lai điện tử (PDF)" in html
     free = dossier_submit(submission=submission(citizen))
     assert "Phí, lệ phí" not in mine.get(f"/ho-so-cua-toi/{free.public_id}/").content.decode()
+
+
+def test_a_citizen_whose_wrong_amount_arrived_is_told_so_not_asked_again(
+    citizen: Any, bank: SimulatedBank, login_client: Any
+) -> None:
+    dossier = waiting_for_payment(citizen)
+    payment = pending(dossier)
+    mine = login_client(citizen)
+    before = mine.get(f"/ho-so-cua-toi/{dossier.public_id}/", HTTP_ACCEPT_LANGUAGE="vi")
+    assert "<svg" in before.content.decode()  # the VietQR to pay with
+    bank.pay(payment.vietqr(), amount=3000)
+    for path in (f"/ho-so-cua-toi/{dossier.public_id}/", f"/thanh-toan/{payment.reference}/"):
+        page = mine.get(path, HTTP_ACCEPT_LANGUAGE="vi")
+        html = page.content.decode()
+        assert page.status_code == 200
+        assert "Khoản chuyển khoản của bạn đã đến" in html
+        assert "Chờ thanh toán" not in html
+        assert "<svg" not in html  # no QR inviting a second transfer
+        assert "Thanh toán phí bằng VietQR" not in html
+    # Once the accountant has sent it back, the fee can be paid again.
+    refund_record(payment=payment, amount=3000, reason="Sai số tiền", actor=user("ketoan.hacthanh"))
+    after = mine.get(f"/ho-so-cua-toi/{dossier.public_id}/", HTTP_ACCEPT_LANGUAGE="vi")
+    assert "<svg" in after.content.decode()

@@ -261,8 +261,10 @@ def test_an_uploaded_copy_is_matched_and_a_changed_byte_is_said(
     assert "Tệp của bạn trùng khớp với bản do hệ thống phát hành." in same.content.decode()
     changed = client.post("/xac-thuc/", {"file": _upload(tamper(content))})
     html = changed.content.decode()
-    assert "ĐÃ BỊ THAY ĐỔI sau khi ký" in html
+    assert "Tệp đã bị thay đổi sau khi ký" in html
     assert "Cảnh báo" in html
+    # What failed is the file, not the certificate: no word of trust.
+    assert "Không được tin cậy" not in html
     assert "Mọi chữ ký số trên văn bản đều hợp lệ." not in html
     api = client.post("/api/v1/verify", {"file": _upload(tamper(content))}).json()
     assert api["valid"] is False
@@ -306,16 +308,20 @@ def test_an_oversized_upload_is_refused(client: Client, settings: Any, vi: None)
 
 
 def test_a_revoked_certificate_is_reported_revoked_is_in_the_crl_and_cannot_sign(
-    client: Client, citizen: Any, vi: None
+    client: Client, citizen: Any, vi: None, caplog: pytest.LogCaptureFixture
 ) -> None:
     dossier = approved(citizen)
     leader_cert = signing.personal_for(user("lanhdao.hacthanh"))
     certificate_revoke(certificate=leader_cert, reason="key_compromise")
     result = result_of(dossier)
     assert result.signed is not None
-    html = client.get(f"/xac-thuc/{result.signed.public_id}/").content.decode()
+    with caplog.at_level("DEBUG"):
+        html = client.get(f"/xac-thuc/{result.signed.public_id}/").content.decode()
+    # A revoked certificate is an answer, not an error: no traceback in the server's log.
+    assert [r.getMessage() for r in caplog.records if r.exc_info] == []
     assert "ĐÃ BỊ THU HỒI" in html
     assert "Khóa bí mật bị lộ" in html
+    assert "Còn hiệu lực đến" not in html  # revoked is not also "valid until …"
     # The CRL published at the address the certificate names lists it.
     cdp = x509_of(leader_cert).extensions.get_extension_for_class(x509.CRLDistributionPoints)
     url = cdp.value[0].full_name[0].value

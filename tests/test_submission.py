@@ -203,6 +203,34 @@ def test_the_web_form_is_prefilled_and_submits(login_client: Any, citizen: Any) 
     assert dossier.code in detail
 
 
+def test_the_web_form_submits_once_and_confirms(login_client: Any, citizen: Any) -> None:
+    client = login_client(citizen)
+    page = client.get(f"/thu-tuc/{BIRTH}/nop-ho-so/", HTTP_ACCEPT_LANGUAGE="vi")
+    once = page.context["once"]
+    assert f'name="once" value="{once}"' in page.content.decode()
+    first = _web_post(client, SimpleUploadedFile("cs.pdf", PDF), once=once)
+    assert first.status_code == 302
+    dossier = Dossier.objects.get(applicant=citizen)
+    confirmation = client.get(first["Location"], HTTP_ACCEPT_LANGUAGE="vi").content.decode()
+    assert "Nộp hồ sơ thành công" in confirmation
+    assert dossier.code in confirmation
+    assert "Các bước tiếp theo" in confirmation
+    assert "Dự kiến có kết quả trước ngày" in confirmation
+    assert "Bạn nhận kết quả: Trực tuyến" in confirmation
+    # The back button and a second press post the same page again: no second dossier.
+    again = _web_post(client, SimpleUploadedFile("cs.pdf", PDF), once=once)
+    assert again.status_code == 302
+    assert again["Location"].startswith(f"/ho-so-cua-toi/{dossier.public_id}/")
+    assert Dossier.objects.filter(applicant=citizen).count() == 1
+    shown = client.get(again["Location"], HTTP_ACCEPT_LANGUAGE="vi").content.decode()
+    assert "Biểu mẫu này đã được nộp trước đó" in shown
+    # A fresh page is a fresh submission.
+    fresh = client.get(f"/thu-tuc/{BIRTH}/nop-ho-so/").context["once"]
+    assert fresh != once
+    assert _web_post(client, SimpleUploadedFile("cs.pdf", PDF), once=fresh).status_code == 302
+    assert Dossier.objects.filter(applicant=citizen).count() == 2
+
+
 @pytest.mark.parametrize(
     ("upload", "message"),
     [

@@ -256,7 +256,10 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"mask_pii": {"()": "tinhso.core.privacy.PersonalDataLogFilter"}},
+    "filters": {
+        "mask_pii": {"()": "tinhso.core.privacy.PersonalDataLogFilter"},
+        "expected_outcome": {"()": "tinhso.core.privacy.ExpectedOutcomeLogFilter"},
+    },
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {
         "console": {
@@ -273,6 +276,10 @@ LOGGING = {
         "fontTools": {"level": "WARNING"},
         # pyHanko subsets the stamp font and notes every table it drops.
         "fontTools.subset": {"level": "ERROR"},
+        # A revoked or untrusted certificate met while verifying is an answer, not a crash.
+        "pyhanko.sign.validation.generic_cms": {"filters": ["expected_outcome"]},
+        "pyhanko.sign.validation.pdf_embedded": {"filters": ["expected_outcome"]},
+        "pyhanko_certvalidator": {"filters": ["expected_outcome"]},
     },
 }
 

@@ -59,6 +59,7 @@ class Transitioned:
     note: str
     at: datetime
     step_due_at: datetime | None  # the due time of the step this transition completed
+    assignee: User | None = None  # whom an assigning action gave the case to
 
 
 @dataclass(frozen=True)

@@ -234,6 +234,7 @@ def _move(
                     case=case, actor=actor, action=chosen.name, from_state=current.name,
                     to_state=target.name, from_status=from_status, to_status=target.status,
                     note=note.strip()[:2000], at=now, step_due_at=previous_step_due,
+                    assignee=getattr(case, "assignee", None) if chosen.assigns else None,
                 ),
             )
         )  # fmt: skip

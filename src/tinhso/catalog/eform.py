@@ -409,3 +409,74 @@ def _long_texts(
         elif isinstance(value, str) and "maxLength" not in prop and len(value) > TEXT_MAX_LENGTH:
             found.append([*path, name])
     return found
+
+
+@dataclass(frozen=True)
+class SummaryRow:
+    """One line of a declaration's summary: a field's label and its value in words, or
+    (with no value) the heading of a group of fields; `depth` is the group's nesting."""
+
+    label: str
+    value: str = ""
+    depth: int = 0
+    heading: bool = False
+
+
+def _in_words(prop: Mapping[str, Any], value: Any) -> str:
+    if "enum" in prop:
+        titles = prop.get("x-enum-titles") or []
+        for i, allowed in enumerate(prop.get("enum", [])):
+            if allowed == value or str(allowed) == str(value):
+                return str(titles[i]) if i < len(titles) else str(value)
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    if prop.get("format") == "date" and isinstance(value, str):
+        parts = value.split("-")
+        if len(parts) == 3 and all(p.isdigit() for p in parts):
+            return f"{parts[2]}/{parts[1]}/{parts[0]}"
+    if isinstance(value, list):
+        return ", ".join(_in_words(prop.get("items") or {}, v) for v in value)
+    return str(value)
+
+
+def form_summary_sections(
+    schema: Mapping[str, Any], data: Mapping[str, Any]
+) -> list[tuple[str, list[SummaryRow]]]:
+    """form_summary in sections: the answers outside any group, then each group's under its
+    title (a group inside a group titled "Outer › Inner")."""
+    sections: list[tuple[str, list[SummaryRow]]] = [("", [])]
+    titles: list[str] = []
+    for row in form_summary(schema, data):
+        if row.heading:
+            titles = [*titles[: row.depth], row.label]
+            sections.append((" › ".join(titles), []))
+        else:
+            sections[-1][1].append(row)
+    return [(title, rows) for title, rows in sections if rows]
+
+
+def form_summary(schema: Mapping[str, Any], data: Mapping[str, Any]) -> list[SummaryRow]:
+    """The declaration as an official reads it: each answered field by the e-form's own
+    title, in the form's order, values in words (enum titles, yes/no, dd/mm/yyyy), groups
+    under their headings; answers the schema does not name come last under their keys."""
+    rows: list[SummaryRow] = []
+
+    def walk(node: Mapping[str, Any], values: Mapping[str, Any], depth: int) -> None:
+        properties = node.get("properties") or {}
+        for name in _ordered(node):
+            prop = properties[name]
+            value = values.get(name)
+            if value is None or value == "" or value == []:
+                continue
+            label = str(prop.get("title", name))
+            if prop.get("type") == "object" and isinstance(value, Mapping):
+                rows.append(SummaryRow(label=label, depth=depth, heading=True))
+                walk(prop, value, depth + 1)
+            else:
+                rows.append(SummaryRow(label=label, value=_in_words(prop, value), depth=depth))
+        for name, value in values.items():
+            if name not in properties and value not in (None, "", []):
+                rows.append(SummaryRow(label=str(name), value=str(value), depth=depth))
+
+    walk(schema, data, 0)
+    return rows

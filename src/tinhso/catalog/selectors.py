@@ -200,3 +200,21 @@ def receiving_agencies_for(procedure: Procedure) -> list[Agency]:
             )
         )
     return agencies
+
+
+def procedures_received_by(agencies: Sequence[Agency]) -> list[Procedure]:
+    """The active procedures whose dossiers any of `agencies` receives (the counter's list),
+    by field and name."""
+    levels: set[str] = set()
+    if any(a.kind == "service_centre" for a in agencies):
+        levels |= {ProcedureLevel.PROVINCE, ProcedureLevel.BOTH}
+    if any(a.level == AgencyLevel.COMMUNE for a in agencies):
+        levels |= {ProcedureLevel.COMMUNE, ProcedureLevel.BOTH}
+    if not levels:
+        return []
+    return list(
+        Procedure.objects.filter(is_active=True, level__in=levels)
+        .select_related("field")
+        .only("code", "name", "field__name")
+        .order_by("field__name", "name")
+    )

@@ -60,3 +60,16 @@ class PersonalDataLogFilter(logging.Filter):
             record.msg = masked
             record.args = None
         return True
+
+
+class ExpectedOutcomeLogFilter(logging.Filter):
+    """Keeps the one-line message but drops the traceback of a library that logs an answer as
+    if it were a crash (pyHanko logs a revoked or untrusted certificate met while verifying
+    a document with its whole stack): the verification page reports it; the log needs no
+    traceback for it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno < logging.ERROR:
+            record.exc_info = None
+            record.exc_text = None
+        return True

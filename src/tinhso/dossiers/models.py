@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from tinhso.cases.models import Case
+from tinhso.catalog.models import ResultMethod
 
 
 class DossierStatus(models.IntegerChoices):
@@ -65,7 +66,9 @@ class Dossier(Case):
         _("channel"), choices=Channel.choices, default=Channel.ONLINE
     )
     form_data = models.JSONField(_("form"), default=dict, blank=True)
-    result_method = models.CharField(_("result returned"), max_length=16, blank=True)
+    result_method = models.CharField(
+        _("result returned"), max_length=16, blank=True, choices=ResultMethod.choices
+    )
     delivery_address = models.CharField(_("delivery address"), max_length=255, blank=True)
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -133,6 +136,10 @@ class DossierEvent(models.Model):
     from_status = models.PositiveSmallIntegerField(choices=DossierStatus.choices)
     to_status = models.PositiveSmallIntegerField(choices=DossierStatus.choices)
     note = models.TextField(blank=True)
+    # Whom the step assigned the dossier to (an assigning action), for the history.
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     # The due time of the step this event completed (for BM.05: early / on time / late).
     step_due_at = models.DateTimeField(null=True, blank=True)
 

@@ -17,6 +17,7 @@ from tinhso.accounts.models import User
 from tinhso.accounts.policies import may
 from tinhso.accounts.roles import RECEIVER
 from tinhso.agencies.models import Agency
+from tinhso.catalog.eform import form_summary_sections
 from tinhso.core import files as dossier_files
 from tinhso.core.calendar import hours_memo
 from tinhso.core.errors import refusals_shown
@@ -42,7 +43,7 @@ from tinhso.dossiers.transitions import (
     dossier_act,
     working_time_left,
 )
-from tinhso.dossiers.workflow import action_label
+from tinhso.dossiers.workflow import action_label, history_label
 
 
 def _official(request: HttpRequest) -> User:
@@ -74,9 +75,11 @@ def _personal(user: User, code: str) -> Dossier:
 @login_required
 def inbox_view(request: HttpRequest) -> HttpResponse:
     user = _official(request)
-    slug = request.GET.get("hop", "tiep-nhan")
+    counts = inbox_counts(user)
+    slug = request.GET.get("hop", "")
     if slug not in {b.slug for b in BOXES}:
-        slug = "tiep-nhan"
+        # Land on the first box that holds work for this official's roles.
+        slug = next((b.slug for b in BOXES if counts.get(b.slug)), BOXES[0].slug)
     calendar_hours = hours_memo()  # one calendar load per calendar, not per row
     rows = [
         {"dossier": d, "applicant_id": mask_personal_id(d.applicant.personal_id or ""),
@@ -88,7 +91,7 @@ def inbox_view(request: HttpRequest) -> HttpResponse:
         "boxes": BOXES,
         "slug": slug,
         "rows": rows,
-        "counts": inbox_counts(user),
+        "counts": counts,
         "can_register": bool(register_agencies(user)),
     }
     return render(request, "dossiers/inbox.html", context)
@@ -127,7 +130,14 @@ def dossier_view(request: HttpRequest, code: str) -> HttpResponse:
         if personal
         else mask_personal_id(dossier.applicant.personal_id or ""),
         "actions": [(a.name, action_label(a.name, a.label)) for a in actions],
-        "events": list(dossier.events.select_related("actor")),
+        "history": [
+            (e, history_label(e)) for e in dossier.events.select_related("actor", "assignee")
+        ],
+        "declaration": form_summary_sections(
+            dossier.procedure.form_schema or {}, dossier.form_data or {}
+        )
+        if personal
+        else [],
         "files": list(dossier.files.all()) if personal else [],
         "documents": [
             d
@@ -303,8 +313,14 @@ def counter_view(request: HttpRequest) -> HttpResponse:
         form_locked,
         form_prefill,
     )
-    from tinhso.catalog.models import ResultMethod
-    from tinhso.catalog.selectors import procedure_get, receiving_agencies_for
+    from tinhso.catalog.models import Procedure, ResultMethod
+    from tinhso.catalog.selectors import (
+        ProcedureFilters,
+        procedure_get,
+        procedure_search,
+        procedures_received_by,
+        receiving_agencies_for,
+    )
     from tinhso.dossiers.counter import citizen_for_intake, dossier_register_at_counter
     from tinhso.dossiers.models import Channel
     from tinhso.dossiers.services import DossierInvalid, Submission
@@ -317,14 +333,30 @@ def counter_view(request: HttpRequest) -> HttpResponse:
     # The personal ID travels in the POST body only, never in a URL (and so never in the
     # access logs of proxies and servers): a GET only preselects the procedure.
     personal_id = request.POST.get("personal_id", "").strip()
-    procedure = (
-        procedure_get(code=data.get("procedure", "").strip()) if data.get("procedure") else None
-    )
+    typed = data.get("procedure", "").strip()[:255]
+    procedure = procedure_get(code=typed) if typed else None
+    received = procedures_received_by(agencies)
+    matches: list[Procedure] = []
+    if typed and procedure is None:
+        # Typed a name, not picked from the list (or no datalist on this browser): the
+        # catalogue's search among what this counter receives; one match is that one.
+        allowed = {p.pk for p in received}
+        matches = [p for p in procedure_search(ProcedureFilters(q=typed))[:50] if p.pk in allowed]
+        if len(matches) == 1:
+            procedure = procedure_get(code=matches[0].code)
     channel = Channel.POST if data.get("channel") == "3" else Channel.COUNTER
     context: dict[str, object] = {
         "personal_id": personal_id, "procedure": procedure, "channel": channel, "errors": {},
-        "agencies": agencies,
+        "agencies": agencies, "procedures": received, "typed": typed,
+        "matches": matches if procedure is None else [],
     }  # fmt: skip
+    if typed and procedure is None and data.get("lookup"):
+        context["error"] = (
+            _("Several procedures match: pick one from the list.")
+            if matches
+            else _("No procedure received here matches “%(typed)s”.") % {"typed": typed}
+        )
+        return render(request, "dossiers/counter.html", context, status=400)
     if not personal_id or procedure is None:
         if data.get("lookup"):
             context["error"] = _("Give the procedure code and the personal identification number.")

@@ -116,6 +116,7 @@ def record(done: Transitioned) -> None:
     DossierEvent.objects.create(
         dossier=_dossier(done), actor=done.actor, action=done.action, from_status=done.from_status,
         to_status=done.to_status, note=done.note, step_due_at=done.step_due_at, at=done.at,
+        assignee=done.assignee,
     )  # fmt: skip
 
 

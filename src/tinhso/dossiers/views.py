@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import uuid
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -22,7 +25,9 @@ from tinhso.catalog.eform import (
 )
 from tinhso.catalog.models import ResultMethod
 from tinhso.catalog.selectors import procedure_get, receiving_agencies_for
+from tinhso.core.calendar import add_working_days, hours_for
 from tinhso.core.errors import refusals_shown
+from tinhso.core.idempotency import idempotency_run
 from tinhso.dossiers.models import Dossier, DossierStatus
 from tinhso.dossiers.pages import attachments_from_request, document_response
 from tinhso.dossiers.selectors import dossier_by_code, dossiers_of_citizen, stored_papers_of
@@ -32,6 +37,10 @@ from tinhso.dossiers.services import (
     dossier_save_draft,
     dossier_submit,
 )
+from tinhso.dossiers.workflow import history_label
+
+# The submit page's one-time key (a fresh one each time the empty form is shown).
+ONCE_RE = re.compile(r"[0-9a-f]{32}")
 
 
 def _citizen(request: HttpRequest) -> User:
@@ -60,6 +69,8 @@ def submit(request: HttpRequest, code: str) -> HttpResponse:
     prefill, prefilled = form_prefill(schema, profile)
     errors: dict[str, list[str]] = {}
     status = 200
+    posted_once = request.POST.get("once", "")
+    once = posted_once if ONCE_RE.fullmatch(posted_once) else uuid.uuid4().hex
     if request.method == "POST":
         raw = {k[5:]: v for k, v in request.POST.items() if k.startswith("form.")}
         values = form_coerce(schema, raw)
@@ -87,8 +98,21 @@ def submit(request: HttpRequest, code: str) -> HttpResponse:
                         reverse("dossiers:submit", args=[procedure.code])
                         + f"?nhap={draft.public_id}"
                     )
-                dossier = dossier_submit(submission=submission, draft=draft)
-                return redirect("dossiers:mine_detail", public_id=dossier.public_id)
+                # The page's one-time key: the back button and a second press of "Submit"
+                # (or two racing requests) give the dossier the first one made.
+                outcome = idempotency_run(
+                    user=user, operation="dossiers.submit_page", key=once,
+                    request={"procedure": procedure.code},
+                    create=lambda: dossier_submit(submission=submission, draft=draft),
+                )  # fmt: skip
+                if not outcome.created:
+                    messages.info(
+                        request, _("This form had already been submitted: here is its dossier.")
+                    )
+                    return redirect("dossiers:mine_detail", public_id=outcome.result.public_id)
+                return redirect(
+                    reverse("dossiers:mine_detail", args=[outcome.result.public_id]) + "?da-nop=1"
+                )
             except DossierInvalid as exc:
                 errors = exc.errors
             except ValidationError as exc:
@@ -139,6 +163,7 @@ def submit(request: HttpRequest, code: str) -> HttpResponse:
         "chosen_method": chosen_method,
         "address": address,
         "max_mb": _max_mb(),
+        "once": once,
     }
     return render(request, "dossiers/submit.html", context, status=status)
 
@@ -167,14 +192,24 @@ def mine(request: HttpRequest) -> HttpResponse:
 def mine_detail(request: HttpRequest, public_id: str) -> HttpResponse:
     user = _citizen(request)
     dossier = (
-        dossiers_of_citizen(user)
-        .filter(public_id=public_id)
-        .prefetch_related("files", "events")
-        .first()
+        dossiers_of_citizen(user).filter(public_id=public_id).prefetch_related("files").first()
     )
     if dossier is None:
         raise Http404
-    return render(request, "dossiers/mine_detail.html", {"dossier": dossier})
+    # The steps by name; whom it was assigned to stays in the back office.
+    history = [(e, history_label(e, assignee_named=False)) for e in dossier.events.all()]
+    context: dict[str, object] = {"dossier": dossier, "history": history}
+    if request.GET.get("da-nop") == "1" and dossier.submitted_at is not None:
+        # The confirmation panel: the code, when the result is expected (the due date the
+        # receiving agency sets on accepting it, estimated from the procedure's time limit
+        # until then), what happens next and how the result comes back.
+        agency = dossier.receiving_agency
+        hours = hours_for(agency.calendar if agency else None)
+        context["confirmation"] = {
+            "expected": dossier.due_at
+            or add_working_days(dossier.submitted_at, dossier.procedure.time_days, hours),
+        }
+    return render(request, "dossiers/mine_detail.html", context)
 
 
 def track(request: HttpRequest) -> HttpResponse:

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from tinhso.accounts.roles import CLERK, LEADER, RECEIVER, SPECIALIST
 from tinhso.agencies.models import Agency
-from tinhso.dossiers.models import Dossier, DossierStatus
+from tinhso.dossiers.models import Dossier, DossierEvent, DossierStatus
 
 # The roles a dossier workflow may name (dossiers.policy): the officials who handle
 # dossiers. Accountants, data publishers, catalogue editors and administrators take no part.
@@ -44,6 +44,45 @@ ACTION_LABELS = {
     "send_to_police": gettext_lazy("Send to the provincial police to verify"),
     "police_reply": gettext_lazy("Verified: send back"),
 }
+
+
+# How the history names a step once taken (the citizen's and the official's pages).
+HISTORY_LABELS = {
+    "submit": pgettext_lazy("history", "Submitted"),
+    "accept": pgettext_lazy("history", "Received"),
+    "refuse": pgettext_lazy("history", "Refused"),
+    "ask_supplement": pgettext_lazy("history", "More papers asked for"),
+    "ask_more": pgettext_lazy("history", "More papers asked for"),
+    "supplement": pgettext_lazy("history", "Papers supplemented"),
+    "supplemented": pgettext_lazy("history", "Papers supplemented"),
+    "assign": pgettext_lazy("history", "Assigned"),
+    "forward": pgettext_lazy("history", "Forwarded to the leader"),
+    "send_back": pgettext_lazy("history", "Sent back to the specialist"),
+    "request_payment": pgettext_lazy("history", "Payment asked for"),
+    "paid": pgettext_lazy("history", "Payment received"),
+    "approve": pgettext_lazy("history", "Approved and signed"),
+    "issue": pgettext_lazy("history", "Result issued with the agency's seal"),
+    "return_result": pgettext_lazy("history", "Result returned"),
+    "withdraw": pgettext_lazy("history", "Withdrawn"),
+    "stop": pgettext_lazy("history", "Processing stopped"),
+    "send_to_police": pgettext_lazy("history", "Sent to the provincial police to verify"),
+    "police_reply": pgettext_lazy("history", "Verified by the provincial police"),
+}
+
+
+def history_label(event: DossierEvent, *, assignee_named: bool = True) -> str:
+    """What the history says of a step: its name once taken (with whom it was assigned to),
+    else the status it led to."""
+    label = HISTORY_LABELS.get(event.action)
+    if label is None:
+        return str(event.get_to_status_display())
+    assignee = event.assignee if assignee_named else None
+    if assignee is not None:
+        return str(
+            gettext_lazy("%(step)s to %(name)s")
+            % {"step": label, "name": assignee.full_name or assignee.username}
+        )
+    return str(label)
 
 
 def action_label(name: str, label: str = "") -> str:

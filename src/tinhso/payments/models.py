@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
 
 
 class PaymentState(models.TextChoices):
@@ -28,6 +29,22 @@ class Review(models.TextChoices):
     AMOUNT_MISMATCH = "amount_mismatch", _("Amount does not match")
     PAID_AFTER_EXPIRY = "paid_after_expiry", _("Paid after expiry: refund")
     PAID_TWICE = "paid_twice", _("Paid twice: refund")
+
+
+REVIEW_FOR_PAYER: dict[str, StrOrPromise] = {
+    Review.AMOUNT_MISMATCH: _(
+        "Your transfer arrived, but its amount differs from the fee: the accountant is "
+        "reviewing it and will contact you. Do not pay again."
+    ),
+    Review.PAID_AFTER_EXPIRY: _(
+        "Your transfer arrived after this payment had expired: the accountant is reviewing "
+        "it and will refund it."
+    ),
+    Review.PAID_TWICE: _(
+        "This fee was paid twice: the accountant is reviewing the second transfer and will "
+        "refund it."
+    ),
+}
 
 
 class PaymentAccount(models.Model):
@@ -94,6 +111,14 @@ class Payment(models.Model):
 
     def __str__(self) -> str:
         return self.reference
+
+    def status_for_payer(self) -> str:
+        """The state as the payer reads it: money that arrived but waits for the
+        accountant (a wrong amount, too late, twice) is said to have arrived, not to be
+        still awaited."""
+        if self.review:
+            return str(REVIEW_FOR_PAYER.get(self.review) or self.get_review_display())
+        return str(self.get_state_display())
 
     def vietqr(self) -> str:
         from tinhso.payments.vietqr import VietQR

@@ -58,7 +58,9 @@ def qr_svg(payload: str) -> str:
 def notice(request: HttpRequest, reference: str) -> HttpResponse:
     """The payment notice: amount, breakdown, account, reference, and the VietQR."""
     payment = _payment(request, reference, "payment")
-    is_open = payment.state in OPEN_STATES and payment.expires_at > timezone.now()
+    is_open = (
+        payment.state in OPEN_STATES and not payment.review and payment.expires_at > timezone.now()
+    )
     return render(
         request,
         "payments/notice.html",

@@ -1,4 +1,5 @@
 from django import template
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
@@ -16,8 +17,10 @@ def fee_due(dossier: Dossier) -> FeeQuote | None:
     procedure's schedule and the submitted form); None when there is nothing to pay."""
     if dossier.code is None or case_ended(dossier):  # refused, withdrawn, stopped…
         return None
-    if Payment.objects.filter(dossier=dossier, state=PaymentState.SUCCEEDED).exists():
-        return None
+    if Payment.objects.filter(
+        Q(state=PaymentState.SUCCEEDED) | ~Q(review=""), dossier=dossier
+    ).exists():
+        return None  # paid, or money arrived that the accountant is reviewing
     form = dossier.form_data or {}
     quote = fee_quote(dossier.procedure, form, str(form.get("doi_tuong_mien_giam", "")))
     return quote if quote.total > 0 else None
@@ -28,6 +31,6 @@ def vietqr_svg(payment: Payment) -> SafeString:
     """The payment's VietQR as inline SVG while it can be paid; nothing otherwise."""
     from tinhso.payments.views import qr_svg
 
-    if payment.state not in OPEN_STATES or payment.expires_at <= timezone.now():
+    if payment.state not in OPEN_STATES or payment.review or payment.expires_at <= timezone.now():
         return mark_safe("")
     return mark_safe(qr_svg(payment.vietqr()))  # noqa: S308 (segno's SVG, no user text)
