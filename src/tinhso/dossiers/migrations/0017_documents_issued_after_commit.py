@@ -17,7 +17,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ("agencies", "0001_initial"),
         ("core", "0010_pending_documents"),
-        ("dossiers", "0015_assignee_from_case"),
+        ("dossiers", "0016_event_assignee"),
     ]
 
     operations = [
