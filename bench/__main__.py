@@ -33,12 +33,13 @@ def main() -> int:
     _setup()
     from django.db import connection
 
-    from bench import agencies, audit, catalog, dossiers, opendata, signing
+    from bench import agencies, audit, catalog, documents, dossiers, opendata, signing
     from bench.common import ROUNDS, print_table
 
     only = os.environ.get("BENCH_ONLY", "")
     modules = {"agencies": agencies, "catalog": catalog, "signing": signing}
-    modules |= {"dossiers": dossiers, "opendata": opendata, "audit": audit}
+    modules |= {"dossiers": dossiers, "documents": documents, "opendata": opendata}
+    modules |= {"audit": audit}
     rows = []
     for name, module in modules.items():
         if not only or name in only.split(","):

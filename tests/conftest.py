@@ -72,6 +72,15 @@ def _test_settings(settings: Any) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _workflow_memo() -> Iterator[None]:
+    # A request that raised into the test leaves no workflow read remembered for the next.
+    from tinhso.cases.memo import workflow_memo_end
+
+    yield
+    workflow_memo_end()
+
+
+@pytest.fixture(autouse=True)
 def _file_storage(settings: Any, tmp_path_factory: pytest.TempPathFactory) -> None:
     # Uploaded papers of each test land in a folder of their own.
     settings.MEDIA_ROOT = tmp_path_factory.mktemp("files")

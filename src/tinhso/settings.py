@@ -404,3 +404,6 @@ TINHSO_AUDIT_SEAL_SECONDS = float(os.environ.get("TINHSO_AUDIT_SEAL_SECONDS", "1
 # as gap-free registers are (the test suite turns it off so that its rolled-back tests
 # leave no committed numbers behind; the tests of numbering turn it on).
 TINHSO_NUMBERING_ASIDE = os.environ.get("TINHSO_NUMBERING_ASIDE", "1") == "1"
+# A form, result or receipt not issued this long after its action (ADR 0023) makes it say
+# "degraded" too, as does one that failed for good (the admin's "documents to issue").
+TINHSO_DOCUMENTS_MAX_AGE_SECONDS = int(os.environ.get("TINHSO_DOCUMENTS_MAX_AGE_SECONDS", "300"))

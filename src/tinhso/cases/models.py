@@ -2,6 +2,8 @@
 move through steps (a dossier today; an official document, a citizen's report or an OCOP
 application later). See docs/adr/0019-platform-layer.md."""
 
+from typing import Any
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -29,6 +31,12 @@ class Workflow(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        from tinhso.cases.memo import workflow_memo_end
+
+        super().save(*args, **kwargs)
+        workflow_memo_end()  # this request reads it again (cases.selectors)
 
     def clean(self) -> None:
         from tinhso.cases.workflow import workflow_parse

@@ -1,6 +1,7 @@
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
@@ -8,6 +9,8 @@ from tinhso.core.models import (
     AuditCheckpoint,
     AuditEntry,
     CalendarException,
+    PendingDocument,
+    PendingDocumentState,
     PersonalDataAccess,
     WorkerHeartbeat,
     WorkingCalendar,
@@ -74,3 +77,30 @@ class WorkingCalendarAdmin(admin.ModelAdmin[WorkingCalendar]):
 
     list_display = ["code", "name", "morning_start", "afternoon_end", "intake_cutoff"]
     inlines = [CalendarExceptionInline]
+
+
+@admin.register(PendingDocument)
+class PendingDocumentAdmin(ReadOnlyAdmin):
+    """Forms, results and receipts issued after commit (core.documents, ADR 0023): those
+    still being issued, those that failed after their retries (with the error), and a
+    "retry" action. Their inputs are not shown (names, notes)."""
+
+    list_display = ["id", "label", "kind", "state", "attempts", "available_at", "created_at",
+                    "issued_at", "last_error"]  # fmt: skip
+    list_filter = ["state", "kind"]
+    search_fields = ["key", "label"]
+    exclude = ["payload"]
+    actions = ["retry"]
+
+    def has_retry_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.is_superuser)
+
+    @admin.action(description=_("Issue the selected documents again"), permissions=["retry"])
+    def retry(self, request: HttpRequest, queryset: QuerySet[PendingDocument]) -> None:
+        from tinhso.core.documents import documents_retry
+
+        count = documents_retry(queryset.exclude(state=PendingDocumentState.ISSUED))
+        self.message_user(
+            request, _("%(count)d documents queued to be issued again.") % {"count": count},
+            messages.SUCCESS,
+        )  # fmt: skip

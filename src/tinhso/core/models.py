@@ -317,3 +317,45 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.operation} {self.key}"
+
+
+class PendingDocumentState(models.TextChoices):
+    PENDING = "pending", _("Being issued")
+    ISSUED = "issued", _("Issued")
+    FAILED = "failed", _("Failed")
+
+
+class PendingDocument(models.Model):
+    """A document to issue after commit (a form, a sealed result, a receipt): written in
+    the transaction of the action with the inputs its rendering needs, frozen then; a
+    worker renders and signs it (core.documents, ADR 0023). `key` names what it issues,
+    so the same document is never queued twice; the row lock makes one worker issue it."""
+
+    kind = models.CharField(_("kind"), max_length=64, db_index=True)
+    key = models.CharField(_("key"), max_length=128, unique=True)
+    label = models.CharField(_("document"), max_length=255, blank=True)
+    payload = models.JSONField(default=dict)
+    state = models.CharField(
+        _("state"),
+        max_length=8,
+        choices=PendingDocumentState.choices,
+        default=PendingDocumentState.PENDING,
+    )
+    # Issued only after this one (the clerk's seal after the leader's signature).
+    after = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="followers"
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    available_at = models.DateTimeField(_("next attempt"))
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    issued_at = models.DateTimeField(_("issued at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("document to issue")
+        verbose_name_plural = _("documents to issue")
+        indexes = [models.Index(fields=["state", "available_at"])]
+
+    def __str__(self) -> str:
+        return self.label or f"{self.kind} #{self.pk}"

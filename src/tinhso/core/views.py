@@ -5,6 +5,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from tinhso.core.documents import documents_backlog
 from tinhso.core.outbox import outbox_backlog
 from tinhso.core.worker import worker_status
 
@@ -20,15 +21,18 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
     503 when the database does not answer. Otherwise 200 with "status": "ok", or
     "degraded" when no task worker has sent a heartbeat within TINHSO_WORKER_STALE_SECONDS
-    or the oldest undelivered outbox message is older than TINHSO_OUTBOX_MAX_AGE_SECONDS:
-    the site still serves, but notifications and hourly work are held up (see the
-    "problems" list). Counts only: nothing personal, nothing about hosts."""
+    or the oldest undelivered outbox message is older than TINHSO_OUTBOX_MAX_AGE_SECONDS,
+    or a document (form, result, receipt) waits longer than TINHSO_DOCUMENTS_MAX_AGE_SECONDS
+    or failed for good (ADR 0023): the site still serves, but notifications, documents and
+    hourly work are held up (see the "problems" list). Counts only: nothing personal,
+    nothing about hosts."""
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
             cursor.fetchone()
         worker = worker_status()
         backlog = outbox_backlog()
+        documents = documents_backlog()
     except DatabaseError as exc:
         return JsonResponse(
             {"status": "error", "database": "unavailable", "error": type(exc).__name__},
@@ -43,6 +47,14 @@ def healthz(request: HttpRequest) -> JsonResponse:
     )
     if old:
         problems.append("outbox_backlog")
+    documents_late = (
+        documents.oldest_age is not None
+        and documents.oldest_age > settings.TINHSO_DOCUMENTS_MAX_AGE_SECONDS
+    )
+    if documents_late:
+        problems.append("documents_backlog")
+    if documents.failed:
+        problems.append("documents_failed")
     return JsonResponse(
         {
             "status": "degraded" if problems else "ok",
@@ -57,6 +69,12 @@ def healthz(request: HttpRequest) -> JsonResponse:
                 "undelivered": backlog.undelivered,
                 "oldest_age_seconds": _seconds(backlog.oldest_age),
                 "gave_up": backlog.gave_up,
+            },
+            "documents": {
+                "status": "failed" if documents.failed else ("backlog" if documents_late else "ok"),
+                "pending": documents.pending,
+                "oldest_age_seconds": _seconds(documents.oldest_age),
+                "failed": documents.failed,
             },
             "problems": problems,
         }

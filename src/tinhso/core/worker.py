@@ -41,6 +41,7 @@ from django.conf import settings
 from django.db import DatabaseError, close_old_connections, connections, transaction
 from django.utils import timezone
 
+from tinhso.core.documents import documents_nudge
 from tinhso.core.models import WorkerHeartbeat
 from tinhso.core.outbox import outbox_nudge
 
@@ -229,6 +230,7 @@ class Heartbeat:
         )
         tasks_recover_stale(by=self.worker_id)
         outbox_nudge()
+        documents_nudge()
         self._thread.start()
 
     def beat(self) -> None:
@@ -245,6 +247,7 @@ class Heartbeat:
                     self.beat()
                     tasks_recover_stale(by=self.worker_id)
                     outbox_nudge()
+                    documents_nudge()
                 except DatabaseError as exc:
                     # The database is away: the next beat tries again.
                     log.warning("worker %s: heartbeat not written: %s", self.worker_id, exc)

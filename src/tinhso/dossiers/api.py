@@ -23,7 +23,7 @@ from tinhso.core import files as dossier_files
 from tinhso.core.api import ID_MAX, INT_MAX, ErrorOut, Page, PageParams, paginate
 from tinhso.core.idempotency import idempotency_key, idempotency_run
 from tinhso.core.input import Moment
-from tinhso.dossiers.models import Dossier, DossierStatus, StoredPaper
+from tinhso.dossiers.models import Dossier, DossierDocument, DossierStatus, StoredPaper
 from tinhso.dossiers.selectors import dossier_by_code, dossiers_visible_to
 from tinhso.dossiers.services import (
     Attachment,
@@ -89,6 +89,28 @@ class FileOut(Schema):
     sha256: str
 
 
+class DocumentOut(Schema):
+    kind: str
+    label: str
+    status: str = Field(
+        description="issuing (rendered and signed in the background, in a moment) or issued"
+    )
+    verification: str | None = Field(description="verification id of the signed PDF, issued")
+    created_at: datetime
+
+    @staticmethod
+    def resolve_label(obj: DossierDocument) -> str:
+        return str(obj.get_kind_display())
+
+    @staticmethod
+    def resolve_status(obj: DossierDocument) -> str:
+        return "issued" if obj.ready else "issuing"
+
+    @staticmethod
+    def resolve_verification(obj: DossierDocument) -> str | None:
+        return obj.signed.public_id if obj.ready and obj.signed is not None else None
+
+
 class DossierOut(Schema):
     code: str
     state: str = Field(description="Where it is in its workflow")
@@ -109,6 +131,10 @@ class DossierOut(Schema):
         "applicant's personal data (a clerk)"
     )
     files: list[FileOut] = Field(description="The attached papers (empty for such roles)")
+    documents: list[DocumentOut] = Field(
+        description="The forms issued for it that the caller may open, those still being "
+        "issued included"
+    )
 
     @staticmethod
     def resolve_status(obj: Dossier) -> dict[str, Any]:
@@ -121,6 +147,15 @@ class DossierOut(Schema):
     @staticmethod
     def resolve_files(obj: Dossier, context: Any) -> list[Any]:
         return list(obj.files.all()) if _reads_personal_data(obj, context) else []
+
+    @staticmethod
+    def resolve_documents(obj: Dossier, context: Any) -> list[Any]:
+        request = context["request"] if context else None
+        user = getattr(request, "auth", None)
+        return [
+            d for d in obj.documents.select_related("signed")
+            if may(user, "dossier.open_document", d)
+        ]  # fmt: skip
 
     @staticmethod
     def resolve_paused(obj: Dossier) -> bool:

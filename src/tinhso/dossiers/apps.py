@@ -9,11 +9,12 @@ class DossiersConfig(AppConfig):
 
     def ready(self) -> None:
         from tinhso.core.demo import demo_step_register
+        from tinhso.core.documents import document_handler
         from tinhso.core.events import event_consume
         from tinhso.core.files import file_field_register
         from tinhso.core.indicators import figure_set_register
         from tinhso.core.locks import lock_rank_register
-        from tinhso.dossiers import demo
+        from tinhso.dossiers import demo, legal_forms
         from tinhso.dossiers.figures import FIGURES
         from tinhso.dossiers.models import Dossier
         from tinhso.dossiers.policy import dossier_policies_register
@@ -26,6 +27,9 @@ class DossiersConfig(AppConfig):
 
         dossier_subject_register()
         dossier_policies_register()
+        # Forms and results rendered and signed after the action's commit (ADR 0023).
+        document_handler(legal_forms.FORM)(legal_forms.form_issue)
+        document_handler(legal_forms.SEAL)(legal_forms.seal_issue)
         event_consume(DossierExtended, extension_record, module="dossiers", order=10)
         # A dossier's row is locked before the rows hanging from it (payments: 20).
         lock_rank_register(Dossier, 10)

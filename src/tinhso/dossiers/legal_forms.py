@@ -5,7 +5,7 @@ rendered from the events when asked for. BM.06, the register, is in dossiers.reg
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -16,6 +16,7 @@ from tinhso.accounts.models import User
 from tinhso.agencies.models import Agency
 from tinhso.agencies.selectors import agency_ancestors
 from tinhso.core.indicators import Timeliness, timeliness
+from tinhso.core.models import PendingDocument
 from tinhso.core.pdf import OfficialDocument, SignatureBlock
 from tinhso.dossiers.models import DocumentKind, Dossier, DossierDocument, DossierEvent
 from tinhso.signing.pades import Slot
@@ -86,8 +87,16 @@ def _applicant(doc: OfficialDocument, dossier: Dossier) -> None:
 
 
 def render_bm01(
-    dossier: Dossier, *, receiver_name: str, now: datetime, verify_url: str = ""
+    dossier: Dossier,
+    *,
+    receiver_name: str,
+    now: datetime,
+    verify_url: str = "",
+    accepted_at: datetime | None = None,
+    due_at: datetime | None = None,
 ) -> Rendered:
+    """`accepted_at` and `due_at` as they were when it was received (the dossier's own,
+    read later, may have moved on)."""
     doc = _document(dossier, "Giấy tiếp nhận hồ sơ và hẹn trả kết quả", now, verify_url)
     agency = dossier.receiving_agency.name if dossier.receiving_agency else ""
     doc.paragraph(f"Bộ phận Tiếp nhận và Trả kết quả {agency} tiếp nhận hồ sơ của:")
@@ -101,8 +110,8 @@ def render_bm01(
     doc.field("Số lượng hồ sơ", "01 (bộ)")
     days = f"{dossier.procedure.time_days:g}".replace(".", ",")
     doc.field("Thời gian giải quyết hồ sơ theo quy định", f"{days} ngày làm việc")
-    doc.field("Thời gian nhận hồ sơ", _when(dossier.accepted_at or now))
-    doc.field("Thời gian trả kết quả giải quyết hồ sơ", _when(dossier.due_at))
+    doc.field("Thời gian nhận hồ sơ", _when(accepted_at or dossier.accepted_at or now))
+    doc.field("Thời gian trả kết quả giải quyết hồ sơ", _when(due_at or dossier.due_at))
     doc.field("Hình thức nộp hồ sơ", CHANNELS.get(dossier.channel, ""))
     doc.field("Đăng ký nhận kết quả", RESULT.get(dossier.result_method, dossier.result_method))
     doc.signatures(
@@ -156,6 +165,7 @@ def render_bm04(
     official_name: str,
     now: datetime,
     verify_url: str = "",
+    old_due: datetime | None = None,
 ) -> Rendered:
     doc = _document(
         dossier, "Phiếu xin lỗi và đề nghị gia hạn thời gian giải quyết", now, verify_url
@@ -163,7 +173,7 @@ def render_bm04(
     agency = dossier.receiving_agency.name if dossier.receiving_agency else ""
     doc.paragraph(f"{agency} tiếp nhận hồ sơ của:")
     _applicant(doc, dossier)
-    doc.field("Thời gian hẹn trả kết quả giải quyết hồ sơ", _when(dossier.due_at))
+    doc.field("Thời gian hẹn trả kết quả giải quyết hồ sơ", _when(old_due or dossier.due_at))
     doc.paragraph(
         "Tuy nhiên đến nay, cơ quan chưa trả kết quả giải quyết hồ sơ cho ông/bà, vì lý do:"
     )
@@ -309,24 +319,113 @@ def _kind_title(kind: str) -> str:
         return str(DocumentKind(kind).label)
 
 
-def issue_signed(
+def _moment(value: str | None) -> datetime | None:
+    return None if not value else datetime.fromisoformat(value)
+
+
+def frozen(moment: datetime | None) -> str | None:
+    """A time kept in a document's inputs (ISO 8601)."""
+    return None if moment is None else moment.isoformat()
+
+
+def _user(pk: int | None) -> User | None:
+    return None if pk is None else User.objects.filter(pk=pk).first()
+
+
+def form_queue(
     *,
     dossier: Dossier,
     kind: str,
-    render: Callable[[str], Rendered],
     agency: Agency,
     actor: User | None,
     now: datetime,
-    personal: Any = None,
+    inputs: dict[str, Any],
+    personal: User | None = None,
 ) -> DossierDocument:
-    """Render a form with its verification QR code, sign it and keep it with the dossier:
-    with the agency's seal, or (a result) with `personal`'s own certificate, the seal's
-    field left for the clerk. Call inside the transition's transaction (the signed file goes
-    with it if it rolls back). SigningError when no valid certificate can sign."""
+    """Queue a form of `dossier` to issue after commit (core.documents, ADR 0023): its row
+    shows at once as being issued; the worker renders it from `inputs` (the names, note and
+    times of the action, frozen now), signs it with the agency's seal, or (a result) with
+    `personal`'s own certificate leaving the seal's field for the clerk, and keeps it.
+    Call inside the action's transaction. SigningError when no valid certificate could
+    sign it now (the action is refused, as when it signed at once)."""
+    from tinhso.core.documents import document_pending
     from tinhso.signing import services as signing
 
-    public_id = signing.verification_id_new()
-    rendered = render(signing.verification_url(public_id))
+    if personal is not None:
+        signing.personal_for(personal, agency)
+    else:
+        signing.seal_for(agency)
+    document = DossierDocument.objects.create(
+        dossier=dossier, kind=kind, agency=agency, storage_name="", sha256="", size=0,
+    )  # fmt: skip
+
+    def bind(row: PendingDocument) -> None:
+        document.issuing = row
+        document.save(update_fields=["issuing"])
+
+    document_pending(
+        kind=FORM, key=f"dossier-document:{document.pk}",
+        label=f"{_kind_title(kind)} – {dossier.code}",
+        payload={
+            "document": document.pk, "actor": getattr(actor, "pk", None),
+            "personal": getattr(personal, "pk", None), "now": now.isoformat(),
+            "public_id": signing.verification_id_new(), "inputs": inputs,
+        },
+        bind=bind,
+    )  # fmt: skip
+    return document
+
+
+def _render(document: DossierDocument, now: datetime, inputs: dict[str, Any], url: str) -> Rendered:
+    dossier, kind = document.dossier, document.kind
+    if kind == DocumentKind.BM01:
+        return render_bm01(
+            dossier, receiver_name=inputs["name"], now=now, verify_url=url,
+            accepted_at=_moment(inputs.get("accepted_at")), due_at=_moment(inputs.get("due_at")),
+        )  # fmt: skip
+    if kind == DocumentKind.BM02:
+        return render_bm02(
+            dossier, note=inputs["note"], official_name=inputs["name"], now=now, verify_url=url
+        )
+    if kind == DocumentKind.BM03:
+        return render_bm03(
+            dossier, reason=inputs["note"], official_name=inputs["name"], now=now,
+            verify_url=url,
+        )  # fmt: skip
+    if kind == DocumentKind.BM04:
+        return render_bm04(
+            dossier, reason=inputs["note"], new_due=datetime.fromisoformat(inputs["new_due"]),
+            official_name=inputs["name"], now=now, verify_url=url,
+            old_due=_moment(inputs.get("old_due")),
+        )  # fmt: skip
+    if kind == DocumentKind.STOP:
+        return render_stop(
+            dossier, reason=inputs["note"], by_applicant=inputs["by_applicant"],
+            official_name=inputs["name"], now=now, verify_url=url,
+        )  # fmt: skip
+    assert document.agency is not None  # noqa: S101 (form_queue sets it)
+    return render_result(
+        dossier, agency=document.agency, leader_name=inputs["name"],
+        leader_title=inputs["title"], note=inputs["note"], now=now, verify_url=url,
+    )  # fmt: skip
+
+
+def form_issue(row: PendingDocument) -> None:
+    """The worker's side of form_queue (core.documents handler "dossiers.form")."""
+    from tinhso.signing import services as signing
+
+    payload = row.payload
+    document = (
+        DossierDocument.objects.select_related("dossier__procedure", "dossier__applicant",
+                                               "dossier__receiving_agency", "agency")
+        .get(pk=payload["document"])
+    )  # fmt: skip
+    agency = document.agency
+    assert agency is not None  # noqa: S101 (form_queue sets it)
+    actor, personal = _user(payload["actor"]), _user(payload["personal"])
+    now = datetime.fromisoformat(payload["now"])
+    public_id = payload["public_id"]
+    rendered = _render(document, now, payload["inputs"], signing.verification_url(public_id))
     if personal is not None:
         requests = [signing.SignRequest(
             certificate=signing.personal_for(personal, agency), purpose="personal",
@@ -341,33 +440,65 @@ def issue_signed(
         )]  # fmt: skip
         reserved = []
     signed = signing.document_sign(
-        public_id=public_id, content=rendered.content, title=_kind_title(kind),
-        reference=dossier.code or "", agency=agency, requests=requests, reserved=reserved,
-        actor=actor, now=now,
+        public_id=public_id, content=rendered.content, title=_kind_title(document.kind),
+        reference=document.dossier.code or "", agency=agency, requests=requests,
+        reserved=reserved, actor=actor, now=now,
     )  # fmt: skip
-    return DossierDocument.objects.create(
-        dossier=dossier, kind=kind, storage_name=signed.storage_name, sha256=signed.sha256,
-        size=signed.size, signed=signed,
+    document.storage_name, document.sha256, document.size = (
+        signed.storage_name, signed.sha256, signed.size,
     )  # fmt: skip
+    document.signed = signed
+    if document.issuing_id == row.pk:  # not when the clerk's seal already waits for it
+        document.issuing = None
+    document.save(update_fields=["storage_name", "sha256", "size", "signed", "issuing"])
 
 
 def result_document(dossier: Dossier) -> DossierDocument | None:
-    """The signed result of the dossier (the newest), if the leader has signed one."""
+    """The result of the dossier the leader signed (the newest), issued or being issued."""
     return (
-        dossier.documents.filter(kind=DocumentKind.RESULT, signed__agency__isnull=False)
-        .select_related("signed__agency")
+        dossier.documents.filter(kind=DocumentKind.RESULT, agency__isnull=False)
+        .select_related("agency", "issuing")
         .last()
     )
 
 
-def seal_result(*, document: DossierDocument, clerk: User | None, now: datetime) -> None:
+def seal_queue(*, document: DossierDocument, clerk: User | None, now: datetime) -> None:
     """The clerk issues the result: the agency's seal signature goes into the field left
-    for it."""
+    for it, after commit, and after the leader's signature if that is still being issued
+    (the seal waits for it rather than refusing). SigningError when the agency has no seal
+    that can sign now."""
+    from tinhso.core.documents import document_pending
     from tinhso.signing import services as signing
 
+    agency = document.agency
+    if agency is None:
+        raise signing.SigningError("Hồ sơ chưa có kết quả đã được lãnh đạo ký.")
+    signing.seal_for(agency)
+
+    def bind(row: PendingDocument) -> None:
+        document.issuing = row
+        document.save(update_fields=["issuing"])
+
+    document_pending(
+        kind=SEAL, key=f"dossier-document:{document.pk}:seal",
+        label=f"{_kind_title(document.kind)} – {document.dossier.code} (đóng dấu)",
+        payload={"document": document.pk, "actor": getattr(clerk, "pk", None),
+                 "now": now.isoformat()},
+        after=document.issuing, bind=bind,
+    )  # fmt: skip
+
+
+def seal_issue(row: PendingDocument) -> None:
+    """The worker's side of seal_queue (core.documents handler "dossiers.seal")."""
+    from tinhso.signing import services as signing
+
+    document = DossierDocument.objects.select_related("signed__agency").get(
+        pk=row.payload["document"]
+    )
     issued = document.signed
     if issued is None or issued.agency is None:
         raise signing.SigningError("Hồ sơ chưa có kết quả đã được lãnh đạo ký.")
+    clerk = _user(row.payload["actor"])
     signed = signing.document_countersign(
         document=issued,
         request=signing.SignRequest(
@@ -375,17 +506,24 @@ def seal_result(*, document: DossierDocument, clerk: User | None, now: datetime)
             field_name=SEAL_FIELD, slot=None,
             reason="Phát hành văn bản, đóng dấu số của cơ quan", signer_user=clerk,
         ),
-        actor=clerk, now=now,
+        actor=clerk, now=datetime.fromisoformat(row.payload["now"]),
     )  # fmt: skip
     document.storage_name, document.sha256, document.size = (
         signed.storage_name, signed.sha256, signed.size,
     )  # fmt: skip
-    document.save(update_fields=["storage_name", "sha256", "size"])
+    if document.issuing_id == row.pk:
+        document.issuing = None
+    document.save(update_fields=["storage_name", "sha256", "size", "issuing"])
 
+
+# core.documents kinds (registered in DossiersConfig.ready)
+FORM = "dossiers.form"
+SEAL = "dossiers.seal"
 
 # The names of the signature fields in the PDFs (what pdfsig and Acrobat list).
 PERSONAL_FIELD = "ChuKyLanhDao"
 SEAL_FIELD = "ChuKyCoQuan"
 
-__all__ = ["DocumentKind", "issue_signed", "render_bm01", "render_bm02", "render_bm03",
-           "render_bm04", "render_bm05", "render_result", "render_stop", "seal_result"]  # fmt: skip
+__all__ = ["DocumentKind", "form_issue", "form_queue", "render_bm01", "render_bm02",
+           "render_bm03", "render_bm04", "render_bm05", "render_result", "render_stop",
+           "seal_issue", "seal_queue"]  # fmt: skip

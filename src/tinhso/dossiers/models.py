@@ -175,9 +175,19 @@ class DossierDocument(models.Model):
         on_delete=models.PROTECT,
         related_name="dossier_document",
     )
-    storage_name = models.CharField(max_length=255)
-    sha256 = models.CharField(max_length=64)
-    size = models.PositiveIntegerField()
+    # The agency whose seal (and, for a result, whose leader) signs it.
+    agency = models.ForeignKey(
+        "agencies.Agency", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # While it is being issued (rendered and signed after the action's commit, ADR 0023):
+    # the document to issue; none once its file is here.
+    issuing = models.ForeignKey(
+        "core.PendingDocument", null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )  # fmt: skip
+    storage_name = models.CharField(max_length=255, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+    size = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -185,6 +195,11 @@ class DossierDocument(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.dossier_id}"
+
+    @property
+    def ready(self) -> bool:
+        """Its file is issued (not being issued, nor being sealed)."""
+        return self.issuing_id is None and bool(self.storage_name)
 
 
 class Satisfaction(models.IntegerChoices):

@@ -25,7 +25,11 @@ from tinhso.core.input import day_clean, moment_clean
 from tinhso.core.privacy import mask_personal_id
 from tinhso.dossiers.inbox import BOXES, inbox, inbox_counts
 from tinhso.dossiers.models import Dossier
-from tinhso.dossiers.pages import attachments_from_request, document_response
+from tinhso.dossiers.pages import (
+    attachments_from_request,
+    document_pending_response,
+    document_response,
+)
 from tinhso.dossiers.policy import (
     agencies_with_role,
     register_agencies,
@@ -137,7 +141,7 @@ def dossier_view(request: HttpRequest, code: str) -> HttpResponse:
         "files": list(dossier.files.all()) if personal else [],
         "documents": [
             d
-            for d in dossier.documents.select_related("signed")
+            for d in dossier.documents.select_related("signed", "issuing")
             if may(user, "dossier.open_document", d)
         ],
         "left": working_time_left(dossier),
@@ -194,7 +198,7 @@ def file_view(request: HttpRequest, code: str, file_id: int) -> FileResponse:
 
 
 @login_required
-def document_view(request: HttpRequest, code: str, document_id: int) -> FileResponse:
+def document_view(request: HttpRequest, code: str, document_id: int) -> HttpResponse | FileResponse:
     """An issued form, for the officials whose role opens it (dossiers.policy); logged."""
     user = _official(request)
     dossier = _handled(user, code)
@@ -203,13 +207,15 @@ def document_view(request: HttpRequest, code: str, document_id: int) -> FileResp
         raise Http404
     if not may(user, "dossier.open_document", document):
         raise PermissionDenied(_("Your role does not give access to the applicant's data."))
+    if not document.ready:
+        return document_pending_response(request, dossier, document)
     dossier_read_record(
         official=user,
         dossier=dossier,
         record=DataRead.DOCUMENT,
         detail=str(document.get_kind_display()),
     )
-    return document_response(dossier, document_id)
+    return document_response(request, dossier, document_id)
 
 
 @login_required

@@ -4,13 +4,14 @@ the papers offered with a form, and an issued form as a PDF response."""
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404, HttpRequest
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from tinhso.accounts.models import User
 from tinhso.catalog.models import Procedure
 from tinhso.core import files as dossier_files
-from tinhso.dossiers.models import Dossier
+from tinhso.dossiers.models import Dossier, DossierDocument
 from tinhso.dossiers.selectors import stored_papers_of
 from tinhso.dossiers.services import Attachment
 
@@ -41,12 +42,29 @@ def attachments_from_request(
     return attachments, errors
 
 
-def document_response(dossier: Dossier, document_id: int) -> FileResponse:
-    """An issued form of `dossier` as an inline PDF (never cached); the caller checked
-    that the user may see it."""
+def document_pending_response(
+    request: HttpRequest, dossier: Dossier, document: DossierDocument
+) -> HttpResponse:
+    """A form still being issued (ADR 0023): 409 with a page saying so, and when to try
+    again."""
+    response = render(
+        request, "dossiers/document_pending.html",
+        {"dossier": dossier, "document": document}, status=409,
+    )  # fmt: skip
+    response["Retry-After"] = "10"
+    return response
+
+
+def document_response(
+    request: HttpRequest, dossier: Dossier, document_id: int
+) -> HttpResponse | FileResponse:
+    """An issued form of `dossier` as an inline PDF (never cached), or the page saying it
+    is being issued; the caller checked that the user may see it."""
     document = dossier.documents.filter(pk=document_id).first()
     if document is None:
         raise Http404
+    if not document.ready:
+        return document_pending_response(request, dossier, document)
     return dossier_files.document_response(
         document.storage_name, filename=f"{document.kind}-{dossier.code}.pdf"
     )

@@ -6,6 +6,7 @@ row and notification of every move. Registered in DossiersConfig.ready."""
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
@@ -53,24 +54,22 @@ def _province_agency_ids(province_key: str) -> list[int]:
 def inter_agency_q(agency_ids: list[int], only_state: State | None = None) -> Q:
     """Dossiers in an inter-agency step that belongs to one of these agencies (by short
     name, within the same province)."""
-    from tinhso.cases.models import Workflow
+    from tinhso.cases.selectors import workflow_graphs
 
     condition = Q(pk__in=[])
     agencies = [a for a in Agency.objects.filter(pk__in=agency_ids) if a.level != "commune"]
     by_name = {a.short_name: a for a in agencies if a.short_name}
     if not by_name:
         return condition
-    for code, definition in Workflow.objects.filter(subject="dossier").values_list(
-        "code", "definition"
-    ):
-        for state in definition.get("states", []):
-            agency = by_name.get(state.get("inter_agency", ""))
-            if agency is None or (only_state is not None and state["name"] != only_state.name):
+    for code, graph in workflow_graphs("dossier").items():
+        for state in graph.states.values():
+            agency = by_name.get(state.inter_agency)
+            if agency is None or (only_state is not None and state.name != only_state.name):
                 continue
             province = agency.path.split("/")[1]
             condition |= Q(
                 procedure__workflow=code,
-                state=state["name"],
+                state=state.name,
                 receiving_agency_id__in=_province_agency_ids(province),
             )
     return condition
@@ -202,32 +201,19 @@ def form_effect(context: EffectContext) -> None:
     if agency is None:
         return
     name = getattr(actor, "full_name", "") or getattr(actor, "username", "")
+    inputs: dict[str, Any] = {"name": name, "note": note}
     if kind == DocumentKind.BM01:
-        render = lambda url: legal_forms.render_bm01(  # noqa: E731
-            dossier, receiver_name=name, now=now, verify_url=url
-        )
-    elif kind == DocumentKind.BM02:
-        render = lambda url: legal_forms.render_bm02(  # noqa: E731
-            dossier, note=note, official_name=name, now=now, verify_url=url
-        )
-    elif kind == DocumentKind.BM03:
-        render = lambda url: legal_forms.render_bm03(  # noqa: E731
-            dossier, reason=note, official_name=name, now=now, verify_url=url
-        )
-    else:
+        inputs["accepted_at"] = legal_forms.frozen(dossier.accepted_at)
+        inputs["due_at"] = legal_forms.frozen(dossier.due_at)
+    elif kind == DocumentKind.STOP:
         # A withdrawal is the citizen's request, whoever records it.
-        by_applicant = context.action.applicant or getattr(actor, "pk", None) == (
+        inputs["by_applicant"] = context.action.applicant or getattr(actor, "pk", None) == (
             dossier.applicant_id
         )
-        render = lambda url: legal_forms.render_stop(  # noqa: E731
-            dossier, reason=note, by_applicant=by_applicant, official_name=name, now=now,
-            verify_url=url,
-        )  # fmt: skip
     try:
-        legal_forms.issue_signed(
-            dossier=dossier, kind=kind, render=render, agency=agency, actor=actor,
-            now=now,
-        )  # fmt: skip
+        legal_forms.form_queue(
+            dossier=dossier, kind=kind, agency=agency, actor=actor, now=now, inputs=inputs
+        )
     except SigningError as exc:
         raise _signing_refused(exc) from exc
 
@@ -244,14 +230,15 @@ def result_sign_effect(context: EffectContext) -> None:
         raise TransitionForbiddenError(_("You may not take this action on this dossier."))
     title = next((m.title for m in memberships(leader) if m.agency_id == agency.pk and m.title), "")
     try:
-        legal_forms.issue_signed(
-            dossier=dossier, kind=DocumentKind.RESULT, agency=agency, actor=leader,
-            personal=leader, now=now,
-            render=lambda url: legal_forms.render_result(
-                dossier, agency=agency, leader_name=leader.full_name, leader_title=title,
-                note=note, now=now, verify_url=url,
-            ),
-        )  # fmt: skip
+        legal_forms.form_queue(
+            dossier=dossier,
+            kind=DocumentKind.RESULT,
+            agency=agency,
+            actor=leader,
+            personal=leader,
+            now=now,
+            inputs={"name": leader.full_name, "title": title, "note": note},
+        )
     except SigningError as exc:
         raise _signing_refused(exc) from exc
 
@@ -263,15 +250,16 @@ def result_seal_effect(context: EffectContext) -> None:
 
     dossier, clerk = _dossier_of(context), context.actor
     document = legal_forms.result_document(dossier)
-    if document is None or document.signed is None or document.signed.agency is None:
+    if document is None or document.agency is None:
         raise TransitionError(_("The leader has not signed a result for this dossier yet."))
-    agency = document.signed.agency
+    agency = document.agency
     if not any(m.role == CLERK and m.agency_id == agency.pk for m in memberships(clerk)):
         raise TransitionForbiddenError(
             _("Only a clerk of %(agency)s may seal its result.") % {"agency": agency.name}
         )
     try:
-        legal_forms.seal_result(document=document, clerk=clerk, now=context.now)
+        # After the leader's signature, even if that is still being issued (ADR 0023).
+        legal_forms.seal_queue(document=document, clerk=clerk, now=context.now)
     except SigningError as exc:
         raise _signing_refused(exc) from exc
 

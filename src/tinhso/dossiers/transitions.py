@@ -180,13 +180,11 @@ def dossier_extend(
         agency = dossier.receiving_agency
         assert agency is not None  # noqa: S101 (a dossier with a due time was received)
         try:
-            legal_forms.issue_signed(
+            legal_forms.form_queue(
                 dossier=dossier, kind=DocumentKind.BM04, agency=agency, actor=official,
                 now=now,
-                render=lambda url: legal_forms.render_bm04(
-                    dossier, reason=reason.strip(), new_due=new_due, official_name=name,
-                    now=now, verify_url=url,
-                ),
+                inputs={"name": name, "note": reason.strip(), "new_due": new_due.isoformat(),
+                        "old_due": old_due.isoformat()},
             )  # fmt: skip
         except SigningError as exc:
             raise TransitionError(exc.message) from exc

@@ -227,13 +227,15 @@ def track(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def mine_document(request: HttpRequest, public_id: str, document_id: int) -> FileResponse:
+def mine_document(
+    request: HttpRequest, public_id: str, document_id: int
+) -> HttpResponse | FileResponse:
     """A form issued for one of the citizen's own dossiers."""
     user = _citizen(request)
     dossier = dossiers_of_citizen(user).filter(public_id=public_id).first()
     if dossier is None:
         raise Http404
-    return document_response(dossier, document_id)
+    return document_response(request, dossier, document_id)
 
 
 @login_required

@@ -56,6 +56,9 @@ class PaymentOut(Schema):
     account_number: str
     vietqr: str = Field(description="the EMVCo payload to show as a QR code")
     receipt: str | None = Field(None, description="verification id of the signed receipt")
+    receipt_status: str = Field(
+        description="none, issuing (rendered and signed in the background, in a moment) or issued"
+    )
 
     @staticmethod
     def resolve_dossier(obj: Payment) -> str:
@@ -72,6 +75,12 @@ class PaymentOut(Schema):
     @staticmethod
     def resolve_vietqr(obj: Payment) -> str:
         return obj.vietqr()
+
+    @staticmethod
+    def resolve_receipt_status(obj: Payment) -> str:
+        if obj.receipt_id:
+            return "issued"
+        return "issuing" if obj.receipt_issuing_id else "none"
 
     @staticmethod
     def resolve_receipt(obj: Payment) -> str | None:

@@ -11,6 +11,7 @@ class PaymentsConfig(AppConfig):
         from tinhso.accounts.policies import Purpose, permission_register, purpose_register
         from tinhso.cases.effects import effect_register
         from tinhso.core.demo import demo_step_register
+        from tinhso.core.documents import document_handler
         from tinhso.core.indicators import figure_set_register
         from tinhso.core.locks import lock_rank_register
         from tinhso.core.roles import role_register
@@ -18,6 +19,7 @@ class PaymentsConfig(AppConfig):
         from tinhso.payments.effects import payment_request_effect, payments_cancel_effect
         from tinhso.payments.figures import FIGURES
         from tinhso.payments.models import Payment
+        from tinhso.payments.receipts import RECEIPT, receipt_issue
         from tinhso.payments.roles import ACCOUNTANT, ROLES
         from tinhso.payments.selectors import payment_visible
 
@@ -30,6 +32,8 @@ class PaymentsConfig(AppConfig):
         effect_register("payments.cancel", payments_cancel_effect, module="payments")
         # Locked after the case it belongs to (dossiers rank 10).
         lock_rank_register(Payment, 20)
+        # The receipt, rendered and sealed after the crediting commit (ADR 0023).
+        document_handler(RECEIPT)(receipt_issue)
         permission_register("payment.read", payment_visible, module="payments", record=Payment)
 
         figure_set_register(FIGURES)

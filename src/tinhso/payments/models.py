@@ -94,6 +94,11 @@ class Payment(models.Model):
         on_delete=models.PROTECT,
         related_name="payment",
     )
+    # The receipt being issued after the crediting commit (core.documents, ADR 0023).
+    receipt_issuing = models.ForeignKey(
+        "core.PendingDocument", null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )  # fmt: skip
 
     class Meta:
         ordering = ["-created_at"]

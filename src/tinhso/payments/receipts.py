@@ -4,17 +4,13 @@ code to verify it."""
 
 from __future__ import annotations
 
-import logging
-
-from django.db import transaction
 from django.utils import timezone
 
 from tinhso.agencies.selectors import agency_ancestors
+from tinhso.core.models import PendingDocument
 from tinhso.core.pdf import OfficialDocument, SignatureBlock
 from tinhso.payments.models import Payment
 from tinhso.signing.pades import Slot
-
-log = logging.getLogger(__name__)
 
 
 def _vnd(amount: int) -> str:
@@ -50,25 +46,42 @@ def render_receipt(payment: Payment, verify_url: str) -> tuple[bytes, Slot]:
     return doc.output(), Slot(page=page, box=box)
 
 
-def receipt_issue(*, payment: Payment) -> None:
-    """Sign and attach the receipt (inside the crediting transaction, in a savepoint: a
-    missing seal certificate leaves the payment credited and the receipt to be issued
-    again by the accountant)."""
+RECEIPT = "payments.receipt"  # the core.documents kind (registered in PaymentsConfig.ready)
+
+
+def receipt_queue(*, payment: Payment) -> None:
+    """Queue the receipt of a credited payment (inside the crediting transaction): the
+    worker renders and seals it after commit; the pages say it is being issued until then.
+    A missing seal certificate is retried and then shown to the administrator, the payment
+    staying credited."""
+    from tinhso.core.documents import document_pending
+
+    def bind(row: PendingDocument) -> None:
+        Payment.objects.filter(pk=payment.pk).update(receipt_issuing=row)
+        payment.receipt_issuing = row
+
+    document_pending(
+        kind=RECEIPT, key=f"payment:{payment.pk}:receipt",
+        label=f"Biên lai {payment.reference}", payload={"payment": payment.pk}, bind=bind,
+    )  # fmt: skip
+
+
+def receipt_issue(row: PendingDocument) -> None:
+    """The worker's side of receipt_queue: render, seal and attach the receipt."""
     from tinhso.signing import services as signing
 
+    payment = Payment.objects.select_related(
+        "agency", "dossier__procedure", "dossier__applicant"
+    ).get(pk=row.payload["payment"])
     public_id = signing.verification_id_new()
-    try:
-        with transaction.atomic():
-            content, slot = render_receipt(payment, signing.verification_url(public_id))
-            document = signing.document_sign(
-                public_id=public_id, content=content, title="Biên lai thu phí, lệ phí",
-                reference=payment.dossier.code or "", agency=payment.agency, actor=None,
-                requests=[signing.SignRequest(
-                    certificate=signing.seal_for(payment.agency), purpose="seal",
-                    field_name="ChuKyCoQuan", slot=slot, reason="Biên lai điện tử",
-                )],
-            )  # fmt: skip
-            Payment.objects.filter(pk=payment.pk).update(receipt=document)
-            payment.receipt = document
-    except signing.SigningError as exc:
-        log.warning("receipt of %s not issued: %s", payment.reference, exc.message)
+    content, slot = render_receipt(payment, signing.verification_url(public_id))
+    document = signing.document_sign(
+        public_id=public_id, content=content, title="Biên lai thu phí, lệ phí",
+        reference=payment.dossier.code or "", agency=payment.agency, actor=None,
+        requests=[signing.SignRequest(
+            certificate=signing.seal_for(payment.agency), purpose="seal",
+            field_name="ChuKyCoQuan", slot=slot, reason="Biên lai điện tử",
+        )],
+    )  # fmt: skip
+    Payment.objects.filter(pk=payment.pk).update(receipt=document)
+    Payment.objects.filter(pk=payment.pk, receipt_issuing=row).update(receipt_issuing=None)

@@ -374,7 +374,7 @@ def _hold(payment: Payment, review: str, notice: Notice, outcome: str) -> tuple[
 
 def _credit(payment: Payment, notice: Notice) -> None:
     from tinhso.dossiers.transitions import TransitionError, dossier_trigger
-    from tinhso.payments.receipts import receipt_issue
+    from tinhso.payments.receipts import receipt_queue
 
     before = payment.state
     payment.state = PaymentState.SUCCEEDED
@@ -383,9 +383,8 @@ def _credit(payment: Payment, notice: Notice) -> None:
     payment.bank_transaction = notice.transaction_id
     payment.save(update_fields=["state", "paid_at", "paid_amount", "bank_transaction"])
     _event(payment, before, f"bank transaction {notice.transaction_id}")
-    # The receipt (a PDF rendered and signed) before any audit entry: the chain's head is
-    # one row every audited write locks until commit.
-    receipt_issue(payment=payment)
+    # The receipt is rendered and sealed after commit (ADR 0023).
+    receipt_queue(payment=payment)
     audit_record(
         actor=None, action="payment.succeeded", obj=payment,
         data={"reference": payment.reference, "amount": notice.amount,

@@ -81,7 +81,13 @@ def receipt(request: HttpRequest, reference: str) -> HttpResponse:
 
     payment = _payment(request, reference, "receipt")
     if payment.receipt is None:
-        raise Http404
+        if payment.receipt_issuing_id is None:
+            raise Http404
+        # Being issued after the crediting commit (ADR 0023): say so, and when to try again.
+        response = render(request, "payments/receipt_pending.html", {"payment": payment},
+                          status=409)  # fmt: skip
+        response["Retry-After"] = "10"
+        return response
     response = HttpResponse(signed_content(payment.receipt), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="bien-lai-{payment.reference}.pdf"'
     return response
