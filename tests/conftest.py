@@ -65,6 +65,9 @@ def _test_settings(settings: Any) -> None:
     }
     settings.ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    # Figures answered fresh (tests change the data between two requests); the cache has
+    # its own test (test_figures).
+    settings.FIGURES_CACHE_SECONDS = 0
 
 
 @pytest.fixture(autouse=True)

@@ -74,6 +74,11 @@ class Dossier(Case):
     # paused_at) come from cases.Case: cases.transitions moves a dossier.
     # The due time the responsible officials were last warned about (deadline_warnings).
     warned_for_due = models.DateTimeField(null=True, blank=True)
+    # Its outcome, stored by the transition that finishes it (dossiers.rollups): when, how
+    # it met its due time (blank: there was none), and how long its clock was stopped.
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=8, blank=True)
+    paused_for = models.DurationField(_("time paused"), null=True, blank=True)
 
     class Meta:
         ordering = ["-submitted_at", "-created_at"]
@@ -225,3 +230,55 @@ class StoredPaper(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Outcome(models.TextChoices):
+    """How a finished dossier met its due time (core.indicators.timeliness); stored on the
+    dossier by the transition that finishes it."""
+
+    EARLY = "early", _("Early")
+    ON_TIME = "on_time", _("On time")
+    LATE = "late", _("Late")
+
+
+class RollupSpan(models.IntegerChoices):
+    """What one rollup row covers: a day, or the calendar month or year its `day` starts."""
+
+    DAY = 1, _("day")
+    MONTH = 2, _("month")
+    YEAR = 3, _("year")
+
+
+class DossierRollup(models.Model):
+    """The dossier figures of one receiving agency over one day, month or year, kept by the
+    dossiers' events in their own transactions (dossiers.rollups, ADR 0026). Flows count
+    what happened within the span; the `*_change` columns are changes of a stock (dossiers
+    in progress, paused, overdue), whose value at the end of a day is the sum of every
+    change up to it. One row per agency, span and first day: a write contends only with the
+    same agency's writes of that day."""
+
+    agency = models.ForeignKey("agencies.Agency", on_delete=models.CASCADE, related_name="+")
+    span = models.PositiveSmallIntegerField(choices=RollupSpan.choices)
+    day = models.DateField()
+    received = models.IntegerField(default=0)
+    received_counter = models.IntegerField(default=0)
+    received_online = models.IntegerField(default=0)
+    received_post = models.IntegerField(default=0)
+    finished_early = models.IntegerField(default=0)
+    finished_on_time = models.IntegerField(default=0)
+    finished_late = models.IntegerField(default=0)
+    ratings = models.IntegerField(default=0)
+    rating_points = models.IntegerField(default=0)
+    in_progress_change = models.IntegerField(default=0)
+    paused_change = models.IntegerField(default=0)
+    overdue_change = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agency", "span", "day"], name="dossier_rollup_agency_span_day"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agency_id} {self.get_span_display()} {self.day}"
