@@ -32,6 +32,15 @@ class Channel(models.IntegerChoices):
     POST = 3, _("By post")
 
 
+class Outcome(models.TextChoices):
+    """How a finished dossier met its due time (core.indicators.timeliness); stored on the
+    dossier by the transition that finishes it."""
+
+    EARLY = "early", _("Early")
+    ON_TIME = "on_time", _("On time")
+    LATE = "late", _("Late")
+
+
 class Dossier(Case):
     """One application for one procedure. Its code is `{agency e-ID}-{yymmdd}-{NNNN}`,
     numbered per receiving agency and day when it is submitted."""
@@ -77,7 +86,7 @@ class Dossier(Case):
     # Its outcome, stored by the transition that finishes it (dossiers.rollups): when, how
     # it met its due time (blank: there was none), and how long its clock was stopped.
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
-    outcome = models.CharField(_("outcome"), max_length=8, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=8, choices=Outcome.choices, blank=True)
     paused_for = models.DurationField(_("time paused"), null=True, blank=True)
 
     class Meta:
@@ -230,15 +239,6 @@ class StoredPaper(models.Model):
 
     def __str__(self) -> str:
         return self.name
-
-
-class Outcome(models.TextChoices):
-    """How a finished dossier met its due time (core.indicators.timeliness); stored on the
-    dossier by the transition that finishes it."""
-
-    EARLY = "early", _("Early")
-    ON_TIME = "on_time", _("On time")
-    LATE = "late", _("Late")
 
 
 class RollupSpan(models.IntegerChoices):
