@@ -191,6 +191,7 @@ def run() -> list[Row]:
     from tinhso.accounts.models import User
     from tinhso.core.calendar import hours_for, working_day_left_until
     from tinhso.dossiers.inbox import inbox, inbox_counts
+    from tinhso.dossiers.selectors import dossier_tracking
     from tinhso.dossiers.subject import DOSSIER
 
     if connection.vendor != "postgresql":
@@ -301,7 +302,16 @@ def run() -> list[Row]:
             )
             cursor.fetchall()
 
+    def track_reads() -> None:
+        dossier = dossier_tracking(rng.choice(sample)[0])
+        assert dossier is not None
+        list(dossier.events.all())
+
     rows.append(
         Row("tracking: GET /api/v1/track/{code}", *measure(track, 300), *measure(track_sql, 300))
     )
+    rows.append(
+        Row("tracking: its reads (dossier_tracking)", *measure(track_reads, 300),
+            *measure(track_sql, 300))
+    )  # fmt: skip
     return rows
