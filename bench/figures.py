@@ -25,7 +25,7 @@ from datetime import timedelta
 from bench.common import Row, measure
 
 TARGET = int(os.environ.get("BENCH_DOSSIERS", "1000000"))
-DIRECT_LIMIT = 2_000_000
+DIRECT_LIMIT = int(os.environ.get("BENCH_FIGURES_DIRECT_UP_TO", "2000000"))
 TZ = "Asia/Ho_Chi_Minh"
 
 # n % 10: 0-2 returned, 3-5 finished, 6 processing, 7 paused (supplement), 8 refused, 9 new

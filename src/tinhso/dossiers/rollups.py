@@ -34,7 +34,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import F, Q, Sum
+from django.db.models import F, Q, Sum, Value
 from django.utils import timezone
 
 from tinhso.cases.transitions import CaseTransitioned
@@ -247,14 +247,15 @@ def dossier_rated(rating: Rating) -> None:
 # --- reading ------------------------------------------------------------------------------
 
 
-def _prefix(day: date) -> Q:
-    """The rows that together cover every day up to `day` (included), each once."""
+def _prefix(day: date) -> list[Q]:
+    """The rows that together cover every day up to `day` (included), each once: three
+    ranges of the (agency, span, day) index."""
     year, month = day.replace(month=1, day=1), day.replace(day=1)
-    return (
-        Q(span=RollupSpan.YEAR, day__lt=year)
-        | Q(span=RollupSpan.MONTH, day__gte=year, day__lt=month)
-        | Q(span=RollupSpan.DAY, day__gte=month, day__lte=day)
-    )
+    return [
+        Q(span=RollupSpan.YEAR, day__lt=year),
+        Q(span=RollupSpan.MONTH, day__gte=year, day__lt=month),
+        Q(span=RollupSpan.DAY, day__gte=month, day__lte=day),
+    ]
 
 
 @dataclass(frozen=True)
@@ -270,22 +271,26 @@ STOCKS = COUNTERS[9:]
 
 
 def rollup_totals(scope: Scope) -> Totals:
-    """Sum the rollups of `scope`'s agencies: flows over its days, stocks up to its end.
-    One query: prefix(end) - prefix(start - 1)."""
-    end, before = _prefix(scope.end), _prefix(scope.start - timedelta(days=1))
-    sums: dict[str, Any] = {}
-    for counter in FLOWS:
-        sums[f"{counter}__end"] = Sum(counter, filter=end)
-        sums[f"{counter}__before"] = Sum(counter, filter=before)
-    for counter in STOCKS:
-        sums[counter] = Sum(counter, filter=end)
-    got = (
-        DossierRollup.objects.filter(scope.agencies.within("agency"))
-        .filter(end | before)
-        .aggregate(**sums)
-    )
-    flows = {c: (got[f"{c}__end"] or 0) - (got[f"{c}__before"] or 0) for c in FLOWS}
-    stocks = {c.removesuffix("_change"): got[c] or 0 for c in STOCKS}
+    """Sum the rollups of `scope`'s agencies: flows over its days, stocks up to its end:
+    prefix(end) - prefix(start - 1). One query, a UNION ALL of one aggregate per range of
+    rows, each an index range per agency (an OR of the ranges would read every row of the
+    agency)."""
+    base = DossierRollup.objects.filter(scope.agencies.within("agency"))
+    sums = {c: Sum(c) for c in COUNTERS}
+    parts = [
+        base.filter(rows).annotate(sign=Value(sign)).values("sign").annotate(**sums)
+        for sign, prefix in ((1, _prefix(scope.end)), (-1, _prefix(scope.start - timedelta(1))))
+        for rows in prefix
+    ]
+    got = dict.fromkeys(COUNTERS, 0)
+    ended = dict.fromkeys(STOCKS, 0)
+    for row in parts[0].union(*parts[1:], all=True):
+        for counter in COUNTERS:
+            got[counter] += row["sign"] * (row[counter] or 0)
+            if counter in STOCKS and row["sign"] == 1:
+                ended[counter] += row[counter] or 0
+    flows = {c: got[c] for c in FLOWS}
+    stocks = {c.removesuffix("_change"): ended[c] for c in STOCKS}
     return Totals(flows=flows, stocks=stocks)
 
 
