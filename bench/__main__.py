@@ -4,6 +4,10 @@
 answers (the back-office benchmarks need PostgreSQL and pgbench); otherwise it uses a
 throw-away SQLite database in a temporary folder (never var/). The database is migrated
 and seeded if empty.
+
+`python -m bench --dossiers 20000000` (or BENCH_DOSSIERS) sets how many dossiers the
+dossier and figure benchmarks load (1,000,000 by default); BENCH_ONLY=figures,dossiers
+runs only those modules.
 """
 
 from __future__ import annotations
@@ -30,16 +34,19 @@ def _setup() -> None:
 
 
 def main() -> int:
+    args = sys.argv[1:]
+    if "--dossiers" in args:
+        os.environ["BENCH_DOSSIERS"] = args[args.index("--dossiers") + 1]
     _setup()
     from django.db import connection
 
-    from bench import agencies, audit, catalog, documents, dossiers, opendata, signing
+    from bench import agencies, audit, catalog, documents, dossiers, figures, opendata, signing
     from bench.common import ROUNDS, print_table
 
     only = os.environ.get("BENCH_ONLY", "")
     modules = {"agencies": agencies, "catalog": catalog, "signing": signing}
-    modules |= {"dossiers": dossiers, "documents": documents, "opendata": opendata}
-    modules |= {"audit": audit}
+    modules |= {"dossiers": dossiers, "documents": documents, "figures": figures}
+    modules |= {"opendata": opendata, "audit": audit}
     rows = []
     for name, module in modules.items():
         if not only or name in only.split(","):

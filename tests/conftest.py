@@ -69,6 +69,9 @@ def _test_settings(settings: Any) -> None:
     # connection: tests that number dossiers stay independent of one another on PostgreSQL
     # (tests of numbering aside turn it on, in transactional tests).
     settings.TINHSO_NUMBERING_ASIDE = False
+    # Figures answered fresh (tests change the data between two requests); the cache has
+    # its own test (test_figures).
+    settings.FIGURES_CACHE_SECONDS = 0
 
 
 @pytest.fixture(autouse=True)

@@ -118,3 +118,27 @@ def test_the_api_gives_the_same_due_time(client: Client) -> None:
         ).status_code
         == 422
     )
+
+
+def test_one_working_day_left_until_is_the_bound_of_the_due_soon_box() -> None:
+    """working_time_between(now, due) <= one day exactly when due <= the bound: checked
+    every 151 minutes over a fortnight with a weekend, Tết and an announced day off, for due
+    times every 29 minutes around the bound."""
+    from tinhso.core.calendar import hours_all, working_day_left_until
+
+    calendar = WorkingCalendar.objects.create(code="TEST-SOON", name="Thử")
+    CalendarException.objects.create(calendar=calendar, date=date(2026, 3, 4), is_working=False)
+    default, stored = hours_all()
+    assert default.code == "VN"
+    assert stored["TEST-SOON"].exceptions == {date(2026, 3, 4): False}
+    for hours in (default, stored["TEST-SOON"]):
+        for start in (at(2026, 2, 12, 6), at(2026, 2, 26, 6)):
+            now = start
+            while now < start + timedelta(days=14):
+                bound = working_day_left_until(now, hours)
+                assert working_time_between(now, bound, hours) <= hours.day_length
+                for minutes in range(-60, 16 * 60, 29):
+                    due = bound + timedelta(minutes=minutes)
+                    soon = working_time_between(now, due, hours) <= hours.day_length
+                    assert soon == (due <= bound), (hours.code, now, due, bound)
+                now += timedelta(minutes=151)

@@ -718,3 +718,36 @@ def test_a_publisher_creates_uploads_and_publishes_from_the_pages(
     kinds = list(dataset.activities.values_list("kind", flat=True))
     assert "published" in kinds
     assert "unpublished" in kinds
+
+
+def test_dossier_statistics_from_the_rollups_match_a_scan_of_the_events(citizen: Any) -> None:
+    import csv
+    import io
+
+    from django.utils import timezone
+
+    from test_figures import _varied
+    from tinhso.core.indicators import Timeliness, timeliness
+    from tinhso.dossiers.models import Channel, DossierEvent, DossierStatus
+    from tinhso.opendata.platform import dossier_statistics_csv
+
+    _varied(citizen)
+    expected: dict[tuple[str, str], list[int]] = {}
+    for event in DossierEvent.objects.select_related("dossier__receiving_agency"):
+        agency = event.dossier.receiving_agency
+        if agency is None:
+            continue
+        month = timezone.localtime(event.at).strftime("%Y-%m")
+        counts = expected.setdefault((month, agency.code), [0, 0, 0, 0])
+        if event.to_status == DossierStatus.ACCEPTED and event.from_status < DossierStatus.ACCEPTED:
+            counts[0] += 1
+            counts[1] += event.dossier.channel == Channel.ONLINE
+        if event.to_status == DossierStatus.FINISHED:
+            counts[2] += 1
+            counts[3] += timeliness(event.at, event.dossier.due_at) == Timeliness.LATE
+    expected = {k: v for k, v in expected.items() if any(v)}
+    rows = list(csv.reader(io.StringIO(dossier_statistics_csv().decode("utf-8-sig"))))[1:]
+    got = {(r[2], r[0]): [int(n) for n in r[3:]] for r in rows}
+    assert got == expected
+    assert [r[3] for r in rows if r[2] == "2026-02"]  # February's dossiers are there
+    assert sum(v[3] for v in got.values()) >= 2  # late ones counted

@@ -11,7 +11,9 @@ from datetime import date
 from typing import Any
 
 from django.apps import apps
-from django.http import HttpRequest
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import create_model
@@ -51,11 +53,23 @@ FiguresOut = _figures_schema()
 
 @figures_router.get(
     "", response={200: FiguresOut, 404: ErrorOut, 422: ErrorOut}, auth=None,
-    summary="Dossier figures of an agency (and its units) for a period, from the events",
+    summary="Dossier figures of an agency (and its units) for a period, from the daily "
+    "rollups the events keep (answers may be up to a minute old)",
     # The id it had when the dossiers module served it: generated clients keep their names.
     operation_id="tinhso_dossiers_api_figures",
 )  # fmt: skip
-def figures(request: HttpRequest, query: Query[FiguresIn]) -> Status[object]:
+def figures(
+    request: HttpRequest, response: HttpResponse, query: Query[FiguresIn]
+) -> Status[object]:
+    # Public and anonymous: every answer may be kept FIGURES_CACHE_SECONDS by the browser,
+    # a proxy (Cache-Control) and this server's cache (ADR 0026). The figures are sums of
+    # rollups (a few rows per agency), so even an uncached answer costs one small query.
+    seconds = settings.FIGURES_CACHE_SECONDS
+    response["Cache-Control"] = f"public, max-age={seconds}"
+    key = f"figures:{query.agency}:{query.start}:{query.end}"
+    cached = cache.get(key) if seconds else None
+    if cached is not None:
+        return Status(200, cached)
     agency = agency_get(code=query.agency)
     if agency is None:
         return Status(
@@ -64,10 +78,11 @@ def figures(request: HttpRequest, query: Query[FiguresIn]) -> Status[object]:
     if query.end < query.start or (query.end - query.start).days > 3660:
         return Status(422, {"detail": _("Choose a period of at most ten years."), "code": "period"})
     scope = Scope(agencies=AgencyTree(agency), start=query.start, end=query.end)
-    return Status(
-        200, {"agency": agency.code, "start": query.start, "end": query.end,
-              **figures_compute(scope)},
-    )  # fmt: skip
+    body = {"agency": agency.code, "start": query.start, "end": query.end,
+            **figures_compute(scope)}  # fmt: skip
+    if seconds:
+        cache.set(key, body, seconds)
+    return Status(200, body)
 
 
 class DimensionOut(Schema):

@@ -252,6 +252,9 @@ TASKS = {
 }
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# How long a public figures answer (GET /api/v1/figures) may be kept by browsers, proxies
+# and the server's cache (ADR 0026); 0 keeps none.
+FIGURES_CACHE_SECONDS = int(os.environ.get("TINHSO_FIGURES_CACHE_SECONDS", "60"))
 
 LOGGING = {
     "version": 1,

@@ -6,23 +6,23 @@ non-exceptional actions: what their roles can act on. When an action of the work
 assigns cases to a role, the holders of that role see the cases assigned to them and the
 unassigned ones (not those assigned to a colleague), except in another agency's step.
 Three boxes hold every case the official handles, whatever its state: due within a
-working day, overdue, clock stopped.
+working day, overdue, clock stopped; each is one query with its bounds in SQL (due soon
+compares the due time with each calendar's "one working day from now").
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from tinhso.accounts.policies import Viewer, memberships
-from tinhso.cases.base import Case
 from tinhso.cases.graph import Graph, State
 from tinhso.cases.selectors import workflow_graphs
 from tinhso.cases.subjects import Box, BoxKind, SubjectType
-from tinhso.core.calendar import hours_memo, working_time_between
+from tinhso.core.calendar import hours_all, working_day_left_until
 
 BOX_LIMIT = 200
 
@@ -108,26 +108,33 @@ class _Look:
         )
         if box.kind == BoxKind.OVERDUE:
             return open_cases.filter(due_at__lt=now)
-        # Due soon: candidates within four calendar days (a working day is never longer).
-        return open_cases.filter(due_at__gte=now, due_at__lte=now + timedelta(days=4))
+        # Due soon: at most one working day left, compared in the query. Four calendar days
+        # bound it for the index (a working day is never longer), the calendar's own
+        # bound (one working day after now, per calendar) decides.
+        return open_cases.filter(
+            due_soon_q(self.subject, now), due_at__gte=now, due_at__lte=now + timedelta(days=4)
+        )
+
+
+def due_soon_q(subject: SubjectType, now: datetime) -> Q:
+    """The cases with at most one working day left before their due time at `now`: their
+    due time at most `working_day_left_until(now)` of their calendar (every calendar's
+    bound is computed once, from two queries, however many cases)."""
+    default, stored = hours_all()
+    field = subject.calendar_field
+    if not field:
+        return Q(due_at__lte=working_day_left_until(now, default))
+    condition = Q(**{f"{field}__in": list(stored)}, _negated=True) | Q(**{f"{field}__isnull": True})
+    condition &= Q(due_at__lte=working_day_left_until(now, default))
+    for code, hours in sorted(stored.items()):
+        condition |= Q(**{field: code}, due_at__lte=working_day_left_until(now, hours))
+    return condition
 
 
 def cases_handled(user: Viewer, subject: SubjectType) -> QuerySet[Any]:
     """Every case of the subject handled by an agency where `user` holds one of the
     subject's roles (that very agency: roles do not reach the agencies below)."""
     return _Look(user, subject).all_handled()
-
-
-def _due_soon(subject: SubjectType, candidates: QuerySet[Any]) -> list[Case]:
-    """Those with at most one working day left (working time needs the calendar)."""
-    calendar_hours = hours_memo()  # one calendar load per calendar, not per case
-    now = timezone.now()
-    soon = []
-    for case in candidates.order_by("due_at"):
-        hours = calendar_hours(subject.calendar_of(case))
-        if working_time_between(now, case.due_at, hours) <= hours.day_length:
-            soon.append(case)
-    return soon
 
 
 def box_get(subject: SubjectType, slug: str) -> Box | None:
@@ -141,16 +148,11 @@ def inbox(user: Viewer, subject: SubjectType, slug: str) -> list[Any]:
         return []
     qs = _Look(user, subject).box(box)
     if box.kind == BoxKind.DUE_SOON:
-        return _due_soon(subject, qs)[:BOX_LIMIT]
+        return list(qs.order_by("due_at", "pk")[:BOX_LIMIT])
     return list(qs.order_by(*subject.inbox_order)[:BOX_LIMIT])
 
 
 def inbox_counts(user: Viewer, subject: SubjectType) -> dict[str, int]:
     """How many cases each box holds: COUNT queries, not the lists themselves."""
     look = _Look(user, subject)
-    return {
-        box.slug: len(_due_soon(subject, look.box(box)))
-        if box.kind == BoxKind.DUE_SOON
-        else look.box(box).count()
-        for box in subject.boxes
-    }
+    return {box.slug: look.box(box).count() for box in subject.boxes}

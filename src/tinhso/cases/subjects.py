@@ -103,6 +103,9 @@ class SubjectType:
     # The label of a status code, for messages.
     status_label: Callable[[int], str] = str
     label: StrOrPromise = ""
+    # The lookup from a case to its calendar's code, for the boxes' queries (the due-soon
+    # box compares due times per calendar); blank: every case counts in the default one.
+    calendar_field: str = ""
 
 
 _SUBJECTS: dict[str, SubjectType] = {}

@@ -28,7 +28,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from tinhso.core.models import WorkingCalendar
+from tinhso.core.models import CalendarException, WorkingCalendar
 
 DEFAULT_CODE = "VN"
 
@@ -65,25 +65,64 @@ def _public_holidays(year: int, language: str = "vi") -> holidays.HolidayBase:
     return holidays.country_holidays("VN", years=year, language=language)
 
 
-def hours_for(code: str | None) -> Hours:
-    """The working hours of calendar `code` (the national defaults when it is not stored)."""
-    stored = WorkingCalendar.objects.filter(code=code or DEFAULT_CODE).first()
-    if stored is None:
-        return Hours(
-            code=code or DEFAULT_CODE,
-            name="Lịch làm việc của cơ quan hành chính nhà nước",
-            morning=(time(7, 30), time(11, 30)),
-            afternoon=(time(13, 30), time(17, 30)),
-            cutoff=time(15, 0),
-        )
+def _builtin(code: str | None) -> Hours:
+    return Hours(
+        code=code or DEFAULT_CODE,
+        name="Lịch làm việc của cơ quan hành chính nhà nước",
+        morning=(time(7, 30), time(11, 30)),
+        afternoon=(time(13, 30), time(17, 30)),
+        cutoff=time(15, 0),
+    )
+
+
+def _stored(stored: WorkingCalendar, exceptions: dict[date, bool]) -> Hours:
     return Hours(
         code=stored.code,
         name=stored.name,
         morning=(stored.morning_start, stored.morning_end),
         afternoon=(stored.afternoon_start, stored.afternoon_end),
         cutoff=stored.intake_cutoff,
-        exceptions=dict(stored.exceptions.values_list("date", "is_working")),
+        exceptions=exceptions,
     )
+
+
+def hours_for(code: str | None) -> Hours:
+    """The working hours of calendar `code` (the national defaults when it is not stored)."""
+    stored = WorkingCalendar.objects.filter(code=code or DEFAULT_CODE).first()
+    if stored is None:
+        return _builtin(code)
+    return _stored(stored, dict(stored.exceptions.values_list("date", "is_working")))
+
+
+def hours_all() -> tuple[Hours, dict[str, Hours]]:
+    """Every stored calendar by code, and the one a code that is not stored (or none)
+    counts in: two queries, whatever the number of calendars."""
+    calendars = {c.code: c for c in WorkingCalendar.objects.all()}
+    exceptions: dict[str, dict[date, bool]] = {code: {} for code in calendars}
+    for code, day, working in CalendarException.objects.filter(
+        calendar__code__in=list(calendars)
+    ).values_list("calendar__code", "date", "is_working"):
+        exceptions[code][day] = working
+    stored = {code: _stored(c, exceptions[code]) for code, c in calendars.items()}
+    return stored.get(DEFAULT_CODE) or _builtin(None), stored
+
+
+def working_day_left_until(now: datetime, hours: Hours) -> datetime:
+    """The last moment with at most one working day of working time left after `now`
+    (`working_time_between(now, due) <= day_length` exactly when `due` is at most this):
+    one working day after `now`, or, when that falls at a period's end, the start of the
+    next working period (no working time passes until then)."""
+    reached = _local(add_working_time(now, hours.day_length, hours))
+    day = reached.date()
+    while True:
+        if is_working_day(day, hours):
+            for period_start, period_end in hours.periods():
+                begin = datetime.combine(day, period_start, _tz())
+                end = datetime.combine(day, period_end, _tz())
+                if end > reached:
+                    return max(begin, reached)
+        day += timedelta(days=1)
+        reached = datetime.combine(day, time(0), _tz())
 
 
 def hours_memo() -> Callable[[str | None], Hours]:

@@ -24,7 +24,7 @@ from tinhso.core.api import ID_MAX, INT_MAX, ErrorOut, Page, PageParams, paginat
 from tinhso.core.idempotency import idempotency_key, idempotency_run
 from tinhso.core.input import Moment
 from tinhso.dossiers.models import Dossier, DossierDocument, DossierStatus, StoredPaper
-from tinhso.dossiers.selectors import dossier_by_code, dossiers_visible_to
+from tinhso.dossiers.selectors import dossier_by_code, dossier_tracking, dossiers_visible_to
 from tinhso.dossiers.services import (
     Attachment,
     DataRead,
@@ -442,7 +442,7 @@ class TrackOut(Schema):
     summary="Public tracking: status and dates, never personal data",
 )
 def track(request: HttpRequest, code: str) -> Status[object]:
-    dossier = dossier_by_code(code)
+    dossier = dossier_tracking(code)
     if dossier is None:
         return Status(404, {"detail": _("No dossier has this code.")})
     return Status(200, dossier)

@@ -8,6 +8,7 @@ class DossiersConfig(AppConfig):
     verbose_name = _("Dossiers")
 
     def ready(self) -> None:
+        from tinhso.cases.transitions import CaseTransitioned
         from tinhso.core.demo import demo_step_register
         from tinhso.core.documents import document_handler
         from tinhso.core.events import event_consume
@@ -18,6 +19,7 @@ class DossiersConfig(AppConfig):
         from tinhso.dossiers.figures import FIGURES
         from tinhso.dossiers.models import Dossier
         from tinhso.dossiers.policy import dossier_policies_register
+        from tinhso.dossiers.rollups import rollups_on_extension, rollups_on_transition
         from tinhso.dossiers.subject import dossier_subject_register
         from tinhso.dossiers.transitions import (
             DossierExtended,
@@ -31,6 +33,10 @@ class DossiersConfig(AppConfig):
         document_handler(legal_forms.FORM)(legal_forms.form_issue)
         document_handler(legal_forms.SEAL)(legal_forms.seal_issue)
         event_consume(DossierExtended, extension_record, module="dossiers", order=10)
+        # The figures' rollups change in the transaction of the move (ADR 0026), after the
+        # history row (cases: order 10).
+        event_consume(CaseTransitioned, rollups_on_transition, module="dossiers", order=20)
+        event_consume(DossierExtended, rollups_on_extension, module="dossiers", order=20)
         # A dossier's row is locked before the rows hanging from it (payments: 20).
         lock_rank_register(Dossier, 10)
         # An uploaded attachment, or a citizen's stored paper attached again (same file);

@@ -6,13 +6,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_tasks import task
 
 from tinhso.accounts.models import Membership, User
 from tinhso.accounts.roles import RECEIVER
-from tinhso.core.calendar import hours_memo, working_time_between
+from tinhso.cases.inbox import due_soon_q
 from tinhso.core.notifications import notify
 from tinhso.core.schedule import chain_next
 from tinhso.dossiers.models import Dossier
@@ -32,22 +33,17 @@ def responsible_officials(dossier: Dossier) -> list[User]:
 def deadline_warnings_send() -> int:
     """Warn about every open, running dossier with at most one working day left."""
     now = timezone.now()
+    # At most one working day left (per calendar, in the query: cases.inbox.due_soon_q),
+    # not warned about this due time yet.
     candidates = (
-        Dossier.objects.filter(due_at__isnull=False, paused_at__isnull=True, due_at__gte=now,
-                               due_at__lte=now + timedelta(days=5))
+        Dossier.objects.filter(due_soon_q(DOSSIER, now), paused_at__isnull=True,
+                               due_at__gte=now, due_at__lte=now + timedelta(days=5))
         .exclude(status__in=DOSSIER.closed_statuses)
+        .exclude(warned_for_due=F("due_at"))
         .select_related("receiving_agency", "procedure", "assignee")
     )  # fmt: skip
-    calendar_hours = hours_memo()  # one load per calendar, not per dossier
     sent = 0
     for dossier in candidates:
-        if dossier.warned_for_due == dossier.due_at or dossier.due_at is None:
-            continue
-        hours = calendar_hours(
-            dossier.receiving_agency.calendar if dossier.receiving_agency else None
-        )
-        if working_time_between(now, dossier.due_at, hours) > hours.day_length:
-            continue
         with transaction.atomic():
             claimed = (
                 Dossier.objects.filter(pk=dossier.pk, due_at=dossier.due_at)

@@ -1,8 +1,12 @@
-"""The dossier figures of an agency set and a period, computed from the dossier events
-(what happened, when), never from counters that can drift: received, finished early / on
-time / late, in progress, overdue and paused at the end of the period, the on-time rate, by
+"""The dossier figures of an agency set and a period: received, finished early / on time /
+late, in progress, overdue and paused at the end of the period, the on-time rate, by
 channel, and the satisfaction ratings. Declared to the indicator registry (core.indicators)
-by DossiersConfig.ready(); GET /api/v1/figures shows them at its top level."""
+by DossiersConfig.ready(); GET /api/v1/figures shows them at its top level.
+
+`dossier_figures` sums the daily rollups the events keep (dossiers.rollups, ADR 0026): a
+few rows per agency whatever the period or the number of dossiers. `dossier_figures_direct`
+computes the same figures by scanning the dossiers and their history: the reference the
+tests and the benchmark check the rollups against (and what the figures cost before)."""
 
 from __future__ import annotations
 
@@ -22,6 +26,7 @@ from tinhso.core.indicators import (
     timeliness,
 )
 from tinhso.dossiers.models import Dossier, DossierEvent, DossierStatus, Rating
+from tinhso.dossiers.rollups import rollup_totals
 
 OPEN = [
     DossierStatus.ACCEPTED, DossierStatus.PROCESSING, DossierStatus.SUPPLEMENT_REQUESTED,
@@ -89,7 +94,39 @@ class DossierFiguresOut(Schema):
 
 
 def dossier_figures(scope: Scope) -> Mapping[str, FigureValue]:
-    """The dossier figures of the dossiers received by an agency of `scope`."""
+    """The dossier figures of the dossiers received by an agency of `scope`, from the
+    rollups."""
+    totals = rollup_totals(scope)
+    flows, stocks = totals.flows, totals.stocks
+    early, on_time, late = (
+        flows["finished_early"],
+        flows["finished_on_time"],
+        flows["finished_late"],
+    )
+    done = early + on_time + late
+    ratings = flows["ratings"]
+    return {
+        "received": flows["received"],
+        "received_by_channel": {
+            "counter": flows["received_counter"],
+            "online": flows["received_online"],
+            "post": flows["received_post"],
+        },
+        "finished": done,
+        "finished_early": early,
+        "finished_on_time": on_time,
+        "finished_late": late,
+        "on_time_rate": round((early + on_time) / done, 4) if done else None,
+        "in_progress": stocks["in_progress"],
+        "overdue": stocks["overdue"],
+        "paused": stocks["paused"],
+        "ratings": ratings,
+        "satisfaction_average": flows["rating_points"] / ratings if ratings else None,
+    }
+
+
+def dossier_figures_direct(scope: Scope) -> Mapping[str, FigureValue]:
+    """The same figures computed from the dossiers and their history (a scan)."""
     begin, finish = scope.begin, scope.finish
     dossiers = Dossier.objects.filter(scope.agencies.within("receiving_agency"))
     events = DossierEvent.objects.filter(dossier__in=dossiers, at__gte=begin, at__lte=finish)

@@ -33,6 +33,15 @@ class Channel(models.IntegerChoices):
     POST = 3, _("By post")
 
 
+class Outcome(models.TextChoices):
+    """How a finished dossier met its due time (core.indicators.timeliness); stored on the
+    dossier by the transition that finishes it."""
+
+    EARLY = "early", _("Early")
+    ON_TIME = "on_time", _("On time")
+    LATE = "late", _("Late")
+
+
 class Dossier(Case):
     """One application for one procedure. Its code is `{agency e-ID}-{yymmdd}-{NNNN}`,
     numbered per receiving agency and day when it is submitted."""
@@ -77,6 +86,11 @@ class Dossier(Case):
     # paused_at) come from cases.Case: cases.transitions moves a dossier.
     # The due time the responsible officials were last warned about (deadline_warnings).
     warned_for_due = models.DateTimeField(null=True, blank=True)
+    # Its outcome, stored by the transition that finishes it (dossiers.rollups): when, how
+    # it met its due time (blank: there was none), and how long its clock was stopped.
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=8, choices=Outcome.choices, blank=True)
+    paused_for = models.DurationField(_("time paused"), null=True, blank=True)
 
     class Meta:
         ordering = ["-submitted_at", "-created_at"]
@@ -247,3 +261,71 @@ class StoredPaper(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class RollupSpan(models.IntegerChoices):
+    """What one rollup row covers: a day, or the calendar month or year its `day` starts."""
+
+    DAY = 1, _("day")
+    MONTH = 2, _("month")
+    YEAR = 3, _("year")
+
+
+class DossierRollup(models.Model):
+    """The dossier figures of one receiving agency over one day, month or year, kept by the
+    dossiers' events in their own transactions (dossiers.rollups, ADR 0026). Flows count
+    what happened within the span; the `*_change` columns are changes of a stock (dossiers
+    in progress, paused, overdue), whose value at the end of a day is the sum of every
+    change up to it. One row per agency, span and first day: a write contends only with the
+    same agency's writes of that day."""
+
+    # Indexed by the unique (agency, span, day) constraint, which leads with it.
+    agency = models.ForeignKey(
+        "agencies.Agency", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    span = models.PositiveSmallIntegerField(choices=RollupSpan.choices)
+    day = models.DateField()
+    received = models.IntegerField(default=0)
+    received_counter = models.IntegerField(default=0)
+    received_online = models.IntegerField(default=0)
+    received_post = models.IntegerField(default=0)
+    finished_early = models.IntegerField(default=0)
+    finished_on_time = models.IntegerField(default=0)
+    finished_late = models.IntegerField(default=0)
+    ratings = models.IntegerField(default=0)
+    rating_points = models.IntegerField(default=0)
+    in_progress_change = models.IntegerField(default=0)
+    paused_change = models.IntegerField(default=0)
+    overdue_change = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agency", "span", "day"], name="dossier_rollup_agency_span_day"
+            )
+        ]
+        indexes = [
+            # Covering (PostgreSQL only; elsewhere not made): a period's sums read this index
+            # alone (ADR 0026).
+            models.Index(
+                fields=["agency", "span", "day"],
+                name="dossier_rollup_sums",
+                include=[
+                    "received",
+                    "received_counter",
+                    "received_online",
+                    "received_post",
+                    "finished_early",
+                    "finished_on_time",
+                    "finished_late",
+                    "ratings",
+                    "rating_points",
+                    "in_progress_change",
+                    "paused_change",
+                    "overdue_change",
+                ],
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agency_id} {self.get_span_display()} {self.day}"

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 
 from tinhso.accounts.models import User, UserKind
 from tinhso.accounts.policies import Viewer, signed_in
-from tinhso.dossiers.models import Dossier, DossierStatus, StoredPaper
+from tinhso.dossiers.models import Dossier, DossierEvent, DossierStatus, StoredPaper
 
 
 def dossiers_of_citizen(user: User, *, include_drafts: bool = True) -> QuerySet[Dossier]:
@@ -51,6 +51,30 @@ def dossier_by_code(code: str) -> Dossier | None:
         .exclude(status=DossierStatus.DRAFT)
         .first()
     )
+
+
+def dossier_tracking(code: str) -> Dossier | None:
+    """What public tracking shows of the submitted dossier with this code (typed as
+    `dossier_by_code` forgives), in two queries reading only the columns shown: the dossier
+    with its procedure's code and name and its agency's name (the code's unique index),
+    and its history's times and statuses (`events`)."""
+    found = list(
+        Dossier.objects.filter(code="".join(code.split()).upper())
+        .exclude(status=DossierStatus.DRAFT)
+        .select_related("procedure", "receiving_agency")
+        .only(
+            "code", "status", "submitted_at", "procedure__code", "procedure__name",
+            "receiving_agency__name",
+        )
+        .order_by()
+        .prefetch_related(
+            Prefetch(
+                "events",
+                queryset=DossierEvent.objects.only("dossier_id", "at", "to_status"),
+            )
+        )[:1]
+    )  # fmt: skip
+    return found[0] if found else None
 
 
 def stored_papers_of(user: User, paper_type: str | None = None) -> QuerySet[StoredPaper]:

@@ -33,6 +33,7 @@ from tinhso.dossiers.models import (
     Rating,
     StoredPaper,
 )
+from tinhso.dossiers.rollups import dossier_rated
 
 
 class DossierInvalid(DomainError):  # noqa: N818 (reads as what happened: "the dossier is invalid")
@@ -342,6 +343,7 @@ def dossier_rate(*, dossier: Dossier, citizen: User, score: int, comment: str = 
         )
         if not created:
             raise RatingError(_("This dossier has already been rated."), 409)
+        dossier_rated(rating)
         audit_record(actor=citizen, action="dossier.rated", obj=dossier, data={"score": score})
     return rating
 

@@ -156,6 +156,7 @@ DOSSIER = SubjectType(
     handling_agency_ids=handling_agency_ids,
     handled_q=handled_q,
     calendar_of=lambda d: d.receiving_agency.calendar if d.receiving_agency else None,
+    calendar_field="receiving_agency__calendar",
     time_days=lambda dossier: Decimal(dossier.procedure.time_days),
     list_queryset=list_queryset,
     inbox_order=("due_at", "submitted_at"),

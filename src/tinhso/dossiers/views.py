@@ -30,7 +30,7 @@ from tinhso.core.errors import refusals_shown
 from tinhso.core.idempotency import idempotency_run
 from tinhso.dossiers.models import Dossier, DossierStatus
 from tinhso.dossiers.pages import attachments_from_request, document_response
-from tinhso.dossiers.selectors import dossier_by_code, dossiers_of_citizen, stored_papers_of
+from tinhso.dossiers.selectors import dossier_tracking, dossiers_of_citizen, stored_papers_of
 from tinhso.dossiers.services import (
     DossierInvalid,
     Submission,
@@ -215,7 +215,7 @@ def mine_detail(request: HttpRequest, public_id: str) -> HttpResponse:
 def track(request: HttpRequest) -> HttpResponse:
     """Public tracking by code: status, dates and the agency, never personal data."""
     code = request.GET.get("ma", "").strip()[:64]
-    dossier = dossier_by_code(code) if code else None
+    dossier = dossier_tracking(code) if code else None
     status = 404 if code and dossier is None else 200
     events = list(dossier.events.all()) if dossier else []
     return render(

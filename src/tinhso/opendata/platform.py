@@ -15,13 +15,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import Count, Q
-from django.db.models.functions import TruncMonth
-from django.utils import timezone
+from django.db.models import Q
 
 from tinhso.agencies.models import Agency
 from tinhso.catalog.models import Procedure
-from tinhso.core.indicators import Timeliness, timeliness
 from tinhso.core.spreadsheet import csv_row
 from tinhso.opendata.formats import ResourceFile
 from tinhso.opendata.models import Dataset, Frequency, Resource, Theme
@@ -92,36 +89,21 @@ def procedures_csv() -> bytes:
 def dossier_statistics_csv() -> bytes:
     """Per receiving agency and month: dossiers received (accepted), of them online,
     finished, and finished late (core.indicators.timeliness, as the figures count it).
-    Counts only."""
-    from tinhso.dossiers.models import Channel, DossierEvent, DossierStatus
+    Counts only, read from the monthly rollups the dossiers' events keep (ADR 0026)."""
+    from tinhso.dossiers.models import DossierRollup, RollupSpan
 
-    tz = timezone.get_current_timezone()
-    events = DossierEvent.objects.annotate(month=TruncMonth("at", tzinfo=tz))
-    received = (
-        events.filter(to_status=DossierStatus.ACCEPTED, from_status__lt=DossierStatus.ACCEPTED)
-        .values("dossier__receiving_agency", "month")
-        .annotate(n=Count("id"), online=Count("id", filter=Q(dossier__channel=Channel.ONLINE)))
-    )
-    finished = events.filter(to_status=DossierStatus.FINISHED).values_list(
-        "dossier__receiving_agency", "month", "at", "dossier__due_at"
-    )
-    table: dict[tuple[int, str], list[int]] = {}
-    for row in received:
-        key = (row["dossier__receiving_agency"], row["month"].strftime("%Y-%m"))
-        table.setdefault(key, [0, 0, 0, 0])[0:2] = [row["n"], row["online"]]
-    for agency, month, at, due in finished:
-        counts = table.setdefault((agency, month.strftime("%Y-%m")), [0, 0, 0, 0])
-        counts[2] += 1
-        counts[3] += timeliness(at, due) == Timeliness.LATE
-    agencies = Agency.objects.in_bulk([k[0] for k in table])
-    rows = sorted(
-        (
-            [agencies[a].code, agencies[a].name, month, *counts]
-            for (a, month), counts in table.items()
-            if a in agencies
-        ),
-        key=lambda r: (r[2], r[0]),
-    )
+    months = (
+        DossierRollup.objects.filter(span=RollupSpan.MONTH)
+        .filter(Q(received__gt=0) | Q(finished_early__gt=0) | Q(finished_on_time__gt=0)
+                | Q(finished_late__gt=0))
+        .order_by("day", "agency__code")
+        .values_list("agency__code", "agency__name", "day", "received", "received_online",
+                     "finished_early", "finished_on_time", "finished_late")
+    )  # fmt: skip
+    rows = [
+        [code, name, day.strftime("%Y-%m"), received, online, early + on_time + late, late]
+        for code, name, day, received, online, early, on_time, late in months
+    ]
     return _csv(
         [
             "Mã cơ quan", "Tên cơ quan", "Tháng", "Hồ sơ tiếp nhận", "Trong đó trực tuyến",
