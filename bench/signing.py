@@ -27,13 +27,12 @@ def _rate(fn: Callable[[], object], seconds: float = SECONDS) -> tuple[float, in
 def run() -> list[Row]:
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric import padding
-    from cryptography.hazmat.primitives.serialization import pkcs12
     from django.utils import timezone
 
     from tinhso.agencies.models import Agency
     from tinhso.core.pdf import OfficialDocument, SignatureBlock
     from tinhso.signing.pades import Slot, StampLines, pdf_sign
-    from tinhso.signing.pki import pki_dir, signing_passphrase, x509_of
+    from tinhso.signing.pki import private_key, x509_of
     from tinhso.signing.services import seal_for
     from tinhso.signing.signers import signer_for
     from tinhso.signing.verify import pdf_verify
@@ -60,10 +59,7 @@ def run() -> list[Row]:
         )  # fmt: skip
         return signed
 
-    key, _cert, _chain = pkcs12.load_key_and_certificates(
-        (pki_dir() / seal.key_uri.removeprefix("pkcs12:")).read_bytes(), signing_passphrase()
-    )
-    assert key is not None
+    key = private_key(seal)
     message = os.urandom(64)
 
     def raw_sign() -> bytes:

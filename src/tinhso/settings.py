@@ -326,6 +326,14 @@ if not TINHSO_SIGNING_PASSPHRASE and os.environ.get("TINHSO_SIGNING_PASSPHRASE_F
     TINHSO_SIGNING_PASSPHRASE = (
         Path(os.environ["TINHSO_SIGNING_PASSPHRASE_FILE"]).read_text(encoding="utf-8").strip()
     )
+# The key-encryption key of the signing keys kept in the database (signing.keystore,
+# ADR 0024): the same on every app server and worker; required in production (below),
+# derived from SECRET_KEY only in a demo or on a developer's machine.
+TINHSO_KEY_ENCRYPTION_KEY = os.environ.get("TINHSO_KEY_ENCRYPTION_KEY", "")
+if not TINHSO_KEY_ENCRYPTION_KEY and os.environ.get("TINHSO_KEY_ENCRYPTION_KEY_FILE"):
+    TINHSO_KEY_ENCRYPTION_KEY = (
+        Path(os.environ["TINHSO_KEY_ENCRYPTION_KEY_FILE"]).read_text(encoding="utf-8").strip()
+    )
 # The address printed in QR codes and CRL distribution points.
 TINHSO_PUBLIC_URL = os.environ.get("TINHSO_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
 # RFC 3161 time-stamping authority: signatures are PAdES B-T when set, B-B otherwise.
@@ -365,6 +373,12 @@ if TINHSO_DEMO and TINHSO_HTTPS:
     raise ImproperlyConfigured(
         "TINHSO_DEMO is on in production (TINHSO_HTTPS): the demo e-ID and the simulated bank "
         "must never be served there. Turn TINHSO_DEMO off."
+    )
+if TINHSO_HTTPS and len(TINHSO_KEY_ENCRYPTION_KEY) < 32:
+    raise ImproperlyConfigured(
+        "TINHSO_HTTPS is on but TINHSO_KEY_ENCRYPTION_KEY (or _FILE), which encrypts the signing "
+        "keys kept in the database, is missing or shorter than 32 characters: set it, the same "
+        "on every server (DEPLOY.md)."
     )
 if TINHSO_HTTPS and not TINHSO_PUBLIC_URL.startswith("https://"):
     raise ImproperlyConfigured(
