@@ -26,8 +26,9 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
+from asn1crypto import cms
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -38,6 +39,8 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from django.conf import settings
 from django.utils.translation import gettext as _
 from pyhanko.sign import signers as hanko_signers
+from pyhanko.sign.attributes import CMSAttributeProvider, SigningCertificateV2Provider
+from pyhanko.sign.general import as_signing_certificate_v2, simple_cms_attribute
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 from pyhanko_certvalidator.util import get_pyca_cryptography_hash, process_pss_params
 
@@ -66,6 +69,16 @@ class Signer(Protocol):
     def open(self) -> AbstractContextManager[hanko_signers.Signer]: ...
 
 
+class _EncodedAttribute(CMSAttributeProvider):
+    """A signed attribute whose DER is known in advance."""
+
+    def __init__(self, der: bytes) -> None:
+        self.der = der
+
+    async def get_attribute(self, dry_run: bool = False) -> cms.CMSAttribute:
+        return cms.CMSAttribute.load(self.der)
+
+
 class _HeldKeySigner(hanko_signers.Signer):
     """A pyHanko signer over a private key already parsed in memory. pyHanko's SimpleSigner
     parses its key again (with the RSA consistency checks) for every signature, about as
@@ -79,6 +92,21 @@ class _HeldKeySigner(hanko_signers.Signer):
             ),
         )
         self.key = key
+        # The signing-certificate-v2 attribute names this certificate (hash, issuer and
+        # serial): the same bytes in every signature. Built by pyHanko from native values
+        # it is re-encoded field by field three times per signature (two thirds of the CMS
+        # work); made once here and parsed back, it is written as it stands.
+        attribute = simple_cms_attribute(  # type: ignore[no-untyped-call]
+            "signing_certificate_v2", as_signing_certificate_v2(self.signing_cert)
+        )
+        self._signing_certificate_der = attribute.dump()
+
+    def _signed_attr_providers(self, *args: Any, **kwargs: Any) -> Iterator[Any]:
+        for provider in super()._signed_attr_providers(*args, **kwargs):
+            if isinstance(provider, SigningCertificateV2Provider):
+                yield _EncodedAttribute(self._signing_certificate_der)
+            else:
+                yield provider
 
     async def async_sign_raw(
         self, data: bytes, digest_algorithm: str, dry_run: bool = False
