@@ -724,6 +724,62 @@ def test_an_opened_key_is_reused_until_its_certificate_is_revoked_on_any_server(
         _seal_sign(seal)
 
 
+def _font_programs(node: Any, seen: set[int] | None = None) -> list[bytes]:
+    """The TrueType programs (/FontFile2) reachable from `node`."""
+    from pyhanko.pdf_utils import generic
+
+    seen = seen if seen is not None else set()
+    if isinstance(node, generic.IndirectObject):
+        if node.idnum in seen:
+            return []
+        seen.add(node.idnum)
+        node = node.get_object()
+    found: list[bytes] = []
+    if isinstance(node, generic.DictionaryObject):
+        for key, value in node.items():
+            if key == "/FontFile2":
+                found.append(value.get_object().data)
+            elif key not in ("/Parent", "/P"):  # not up to the page and its own fonts
+                found += _font_programs(value, seen)
+    elif isinstance(node, generic.ArrayObject):
+        for value in node:
+            found += _font_programs(value, seen)
+    return found
+
+
+def test_stamps_share_the_parsed_font_and_one_signer_one_font_subset(in_ci: bool) -> None:
+    """The stamp font is parsed once per process; the subset embedded in a stamp holds
+    the ASCII letters whatever the stamp says, so the stamps of one signer (each with its
+    own random verification address) share one subset, and the text reads back."""
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    from tinhso.core.pdf import FONTS
+    from tinhso.signing.stamp_font import face
+
+    seal = signing.seal_for(Agency.objects.get(admin_unit_name="Phường Hạc Thành"))
+    shared = face(str(FONTS / "DejaVuSerif-stamp.ttf"))
+    shared.subsets.clear()
+    documents = []
+    for _ in range(3):
+        content, _level = pdf_sign(
+            _blank_pdf(), signer=signer_for(seal), field_name="Seal",
+            slot=Slot(0, (50, 50, 300, 110)), reason="x", location="x",
+            lines=StampLines(seal.common_name, "Văn thư", ""),
+            verify_hint=signing.verification_url(signing.verification_id_new()),
+        )  # fmt: skip
+        assert pdf_verify(content).ok
+        documents.append(content)
+    assert len(shared.subsets) == 1
+    assert face(str(FONTS / "DejaVuSerif-stamp.ttf")) is shared
+    # The embedded program is a real subset: smaller than the face, not empty.
+    programs = _font_programs(PdfFileReader(io.BytesIO(documents[0])).root["/AcroForm"])
+    assert len(programs) == 1
+    assert 2_000 < len(programs[0]) < len(shared.data) / 2
+    tool = need("pdftotext", in_ci)
+    done = subprocess.run([tool, "-", "-"], input=documents[1], capture_output=True, check=True)
+    assert f"Ký bởi: {seal.common_name}" in done.stdout.decode()
+
+
 def test_pki_keys_to_db_moves_key_files_into_the_database() -> None:
     seal = signing.seal_for(Agency.objects.get(admin_unit_name="Xã Hoằng Hóa"))
     key = private_key(seal)
