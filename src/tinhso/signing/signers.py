@@ -44,6 +44,7 @@ from pyhanko.sign.general import as_signing_certificate_v2, simple_cms_attribute
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 from pyhanko_certvalidator.util import get_pyca_cryptography_hash, process_pss_params
 
+from tinhso.signing.keystore import KeyStoreError, key_open
 from tinhso.signing.models import Certificate, StoredKey
 from tinhso.signing.pki import issuers_of, pki_dir, signing_passphrase, x509_of
 
@@ -127,8 +128,9 @@ class _HeldKeySigner(hanko_signers.Signer):
 class _OpenedKeys:
     """Signers over parsed keys, kept in this process by certificate fingerprint (a key
     never changes for a certificate). What may change is whether the certificate may sign:
-    each use reads that from the database first (`_usable`), so a certificate revoked on
-    any server stops signing everywhere at once, and its entry is dropped."""
+    each use reads that from the database first (`DbKeySigner.open`, `Pkcs12Signer.open`),
+    so a certificate revoked on any server stops signing everywhere at once, and its entry
+    is dropped."""
 
     def __init__(self, size: int = 256) -> None:
         self.size = size
@@ -175,8 +177,6 @@ class DbKeySigner:
 
     @contextmanager
     def open(self) -> Iterator[hanko_signers.Signer]:
-        from tinhso.signing.keystore import KeyStoreError, key_open
-
         fingerprint = self.certificate.fingerprint
         # One indexed read per use: is the key still there, is the certificate revoked.
         state = (
