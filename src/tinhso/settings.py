@@ -317,9 +317,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 40 * 1024 * 1024  # API bodies carry base64 attach
 TINHSO_API_TOKEN_DEFAULT_DAYS = 30
 TINHSO_API_TOKEN_MAX_DAYS = 365
 
-# Signatures (tinhso.signing, ADR 0012). Keys and certificates live under TINHSO_PKI_DIR;
-# PKCS#12 keys are encrypted with the signing passphrase (from the environment or a file;
-# derived from SECRET_KEY when neither is set).
+# Signatures (tinhso.signing, ADR 0012, 0024). Keys live in the database (below); key files
+# made before ADR 0024 live under TINHSO_PKI_DIR, encrypted with the signing passphrase
+# (from the environment or a file; derived from SECRET_KEY when neither is set).
 TINHSO_PKI_DIR = Path(os.environ.get("TINHSO_PKI_DIR", str(DATA_DIR / "pki"))).resolve()
 TINHSO_SIGNING_PASSPHRASE = os.environ.get("TINHSO_SIGNING_PASSPHRASE", "")
 if not TINHSO_SIGNING_PASSPHRASE and os.environ.get("TINHSO_SIGNING_PASSPHRASE_FILE"):

@@ -29,7 +29,8 @@ class RevocationReason(models.TextChoices):
 class Certificate(models.Model):
     """An X.509 certificate the platform knows: a trust root or CA of its PKI, an agency's
     seal, an official's personal certificate. `key_uri` says where its private key is, when
-    the platform may use it: `pkcs12:<file under TINHSO_PKI_DIR>`, `pkcs11:token=…;object=…`
+    the platform may use it: `db:<fingerprint prefix>` (a `StoredKey`), `pkcs12:<file under
+    TINHSO_PKI_DIR>` (made before ADR 0024), `pkcs11:token=…;object=…`
     or `remote:<key id>`; empty for certificates we only trust or verify."""
 
     kind = models.CharField(_("kind"), max_length=16, choices=CertificateKind.choices)
