@@ -4,6 +4,7 @@ back by an independent PDF parser), downloadable by those entitled, and the regi
 from __future__ import annotations
 
 import io
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any
 from unittest import mock
@@ -159,6 +160,13 @@ def test_documents_share_one_parsed_font_and_fall_back_to_the_whole_font() -> No
     names = sorted(str(f.get_object()["/BaseFont"]) for f in fonts.values())
     assert all("DejaVuSerif" in name for name in names)
     assert len(first) < 40_000  # subsets, not whole faces (the whole regular face: 380 KB)
+    # Documents rendered at once on several threads (gunicorn's) each keep their own text.
+    names = [f"Nguyễn Văn {letter}" for letter in "ABCDEFGH"]
+    with ThreadPoolExecutor(4) as pool:
+        rendered = list(pool.map(render, names))
+    assert [name in text_of(content) for name, content in zip(names, rendered, strict=True)] == [
+        True
+    ] * len(names)
     foreign = render("Σωκράτης Παπαδόπουλος")
     assert "Σωκράτης Παπαδόπουλος" in text_of(foreign)
     assert "Ông/Bà" in text_of(foreign)

@@ -84,6 +84,7 @@ def _face_for(pdf: FPDF, style: str) -> TTFFont:
     face = copy.copy(shared)
     face.i = len(pdf.fonts) + 1
     face.cw = defaultdict(shared.cw.default_factory, shared.cw)  # type: ignore[attr-defined]
+    face.desc = copy.copy(shared.desc)  # fpdf2 numbers it and names its font file when writing
     face.ttfont = ttLib.TTFont(
         io.BytesIO(_repertoire_bytes(FACES[style])), recalcTimestamp=False, lazy=True
     )
