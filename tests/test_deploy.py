@@ -99,7 +99,14 @@ print("healthz", client.get("/healthz").status_code)
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
-        ({"TINHSO_HTTPS": "1", "TINHSO_PUBLIC_URL": "https://x.example.vn"}, "TINHSO_HTTPS"),
+        (
+            {
+                "TINHSO_HTTPS": "1",
+                "TINHSO_PUBLIC_URL": "https://x.example.vn",
+                "TINHSO_KEY_ENCRYPTION_KEY": secrets.token_urlsafe(32),
+            },
+            "TINHSO_HTTPS",
+        ),
         ({"TINHSO_OIDC_ISSUER": "https://id.example.vn"}, "TINHSO_OIDC_ISSUER"),
     ],
 )
@@ -115,6 +122,19 @@ def test_the_demo_is_refused_in_production_and_next_to_a_real_provider(
     assert message in refused.stderr
     env["TINHSO_DEMO"] = "0"
     assert _run([str(TINHSO), "check"], env).returncode == 0
+
+
+def test_production_refuses_to_start_without_the_key_encryption_key(tmp_path: Path) -> None:
+    """The signing keys in the database are sealed with TINHSO_KEY_ENCRYPTION_KEY: in
+    production it must come from the environment, never from SECRET_KEY."""
+    env = _documented_environment(tmp_path)
+    env.pop("TINHSO_KEY_ENCRYPTION_KEY_FILE")
+    refused = _run([str(TINHSO), "check"], env)
+    assert refused.returncode != 0
+    assert "ImproperlyConfigured" in refused.stderr
+    assert "TINHSO_KEY_ENCRYPTION_KEY" in refused.stderr
+    env["TINHSO_KEY_ENCRYPTION_KEY"] = "too-short"
+    assert "shorter than 32" in _run([str(TINHSO), "check"], env).stderr
 
 
 def test_replaced_variables_are_named_rather_than_ignored(tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ back by an independent PDF parser), downloadable by those entitled, and the regi
 from __future__ import annotations
 
 import io
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any
 from unittest import mock
@@ -131,3 +132,41 @@ def test_the_register_bm06_is_an_excel_workbook(
     text = text_of(printed.content)
     assert "SỔ THEO DÕI HỒ SƠ" in text
     assert dossier.code in text.replace("\n", "")
+
+
+def test_documents_share_one_parsed_font_and_fall_back_to_the_whole_font() -> None:
+    """Fonts are reduced to the Vietnamese repertoire and parsed once per process; each
+    document embeds only the glyphs it uses, and a character outside the repertoire (a
+    Greek or Cyrillic letter in a foreign name) is still written, in the whole font."""
+    from django.utils import timezone
+
+    from tinhso.core.pdf import OfficialDocument, in_repertoire
+
+    def render(value: str) -> bytes:
+        doc = OfficialDocument(
+            superior="UBND tỉnh Thanh Hóa", agency="UBND phường Hạc Thành", number="1",
+            place="Hạc Thành", date=timezone.localtime(), title="Giấy tiếp nhận hồ sơ",
+        )  # fmt: skip
+        doc.field("Ông/Bà", value)
+        return doc.output()
+
+    assert in_repertoire("Nguyễn Thị Ánh Tuyết — “Đường Lê Lợi”, 12 ₫")
+    assert not in_repertoire("Σωκράτης")
+    first, second = render("Nguyễn Thị Ánh Tuyết"), render("Trần Văn Ơn")
+    assert "Nguyễn Thị Ánh Tuyết" in text_of(first)
+    assert "Trần Văn Ơn" in text_of(second)
+    reader = PdfReader(io.BytesIO(first))
+    fonts = reader.pages[0]["/Resources"]["/Font"]
+    names = sorted(str(f.get_object()["/BaseFont"]) for f in fonts.values())
+    assert all("DejaVuSerif" in name for name in names)
+    assert len(first) < 40_000  # subsets, not whole faces (the whole regular face: 380 KB)
+    # Documents rendered at once on several threads (gunicorn's) each keep their own text.
+    names = [f"Nguyễn Văn {letter}" for letter in "ABCDEFGH"]
+    with ThreadPoolExecutor(4) as pool:
+        rendered = list(pool.map(render, names))
+    assert [name in text_of(content) for name, content in zip(names, rendered, strict=True)] == [
+        True
+    ] * len(names)
+    foreign = render("Σωκράτης Παπαδόπουλος")
+    assert "Σωκράτης Παπαδόπουλος" in text_of(foreign)
+    assert "Ông/Bà" in text_of(foreign)

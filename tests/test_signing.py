@@ -37,14 +37,16 @@ from tinhso.dossiers.models import DocumentKind, Dossier, DossierDocument
 from tinhso.dossiers.services import dossier_submit
 from tinhso.dossiers.transitions import TransitionError
 from tinhso.signing import services as signing
-from tinhso.signing.models import Certificate, CertificateKind, Signature
+from tinhso.signing import signers
+from tinhso.signing.models import Certificate, CertificateKind, Signature, StoredKey
 from tinhso.signing.pades import Slot, StampLines, pdf_sign
 from tinhso.signing.pki import (
     Subject,
     certificate_issue,
     certificate_revoke,
-    pkcs12_private_key,
     pki_dir,
+    private_key,
+    signing_passphrase,
     x509_of,
 )
 from tinhso.signing.signers import RemoteSigner, SignerError, signer_for
@@ -464,7 +466,7 @@ def tsa_url() -> Iterator[str]:
         issuer=issuing, key_name="tsa",
         not_before=timezone.now() - timedelta(days=10),
     )  # fmt: skip
-    key = pkcs12_private_key(row)
+    key = private_key(row)
     stamper = DummyTimeStamper(
         tsa_cert=asn1_x509.Certificate.load(x509_of(row).public_bytes(serialization.Encoding.DER)),
         tsa_key=asn1_keys.PrivateKeyInfo.load(
@@ -548,7 +550,7 @@ def test_a_key_on_a_pkcs11_token_signs(tmp_path: Path, settings: Any, in_ci: boo
         kind=CertificateKind.SEAL, subject=Subject(hac_thanh.name, hac_thanh.name, unit="HSM"),
         issuer=issuing, key_name="hsm", agency=hac_thanh,
     )  # fmt: skip
-    key = pkcs12_private_key(made)
+    key = private_key(made)
     pem = tmp_path / "key.pem"
     pem.write_bytes(
         key.private_bytes(
@@ -563,7 +565,7 @@ def test_a_key_on_a_pkcs11_token_signs(tmp_path: Path, settings: Any, in_ci: boo
         check=True, env=env, capture_output=True,
     )  # fmt: skip
     pem.unlink()
-    (pki_dir() / made.key_uri.removeprefix("pkcs12:")).unlink()  # the key lives on the token
+    StoredKey.objects.filter(certificate=made).delete()  # the key lives on the token
     Certificate.objects.filter(pk=made.pk).update(key_uri="pkcs11:token=tinhso;object=seal-hsm")
     made.refresh_from_db()
     settings.TINHSO_PKCS11_MODULE = module
@@ -607,7 +609,7 @@ def test_a_remote_signing_service_signs_through_the_interface(settings: Any) -> 
         kind=CertificateKind.PERSONAL, subject=Subject("Đỗ Minh Tuấn", "UBND phường Hạc Thành"),
         issuer=issuing, key_name="remote", user=lanhdao,
     )  # fmt: skip
-    key = pkcs12_private_key(made)
+    key = private_key(made)
     service = _LocalSigningService(key)
     content, _level = pdf_sign(
         _blank_pdf(), signer=RemoteSigner(made, "ca-key-42", service), field_name="Remote",
@@ -658,6 +660,158 @@ def test_a_remote_signing_service_signs_through_the_interface(settings: Any) -> 
             )  # fmt: skip
     finally:
         server.shutdown()
+
+
+# --- keys in the database, opened once per process (ADR 0024) ------------------------------
+
+
+def _seal_sign(certificate: Certificate) -> bytes:
+    content, _level = pdf_sign(
+        _blank_pdf(), signer=signer_for(certificate), field_name="Seal",
+        slot=Slot(0, (50, 50, 250, 110)), reason="x", location="x",
+        lines=StampLines(certificate.common_name, "", ""), verify_hint="-",
+    )  # fmt: skip
+    return content
+
+
+def test_new_keys_live_in_the_database_encrypted_and_bound_to_their_certificate(
+    settings: Any,
+) -> None:
+    issuing = Certificate.objects.get(kind=CertificateKind.ISSUING_CA)
+    assert issuing.key_uri.startswith("db:")
+    made = certificate_issue(
+        kind=CertificateKind.PERSONAL, subject=Subject("Lê Thị Hoa", "UBND phường Hạc Thành"),
+        issuer=issuing, key_name="hoa",
+    )  # fmt: skip
+    assert made.key_uri == f"db:{made.fingerprint[:16]}"
+    assert not list(pki_dir().glob("**/hoa-*"))  # nothing on this server's disk
+    stored = StoredKey.objects.get(certificate=made)
+    plain = private_key(made).private_bytes(
+        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )  # fmt: skip
+    assert plain[40:80] not in bytes(stored.ciphertext)
+    assert pdf_verify(_seal_sign(made)).ok
+    # Another certificate's row with this ciphertext does not decrypt (associated data).
+    other = Certificate.objects.filter(kind=CertificateKind.SEAL).first()
+    assert other is not None
+    StoredKey.objects.filter(certificate=other).update(
+        nonce=stored.nonce, ciphertext=stored.ciphertext
+    )
+    other.refresh_from_db()
+    signers.OPENED.clear()
+    with pytest.raises(SignerError, match="altered or moved"), translation.override("en"):
+        _seal_sign(other)
+    # Under another key-encryption key nothing opens, and the message says which setting.
+    settings.TINHSO_KEY_ENCRYPTION_KEY = "another-key-encryption-key-of-32-characters"
+    signers.OPENED.clear()
+    with pytest.raises(SignerError, match="TINHSO_KEY_ENCRYPTION_KEY"), translation.override("en"):
+        _seal_sign(made)
+
+
+def test_an_opened_key_is_reused_until_its_certificate_is_revoked_on_any_server() -> None:
+    seal = signing.seal_for(Agency.objects.get(admin_unit_name="Phường Hạc Thành"))
+    signers.OPENED.clear()
+    with signer_for(seal).open() as first:
+        pass
+    with signer_for(seal).open() as second:
+        pass
+    assert first is second  # parsed once in this process
+    # Revoked by another process: nothing is sent to this one, the next use reads it.
+    Certificate.objects.filter(pk=seal.pk).update(revoked_at=timezone.now())
+    with pytest.raises(SignerError, match="revoked"), translation.override("en"):
+        _seal_sign(seal)
+    assert not [k for k in signers.OPENED.entries if k[0] == seal.fingerprint]
+    # A key deleted from the database signs nothing either, even when opened before.
+    Certificate.objects.filter(pk=seal.pk).update(revoked_at=None)
+    _seal_sign(seal)
+    StoredKey.objects.filter(certificate=seal).delete()
+    with pytest.raises(SignerError, match="no private key"), translation.override("en"):
+        _seal_sign(seal)
+
+
+def _font_programs(node: Any, seen: set[int] | None = None) -> list[bytes]:
+    """The TrueType programs (/FontFile2) reachable from `node`."""
+    from pyhanko.pdf_utils import generic
+
+    seen = seen if seen is not None else set()
+    if isinstance(node, generic.IndirectObject):
+        if node.idnum in seen:
+            return []
+        seen.add(node.idnum)
+        node = node.get_object()
+    found: list[bytes] = []
+    if isinstance(node, generic.DictionaryObject):
+        for key, value in node.items():
+            if key == "/FontFile2":
+                found.append(value.get_object().data)
+            elif key not in ("/Parent", "/P"):  # not up to the page and its own fonts
+                found += _font_programs(value, seen)
+    elif isinstance(node, generic.ArrayObject):
+        for value in node:
+            found += _font_programs(value, seen)
+    return found
+
+
+def test_stamps_share_the_parsed_font_and_one_signer_one_font_subset(in_ci: bool) -> None:
+    """The stamp font is parsed once per process; the subset embedded in a stamp holds
+    the ASCII letters whatever the stamp says, so the stamps of one signer (each with its
+    own random verification address) share one subset, and the text reads back."""
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    from tinhso.core.pdf import FONTS
+    from tinhso.signing.stamp_font import face
+
+    seal = signing.seal_for(Agency.objects.get(admin_unit_name="Phường Hạc Thành"))
+    shared = face(str(FONTS / "DejaVuSerif-stamp.ttf"))
+    shared.subsets.clear()
+    documents = []
+    for _ in range(3):
+        content, _level = pdf_sign(
+            _blank_pdf(), signer=signer_for(seal), field_name="Seal",
+            slot=Slot(0, (50, 50, 300, 110)), reason="x", location="x",
+            lines=StampLines(seal.common_name, "Văn thư", ""),
+            verify_hint=signing.verification_url(signing.verification_id_new()),
+        )  # fmt: skip
+        assert pdf_verify(content).ok
+        documents.append(content)
+    assert len(shared.subsets) == 1
+    assert face(str(FONTS / "DejaVuSerif-stamp.ttf")) is shared
+    # The embedded program is a real subset: smaller than the face, not empty.
+    programs = _font_programs(PdfFileReader(io.BytesIO(documents[0])).root["/AcroForm"])
+    assert len(programs) == 1
+    assert 2_000 < len(programs[0]) < len(shared.data) / 2
+    tool = need("pdftotext", in_ci)
+    done = subprocess.run([tool, "-", "-"], input=documents[1], capture_output=True, check=True)
+    assert f"Ký bởi: {seal.common_name}" in done.stdout.decode()
+
+
+def test_pki_keys_to_db_moves_key_files_into_the_database() -> None:
+    seal = signing.seal_for(Agency.objects.get(admin_unit_name="Xã Hoằng Hóa"))
+    key = private_key(seal)
+    folder = pki_dir() / "keys"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "legacy-seal.p12"
+    path.write_bytes(
+        pkcs12.serialize_key_and_certificates(
+            b"legacy", key, x509_of(seal), None,  # type: ignore[arg-type]
+            serialization.BestAvailableEncryption(signing_passphrase()),
+        )
+    )  # fmt: skip
+    StoredKey.objects.filter(certificate=seal).delete()
+    Certificate.objects.filter(pk=seal.pk).update(key_uri="pkcs12:keys/legacy-seal.p12")
+    seal.refresh_from_db()
+    assert pdf_verify(_seal_sign(seal)).ok  # a file key still signs until it is moved
+    out = io.StringIO()
+    call_command("pki_keys_to_db", stdout=out)
+    assert "1 key(s) moved" in out.getvalue()
+    seal.refresh_from_db()
+    assert seal.key_uri.startswith("db:")
+    assert not path.exists()
+    assert AuditEntry.objects.filter(action="signing.key_moved_to_database").exists()
+    assert pdf_verify(_seal_sign(seal)).ok
+    call_command("pki_keys_to_db", stdout=out)  # again: nothing left to move
+    assert "0 key(s) moved" in out.getvalue()
 
 
 # --- the PKI commands ----------------------------------------------------------------------

@@ -336,14 +336,22 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 40 * 1024 * 1024  # API bodies carry base64 attach
 TINHSO_API_TOKEN_DEFAULT_DAYS = 30
 TINHSO_API_TOKEN_MAX_DAYS = 365
 
-# Signatures (tinhso.signing, ADR 0012). Keys and certificates live under TINHSO_PKI_DIR;
-# PKCS#12 keys are encrypted with the signing passphrase (from the environment or a file;
-# derived from SECRET_KEY when neither is set).
+# Signatures (tinhso.signing, ADR 0012, 0024). Keys live in the database (below); key files
+# made before ADR 0024 live under TINHSO_PKI_DIR, encrypted with the signing passphrase
+# (from the environment or a file; derived from SECRET_KEY when neither is set).
 TINHSO_PKI_DIR = Path(os.environ.get("TINHSO_PKI_DIR", str(DATA_DIR / "pki"))).resolve()
 TINHSO_SIGNING_PASSPHRASE = os.environ.get("TINHSO_SIGNING_PASSPHRASE", "")
 if not TINHSO_SIGNING_PASSPHRASE and os.environ.get("TINHSO_SIGNING_PASSPHRASE_FILE"):
     TINHSO_SIGNING_PASSPHRASE = (
         Path(os.environ["TINHSO_SIGNING_PASSPHRASE_FILE"]).read_text(encoding="utf-8").strip()
+    )
+# The key-encryption key of the signing keys kept in the database (signing.keystore,
+# ADR 0024): the same on every app server and worker; required in production (below),
+# derived from SECRET_KEY only in a demo or on a developer's machine.
+TINHSO_KEY_ENCRYPTION_KEY = os.environ.get("TINHSO_KEY_ENCRYPTION_KEY", "")
+if not TINHSO_KEY_ENCRYPTION_KEY and os.environ.get("TINHSO_KEY_ENCRYPTION_KEY_FILE"):
+    TINHSO_KEY_ENCRYPTION_KEY = (
+        Path(os.environ["TINHSO_KEY_ENCRYPTION_KEY_FILE"]).read_text(encoding="utf-8").strip()
     )
 # The address printed in QR codes and CRL distribution points.
 TINHSO_PUBLIC_URL = os.environ.get("TINHSO_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
@@ -384,6 +392,12 @@ if TINHSO_DEMO and TINHSO_HTTPS:
     raise ImproperlyConfigured(
         "TINHSO_DEMO is on in production (TINHSO_HTTPS): the demo e-ID and the simulated bank "
         "must never be served there. Turn TINHSO_DEMO off."
+    )
+if TINHSO_HTTPS and len(TINHSO_KEY_ENCRYPTION_KEY) < 32:
+    raise ImproperlyConfigured(
+        "TINHSO_HTTPS is on but TINHSO_KEY_ENCRYPTION_KEY (or _FILE), which encrypts the signing "
+        "keys kept in the database, is missing or shorter than 32 characters: set it, the same "
+        "on every server (DEPLOY.md)."
     )
 if TINHSO_HTTPS and not TINHSO_PUBLIC_URL.startswith("https://"):
     raise ImproperlyConfigured(

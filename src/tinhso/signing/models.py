@@ -29,7 +29,8 @@ class RevocationReason(models.TextChoices):
 class Certificate(models.Model):
     """An X.509 certificate the platform knows: a trust root or CA of its PKI, an agency's
     seal, an official's personal certificate. `key_uri` says where its private key is, when
-    the platform may use it: `pkcs12:<file under TINHSO_PKI_DIR>`, `pkcs11:token=…;object=…`
+    the platform may use it: `db:<fingerprint prefix>` (a `StoredKey`), `pkcs12:<file under
+    TINHSO_PKI_DIR>` (made before ADR 0024), `pkcs11:token=…;object=…`
     or `remote:<key id>`; empty for certificates we only trust or verify."""
 
     kind = models.CharField(_("kind"), max_length=16, choices=CertificateKind.choices)
@@ -142,3 +143,27 @@ class Signature(models.Model):
 
     def __str__(self) -> str:
         return f"{self.field_name} on {self.document_id}"
+
+
+class StoredKey(models.Model):
+    """The private key of a certificate the platform holds, kept in the database so that
+    every app server and worker can sign (ADR 0024): PKCS#8, encrypted with AES-256-GCM
+    under the key-encryption key from the environment (TINHSO_KEY_ENCRYPTION_KEY), the
+    certificate's fingerprint bound as associated data (a ciphertext moved to another row
+    does not decrypt). `kek_id` names the key-encryption key that sealed it."""
+
+    certificate = models.OneToOneField(
+        Certificate, on_delete=models.CASCADE, related_name="stored_key"
+    )
+    label = models.CharField(_("label"), max_length=100, blank=True)
+    kek_id = models.CharField(max_length=16)
+    nonce = models.BinaryField()
+    ciphertext = models.BinaryField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("stored private key")
+        verbose_name_plural = _("stored private keys")
+
+    def __str__(self) -> str:
+        return f"key of {self.certificate_id} ({self.label})"

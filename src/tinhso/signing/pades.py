@@ -12,7 +12,6 @@ from functools import cache
 
 from django.conf import settings
 from django.utils import timezone
-from pyhanko.pdf_utils.font.opentype import GlyphAccumulatorFactory
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.text import TextBoxStyle
 from pyhanko.sign import fields, signers
@@ -21,6 +20,7 @@ from pyhanko.stamp import TextStampStyle
 
 from tinhso.core.pdf import FONTS
 from tinhso.signing.signers import Signer
+from tinhso.signing.stamp_font import StampFontFactory
 
 # Bytes reserved for a B-B signature's CMS: an RSA-4096 signature with a four-certificate
 # chain fits with room to spare.
@@ -45,7 +45,7 @@ class StampLines:
 
 @cache
 def _stamp_style() -> TextStampStyle:
-    font = GlyphAccumulatorFactory(str(FONTS / "DejaVuSerif-stamp.ttf"), font_size=7)
+    font = StampFontFactory(FONTS / "DejaVuSerif-stamp.ttf", font_size=7)
     return TextStampStyle(
         stamp_text="%(lines)s",
         text_box_style=TextBoxStyle(font=font, font_size=7, leading=9),

@@ -1,9 +1,10 @@
 """The platform's certificate authority work: the demo PKI (`tinhso pki_init`), issuing,
 revoking, CRLs and importing a real deployment's own certificates.
 
-Keys made here are RSA-2048 (what Vietnamese public CAs issue), kept as PKCS#12 files under
-TINHSO_PKI_DIR encrypted with the signing passphrase (AES-256, PBKDF2), never in the
-database or the repository.
+Keys made here are RSA-2048 (what Vietnamese public CAs issue), kept in the database
+encrypted under the key-encryption key from the environment (signing.keystore, ADR 0024),
+never in plain anywhere nor in the repository. Keys made before were PKCS#12 files under
+TINHSO_PKI_DIR (encrypted with the signing passphrase): `tinhso pki_keys_to_db` moves them.
 """
 
 from __future__ import annotations
@@ -27,7 +28,14 @@ from django.utils.translation import gettext as _
 from tinhso.accounts.models import User
 from tinhso.agencies.models import Agency
 from tinhso.core.audit import audit_record
-from tinhso.signing.models import Certificate, CertificateKind, RevocationList, RevocationReason
+from tinhso.signing.keystore import KeyStoreError, key_open, key_store
+from tinhso.signing.models import (
+    Certificate,
+    CertificateKind,
+    RevocationList,
+    RevocationReason,
+    StoredKey,
+)
 
 _REASON_FLAGS = {
     RevocationReason.UNSPECIFIED: x509.ReasonFlags.unspecified,
@@ -109,28 +117,18 @@ def certificate_store(
     return row
 
 
-def _pkcs12_write(
-    name: str, key: PrivateKeyTypes, cert: x509.Certificate, chain: list[x509.Certificate]
-) -> str:
-    folder = pki_dir() / "keys"
-    folder.mkdir(parents=True, exist_ok=True)
-    blob = pkcs12.serialize_key_and_certificates(
-        name.encode(),
-        key,  # type: ignore[arg-type]
-        cert,
-        chain or None,
-        serialization.BestAvailableEncryption(signing_passphrase()),
-    )
-    path = folder / f"{name}.p12"
-    path.write_bytes(blob)
-    path.chmod(0o600)
-    return f"pkcs12:keys/{name}.p12"
-
-
-def pkcs12_private_key(row: Certificate) -> PrivateKeyTypes:
-    """The private key of a certificate kept as PKCS#12 (the platform's own CAs, and keys
-    it made or imported)."""
+def private_key(row: Certificate) -> PrivateKeyTypes:
+    """The private key of a certificate the platform holds itself: in the database
+    (`db:`) or, made before ADR 0024, in a PKCS#12 file (`pkcs12:`)."""
     scheme, _sep, location = row.key_uri.partition(":")
+    if scheme == "db":
+        stored = StoredKey.objects.filter(certificate=row).first()
+        if stored is None:
+            raise PkiError(_("The stored key of %(ca)s is missing.") % {"ca": row})
+        try:
+            return key_open(stored, row.fingerprint)
+        except KeyStoreError as exc:
+            raise PkiError(str(exc)) from exc
     if scheme != "pkcs12":
         raise PkiError(_("The platform does not hold the key of %(ca)s.") % {"ca": row})
     key, _cert, _chain = pkcs12.load_key_and_certificates(
@@ -139,6 +137,21 @@ def pkcs12_private_key(row: Certificate) -> PrivateKeyTypes:
     if key is None:
         raise PkiError(_("The key file of %(ca)s holds no key.") % {"ca": row})
     return key
+
+
+def key_file_to_db(row: Certificate) -> Path:
+    """Move a `pkcs12:` key into the database (`db:`); returns the file, which the caller
+    removes once the transaction has committed."""
+    scheme, _sep, location = row.key_uri.partition(":")
+    if scheme != "pkcs12":
+        raise PkiError(_("The key of %(ca)s is not a PKCS#12 file.") % {"ca": row})
+    path = pki_dir() / location
+    key_store(row, private_key(row), label=path.stem)
+    audit_record(
+        actor=None, action="signing.key_moved_to_database", obj=row,
+        data={"serial": row.serial, "subject": row.common_name, "from": row.key_uri},
+    )  # fmt: skip
+    return path
 
 
 def issuers_of(row: Certificate) -> list[x509.Certificate]:
@@ -188,12 +201,12 @@ def certificate_issue(
     actor: User | None = None,
 ) -> Certificate:
     """Make a key pair and a certificate for it, signed by `issuer` (a CA row whose key the
-    platform holds) or self-signed for a root; keep the key as an encrypted PKCS#12 file."""
+    platform holds) or self-signed for a root; keep the key in the database, encrypted."""
     if issuer is not None and issuer.revoked_at is not None:
         raise PkiError(_("%(ca)s is revoked: it issues nothing more.") % {"ca": issuer})
     key = _new_key()
     start = (not_before or timezone.now()) - timedelta(minutes=5)
-    issuer_key = pkcs12_private_key(issuer) if issuer is not None else key
+    issuer_key = private_key(issuer) if issuer is not None else key
     issuer_cert = x509_of(issuer) if issuer is not None else None
     builder = (
         x509.CertificateBuilder()
@@ -239,22 +252,22 @@ def certificate_issue(
             x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True
         )
     cert = builder.sign(issuer_key, hashes.SHA256())  # type: ignore[arg-type]
-    chain = [x509_of(issuer), *issuers_of(issuer)] if issuer is not None else []
-    key_uri = _pkcs12_write(f"{key_name}-{format(cert.serial_number, 'x')[:12]}", key, cert, chain)
-    row = certificate_store(cert, kind=kind, key_uri=key_uri, agency=agency, user=user)
-    audit_record(
-        actor=actor,
-        action="signing.certificate_issued",
-        obj=row,
-        data={"kind": kind, "subject": subject.common_name, "serial": row.serial},
-    )
+    with transaction.atomic():
+        row = certificate_store(cert, kind=kind, agency=agency, user=user)
+        key_store(row, key, label=f"{key_name}-{row.serial[:12]}")
+        audit_record(
+            actor=actor,
+            action="signing.certificate_issued",
+            obj=row,
+            data={"kind": kind, "subject": subject.common_name, "serial": row.serial},
+        )
     return row
 
 
 def crl_issue(issuer: Certificate, *, now: datetime | None = None) -> RevocationList:
     """A new CRL of `issuer` listing every certificate it issued that is revoked."""
     now = now or timezone.now()
-    key = pkcs12_private_key(issuer)
+    key = private_key(issuer)
     cert = x509_of(issuer)
     last = issuer.crls.order_by("-number").first()
     number = (last.number + 1) if last else 1
@@ -354,7 +367,7 @@ def certificate_import_pkcs12(
     user: User | None = None,
 ) -> Certificate:
     """Take a real deployment's own key and certificate (PKCS#12 from its CA): re-encrypted
-    under the platform's signing passphrase and stored under TINHSO_PKI_DIR; the chain's CA
+    under the platform's key-encryption key and kept in the database; the chain's CA
     certificates become known (and trusted when self-signed)."""
     key, cert, chain = pkcs12.load_key_and_certificates(path.read_bytes(), passphrase)
     if key is None or cert is None:
@@ -367,8 +380,8 @@ def certificate_import_pkcs12(
                 if ca.issuer == ca.subject
                 else CertificateKind.ISSUING_CA,
             )
-        key_uri = _pkcs12_write(f"imported-{fingerprint(cert)[:16]}", key, cert, list(chain or []))
-        row = certificate_store(cert, kind=kind, key_uri=key_uri, agency=agency, user=user)
+        row = certificate_store(cert, kind=kind, agency=agency, user=user)
+        key_store(row, key, label=f"imported-{row.fingerprint[:16]}")
         audit_record(
             actor=None,
             action="signing.certificate_imported",

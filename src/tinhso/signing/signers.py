@@ -1,8 +1,10 @@
 """Where private keys live and how the platform uses them: the `Signer` contract and its
-three implementations.
+implementations.
 
+* `DbKeySigner`: a key kept in the database, encrypted with the key-encryption key from the
+  environment (signing.keystore, ADR 0024), so every app server and worker can sign.
 * `Pkcs12Signer`: a PKCS#12 file under TINHSO_PKI_DIR, encrypted at rest with the signing
-  passphrase (environment or secret file).
+  passphrase (keys made before ADR 0024, until moved to the database).
 * `Pkcs11Signer`: a key on a PKCS#11 token or HSM (TINHSO_PKCS11_MODULE, TINHSO_PKCS11_PIN),
   through pyHanko's PKCS#11 support; the key never leaves the device.
 * `RemoteSigner`: a remote signing service (the "ký số từ xa" offered by Vietnamese CAs):
@@ -10,30 +12,40 @@ three implementations.
   `HttpRemoteSigningService` speaks a small JSON protocol; other services implement
   `RemoteSigningService`.
 
-A certificate's `key_uri` names its signer: `pkcs12:<file>`, `pkcs11:token=<label>;object=
-<key label>` (RFC 7512 style) or `remote:<key id>`.
+A certificate's `key_uri` names its signer: `db:<fingerprint prefix>`, `pkcs12:<file>`,
+`pkcs11:token=<label>;object=<key label>` (RFC 7512 style) or `remote:<key id>`.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import threading
 import urllib.request
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
-from functools import lru_cache
 from pathlib import Path
-from typing import Protocol, cast
+from typing import Any, Protocol
 
+from asn1crypto import cms
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
+from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
+from cryptography.hazmat.primitives.serialization import pkcs12
 from django.conf import settings
 from django.utils.translation import gettext as _
 from pyhanko.sign import signers as hanko_signers
+from pyhanko.sign.attributes import CMSAttributeProvider, SigningCertificateV2Provider
+from pyhanko.sign.general import as_signing_certificate_v2, simple_cms_attribute
 from pyhanko_certvalidator.registry import SimpleCertificateStore
+from pyhanko_certvalidator.util import get_pyca_cryptography_hash, process_pss_params
 
-from tinhso.signing.models import Certificate
+from tinhso.signing.keystore import KeyStoreError, key_open
+from tinhso.signing.models import Certificate, StoredKey
 from tinhso.signing.pki import issuers_of, pki_dir, signing_passphrase, x509_of
 
 
@@ -58,7 +70,141 @@ class Signer(Protocol):
     def open(self) -> AbstractContextManager[hanko_signers.Signer]: ...
 
 
+class _EncodedAttribute(CMSAttributeProvider):
+    """A signed attribute whose DER is known in advance."""
+
+    def __init__(self, der: bytes) -> None:
+        self.der = der
+
+    async def get_attribute(self, dry_run: bool = False) -> cms.CMSAttribute:
+        return cms.CMSAttribute.load(self.der)
+
+
+class _HeldKeySigner(hanko_signers.Signer):
+    """A pyHanko signer over a private key already parsed in memory. pyHanko's SimpleSigner
+    parses its key again (with the RSA consistency checks) for every signature, about as
+    long as the signature itself; this one signs with the parsed key."""
+
+    def __init__(self, key: PrivateKeyTypes, certificate: Certificate) -> None:
+        super().__init__(
+            signing_cert=_asn1(x509_of(certificate)),
+            cert_registry=SimpleCertificateStore.from_certs(  # type: ignore[no-untyped-call]
+                _chain(certificate)
+            ),
+        )
+        self.key = key
+        # The signing-certificate-v2 attribute names this certificate (hash, issuer and
+        # serial): the same bytes in every signature. Built by pyHanko from native values
+        # it is re-encoded field by field three times per signature (two thirds of the CMS
+        # work); made once here and parsed back, it is written as it stands.
+        attribute = simple_cms_attribute(  # type: ignore[no-untyped-call]
+            "signing_certificate_v2", as_signing_certificate_v2(self.signing_cert)
+        )
+        self._signing_certificate_der = attribute.dump()
+
+    def _signed_attr_providers(self, *args: Any, **kwargs: Any) -> Iterator[Any]:
+        for provider in super()._signed_attr_providers(*args, **kwargs):
+            if isinstance(provider, SigningCertificateV2Provider):
+                yield _EncodedAttribute(self._signing_certificate_der)
+            else:
+                yield provider
+
+    async def async_sign_raw(
+        self, data: bytes, digest_algorithm: str, dry_run: bool = False
+    ) -> bytes:
+        mechanism = self.get_signature_mechanism_for_digest(digest_algorithm)
+        algorithm = mechanism.signature_algo
+        digest = get_pyca_cryptography_hash(digest_algorithm)
+        if isinstance(self.key, rsa.RSAPrivateKey) and algorithm == "rsassa_pkcs1v15":
+            return self.key.sign(data, PKCS1v15(), digest)
+        if isinstance(self.key, rsa.RSAPrivateKey) and algorithm == "rsassa_pss":
+            pss, pss_digest = process_pss_params(mechanism["parameters"])
+            return self.key.sign(data, pss, pss_digest)
+        if isinstance(self.key, ec.EllipticCurvePrivateKey) and algorithm == "ecdsa":
+            return self.key.sign(data, ec.ECDSA(digest))
+        raise SignerError(_("This kind of key (%(a)s) cannot sign here.") % {"a": algorithm})
+
+
+class _OpenedKeys:
+    """Signers over parsed keys, kept in this process by certificate fingerprint (a key
+    never changes for a certificate). What may change is whether the certificate may sign:
+    each use reads that from the database first (`DbKeySigner.open`, `Pkcs12Signer.open`),
+    so a certificate revoked on any server stops signing everywhere at once, and its entry
+    is dropped."""
+
+    def __init__(self, size: int = 256) -> None:
+        self.size = size
+        self.entries: OrderedDict[tuple[str, int], _HeldKeySigner] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: tuple[str, int]) -> _HeldKeySigner | None:
+        with self.lock:
+            signer = self.entries.get(key)
+            if signer is not None:
+                self.entries.move_to_end(key)
+            return signer
+
+    def put(self, key: tuple[str, int], signer: _HeldKeySigner) -> None:
+        with self.lock:
+            self.entries[key] = signer
+            while len(self.entries) > self.size:
+                self.entries.popitem(last=False)
+
+    def drop(self, fingerprint: str) -> None:
+        with self.lock:
+            for key in [k for k in self.entries if k[0] == fingerprint]:
+                del self.entries[key]
+
+    def clear(self) -> None:
+        with self.lock:
+            self.entries.clear()
+
+
+OPENED = _OpenedKeys()
+
+
+def _refuse_if_revoked(certificate: Certificate, revoked: bool) -> None:
+    if revoked:
+        OPENED.drop(certificate.fingerprint)
+        raise SignerError(_("%(c)s is revoked: it cannot sign.") % {"c": certificate})
+
+
+class DbKeySigner:
+    """A key kept in the database, encrypted (signing.keystore): usable from every server."""
+
+    def __init__(self, certificate: Certificate) -> None:
+        self.certificate = certificate
+
+    @contextmanager
+    def open(self) -> Iterator[hanko_signers.Signer]:
+        fingerprint = self.certificate.fingerprint
+        # One indexed read per use: is the key still there, is the certificate revoked.
+        state = (
+            Certificate.objects.filter(pk=self.certificate.pk)
+            .values_list("revoked_at", "stored_key__id")
+            .first()
+        )
+        if state is None or state[1] is None:
+            OPENED.drop(fingerprint)
+            raise SignerError(
+                _("The platform holds no private key for %(c)s.") % {"c": self.certificate}
+            )
+        _refuse_if_revoked(self.certificate, state[0] is not None)
+        signer = OPENED.get((fingerprint, 0))
+        if signer is None:
+            row = StoredKey.objects.get(pk=state[1])
+            try:
+                signer = _HeldKeySigner(key_open(row, fingerprint), self.certificate)
+            except KeyStoreError as exc:
+                raise SignerError(str(exc)) from exc
+            OPENED.put((fingerprint, 0), signer)
+        yield signer
+
+
 class Pkcs12Signer:
+    """A PKCS#12 file under TINHSO_PKI_DIR (keys made before ADR 0024, until
+    `tinhso pki_keys_to_db` moves them into the database)."""
+
     def __init__(self, certificate: Certificate, location: str) -> None:
         self.certificate = certificate
         self.path = (pki_dir() / location).resolve()
@@ -67,34 +213,34 @@ class Pkcs12Signer:
 
     @contextmanager
     def open(self) -> Iterator[hanko_signers.Signer]:
+        revoked = Certificate.objects.filter(
+            pk=self.certificate.pk, revoked_at__isnull=False
+        ).exists()
+        _refuse_if_revoked(self.certificate, revoked)
         try:
             modified = self.path.stat().st_mtime_ns
         except OSError as exc:
             raise SignerError(
                 _("The key file of %(c)s cannot be read.") % {"c": self.certificate}
             ) from exc
-        try:
-            signer = _pkcs12_open(str(self.path), modified, self.certificate.pk)
-        except (OSError, ValueError, TypeError) as exc:
-            raise SignerError(
-                _("The key file of %(c)s cannot be opened: wrong signing passphrase?")
-                % {"c": self.certificate}
-            ) from exc
+        signer = OPENED.get((self.certificate.fingerprint, modified))
+        if signer is None:
+            try:
+                key, _cert, _others = pkcs12.load_key_and_certificates(
+                    self.path.read_bytes(), signing_passphrase()
+                )
+            except (OSError, ValueError, TypeError) as exc:
+                raise SignerError(
+                    _("The key file of %(c)s cannot be opened: wrong signing passphrase?")
+                    % {"c": self.certificate}
+                ) from exc
+            if key is None:
+                raise SignerError(
+                    _("The key file of %(c)s holds no key.") % {"c": self.certificate}
+                )
+            signer = _HeldKeySigner(key, self.certificate)
+            OPENED.put((self.certificate.fingerprint, modified), signer)
         yield signer
-
-
-@lru_cache(maxsize=256)
-def _pkcs12_open(path: str, modified: int, certificate_id: int) -> hanko_signers.SimpleSigner:
-    """Decrypting a PKCS#12 file (PBKDF2) is half the cost of a signature, so an opened key
-    is kept in this process while its file is unchanged. Every use is still checked
-    (revocation, validity) and audited by signing.services."""
-    certificate = Certificate.objects.get(pk=certificate_id)
-    signer = hanko_signers.SimpleSigner.load_pkcs12_data(
-        Path(path).read_bytes(), other_certs=_chain(certificate), passphrase=signing_passphrase()
-    )
-    if signer is None:
-        raise ValueError("no key")
-    return cast(hanko_signers.SimpleSigner, signer)
 
 
 class Pkcs11Signer:
@@ -217,9 +363,13 @@ class RemoteSigner:
         yield _RemoteCmsSigner(self.service, self.key_id, self.certificate)
 
 
-def signer_for(certificate: Certificate) -> Pkcs12Signer | Pkcs11Signer | RemoteSigner:
+def signer_for(
+    certificate: Certificate,
+) -> DbKeySigner | Pkcs12Signer | Pkcs11Signer | RemoteSigner:
     """The signer a certificate's `key_uri` names."""
     scheme, _sep, location = certificate.key_uri.partition(":")
+    if scheme == "db":
+        return DbKeySigner(certificate)
     if scheme == "pkcs12":
         return Pkcs12Signer(certificate, location)
     if scheme == "pkcs11":

@@ -50,7 +50,7 @@ def current_crls() -> list[RevocationList]:
     }
     soon = timezone.now() + timedelta(days=1)
     for issuer_id, row in list(newest.items()):
-        if row.next_update < soon and row.issuer.key_uri.startswith("pkcs12:"):
+        if row.next_update < soon and row.issuer.key_uri.startswith(("db:", "pkcs12:")):
             with transaction.atomic():
                 # One refresh when several requests notice at once: the issuer row is the
                 # lock, and whoever comes second finds the fresh CRL.

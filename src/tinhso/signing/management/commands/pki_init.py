@@ -9,7 +9,7 @@ class Command(BaseCommand):
     help = (
         "Create the demo PKI: root and issuing CA, a seal certificate for each agency with "
         "officials, a personal certificate for each leader and clerk, and the CRLs (adds "
-        "only what is missing). Keys go to TINHSO_PKI_DIR as encrypted PKCS#12 files."
+        "only what is missing). Keys go to the database, encrypted with TINHSO_KEY_ENCRYPTION_KEY."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
