@@ -297,3 +297,27 @@ def test_a_value_cached_by_one_process_is_read_by_another() -> None:
     )  # fmt: skip
     assert other.returncode == 0, other.stderr
     assert other.stdout.strip().splitlines()[-1] == "seen elsewhere"
+
+
+# --- one secret key -----------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_healthz_says_when_another_server_has_another_secret_key(
+    client: Client, settings: Any
+) -> None:
+    from django.core.cache import cache
+
+    from tinhso.core.cluster import FINGERPRINT_KEY, secret_key_fingerprint
+
+    assert "secret_key_differs" not in client.get("/healthz").json()["problems"]
+    assert cache.get(FINGERPRINT_KEY) == secret_key_fingerprint()
+    # A server started with a key of its own (no SECRET_KEY_FILE shared) answers next.
+    settings.SECRET_KEY = "another-server-made-its-own"
+    body = client.get("/healthz").json()
+    assert "secret_key_differs" in body["problems"]
+    assert body["status"] == "degraded"
+    # The fingerprint tells nothing of the key and expires (a rotation on every server).
+    assert settings.SECRET_KEY not in str(body)
+    cache.delete(FINGERPRINT_KEY)
+    assert "secret_key_differs" not in client.get("/healthz").json()["problems"]

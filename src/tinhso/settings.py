@@ -297,7 +297,6 @@ TASKS = {
 }
 
 
-
 def _cache_settings() -> dict[str, object]:
     """One cache shared by every app server and worker (ADR 0027): Redis when
     TINHSO_CACHE_URL (or REDIS_URL) names one, otherwise a table in the database
