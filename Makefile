@@ -40,7 +40,6 @@ run: install $(TINHSO_DATA_DIR)/secret_key
 	TINHSO_PUBLIC_URL="$${TINHSO_PUBLIC_URL:-http://$(HOST):$(PORT)}"; export TINHSO_PUBLIC_URL; \
 	TINHSO_DEMO="$${TINHSO_DEMO:-1}"; export TINHSO_DEMO; \
 	$(BIN)/tinhso migrate --noinput && \
-	$(BIN)/tinhso createcachetable && \
 	$(BIN)/tinhso seed_demo --if-empty && \
 	$(BIN)/tinhso collectstatic --noinput --verbosity 0 && \
 	$(BIN)/tinhso deadline_warnings --schedule && \

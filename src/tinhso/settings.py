@@ -300,7 +300,7 @@ TASKS = {
 def _cache_settings() -> dict[str, object]:
     """One cache shared by every app server and worker (ADR 0027): Redis when
     TINHSO_CACHE_URL (or REDIS_URL) names one, otherwise a table in the database
-    (`tinhso createcachetable`, run by `make run`), so that nothing cached is per-process."""
+    (made by `migrate`: core migration 0010), so that nothing cached is per-process."""
     url = (os.environ.get("TINHSO_CACHE_URL") or os.environ.get("REDIS_URL") or "").strip()
     if url.startswith(("redis://", "rediss://", "unix://")):
         return {
