@@ -31,6 +31,8 @@ def secret_key_fingerprint() -> str:
 def secret_key_agrees() -> bool:
     """False when another server recorded a different secret key lately."""
     mine = secret_key_fingerprint()
-    cache.add(FINGERPRINT_KEY, mine, timeout=FINGERPRINT_SECONDS)
-    recorded = cache.get(FINGERPRINT_KEY)
+    recorded = cache.get(FINGERPRINT_KEY)  # one read while a fingerprint is recorded
+    if recorded is None:
+        cache.add(FINGERPRINT_KEY, mine, timeout=FINGERPRINT_SECONDS)
+        recorded = cache.get(FINGERPRINT_KEY)
     return recorded is None or recorded == mine
