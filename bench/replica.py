@@ -176,7 +176,8 @@ def _lag_ms(rounds: int = 30) -> tuple[float, float]:
     samples = []
     with connections["default"].cursor() as primary, connections["replica"].cursor() as copy_:
         for n in range(rounds + 1):
-            primary.execute("SELECT pg_logical_emit_message(false, 'tinhso-bench', 'lag')")
+            # A committed write (autocommit), as the platform's writes are.
+            primary.execute("SELECT pg_logical_emit_message(true, 'tinhso-bench', 'lag')")
             primary.execute("SELECT pg_current_wal_insert_lsn()")
             lsn = primary.fetchone()[0]
             start = time.perf_counter()
