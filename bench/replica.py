@@ -30,8 +30,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
-from bench.common import ROUNDS, Row, measure
+from bench.common import ROUNDS, Row
 
 HBA_LINE = "host replication postgres 127.0.0.1/32 trust"
 STANDBY_AT_LEAST = [
@@ -257,11 +258,24 @@ def _measure() -> list[Row]:
                 answer = client.get(url)
             assert answer.status_code == 200, (url, answer.status_code)
             assert bool(seen.captured_queries) is expected, (url, expected)
-        rows.append(
-            Row(
-                label,
-                *measure(lambda u=url: on_replica.get(u), rounds),
-                *measure(lambda u=url: on_primary.get(u), rounds),
-            )
-        )
+        rows.append(Row(label, *_interleaved(url, on_replica, on_primary, rounds)))
     return rows
+
+
+def _interleaved(url: str, first: Any, second: Any, rounds: int) -> tuple[float, ...]:
+    """Median and p95 (ms) of `url` through each client, their requests alternating, so
+    that the machine's other load weighs on both alike."""
+    for _ in range(min(20, rounds)):
+        first.get(url)
+        second.get(url)
+    samples: tuple[list[float], list[float]] = ([], [])
+    for _ in range(rounds):
+        for client, times in ((first, samples[0]), (second, samples[1])):
+            start = time.perf_counter()
+            client.get(url)
+            times.append((time.perf_counter() - start) * 1000)
+    figures: list[float] = []
+    for times in samples:
+        times.sort()
+        figures += [statistics.median(times), times[max(0, int(len(times) * 0.95) - 1)]]
+    return tuple(figures)
