@@ -3,6 +3,8 @@ environment; nothing here branches on "production" or "CI" (see docs/ARCHITECTUR
 
 Environment variables:
   DATABASE_URL     postgres://user@host:port/name; default: SQLite in the data folder
+  DATABASE_REPLICA_URL  a streaming replica of DATABASE_URL for reads that tolerate lag
+  TINHSO_CACHE_URL redis://host:6379/0 (or REDIS_URL); default: a table in the database
   SECRET_KEY       required unless DEBUG; with DEBUG a random one is made (with a warning)
   SECRET_KEY_FILE  a file holding the secret key, read when SECRET_KEY is not set
   DEBUG            "1"/"true" to enable debug pages (default off)
@@ -100,6 +102,9 @@ MIDDLEWARE = [
     # Before whitenoise, so the policy is on static files' responses too.
     "tinhso.core.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Around everything that may write (the session too): which reads may go to the
+    # replica, and the cookie that keeps a client that has just written on the primary.
+    "tinhso.core.replica.ReplicaMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     # After the language is known (its refusal is translated), before any view.
@@ -158,6 +163,46 @@ def _database_settings() -> dict[str, object]:
 
 
 DATABASES = {"default": _database_settings()}
+# A PostgreSQL streaming replica (ADR 0027): the catalogue, open data, tracking and figures
+# may read there (core.replica, DATABASE_ROUTERS); writes, read-your-writes, officials' work
+# and everything inside a transaction stay on "default". Tests point it at "default" (MIRROR).
+_replica_url = os.environ.get("DATABASE_REPLICA_URL", "").strip()
+if _replica_url:
+    if not str(DATABASES["default"]["ENGINE"]).endswith("postgresql"):
+        raise ImproperlyConfigured("DATABASE_REPLICA_URL needs DATABASE_URL on PostgreSQL.")
+    _replica: dict[str, object] = dict(dj_database_url.parse(_replica_url, conn_max_age=60))
+    _replica["CONN_HEALTH_CHECKS"] = True
+    _replica["TEST"] = {"MIRROR": "default"}
+    DATABASES["replica"] = _replica
+DATABASE_ROUTERS = ["tinhso.core.replica.ReplicaRouter"]
+# The pages and API operations whose GET reads may lag a few seconds behind (URL names;
+# "namespace:*" for all of a namespace). Officials' work pages are never listed.
+TINHSO_REPLICA_VIEWS = [
+    "catalog:search",
+    "catalog:detail",
+    "catalog:blank_form",
+    "agencies:*",
+    "opendata:home",
+    "opendata:search",
+    "opendata:dataset",
+    "opendata:resource",
+    "opendata:download",
+    "opendata:catalog",
+    "opendata:dataset_rdf",
+    "opendata:ckan_action",
+    "opendata:ckan_action_unversioned",
+    "dossiers:track",
+    "api-v1:track",
+    "api-v1:figures",
+    "api-v1:indicators_list",
+    "api-v1:procedures_list",
+    "api-v1:procedures_get",
+    "api-v1:agencies_list",
+    "api-v1:agencies_get",
+]
+# After a request that wrote, the same client reads from the primary for this long, longer
+# than the replica's usual lag (the bench measures it).
+TINHSO_REPLICA_PIN_SECONDS = int(os.environ.get("TINHSO_REPLICA_PIN_SECONDS", "15"))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -251,7 +296,26 @@ TASKS = {
     }
 }
 
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+def _cache_settings() -> dict[str, object]:
+    """One cache shared by every app server and worker (ADR 0027): Redis when
+    TINHSO_CACHE_URL (or REDIS_URL) names one, otherwise a table in the database
+    (made by `migrate`: core migration 0010), so that nothing cached is per-process."""
+    url = (os.environ.get("TINHSO_CACHE_URL") or os.environ.get("REDIS_URL") or "").strip()
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        return {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": url,
+            "KEY_PREFIX": os.environ.get("TINHSO_CACHE_PREFIX", "tinhso"),
+        }
+    if url not in ("", "db://"):
+        raise ImproperlyConfigured(
+            f"TINHSO_CACHE_URL is {url!r}: use redis://host:port/db, or db:// (the default)."
+        )
+    return {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "tinhso_cache"}
+
+
+CACHES = {"default": _cache_settings()}
 # How long a public figures answer (GET /api/v1/figures) may be kept by browsers, proxies
 # and the server's cache (ADR 0026); 0 keeps none.
 FIGURES_CACHE_SECONDS = int(os.environ.get("TINHSO_FIGURES_CACHE_SECONDS", "60"))

@@ -5,6 +5,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from tinhso.core.cluster import secret_key_agrees
 from tinhso.core.documents import documents_backlog
 from tinhso.core.outbox import outbox_backlog
 from tinhso.core.worker import worker_status
@@ -24,8 +25,9 @@ def healthz(request: HttpRequest) -> JsonResponse:
     or the oldest undelivered outbox message is older than TINHSO_OUTBOX_MAX_AGE_SECONDS,
     or a document (form, result, receipt) waits longer than TINHSO_DOCUMENTS_MAX_AGE_SECONDS
     or failed for good (ADR 0023): the site still serves, but notifications, documents and
-    hourly work are held up (see the "problems" list). Counts only: nothing personal,
-    nothing about hosts."""
+    hourly work are held up (see the "problems" list); or when another app server uses
+    another SECRET_KEY ("secret_key_differs") or the shared cache does not answer
+    ("cache_unavailable"). Counts only: nothing personal, nothing about hosts."""
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
@@ -39,6 +41,12 @@ def healthz(request: HttpRequest) -> JsonResponse:
             status=503,
         )
     problems = []
+    try:
+        if not secret_key_agrees():
+            # Another app server signs with another SECRET_KEY (core.cluster, DEPLOY.md).
+            problems.append("secret_key_differs")
+    except Exception:  # the shared cache (Redis) does not answer: say so, keep serving
+        problems.append("cache_unavailable")
     if not worker.ok:
         problems.append("worker_silent")
     old = (

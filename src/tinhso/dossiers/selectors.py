@@ -8,6 +8,7 @@ from django.db.models import Prefetch, QuerySet
 
 from tinhso.accounts.models import User, UserKind
 from tinhso.accounts.policies import Viewer, signed_in
+from tinhso.core.replica import REPLICA, primary_reads, read_database
 from tinhso.dossiers.models import Dossier, DossierEvent, DossierStatus, StoredPaper
 
 
@@ -45,12 +46,17 @@ def dossiers_visible_to(user: Viewer) -> QuerySet[Dossier]:
 def dossier_by_code(code: str) -> Dossier | None:
     """The submitted dossier with this code, however it was typed: spaces anywhere and
     lower case are forgiven ("000.02.60.h56 - 261122 - 0001")."""
-    return (
+    found = (
         Dossier.objects.select_related("procedure", "receiving_agency")
         .filter(code="".join(code.split()).upper())
         .exclude(status=DossierStatus.DRAFT)
-        .first()
     )
+    dossier = found.first()
+    if dossier is None and read_database(Dossier) == REPLICA:
+        # Perhaps submitted a moment ago and not on the replica yet (ADR 0027).
+        with primary_reads():
+            dossier = found.all().first()
+    return dossier
 
 
 def dossier_tracking(code: str) -> Dossier | None:
