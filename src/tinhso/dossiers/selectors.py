@@ -64,7 +64,7 @@ def dossier_tracking(code: str) -> Dossier | None:
     `dossier_by_code` forgives), in two queries reading only the columns shown: the dossier
     with its procedure's code and name and its agency's name (the code's unique index),
     and its history's times and statuses (`events`)."""
-    found = list(
+    query = (
         Dossier.objects.filter(code="".join(code.split()).upper())
         .exclude(status=DossierStatus.DRAFT)
         .select_related("procedure", "receiving_agency")
@@ -78,8 +78,13 @@ def dossier_tracking(code: str) -> Dossier | None:
                 "events",
                 queryset=DossierEvent.objects.only("dossier_id", "at", "to_status"),
             )
-        )[:1]
+        )
     )  # fmt: skip
+    found = list(query[:1])
+    if not found and read_database(Dossier) == REPLICA:
+        # Perhaps submitted a moment ago and not on the replica yet (ADR 0027).
+        with primary_reads():
+            found = list(query.all()[:1])
     return found[0] if found else None
 
 
