@@ -205,7 +205,7 @@ def _load_dossiers() -> None:
     columns = (
         "public_id, code, procedure_id, applicant_id, receiving_agency_id, status, channel, "
         "form_data, result_method, delivery_address, submitted_at, created_at, updated_at, "
-        "version, state, accepted_at, due_at"
+        "version, state, accepted_at, due_at, outcome"
     )
     with connection.cursor() as cursor, cursor.connection.cursor() as raw:
         with raw.copy(f"COPY dossiers_dossier ({columns}) FROM STDIN") as copy:
@@ -235,6 +235,7 @@ def _load_dossiers() -> None:
                         state,
                         stamp if status != 1 else None,
                         due if status != 1 else None,
+                        "",
                     )
                 )
         raw.execute(

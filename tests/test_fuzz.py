@@ -145,3 +145,26 @@ def test_the_api_answers_every_case_with_a_documented_status_and_no_server_error
     # gzipped for clients that accept it; `make fuzz` goes through real HTTP, gzip included).
     headers = {**caller["headers"], "Accept-Encoding": "identity"}
     case.call_and_validate(headers=headers, checks=CHECKS)
+
+
+def test_every_schema_of_the_api_has_a_name_of_its_own() -> None:
+    """Two modules' schemas with one name would share one OpenAPI component: the API
+    would document one of them wrongly (a dossier's documents as signed documents)."""
+    from ninja import Schema
+
+    from tinhso.api import api
+
+    api.get_openapi_schema()  # every module's schemas imported and registered
+    seen: dict[str, str] = {}
+    clashes = []
+    stack = list(Schema.__subclasses__())
+    while stack:
+        cls = stack.pop()
+        stack.extend(cls.__subclasses__())
+        if not cls.__module__.startswith("tinhso."):
+            continue
+        where = f"{cls.__module__}.{cls.__qualname__}"
+        if cls.__name__ in seen and seen[cls.__name__] != where:
+            clashes.append((seen[cls.__name__], where))
+        seen[cls.__name__] = where
+    assert clashes == []

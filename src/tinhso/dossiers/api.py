@@ -89,7 +89,7 @@ class FileOut(Schema):
     sha256: str
 
 
-class DocumentOut(Schema):
+class DossierDocumentOut(Schema):
     kind: str
     label: str
     status: str = Field(
@@ -131,7 +131,7 @@ class DossierOut(Schema):
         "applicant's personal data (a clerk)"
     )
     files: list[FileOut] = Field(description="The attached papers (empty for such roles)")
-    documents: list[DocumentOut] = Field(
+    documents: list[DossierDocumentOut] = Field(
         description="The forms issued for it that the caller may open, those still being "
         "issued included"
     )
