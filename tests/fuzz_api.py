@@ -28,7 +28,6 @@ import hmac
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -40,6 +39,8 @@ from pathlib import Path
 from typing import Any
 
 import schemathesis
+
+from processes import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -256,12 +257,6 @@ def prepare() -> dict[str, Any]:
 # --- The run ----------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextmanager
 def _server(env: dict[str, str], port: int, log: Path) -> Iterator[str]:
     url = f"http://127.0.0.1:{port}"
@@ -331,7 +326,7 @@ def main() -> int:
         worst = 0
         log = ROOT / "var" / "fuzz-server.log"
         print(f"fuzz: the server's log is {log}", flush=True)
-        with _server(env, _free_port(), log) as url:
+        with _server(env, free_port(), log) as url:
             for who in ("citizen", "official", "anonymous"):
                 print(f"\nfuzz: {who} ({examples} cases per operation, seed {seed})", flush=True)
                 headers = []

@@ -26,7 +26,6 @@ import json
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -43,6 +42,8 @@ import pytest
 from django.conf import settings as django_settings
 from django.db import connection
 
+from processes import database_url, free_port, wait_for
+
 pytestmark = [pytest.mark.crash, pytest.mark.django_db(transaction=True)]
 
 CLIENTS = int(os.environ.get("CRASH_CLIENTS", "8"))
@@ -51,6 +52,10 @@ GUNICORN_KILLS = int(os.environ.get("CRASH_GUNICORN_KILLS", "6"))
 WORKER_KILLS = int(os.environ.get("CRASH_WORKER_KILLS", "4"))
 RECOVERY = 180.0  # bound on waiting for recovery: only a hang fails it
 BIRTH = "1.001193"
+
+
+def _wait(check: Callable[[], Any], what: str, seconds: float = RECOVERY) -> Any:
+    return wait_for(check, what, seconds)
 
 
 def _pdf() -> bytes:
@@ -64,36 +69,11 @@ def _pdf() -> bytes:
     return bytes(pdf.output())
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _children(pid: int) -> list[int]:
     try:
         return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
     except OSError:
         return []
-
-
-def _wait_for(check: Callable[[], Any], what: str, seconds: float = RECOVERY) -> Any:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.25)
-    pytest.fail(f"timed out waiting for {what}")
-
-
-def _database_url() -> str:
-    db = connection.settings_dict
-    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-    return (
-        f"postgres://{db['USER']}{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
-        f"/{db['NAME']}"
-    )
 
 
 @dataclass
@@ -112,11 +92,11 @@ def servers(tmp_path: Path) -> Iterator[Servers]:
         pytest.skip("the crash test needs PostgreSQL (DATABASE_URL; `make crash`)")
     if not Path("/proc/self/task").exists():
         pytest.skip("the crash test finds the processes to kill through Linux /proc")
-    port = _free_port()
+    port = free_port()
     data = tmp_path / "data"
     env = {
         **os.environ,
-        "DATABASE_URL": _database_url(),
+        "DATABASE_URL": database_url(),
         "SECRET_KEY": "test-only-not-a-secret",
         "DEBUG": "0",
         "TINHSO_DATA_DIR": str(data),
@@ -141,8 +121,8 @@ def servers(tmp_path: Path) -> Iterator[Servers]:
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:
-        _wait_for(lambda: _get(f"{base}/healthz") is not None, "gunicorn to answer", 60)
-        _wait_for(lambda: len(_children(gunicorn.pid)) == 2, "two gunicorn workers", 60)
+        _wait(lambda: _get(f"{base}/healthz") is not None, "gunicorn to answer", 60)
+        _wait(lambda: len(_children(gunicorn.pid)) == 2, "two gunicorn workers", 60)
         yield Servers(base, data / "files", gunicorn, supervisor, logs, env)
     finally:
         for process in (gunicorn, supervisor):
@@ -333,17 +313,17 @@ def test_kill_9_under_load_loses_nothing_and_leaves_nothing_behind(
     # Recovery: a worker is alive again, the outbox drains, no task stays RUNNING.
     from django_tasks_db.models import DBTaskResult
 
-    _wait_for(lambda: _children(servers.supervisor.pid), "the supervisor to restart the worker")
-    _wait_for(
+    _wait(lambda: _children(servers.supervisor.pid), "the supervisor to restart the worker")
+    _wait(
         lambda: not OutboxMessage.objects.filter(delivered_at__isnull=True).exists(),
         "the outbox to be delivered",
     )
-    _wait_for(
+    _wait(
         lambda: not DBTaskResult.objects.filter(status="RUNNING").exists(),
         "no task left running",
     )
     recovered_in = time.monotonic() - load_ended
-    health = _wait_for(
+    health = _wait(
         lambda: (h := _get(f"{servers.base}/healthz")) and h["status"] == "ok" and h,
         "/healthz to say ok",
     )

@@ -32,6 +32,7 @@ from django.db import IntegrityError, connection, connections, models, transacti
 from django.test import Client
 
 import samples
+from processes import free_port
 from tinhso.accounts.models import User
 from tinhso.core import files
 from tinhso.core.filestore import FileStore, LocalFileStore
@@ -50,12 +51,6 @@ def checked() -> files.CheckedFile:
 # --- The two stores ---------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def _unavailable(reason: str) -> NoReturn:
     # CI installs the dev extra, so there the server must start: a skip would hide the
     # S3 store's tests.
@@ -71,7 +66,7 @@ def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     program = Path(sys.executable).with_name("moto_server")
     if not program.exists():
         _unavailable("moto_server is not installed (pip install -e '.[dev]')")
-    port = _free_port()
+    port = free_port()
     # Its request log goes to a file: a pipe nobody reads would fill up and stall it.
     log = tmp_path_factory.mktemp("moto") / "server.log"
     with open(log, "wb") as output:

@@ -23,7 +23,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 import uuid
@@ -39,6 +38,8 @@ from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
+from processes import database_url, free_port, wait_for
+
 # The session's moto S3 server (a fixture) and the settings that choose a bucket.
 from test_file_store import _s3_settings, s3_server  # noqa: F401
 
@@ -53,33 +54,6 @@ RECEIVING = "000.02.60.H56"
 WAIT = 120.0  # bound on waiting for a server, a worker or a form: only a hang fails it
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait_for(check: Callable[[], Any], what: str, seconds: float = WAIT) -> Any:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.25)
-    pytest.fail(f"timed out waiting for {what}")
-
-
-def _database_url() -> str:
-    db = connection.settings_dict
-    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-    return (
-        f"postgres://{db['USER']}{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
-        f"/{db['NAME']}"
-    )
-
-
 @dataclass
 class Answer:
     status: int
@@ -88,6 +62,10 @@ class Answer:
 
     def json(self) -> Any:
         return json.loads(self.body)
+
+
+def _wait(check: Callable[[], Any], what: str, seconds: float = WAIT) -> Any:
+    return wait_for(check, what, seconds)
 
 
 def _call(
@@ -152,7 +130,7 @@ def cluster(
     common = {
         **os.environ,
         **_s3_settings(bucket, s3_server),
-        "DATABASE_URL": _database_url(),
+        "DATABASE_URL": database_url(),
         # The same on every server, as DEPLOY.md asks: this session's (the demo's signing
         # keys were encrypted under it).
         "SECRET_KEY": django_settings.SECRET_KEY,
@@ -175,7 +153,7 @@ def cluster(
             # missing on the other.
             env = {**common, "TINHSO_DATA_DIR": str(tmp_path / f"server-{name}")}
             envs[name] = env
-            port = _free_port()
+            port = free_port()
             web = [python, "-m", "gunicorn", "tinhso.wsgi", "--bind", f"127.0.0.1:{port}",
                    "--workers", "1", "--threads", "4", "--worker-class", "gthread",
                    "--log-level", "warning"]  # fmt: skip
@@ -204,7 +182,7 @@ def cluster(
                 subprocess.CompletedProcess(process.args, process.returncode, out, err)
             )
         for name, base in servers.items():
-            _wait_for(lambda b=base: _call(f"{b}/healthz").status in (200, 503), f"server {name}")
+            _wait(lambda b=base: _call(f"{b}/healthz").status in (200, 503), f"server {name}")
         yield Cluster(servers, processes, schedules, logs)
     finally:
         _stop(processes)
@@ -316,7 +294,7 @@ def test_a_dossier_moves_between_two_servers_and_two_workers(cluster: Cluster) -
             ready[document_id] = on_a.body
         return ready
 
-    forms = _wait_for(forms_ready, "the forms to be issued")
+    forms = _wait(forms_ready, "the forms to be issued")
     for document_id, body in forms.items():
         on_b = _call(
             f"{b}/ho-so-cua-toi/{dossier.public_id}/bieu-mau/{document_id}/",
@@ -345,7 +323,7 @@ def test_a_dossier_moves_between_two_servers_and_two_workers(cluster: Cluster) -
     )
     assert started.count() == 1
     # Both workers are alive, each with its own heartbeat.
-    _wait_for(
+    _wait(
         lambda: (
             WorkerHeartbeat.objects.filter(
                 stopped_at__isnull=True, beat_at__gt=timezone.now() - timedelta(seconds=30)
