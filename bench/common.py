@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import statistics
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "300"))
 
@@ -66,3 +68,34 @@ def throughput(work: Callable[[int], object], clients: int, seconds: float) -> t
     for thread in threads:
         thread.join()
     return sum(done) / (time.monotonic() - started), sum(done)
+
+
+def birth_submission() -> dict[str, Any]:
+    """The body of a birth registration submitted through the API, with a real one-page PDF
+    (uploads are parsed whole, ADR 0016): what the submission benchmarks send."""
+    from tinhso.catalog.models import Procedure
+    from tinhso.dossiers.demo import simple_pdf
+
+    paper = Procedure.objects.get(code="1.001193").papers.get(paper_type="giay-chung-sinh")
+    pdf = base64.b64encode(simple_pdf(["Giay chung sinh"])).decode()
+    return {
+        "procedure": "1.001193",
+        "receiving_agency": "000.02.60.H56",
+        "result_method": "online",
+        "form": {
+            "nguoi_yeu_cau": {
+                "ho_ten": "Nguyễn Văn An",
+                "so_dinh_danh": "038090000001",
+                "noi_cu_tru": "Hạc Thành",
+            },
+            "quan_he": "cha",
+            "tre": {
+                "ho_ten": "Bé",
+                "gioi_tinh": "nam",
+                "ngay_sinh": "2026-11-01",
+                "noi_sinh": "Bệnh viện",
+            },
+            "me": {"ho_ten": "Mẹ"},
+        },
+        "attachments": [{"paper": paper.pk, "filename": "cs.pdf", "content_base64": pdf}],
+    }

@@ -9,46 +9,15 @@
 
 from __future__ import annotations
 
-import base64
 import os
 from collections.abc import Callable
-from typing import Any
 
-from bench.common import ROUNDS, Row, measure
+from bench.common import ROUNDS, Row, birth_submission, measure
 
 ROUNDS_HERE = min(ROUNDS, int(os.environ.get("BENCH_DOCUMENT_ROUNDS", "30")))
 WARM_UP = min(20, ROUNDS_HERE)
 DB_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 IMMEDIATE = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
-
-
-def _body() -> dict[str, Any]:
-    from tinhso.catalog.models import Procedure
-    from tinhso.dossiers.demo import simple_pdf
-
-    paper = Procedure.objects.get(code="1.001193").papers.get(paper_type="giay-chung-sinh")
-    pdf = base64.b64encode(simple_pdf(["Giay chung sinh"])).decode()
-    return {
-        "procedure": "1.001193",
-        "receiving_agency": "000.02.60.H56",
-        "result_method": "online",
-        "form": {
-            "nguoi_yeu_cau": {
-                "ho_ten": "Nguyễn Văn An",
-                "so_dinh_danh": "038090000001",
-                "noi_cu_tru": "Hạc Thành",
-            },
-            "quan_he": "cha",
-            "tre": {
-                "ho_ten": "Bé",
-                "gioi_tinh": "nam",
-                "ngay_sinh": "2026-11-01",
-                "noi_sinh": "Bệnh viện",
-            },
-            "me": {"ho_ten": "Mẹ"},
-        },
-        "attachments": [{"paper": paper.pk, "filename": "cs.pdf", "content_base64": pdf}],
-    }
 
 
 def _submitted(count: int) -> list[tuple[str, int]]:
@@ -59,7 +28,7 @@ def _submitted(count: int) -> list[tuple[str, int]]:
     from tinhso.accounts.services import api_token_create
 
     token = api_token_create(user=User.objects.get(username="038090000001"))[1]
-    client, body = Client(), _body()
+    client, body = Client(), birth_submission()
     made = []
     for _ in range(count):
         answer = client.post(

@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import random
@@ -21,7 +20,7 @@ import urllib.request
 import uuid
 from typing import Any
 
-from bench.common import Row, measure, throughput
+from bench.common import Row, birth_submission, measure, throughput
 
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", "8"))
 SECONDS = int(os.environ.get("BENCH_SECONDS", "15"))
@@ -86,37 +85,10 @@ def _throughput() -> tuple[float, int]:
     """Dossiers submitted and accepted per second through the API."""
     from tinhso.accounts.models import User
     from tinhso.accounts.services import api_token_create
-    from tinhso.catalog.models import Procedure
 
-    procedure = Procedure.objects.get(code="1.001193")
-    paper = procedure.papers.get(paper_type="giay-chung-sinh")
-    from tinhso.dossiers.demo import simple_pdf
-
-    # A real one-page PDF: uploads are parsed whole (ADR 0016), a bare header is refused.
-    pdf = base64.b64encode(simple_pdf(["Giay chung sinh"])).decode()
     citizen_token = api_token_create(user=User.objects.get(username="038090000001"))[1]
     receiver_token = api_token_create(user=User.objects.get(username="tiepnhan.hacthanh"))[1]
-    body = {
-        "procedure": "1.001193",
-        "receiving_agency": "000.02.60.H56",
-        "result_method": "online",
-        "form": {
-            "nguoi_yeu_cau": {
-                "ho_ten": "Nguyễn Văn An",
-                "so_dinh_danh": "038090000001",
-                "noi_cu_tru": "Hạc Thành",
-            },
-            "quan_he": "cha",
-            "tre": {
-                "ho_ten": "Bé",
-                "gioi_tinh": "nam",
-                "ngay_sinh": "2026-11-01",
-                "noi_sinh": "Bệnh viện",
-            },
-            "me": {"ho_ten": "Mẹ"},
-        },
-        "attachments": [{"paper": paper.pk, "filename": "cs.pdf", "content_base64": pdf}],
-    }
+    body = birth_submission()
     port = _free_port()
     server = _server(port)
     base = f"http://127.0.0.1:{port}/api/v1/dossiers"
