@@ -75,6 +75,17 @@ def _test_settings(settings: Any) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _default_language() -> Iterator[None]:
+    # Each test starts in the site's language (Vietnamese), whatever language the last
+    # request of the test before it was answered in.
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _workflow_memo() -> Iterator[None]:
     # A request that raised into the test leaves no workflow read remembered for the next.
     from tinhso.cases.memo import workflow_memo_end
