@@ -64,7 +64,7 @@ def test_the_police_step_goes_to_the_police_inbox_and_back(login_client: Any, ci
     assert dossier.state == "processing"
     assert police.get(f"/can-bo/ho-so/{dossier.code}/").status_code == 403
     dossier = act(dossier, "chuyenvien", "forward")
-    dossier = act(dossier, "lanhdao", "approve")
+    dossier = act(dossier, "lanhdao", "approve", note="Không có án tích")
     dossier = act(dossier, "vanthu.tuphap", "issue")
     assert dossier.status == DossierStatus.FINISHED
     assert [e.action for e in dossier.events.order_by("id")][-5:] == [

@@ -28,6 +28,10 @@ def _procedure(scene: Scene) -> dict[str, object]:
     return {"object_id": Procedure.objects.get(code=CODE).pk}
 
 
+def _procedure_pk(scene: Scene) -> dict[str, object]:
+    return {"pk": Procedure.objects.get(code=CODE).pk}
+
+
 def _field(scene: Scene) -> dict[str, object]:
     return {"object_id": ProcedureField.objects.order_by("pk").first().pk}  # type: ignore[union-attr]
 
@@ -59,6 +63,8 @@ ROUTES = [
             f"{model}/<path:object_id>/delete/",
         )
     ],
+    Route("GET", ADMIN + "procedure/<int:pk>/xem-truoc-ket-qua/", name="the result's preview",
+          limited=EDITORS, args=_procedure_pk),
     *[
         Route("GET", ADMIN + f"{model}/<path:object_id>/", name="to its change page",
               limited=EDITORS, ok=(302,), args=args)

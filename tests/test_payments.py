@@ -156,6 +156,40 @@ def test_paying_moves_the_dossier_on_by_itself_with_a_signed_receipt(
     assert report.signatures[0].kind == "seal"
 
 
+def test_the_receipt_carries_form_series_number_and_the_amount_in_words(
+    citizen: Any, bank: SimulatedBank
+) -> None:
+    """A Vietnamese e-receipt: form number and series (mẫu số, ký hiệu), a number from 1
+    in its series per agency with no gap, the total in figures and in words."""
+    from pypdf import PdfReader
+
+    receipts = []
+    for _ in range(2):
+        payment = pending(waiting_for_payment(citizen))
+        bank.pay(payment.vietqr())
+        payment.refresh_from_db()
+        receipts.append(payment)
+    year = f"{timezone.localdate(receipts[0].paid_at):%y}"
+    assert [(p.receipt_form, p.receipt_series, p.receipt_number) for p in receipts] == [
+        ("01BLP0-001", f"TS-{year}E", "0000001"),
+        ("01BLP0-001", f"TS-{year}E", "0000002"),
+    ]
+    assert receipts[1].receipt is not None
+    reader = PdfReader(io.BytesIO(signed_content(receipts[1].receipt)))
+    assert len(reader.pages) == 1
+    text = " ".join(reader.pages[0].extract_text().split())
+    for expected in [
+        "BIÊN LAI THU PHÍ, LỆ PHÍ",
+        "Số: 0000002",
+        f"Mẫu số: 01BLP0-001 – Ký hiệu: TS-{year}E",
+        "Tổng số tiền đã nộp: 30.000 đồng",
+        "Số tiền viết bằng chữ: Ba mươi nghìn đồng",
+        receipts[1].reference,
+        citizen.full_name,
+    ]:
+        assert expected in text, expected
+
+
 def test_a_forged_or_unsigned_notification_is_refused_and_kept_for_the_accountant(
     client: Client, citizen: Any
 ) -> None:

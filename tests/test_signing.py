@@ -437,7 +437,7 @@ def test_a_clerk_cannot_seal_with_a_department_seal_of_which_they_are_not_clerk(
         if action == "forward":
             dossier = act(dossier, "tiepnhan", "assign", assignee=user("chuyenvien"))
         dossier = act(dossier, who, action)
-    dossier = act(dossier, "lanhdao", "approve")
+    dossier = act(dossier, "lanhdao", "approve", note="Không có án tích")
     answer = client.post(
         f"/api/v1/dossiers/{dossier.code}/actions",
         {"action": "issue", "version": dossier.version},

@@ -362,6 +362,11 @@ TINHSO_PORTAL_HOTLINE = os.environ.get("TINHSO_PORTAL_HOTLINE", "").strip()
 TINHSO_PORTAL_EMAIL = os.environ.get("TINHSO_PORTAL_EMAIL", "").strip()
 # The emblem or logo: a static file path or an absolute URL (default: the platform's mark).
 TINHSO_PORTAL_LOGO = os.environ.get("TINHSO_PORTAL_LOGO", "img/logo.svg").strip()
+# The e-receipts' form number and series (mẫu số, ký hiệu), as the province registered its
+# electronic receipts of fees and charges with the tax authority; "{yy}" in the series is
+# the year's last two digits. Receipts are numbered from 1 in each series, per agency.
+TINHSO_RECEIPT_FORM = os.environ.get("TINHSO_RECEIPT_FORM", "01BLP0-001").strip()
+TINHSO_RECEIPT_SERIES = os.environ.get("TINHSO_RECEIPT_SERIES", "TS-{yy}E").strip()
 # Repeated wrong passwords lock the account name for a while (accounts.services).
 TINHSO_LOGIN_MAX_FAILURES = int(os.environ.get("TINHSO_LOGIN_MAX_FAILURES", "5"))
 TINHSO_LOGIN_FAILURE_WINDOW = timedelta(minutes=15)

@@ -2,13 +2,18 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
-from django.core.exceptions import ValidationError
-from django.http import HttpRequest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.urls import URLPattern, path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
 from tinhso.accounts.policies import may, signed_in
 from tinhso.catalog.models import Procedure, ProcedureField, RequiredPaper, SearchSynonym
+from tinhso.catalog.results import result_preview, result_template_problems
 from tinhso.catalog.services import procedure_refresh_search_text
 from tinhso.core.audit import audit_record
 from tinhso.core.text import search_form
@@ -59,6 +64,7 @@ class ProcedureAdminForm(forms.ModelForm[Procedure]):
             "online_level",
             "result_methods",
             "result_name",
+            "result_template",
             "legal_basis",
             "workflow",
             "is_active",
@@ -74,6 +80,15 @@ class ProcedureAdminForm(forms.ModelForm[Procedure]):
             raise ValidationError("The e-form schema must be of type object.")
         return schema
 
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        template = cleaned.get("result_template")
+        if template:
+            problems = result_template_problems(template, cleaned.get("form_schema") or {})
+            if problems:
+                self.add_error("result_template", problems)
+        return cleaned
+
 
 @admin.register(Procedure)
 class ProcedureAdmin(KeptByCatalogueEditors, admin.ModelAdmin[Procedure]):
@@ -85,6 +100,38 @@ class ProcedureAdmin(KeptByCatalogueEditors, admin.ModelAdmin[Procedure]):
     search_fields = ["code", "name", "search_text"]
     raw_id_fields = ["implementing_agency"]
     inlines = [RequiredPaperInline]
+    readonly_fields = ["result_preview"]
+
+    @admin.display(description=_("Result preview"))
+    def result_preview(self, obj: Procedure) -> str:
+        if obj.pk is None:
+            return "–"
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("admin:catalog_procedure_result_preview", args=[obj.pk]),
+            _("The result paper laid out from a sample dossier (PDF)"),
+        )
+
+    def get_urls(self) -> list[URLPattern]:
+        return [
+            path(
+                "<int:pk>/xem-truoc-ket-qua/",
+                self.admin_site.admin_view(self.result_preview_view),
+                name="catalog_procedure_result_preview",
+            ),
+            *super().get_urls(),
+        ]
+
+    def result_preview_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """The saved template laid out from a sample dossier, unsigned, marked a preview;
+        no number is taken from the register."""
+        procedure = get_object_or_404(Procedure, pk=pk)
+        if not self.has_view_permission(request, procedure):
+            raise PermissionDenied
+        content = result_preview(procedure)
+        response = HttpResponse(content, content_type="application/pdf")
+        response["Content-Disposition"] = f'inline; filename="ket-qua-mau-{procedure.pk}.pdf"'
+        return response
 
     def save_model(self, request: HttpRequest, obj: Procedure, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)

@@ -1,4 +1,4 @@
-"""The catalogue's part of the demo province (core.demo): the 43 procedures, and the
+"""The catalogue's part of the demo province (core.demo): the 44 procedures, and the
 catalogue editors (the demo's `bientap`) made staff in the editors' group."""
 
 from __future__ import annotations

@@ -480,3 +480,45 @@ def form_summary(schema: Mapping[str, Any], data: Mapping[str, Any]) -> list[Sum
 
     walk(schema, data, 0)
     return rows
+
+
+SAMPLE_NAMES = ("Lê Minh Khang", "Trần Thị Thu Hà", "Nguyễn Văn Bình", "Phạm Thị Mai")
+
+
+def _sample_value(name: str, prop: Mapping[str, Any], profile: Mapping[str, Any], n: int) -> Any:
+    if "enum" in prop:
+        return prop["enum"][0]
+    kind = prop.get("type")
+    if kind == "integer":
+        return max(1, int(prop.get("minimum", 1)))
+    if kind == "number":
+        return float(max(1, prop.get("minimum", 1)) * 50)
+    if prop.get("format") == "date":
+        return "2026-01-15"
+    if "pattern" in prop and "12" in prop["pattern"]:
+        return profile["personal_id"]
+    if "pattern" in prop:
+        return profile.get("phone") or "0912000000"
+    if name == "ho_ten":
+        return SAMPLE_NAMES[n % len(SAMPLE_NAMES)]
+    return f"{prop.get('title', name)} (trình diễn)"[: prop.get("maxLength", 200)]
+
+
+def form_sample(schema: Mapping[str, Any], profile: Mapping[str, Any]) -> dict[str, Any]:
+    """A declaration that satisfies `schema`: the registry's data where the form asks for
+    it, plausible values for the other required fields (the demo's dossiers, a result
+    template's preview)."""
+    values, _filled = form_prefill(schema, profile)
+    count = [0]
+
+    def fill(node: Mapping[str, Any], target: dict[str, Any]) -> None:
+        for name, prop in (node.get("properties") or {}).items():
+            if prop.get("type") == "object":
+                child = target.setdefault(name, {})
+                fill(prop, child)
+            elif name not in target and name in node.get("required", []):
+                target[name] = _sample_value(name, prop, profile, count[0])
+                count[0] += name == "ho_ten"
+
+    fill(schema, values)
+    return values

@@ -70,6 +70,8 @@ class Procedure(models.Model):
     online_level = models.CharField(_("online level"), max_length=16, choices=OnlineLevel.choices)
     result_methods = models.JSONField(_("result returned"), default=list)
     result_name = models.CharField(_("result"), max_length=255, blank=True)
+    # How the result paper is laid out (catalog.results, ADR 0029); empty: the default.
+    result_template = models.JSONField(_("result template"), default=dict, blank=True)
     legal_basis = models.TextField(_("legal basis"), blank=True)
     workflow = models.CharField(_("workflow"), max_length=64, default="standard")
     is_active = models.BooleanField(_("active"), default=True)

@@ -26,6 +26,7 @@ from tinhso.catalog.models import (
     ResultMethod,
     SearchSynonym,
 )
+from tinhso.catalog.results import result_template_problems
 from tinhso.core.audit import audit_record
 from tinhso.core.text import fold, search_form
 
@@ -166,6 +167,7 @@ CATALOG_FILE_SCHEMA: dict[str, Any] = {
                         },
                     },
                     "form": {"type": "object"},
+                    "result": {"type": "object"},
                     "active": {"type": "boolean"},
                 },
             },
@@ -276,6 +278,11 @@ def catalog_validate(data: dict[str, Any]) -> list[str]:
                 problems.append(f"{where}, field form{'.' + path if path else ''}: {exc.message}")
             if form.get("type") != "object":
                 problems.append(f"{where}, field form: the e-form schema must be of type object")
+        if procedure.get("result"):
+            problems += [
+                f"{where}, field result → {problem}"
+                for problem in result_template_problems(procedure["result"], form or {})
+            ]
     return problems
 
 
@@ -325,6 +332,7 @@ def catalog_import(*, data: dict[str, Any], actor: User | None = None) -> Import
             "time_note": item.get("time_note", ""),
             "fees": item.get("fees", []),
             "form_schema": item.get("form") or {},
+            "result_template": item.get("result") or {},
             "online_level": item["online_level"],
             "result_methods": item["result_methods"],
             "result_name": item.get("result_name", ""),
@@ -402,6 +410,7 @@ def catalog_export() -> dict[str, Any]:
                 for paper in p.papers.all()
             ],
             "form": p.form_schema,
+            **({"result": p.result_template} if p.result_template else {}),
         }
         procedures.append(item)
     from tinhso.cases.models import Workflow
@@ -428,5 +437,5 @@ DEMO_CATALOG = Path(__file__).parent / "data" / "demo_catalog.yaml"
 
 
 def catalog_demo_seed() -> ImportResult:
-    """Import the demo province's 43 real procedures (data/demo_catalog.yaml)."""
+    """Import the demo province's 44 real procedures (data/demo_catalog.yaml)."""
     return catalog_import(data=catalog_load_file(DEMO_CATALOG))

@@ -151,7 +151,11 @@ class OfficialDocument:
         producer: str = "Tỉnh Số",
         landscape: bool = False,
         verification_url: str = "",
+        number_note: str = "",
+        banner: str = "",
     ) -> None:
+        """`number_note`: a line under the number (a register's book, "Quyển số: 01/2026");
+        `banner`: a line above everything, in red (a preview's "not a valid document")."""
         self.pdf = _Page(orientation="L" if landscape else "P", format="A4", unit="mm")
         self.pdf.verification_url = verification_url
         # Where the visible signatures go: slot name → (page from 0, x, y, w, h) in mm.
@@ -167,7 +171,13 @@ class OfficialDocument:
         self.pdf.set_creator(producer)
         self.pdf.set_lang("vi")
         self.pdf.add_page()
-        self._heading(superior, agency, number, place, date)
+        if banner:
+            self._text(9, bold=True, text=banner)
+            self.pdf.set_text_color(180, 0, 0)
+            self.pdf.multi_cell(0, 5, banner, align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            self.pdf.set_text_color(0, 0, 0)
+            self.pdf.ln(2)
+        self._heading(superior, agency, number, place, date, number_note)
         self._title(title, subtitle)
 
     def _text(self, size: float, bold: bool = False, text: str = "") -> None:
@@ -181,7 +191,9 @@ class OfficialDocument:
                 self.pdf.add_font(FULL_FAMILY, style, str(FONTS / FACES[style]))
         self.pdf.set_font(family, style, size)
 
-    def _heading(self, superior: str, agency: str, number: str, place: str, date: datetime) -> None:
+    def _heading(
+        self, superior: str, agency: str, number: str, place: str, date: datetime, note: str = ""
+    ) -> None:
         pdf = self.pdf
         top = pdf.get_y()
         right_x = pdf.l_margin + LEFT_COLUMN
@@ -200,8 +212,11 @@ class OfficialDocument:
         )
         pdf.set_y(line_y + 2)
         self._text(10, text=number)
-        pdf.cell(LEFT_COLUMN, 5, f"Số: {number}", align="C")
-        left_bottom = pdf.get_y() + 5
+        pdf.cell(LEFT_COLUMN, 5, f"Số: {number}", align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        if note:
+            self._text(10, text=note)
+            pdf.cell(LEFT_COLUMN, 5, note, align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        left_bottom = pdf.get_y()
         pdf.set_xy(right_x, top)
         self._text(10, bold=True)
         pdf.cell(
@@ -260,13 +275,18 @@ class OfficialDocument:
         self.pdf.ln(3)
 
     def signatures(self, blocks: list[SignatureBlock]) -> None:
-        """Side-by-side signature blocks; a block with a slot gets a box for the visible
-        digital signature between its role line and the signer's name."""
+        """Side-by-side signature blocks, kept whole on one page; a block with a slot gets a
+        box for the visible digital signature between its role lines and the signer's name.
+        A role may have several lines ("TM. ỦY BAN NHÂN DÂN\nCHỦ TỊCH")."""
         pdf = self.pdf
-        if pdf.get_y() > pdf.h - pdf.b_margin - 50:
+        lines = max((len(b.role.splitlines()) for b in blocks if b.role), default=0)
+        role_h = 6 * lines + (5 if lines else 0)
+        needed = role_h + 2 + 21 + 2 + 12 + 4
+        if pdf.get_y() + needed > pdf.h - pdf.b_margin:
             pdf.add_page()
         width = (pdf.w - pdf.l_margin - pdf.r_margin) / max(1, len(blocks))
         top = pdf.get_y() + 4
+        box_top = top + role_h + 2
         for index, block in enumerate(blocks):
             x = pdf.l_margin + index * width
             pdf.set_xy(x, top)
@@ -280,13 +300,13 @@ class OfficialDocument:
                 pdf.cell(width, 5, "(Ký số)" if block.slot else "(Ký, ghi rõ họ tên)", align="C")
             if block.slot:
                 box_w = min(width - 4, 78.0)
-                self.slots[block.slot] = (pdf.page_no() - 1, x + (width - box_w) / 2, top + 12,
+                self.slots[block.slot] = (pdf.page_no() - 1, x + (width - box_w) / 2, box_top,
                                           box_w, 21.0)  # fmt: skip
             if block.name:
-                pdf.set_xy(x, top + 34)
+                pdf.set_xy(x, box_top + 23)
                 self._text(11, bold=True, text=block.name)
                 pdf.multi_cell(width, 6, block.name, align="C")
-        pdf.set_y(top + 46)
+        pdf.set_y(box_top + 35)
 
     def slot_box(self, name: str) -> tuple[int, tuple[int, int, int, int]]:
         """A slot as pyHanko wants it: page, and (x1, y1, x2, y2) in points from the bottom

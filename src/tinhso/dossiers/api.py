@@ -96,6 +96,9 @@ class DossierDocumentOut(Schema):
         description="issuing (rendered and signed in the background, in a moment) or issued"
     )
     verification: str | None = Field(description="verification id of the signed PDF, issued")
+    number: str = Field(
+        description="a result's number in its register (\"05/TLKS\"); empty for forms"
+    )
     created_at: datetime
 
     @staticmethod

@@ -69,23 +69,6 @@ def demo_stored_papers_seed() -> int:
     return 1
 
 
-def _sample_value(name: str, prop: dict[str, Any], profile: dict[str, Any]) -> Any:
-    if "enum" in prop:
-        return prop["enum"][0]
-    kind = prop.get("type")
-    if kind == "integer":
-        return max(1, int(prop.get("minimum", 1)))
-    if kind == "number":
-        return float(max(1, prop.get("minimum", 1)) * 50)
-    if prop.get("format") == "date":
-        return "2026-01-15"
-    if "pattern" in prop and "12" in prop["pattern"]:
-        return profile["personal_id"]
-    if "pattern" in prop:
-        return profile.get("phone") or "0912000000"
-    return f"{prop.get('title', name)} (trình diễn)"[: prop.get("maxLength", 200)]
-
-
 def profile_of(citizen: User) -> dict[str, Any]:
     """What the population registry knows of a demo citizen, as e-forms are prefilled."""
     from tinhso.accounts.selectors import identity_profile
@@ -94,22 +77,10 @@ def profile_of(citizen: User) -> dict[str, Any]:
 
 
 def sample_form(schema: dict[str, Any], profile: dict[str, Any]) -> dict[str, Any]:
-    """A form that satisfies `schema`: the registry's data where the form asks for it,
-    plausible values for the rest (demo data only)."""
-    from tinhso.catalog.eform import form_prefill
+    """A form that satisfies `schema` (catalog.eform.form_sample; demo data only)."""
+    from tinhso.catalog.eform import form_sample
 
-    values, _filled = form_prefill(schema, profile)
-
-    def fill(node: dict[str, Any], target: dict[str, Any]) -> None:
-        for name, prop in (node.get("properties") or {}).items():
-            if prop.get("type") == "object":
-                child = target.setdefault(name, {})
-                fill(prop, child)
-            elif name not in target and name in node.get("required", []):
-                target[name] = _sample_value(name, prop, profile)
-
-    fill(schema, values)
-    return values
+    return form_sample(schema, profile)
 
 
 # (procedure, receiving agency: commune name or "centre", planned path)
@@ -154,6 +125,9 @@ _PLANS: list[tuple[str, str, list[str]]] = [
     ("1.001193", "Phường Hạc Thành", []),
     ("2.000488", "centre", ["accept"]),
 ]
+
+# What the leader writes when approving, where the result states it (note_required).
+_APPROVAL_NOTES = {"2.000488": "Không có án tích"}
 
 _ROLE_FOR = {
     "accept": "receiver",
@@ -261,6 +235,8 @@ def demo_dossiers_seed(*, rounds: int = 2) -> int:
                     "ask_supplement": "Bổ sung bản sao giấy tờ có chứng thực",
                     "ask_more": "Bổ sung xác nhận nơi cư trú",
                     "stop": "Người yêu cầu đề nghị dừng giải quyết",
+                    # What the result states (the template's note_required).
+                    "approve": _APPROVAL_NOTES.get(code, ""),
                 }.get(action, "")
                 dossier = dossier_act(
                     dossier=dossier,

@@ -5,7 +5,7 @@ rendered from the events when asked for. BM.06, the register, is in dossiers.reg
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -65,13 +65,9 @@ def _document(
     assert agency is not None  # noqa: S101 (submitted dossiers always have one)
     ancestors = agency_ancestors(agency)
     superior = ancestors[-1].name if ancestors else ""
-    place = (
-        (agency.admin_unit_name or "").split(" ", 1)[-1]
-        if agency.level == "commune"
-        else (agency.admin_unit_name or "")
-    )
     return OfficialDocument(
-        superior=superior, agency=agency.name, number=dossier.code or "", place=place or "…",
+        superior=superior, agency=agency.name, number=dossier.code or "",
+        place=_place(agency) or "…",
         date=_local(now), title=title, subtitle=subtitle or f"Mã hồ sơ: {dossier.code}",
         verification_url=verify_url,
     )  # fmt: skip
@@ -248,28 +244,11 @@ def render_bm05(dossier: Dossier, *, now: datetime | None = None) -> bytes:
     return doc.output()
 
 
-def _display(value: Any) -> str:
-    if isinstance(value, bool):
-        return "Có" if value else "Không"
-    if isinstance(value, list):
-        return ", ".join(_display(v) for v in value)
-    if isinstance(value, str) and len(value) == 10 and value[4] == "-" and value[7] == "-":
-        return f"{value[8:10]}/{value[5:7]}/{value[0:4]}"  # ISO dates as dd/mm/yyyy
-    return str(value)
-
-
-def _form_rows(
-    schema: Mapping[str, Any], data: Mapping[str, Any], prefix: str = ""
-) -> Iterator[list[str]]:
-    for name, prop in (schema.get("properties") or {}).items():
-        value = data.get(name)
-        if value in (None, "", [], {}):
-            continue
-        title = str(prop.get("title", name))
-        if prop.get("type") == "object" and isinstance(value, Mapping):
-            yield from _form_rows(prop, value, prefix=f"{prefix}{title} – ")
-        else:
-            yield [f"{prefix}{title}", _display(value)]
+def _place(agency: Agency) -> str:
+    """Where the paper is issued, as its date line names it: the commune or the province."""
+    if agency.level == "commune":
+        return (agency.admin_unit_name or "").split(" ", 1)[-1]
+    return agency.admin_unit_name or ""
 
 
 def render_result(
@@ -281,33 +260,43 @@ def render_result(
     note: str,
     now: datetime,
     verify_url: str = "",
+    template: Mapping[str, Any] | None = None,
+    number: str = "",
+    serial: int = 0,
 ) -> Rendered:
-    """The result paper the leader signs and the clerk seals: what was asked, what was
-    declared, the decision."""
+    """The result paper the leader signs and the clerk seals, laid out by the procedure's
+    template (catalog.results; `template` as it was when the leader signed)."""
+    from tinhso.catalog.results import DEFAULT_TEMPLATE, Heading, ResultValues, result_layout
+
     procedure = dossier.procedure
-    doc = _document(
-        dossier, procedure.result_name or "Kết quả giải quyết thủ tục hành chính", now,
-        verify_url, agency=agency, subtitle=f"Mã hồ sơ: {dossier.code}",
+    template = template or procedure.result_template or DEFAULT_TEMPLATE
+    ancestors = agency_ancestors(agency)
+    signed = _local(now)
+    person = dossier.applicant
+    received = dossier.accepted_at or dossier.submitted_at
+    values = ResultValues(
+        form=dossier.form_data or {}, schema=procedure.form_schema or {},
+        known={
+            "number": number or dossier.code, "serial": serial, "year": signed.year,
+            "signed_on": signed.date(), "note": note.strip(),
+            "dossier": {"code": dossier.code,
+                        "received_on": _local(received).date() if received else None},
+            "procedure": {"name": procedure.name},
+            "agency": {"name": agency.name, "place": _place(agency)},
+            "applicant": {"full_name": person.full_name or person.username,
+                          "personal_id": person.personal_id or person.tax_code or "",
+                          "date_of_birth": person.date_of_birth,
+                          "address": person.permanent_address},
+            "signer": {"name": leader_name, "title": leader_title},
+        },
     )  # fmt: skip
-    if procedure.legal_basis:
-        doc.field("Căn cứ", procedure.legal_basis.strip().splitlines()[0])
-    doc.paragraph(f"{agency.name} giải quyết yêu cầu của:")
-    _applicant(doc, dossier)
-    rows = list(_form_rows(procedure.form_schema or {}, dossier.form_data or {}))
-    if rows:
-        doc.table(["Nội dung", "Thông tin"], rows, [65, 105])
-    doc.paragraph(
-        f"Kết quả: chấp thuận yêu cầu giải quyết thủ tục “{procedure.name}”."
-        + (f" {note.strip()}" if note.strip() else ""),
-        bold=True,
-    )
-    doc.paragraph(
-        "Văn bản được ký số bởi người có thẩm quyền và đóng dấu số của cơ quan; bản điện tử "
-        "có giá trị pháp lý như bản giấy."
-    )
-    doc.signatures(
-        [SignatureBlock("", "", slot="seal"),
-         SignatureBlock(leader_title or "Người có thẩm quyền", leader_name, slot="personal")]
+    heading = Heading(
+        superior=ancestors[-1].name if ancestors else "", agency=agency.name,
+        place=_place(agency),
+    )  # fmt: skip
+    doc = result_layout(
+        template, values, heading=heading, number=number or dossier.code or "",
+        signed_at=signed, verify_url=verify_url,
     )  # fmt: skip
     return _rendered(doc)
 
@@ -341,6 +330,7 @@ def form_queue(
     now: datetime,
     inputs: dict[str, Any],
     personal: User | None = None,
+    number: str = "",
 ) -> DossierDocument:
     """Queue a form of `dossier` to issue after commit (core.documents, ADR 0023): its row
     shows at once as being issued; the worker renders it from `inputs` (the names, note and
@@ -357,6 +347,7 @@ def form_queue(
         signing.seal_for(agency)
     document = DossierDocument.objects.create(
         dossier=dossier, kind=kind, agency=agency, storage_name="", sha256="", size=0,
+        number=number,
     )  # fmt: skip
 
     def bind(row: PendingDocument) -> None:
@@ -407,6 +398,8 @@ def _render(document: DossierDocument, now: datetime, inputs: dict[str, Any], ur
     return render_result(
         dossier, agency=document.agency, leader_name=inputs["name"],
         leader_title=inputs["title"], note=inputs["note"], now=now, verify_url=url,
+        template=inputs.get("template"), number=inputs.get("number", ""),
+        serial=inputs.get("serial", 0),
     )  # fmt: skip
 
 

@@ -202,6 +202,8 @@ class DossierDocument(models.Model):
     storage_name = models.CharField(max_length=255, blank=True)
     sha256 = models.CharField(max_length=64, blank=True)
     size = models.PositiveIntegerField(default=0)
+    # A result's number in its register ("05/TLKS"), taken when the leader signs it.
+    number = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -147,6 +147,7 @@ def dossier_view(request: HttpRequest, code: str) -> HttpResponse:
         "left": working_time_left(dossier),
         "specialists": specialists,
         "can_extend": may(user, "dossier.extend", dossier),
+        "can_sign_result": any("result.sign" in a.effects for a in actions),
     }
     return render(request, "dossiers/official_dossier.html", context)
 

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -220,8 +221,12 @@ def form_effect(context: EffectContext) -> None:
 
 
 def result_sign_effect(context: EffectContext) -> None:
-    """`result.sign`: the result, rendered and signed with the leader's own certificate for
-    the agency in which they lead; the clerk adds that agency's seal when issuing it."""
+    """`result.sign`: the result, laid out by the procedure's template (catalog.results),
+    numbered in its register (yearly per agency, gap-free, in this transaction), and signed
+    with the leader's own certificate for the agency in which they lead; the clerk adds
+    that agency's seal when issuing it."""
+    from tinhso.catalog.results import DEFAULT_TEMPLATE, register_code, register_number
+    from tinhso.core.numbering import Period, sequence_next
     from tinhso.dossiers import legal_forms
     from tinhso.signing.services import SigningError
 
@@ -229,7 +234,19 @@ def result_sign_effect(context: EffectContext) -> None:
     agency = acting_agency(dossier, leader, LEADER)
     if agency is None or leader is None:
         raise TransitionForbiddenError(_("You may not take this action on this dossier."))
+    template = dossier.procedure.result_template or DEFAULT_TEMPLATE
+    if template.get("note_required") and not note.strip():
+        raise TransitionError(
+            _("Write “%(what)s” in the note: the result states it.")
+            % {"what": template["note_required"]}
+        )
     title = next((m.title for m in memberships(leader) if m.agency_id == agency.pk and m.title), "")
+    day = timezone.localdate(now)
+    serial = sequence_next(
+        register=f"result:{register_code(template)}", scope=str(agency.pk),
+        period=Period.YEARLY, day=day,
+    )  # fmt: skip
+    number = register_number(template, serial, day.year)
     try:
         legal_forms.form_queue(
             dossier=dossier,
@@ -238,8 +255,12 @@ def result_sign_effect(context: EffectContext) -> None:
             actor=leader,
             personal=leader,
             now=now,
-            inputs={"name": leader.full_name, "title": title, "note": note},
-        )
+            number=number,
+            inputs={
+                "name": leader.full_name, "title": title, "note": note, "number": number,
+                "serial": serial, "year": day.year, "template": template,
+            },
+        )  # fmt: skip
     except SigningError as exc:
         raise _signing_refused(exc) from exc
 

@@ -99,6 +99,12 @@ class Payment(models.Model):
         "core.PendingDocument", null=True, blank=True, on_delete=models.PROTECT,
         related_name="+",
     )  # fmt: skip
+    # The e-receipt's form number, series and number (mẫu số, ký hiệu, số), given when the
+    # payment is credited: numbers run from 1 each year per agency (its series carries the
+    # year), with no gap.
+    receipt_form = models.CharField(_("receipt form"), max_length=20, blank=True)
+    receipt_series = models.CharField(_("receipt series"), max_length=20, blank=True)
+    receipt_number = models.CharField(_("receipt number"), max_length=12, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

@@ -4,32 +4,46 @@ code to verify it."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.utils import timezone
 
 from tinhso.agencies.selectors import agency_ancestors
 from tinhso.core.models import PendingDocument
+from tinhso.core.numbering import Period, sequence_next
 from tinhso.core.pdf import OfficialDocument, SignatureBlock
+from tinhso.core.words import money_words
 from tinhso.payments.models import Payment
 from tinhso.signing.pades import Slot
 
 
 def _vnd(amount: int) -> str:
-    return f"{amount:,}".replace(",", ".") + " đ"
+    return f"{amount:,}".replace(",", ".") + " đồng"
 
 
 def render_receipt(payment: Payment, verify_url: str) -> tuple[bytes, Slot]:
+    """The receipt as Vietnamese e-receipts show it: form number, series and number, the
+    collecting agency, the payer, each charge, the total in figures and in words."""
     agency = payment.agency
     ancestors = agency_ancestors(agency)
     paid = timezone.localtime(payment.paid_at or timezone.now())
+    total = payment.paid_amount or payment.amount
+    form_line = (
+        f"Mẫu số: {payment.receipt_form} – Ký hiệu: {payment.receipt_series}"
+        if payment.receipt_number else ""
+    )  # fmt: skip
     doc = OfficialDocument(
         superior=ancestors[-1].name if ancestors else "", agency=agency.name,
-        number=payment.reference, place=(agency.admin_unit_name or "Thanh Hóa"), date=paid,
-        title="Biên lai thu phí, lệ phí", subtitle=f"Mã hồ sơ: {payment.dossier.code}",
+        number=payment.receipt_number or payment.reference, number_note=form_line,
+        place=(agency.admin_unit_name or settings.TINHSO_PROVINCE_NAME or "…"), date=paid,
+        title="Biên lai thu phí, lệ phí", subtitle="(Bản thể hiện của biên lai điện tử)",
         verification_url=verify_url,
     )  # fmt: skip
     applicant = payment.dossier.applicant
-    doc.field("Người nộp", applicant.full_name or applicant.username)
-    doc.field("Nội dung", payment.dossier.procedure.name)
+    doc.field("Tên đơn vị thu phí, lệ phí", agency.name)
+    doc.field("Tên người nộp", applicant.full_name or applicant.username)
+    doc.field("Địa chỉ", applicant.permanent_address)
+    doc.field("Nội dung thu", payment.dossier.procedure.name)
+    doc.field("Mã hồ sơ", payment.dossier.code or "")
     rows = [
         [line["name"], _vnd(line["unit_amount"]), str(line["quantity"]),
          _vnd(line["amount"]), _vnd(line["exempted"])]
@@ -37,13 +51,30 @@ def render_receipt(payment: Payment, verify_url: str) -> tuple[bytes, Slot]:
     ]  # fmt: skip
     doc.table(["Khoản thu", "Mức thu", "Số lượng", "Thành tiền", "Miễn, giảm"], rows,
               [62, 28, 20, 30, 30])  # fmt: skip
-    doc.field("Tổng số tiền đã nộp", _vnd(payment.paid_amount or payment.amount))
+    doc.field("Tổng số tiền đã nộp", _vnd(total))
+    doc.field("Số tiền viết bằng chữ", money_words(total))
     doc.field("Hình thức thanh toán", "Chuyển khoản qua mã VietQR")
     doc.field("Mã giao dịch ngân hàng", payment.bank_transaction)
+    doc.field("Mã tham chiếu thanh toán", payment.reference)
     doc.field("Thời điểm thanh toán", f"{paid:%H:%M, ngày %d/%m/%Y}")
     doc.signatures([SignatureBlock("Đơn vị thu", agency.name, slot="seal")])
     page, box = doc.slot_box("seal")
     return doc.output(), Slot(page=page, box=box)
+
+
+def receipt_number_take(payment: Payment) -> None:
+    """Give the credited payment its receipt's form number, series and number (inside the
+    crediting transaction: numbers have no gap and never repeat in a series)."""
+    paid = timezone.localdate(payment.paid_at or timezone.now())
+    series = settings.TINHSO_RECEIPT_SERIES.replace("{yy}", f"{paid:%y}")
+    serial = sequence_next(
+        register=f"payments.receipt:{series}", scope=str(payment.agency_id),
+        period=Period.YEARLY, day=paid,
+    )  # fmt: skip
+    payment.receipt_form = settings.TINHSO_RECEIPT_FORM
+    payment.receipt_series = series
+    payment.receipt_number = f"{serial:07d}"
+    payment.save(update_fields=["receipt_form", "receipt_series", "receipt_number"])
 
 
 RECEIPT = "payments.receipt"  # the core.documents kind (registered in PaymentsConfig.ready)
@@ -55,6 +86,8 @@ def receipt_queue(*, payment: Payment) -> None:
     A missing seal certificate is retried and then shown to the administrator, the payment
     staying credited."""
     from tinhso.core.documents import document_pending
+
+    receipt_number_take(payment)
 
     def bind(row: PendingDocument) -> None:
         Payment.objects.filter(pk=payment.pk).update(receipt_issuing=row)
