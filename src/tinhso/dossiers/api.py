@@ -97,7 +97,7 @@ class DossierDocumentOut(Schema):
     )
     verification: str | None = Field(description="verification id of the signed PDF, issued")
     number: str = Field(
-        description="a result's number in its register (\"05/TLKS\"); empty for forms"
+        description='a result\'s number in its register ("05/TLKS"); empty for forms'
     )
     created_at: datetime
 
