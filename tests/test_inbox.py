@@ -201,3 +201,44 @@ def test_inboxes_and_counter_intake_over_the_api(
         ).status_code
         == 403
     )
+
+
+def test_a_box_met_several_ways_is_merged_in_due_order(citizen: Any, monkeypatch: Any) -> None:
+    """An official who handles dossiers both as a commune's specialist (received there) and
+    as the Sở Tư pháp's (its procedures, received at the centre): the box is read one way
+    at a time along its own index and merged, most urgent first, at most BOX_LIMIT."""
+    from flows import act
+    from test_inter_agency import criminal_record_request
+    from tinhso.accounts.services import membership_grant
+    from tinhso.agencies.models import Agency
+    from tinhso.cases import inbox as cases_inbox
+    from tinhso.dossiers.inbox import inbox
+
+    both = user("chuyenvien.hacthanh")
+    membership_grant(
+        actor=None, user=both, agency=Agency.objects.get(short_name="STP"), role="specialist"
+    )
+    births, records = [], []
+    for _ in range(2):
+        birth = dossier_submit(submission=submission(citizen))
+        act(birth, "tiepnhan.hacthanh", "accept")
+        births.append(act(birth, "tiepnhan.hacthanh", "assign", assignee=both))
+        record = criminal_record_request(citizen)
+        act(record, "tiepnhan", "accept")
+        records.append(act(record, "tiepnhan", "assign", assignee=both))
+    now = timezone.now()
+    for days, dossier in enumerate([births[0], records[0], births[1], records[1]], start=1):
+        Dossier.objects.filter(pk=dossier.pk).update(due_at=now + timedelta(days=days))
+    expected = [births[0].code, records[0].code, births[1].code, records[1].code]
+    from tinhso.dossiers.subject import DOSSIER
+
+    look = cases_inbox._Look(both, DOSSIER)
+    assert len(look.arms(cases_inbox.box_get(DOSSIER, "xu-ly"))) > 1  # the merged path
+    assert [d.code for d in inbox(both, "xu-ly")] == expected
+    monkeypatch.setattr(cases_inbox, "BOX_LIMIT", 3)
+    assert [d.code for d in inbox(both, "xu-ly")] == expected[:3]
+    for dossier in (records[0], births[1]):  # overdue now: the overdue box, same order
+        Dossier.objects.filter(pk=dossier.pk).update(due_at=now - timedelta(hours=dossier.pk))
+    overdue = [d.code for d in inbox(both, "qua-han")]
+    assert sorted(overdue) == sorted([records[0].code, births[1].code])
+    assert overdue[0] == max((records[0], births[1]), key=lambda d: d.pk).code

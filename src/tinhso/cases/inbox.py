@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from tinhso.accounts.policies import Viewer, memberships
@@ -63,10 +63,12 @@ class _Look:
             return self.subject.list_queryset().none()
         return self.subject.list_queryset().filter(self.handled(ids, None))
 
-    def workflow_box(self, slug: str) -> Q:
+    def workflow_arms(self, slug: str) -> list[Q]:
         """The cases waiting in a state that names box `slug`, in an agency where the user
-        holds a role that can act there. A (state, role) pair that every workflow of the
-        subject shares needs no condition on the workflow (no join to find it)."""
+        holds a role that can act there, as a list of conditions whose union they are
+        (each state and role, each way an agency handles it). A (state, role) pair that
+        every workflow of the subject shares needs no condition on the workflow (no join
+        to find it)."""
         graphs = self.graphs()
         # (state name, role, assigned, the other agency of its step) → the workflows where
         # it holds, and one of its states (what the handling agencies depend on).
@@ -81,11 +83,11 @@ class _Look:
                     key = (state.name, role, role in assigned_roles, state.inter_agency)
                     pairs.setdefault(key, set()).add(code)
                     states.setdefault(key, state)
-        condition = Q(pk__in=[])
+        arms: list[Q] = []
         for key, codes in sorted(pairs.items()):
             name, role, assigned, _other = key
             state = states[key]
-            in_state = Q(state=name) & self.handled(self.held[role], state)
+            in_state = Q(state=name)
             if codes != graphs.keys():
                 workflows = Q(pk__in=[])
                 for code in sorted(codes):
@@ -93,27 +95,58 @@ class _Look:
                 in_state &= workflows
             if assigned and not state.inter_agency:
                 in_state &= Q(assignee=self.user) | Q(assignee__isnull=True)
-            condition |= in_state
-        return condition
+            arms += [in_state & part for part in _parts(self.handled(self.held[role], state))]
+        return arms
+
+    def arms(self, box: Box) -> list[Q]:
+        """Conditions whose union is the box (an empty list: nothing): one for each way the
+        user's agencies handle a case (received it, implement its procedure, hold its
+        inter-agency step), so that each can be read along its own index."""
+        if box.kind == BoxKind.WORKFLOW:
+            return self.workflow_arms(box.slug)
+        ids = sorted({i for ids in self.held.values() for i in ids})
+        if not ids:
+            return []
+        if box.kind == BoxKind.PAUSED:
+            kind = Q(paused_at__isnull=False)
+        else:
+            now = timezone.now()
+            kind = ~Q(status__in=self.subject.closed_statuses) & Q(paused_at__isnull=True)
+            if box.kind == BoxKind.OVERDUE:
+                kind &= Q(due_at__lt=now)
+            else:
+                # Due soon: at most one working day left, compared in the query. Four
+                # calendar days bound it for the index (a working day is never longer),
+                # the calendar's own bound (one working day after now, per calendar)
+                # decides.
+                kind &= due_soon_q(self.subject, now) & Q(
+                    due_at__gte=now, due_at__lte=now + timedelta(days=4)
+                )
+        return [part & kind for part in _parts(self.handled(ids, None))]
 
     def box(self, box: Box) -> QuerySet[Any]:
-        if box.kind == BoxKind.WORKFLOW:
-            return self.subject.list_queryset().filter(self.workflow_box(box.slug))
-        base = self.all_handled()
-        if box.kind == BoxKind.PAUSED:
-            return base.filter(paused_at__isnull=False)
-        now = timezone.now()
-        open_cases = base.exclude(status__in=self.subject.closed_statuses).filter(
-            paused_at__isnull=True
-        )
-        if box.kind == BoxKind.OVERDUE:
-            return open_cases.filter(due_at__lt=now)
-        # Due soon: at most one working day left, compared in the query. Four calendar days
-        # bound it for the index (a working day is never longer), the calendar's own
-        # bound (one working day after now, per calendar) decides.
-        return open_cases.filter(
-            due_soon_q(self.subject, now), due_at__gte=now, due_at__lte=now + timedelta(days=4)
-        )
+        return self.subject.list_queryset().filter(_union(self.arms(box)))
+
+
+def _parts(condition: Q) -> list[Q]:
+    """The alternatives of an OR condition (the condition itself otherwise), without those
+    that match nothing (`pk__in=[]`)."""
+    if condition.connector != Q.OR or condition.negated:
+        return [condition]
+    parts: list[Q] = []
+    for child in condition.children:
+        if isinstance(child, Q):
+            parts += _parts(child)
+        elif child != ("pk__in", []):
+            parts.append(Q(child))
+    return parts
+
+
+def _union(arms: list[Q]) -> Q:
+    condition = Q(pk__in=[])
+    for arm in arms:
+        condition |= arm
+    return condition
 
 
 def due_soon_q(subject: SubjectType, now: datetime) -> Q:
@@ -142,14 +175,29 @@ def box_get(subject: SubjectType, slug: str) -> Box | None:
 
 
 def inbox(user: Viewer, subject: SubjectType, slug: str) -> list[Any]:
-    """The cases of one box for `user`, most urgent first (at most BOX_LIMIT)."""
+    """The cases of one box for `user`, most urgent first (at most BOX_LIMIT; undated
+    last). With several ways to handle a case (a department receives some and implements
+    the procedures of others), each way's first BOX_LIMIT keys are read along its own
+    index and merged here, then the rows of the first BOX_LIMIT: one query with OR would
+    walk the whole table in due order, filtering (ADR 0026's measurements, issue 15)."""
     box = box_get(subject, slug)
     if box is None:
         return []
-    qs = _Look(user, subject).box(box)
-    if box.kind == BoxKind.DUE_SOON:
-        return list(qs.order_by("due_at", "pk")[:BOX_LIMIT])
-    return list(qs.order_by(*subject.inbox_order)[:BOX_LIMIT])
+    arms = _Look(user, subject).arms(box)
+    fields = ("due_at", "pk") if box.kind == BoxKind.DUE_SOON else (*subject.inbox_order, "pk")
+    order = [F(f).asc(nulls_last=True) for f in fields]
+    cases = subject.list_queryset()
+    if len(arms) <= 1:
+        return list(cases.filter(_union(arms)).order_by(*order)[:BOX_LIMIT])
+    keys: dict[Any, tuple[Any, ...]] = {}
+    for arm in arms:
+        for row in cases.filter(arm).order_by(*order).values_list(*fields)[:BOX_LIMIT]:
+            keys[row[-1]] = row
+    first = sorted(
+        keys.values(), key=lambda row: [(v is None, v if v is not None else 0) for v in row]
+    )[:BOX_LIMIT]
+    found = cases.in_bulk([row[-1] for row in first])
+    return [found[row[-1]] for row in first if row[-1] in found]
 
 
 def inbox_counts(user: Viewer, subject: SubjectType) -> dict[str, int]:

@@ -27,6 +27,16 @@ class DossierStatus(models.IntegerChoices):
     RETURNED = 10, _("Result returned")
 
 
+# Open dossiers whose clock runs, in the very form the inboxes' queries take (not a draft,
+# not closed, not paused), so that PostgreSQL proves a partial index covers them.
+OPEN_Q = (
+    ~models.Q(status=0)
+    & ~models.Q(status__in=[3, 7, 8, 9, 10])  # refused, withdrawn, stopped, finished, returned
+    & models.Q(paused_at__isnull=True)
+)
+PAUSED_Q = models.Q(paused_at__isnull=False)
+
+
 class Channel(models.IntegerChoices):
     COUNTER = 1, _("At the counter")
     ONLINE = 2, _("Online")
@@ -101,6 +111,35 @@ class Dossier(Case):
             models.Index(fields=["receiving_agency", "status"]),
             models.Index(fields=["receiving_agency", "state", "due_at"]),
             models.Index(fields=["receiving_agency", "due_at"]),
+            # The inboxes of a department that implements procedures received elsewhere
+            # (handled_q: "of a procedure it implements"): its workflow boxes, and its
+            # overdue, due-soon and paused boxes from the open (or paused) dossiers alone,
+            # as the commune's come from receiving_agency. At 1 M dossiers, for the Sở Tư
+            # pháp's specialist: counting the eight boxes 200 → 30 ms, the "processing" box
+            # 76 → 24 ms (median, beside a CI run; issue 15).
+            # Covering (PostgreSQL; elsewhere plain): a department's box is read from the index
+            # alone and sorted, not by walking every dossier in due order (cases.inbox).
+            models.Index(
+                fields=["procedure", "state", "due_at"],
+                name="dossier_procedure_state",
+                include=["submitted_at", "assignee", "status", "id"],
+            ),
+            models.Index(
+                fields=["receiving_agency", "due_at"],
+                condition=OPEN_Q,
+                name="dossier_open_agency",
+                include=["submitted_at", "id"],
+            ),
+            models.Index(
+                fields=["procedure", "due_at"],
+                condition=OPEN_Q,
+                name="dossier_open_proc",
+                include=["submitted_at", "id"],
+            ),
+            models.Index(
+                fields=["receiving_agency"], condition=PAUSED_Q, name="dossier_paused_agency"
+            ),
+            models.Index(fields=["procedure"], condition=PAUSED_Q, name="dossier_paused_proc"),
         ]
 
     def __str__(self) -> str:
