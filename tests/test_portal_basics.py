@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from django.template.loader import render_to_string
 from django.test import Client
-from django.utils import translation
+from django.utils import timezone, translation
 
 pytestmark = pytest.mark.django_db
 
@@ -71,6 +71,41 @@ def test_a_tracking_code_is_found_however_it_is_typed(client: Client, citizen: A
     typed = " " + code.lower().replace("-", " - ") + " "
     assert client.get("/tra-cuu-ho-so/", {"ma": typed}).status_code == 200
     assert client.get(f"/api/v1/track/{code.lower()}").status_code == 200
+
+
+def test_tracking_shows_the_dossiers_times_and_history_never_the_applicant(
+    client: Client, citizen: Any
+) -> None:
+    from datetime import datetime
+
+    from flows import act
+    from test_submission import submission
+    from tinhso.dossiers.services import dossier_submit
+
+    dossier = dossier_submit(submission=submission(citizen))
+    dossier = act(dossier, "tiepnhan.hacthanh", "accept")
+    answer = client.get(f"/api/v1/track/{dossier.code}").json()
+    assert answer["code"] == dossier.code
+    assert answer["procedure"] == "1.001193"
+    assert answer["procedure_name"] == dossier.procedure.name
+    assert answer["agency"] == dossier.receiving_agency.name
+    assert answer["status"] == {"code": 2, "label": "Được tiếp nhận"}
+
+    def ms(moment: datetime) -> datetime:  # JSON carries milliseconds
+        return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+    assert datetime.fromisoformat(answer["submitted_at"]) == ms(dossier.submitted_at)
+    events = list(dossier.events.order_by("at", "id"))
+    assert [(datetime.fromisoformat(e["at"]), e["status"]["code"]) for e in answer["events"]] == [
+        (ms(e.at), e.to_status) for e in events
+    ]
+    text = client.get(f"/api/v1/track/{dossier.code}").content.decode()
+    page = client.get("/tra-cuu-ho-so/", {"ma": dossier.code}).content.decode()
+    assert "Được tiếp nhận" in page
+    assert f"{timezone.localtime(dossier.submitted_at):%d/%m/%Y %H:%M}" in page
+    for personal in (citizen.full_name, citizen.personal_id, "Nguyễn Minh Khôi"):
+        assert personal not in text
+        assert personal not in page
 
 
 def test_every_page_carries_the_provinces_identity(client: Client, settings: Any) -> None:

@@ -24,7 +24,12 @@ from tinhso.core.api import ID_MAX, INT_MAX, ErrorOut, Page, PageParams, paginat
 from tinhso.core.idempotency import idempotency_key, idempotency_run
 from tinhso.core.input import Moment
 from tinhso.dossiers.models import Dossier, DossierDocument, DossierStatus, StoredPaper
-from tinhso.dossiers.selectors import dossier_by_code, dossier_tracking, dossiers_visible_to
+from tinhso.dossiers.selectors import (
+    Tracked,
+    dossier_by_code,
+    dossier_tracking,
+    dossiers_visible_to,
+)
 from tinhso.dossiers.services import (
     Attachment,
     DataRead,
@@ -430,12 +435,12 @@ class TrackOut(Schema):
     events: list[EventOut]
 
     @staticmethod
-    def resolve_status(obj: Dossier) -> dict[str, Any]:
+    def resolve_status(obj: Tracked) -> dict[str, Any]:
         return {"code": obj.status, "label": str(obj.get_status_display())}
 
     @staticmethod
-    def resolve_events(obj: Dossier) -> list[Any]:
-        return list(obj.events.all())
+    def resolve_events(obj: Tracked) -> list[Any]:
+        return obj.events
 
 
 @track_router.get(

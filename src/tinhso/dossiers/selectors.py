@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from tinhso.accounts.models import User, UserKind
 from tinhso.accounts.policies import Viewer, signed_in
+from tinhso.agencies.models import Agency
+from tinhso.catalog.models import Procedure
 from tinhso.core.replica import REPLICA, primary_reads, read_database
 from tinhso.dossiers.models import Dossier, DossierEvent, DossierStatus, StoredPaper
 
@@ -59,33 +66,90 @@ def dossier_by_code(code: str) -> Dossier | None:
     return dossier
 
 
-def dossier_tracking(code: str) -> Dossier | None:
-    """What public tracking shows of the submitted dossier with this code (typed as
-    `dossier_by_code` forgives), in two queries reading only the columns shown: the dossier
-    with its procedure's code and name and its agency's name (the code's unique index),
-    and its history's times and statuses (`events`)."""
-    query = (
-        Dossier.objects.filter(code="".join(code.split()).upper())
-        .exclude(status=DossierStatus.DRAFT)
-        .select_related("procedure", "receiving_agency")
-        .only(
-            "code", "status", "submitted_at", "procedure__code", "procedure__name",
-            "receiving_agency__name",
+@dataclass(frozen=True)
+class TrackedEvent:
+    at: datetime
+    to_status: int
+
+    def get_to_status_display(self) -> str:
+        return str(DossierStatus(self.to_status).label)
+
+
+@dataclass(frozen=True)
+class TrackedName:
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Tracked:
+    """What public tracking shows of a dossier: never the applicant or the declaration."""
+
+    code: str
+    status: int
+    submitted_at: datetime | None
+    procedure: TrackedName
+    receiving_agency: TrackedName
+    events: list[TrackedEvent]
+
+    def get_status_display(self) -> str:
+        return str(DossierStatus(self.status).label)
+
+
+def _aware(value: Any) -> datetime | None:
+    """A time read by plain SQL as the ORM would give it (SQLite keeps naive UTC text)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = parse_datetime(value)
+    if value is not None and timezone.is_naive(value):
+        value = timezone.make_aware(value, UTC)
+    return value  # type: ignore[no-any-return]
+
+
+def _tracking_read(alias: str, code: str) -> Tracked | None:
+    connection = connections[alias]
+    quote = connection.ops.quote_name
+    dossiers, events = quote(Dossier._meta.db_table), quote(DossierEvent._meta.db_table)
+    procedures = quote(Procedure._meta.db_table)
+    agencies = quote(Agency._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT d.id, d.code, d.status, d.submitted_at, p.code, p.name, a.code, a.name "  # noqa: S608
+            f"FROM {dossiers} d JOIN {procedures} p ON p.id = d.procedure_id "
+            f"LEFT JOIN {agencies} a ON a.id = d.receiving_agency_id "
+            f"WHERE d.code = %s AND d.status <> %s",
+            [code, DossierStatus.DRAFT.value],
         )
-        .order_by()
-        .prefetch_related(
-            Prefetch(
-                "events",
-                queryset=DossierEvent.objects.only("dossier_id", "at", "to_status"),
-            )
+        row = cursor.fetchone()
+        if row is None:
+            return None
+        cursor.execute(
+            f"SELECT at, to_status FROM {events} WHERE dossier_id = %s "  # noqa: S608
+            f"ORDER BY at, id",
+            [row[0]],
         )
+        history = [TrackedEvent(at=_aware(at), to_status=to) for at, to in cursor.fetchall()]  # type: ignore[arg-type]
+    return Tracked(
+        code=row[1], status=row[2], submitted_at=_aware(row[3]),
+        procedure=TrackedName(row[4], row[5]),
+        receiving_agency=TrackedName(row[6] or "", row[7] or ""), events=history,
     )  # fmt: skip
-    found = list(query[:1])
-    if not found and read_database(Dossier) == REPLICA:
+
+
+def dossier_tracking(code: str) -> Tracked | None:
+    """What public tracking shows of the submitted dossier with this code (typed as
+    `dossier_by_code` forgives): two plain, parametrised statements reading only the
+    columns shown, the dossier with its procedure and agency by the code's unique index,
+    and its history's times and statuses. Public and the most frequent read, so it skips
+    the ORM's query building (issue 15: 3.9× → ~1.5× the same SQL run bare)."""
+    code = "".join(code.split()).upper()
+    alias = read_database(Dossier)
+    found = _tracking_read(alias, code)
+    if found is None and alias == REPLICA:
         # Perhaps submitted a moment ago and not on the replica yet (ADR 0027).
-        with primary_reads():
-            found = list(query.all()[:1])
-    return found[0] if found else None
+        found = _tracking_read(DEFAULT_DB_ALIAS, code)
+    return found
 
 
 def stored_papers_of(user: User, paper_type: str | None = None) -> QuerySet[StoredPaper]:

@@ -217,7 +217,7 @@ def track(request: HttpRequest) -> HttpResponse:
     code = request.GET.get("ma", "").strip()[:64]
     dossier = dossier_tracking(code) if code else None
     status = 404 if code and dossier is None else 200
-    events = list(dossier.events.all()) if dossier else []
+    events = dossier.events if dossier else []
     return render(
         request,
         "dossiers/track.html",
