@@ -335,6 +335,11 @@ class DossierRollup(models.Model):
     finished_late = models.IntegerField(default=0)
     ratings = models.IntegerField(default=0)
     rating_points = models.IntegerField(default=0)
+    # Payments (kept by the payments module): dossiers whose fee was first paid through the
+    # bank that day, the amount so paid, dossiers whose payment an official recorded.
+    paid_online = models.IntegerField(default=0, db_default=0)
+    amount_collected = models.BigIntegerField(default=0, db_default=0)
+    paid_otherwise = models.IntegerField(default=0, db_default=0)
     in_progress_change = models.IntegerField(default=0)
     paused_change = models.IntegerField(default=0)
     overdue_change = models.IntegerField(default=0)
@@ -361,6 +366,9 @@ class DossierRollup(models.Model):
                     "finished_late",
                     "ratings",
                     "rating_points",
+                    "paid_online",
+                    "amount_collected",
+                    "paid_otherwise",
                     "in_progress_change",
                     "paused_change",
                     "overdue_change",

@@ -28,7 +28,7 @@ dossiers.figures is the scan they are checked against.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -57,11 +57,13 @@ OPEN = frozenset({
 PAUSED = frozenset({DossierStatus.SUPPLEMENT_REQUESTED, DossierStatus.PAYMENT_REQUESTED})
 RUNNING = OPEN - PAUSED
 
-COUNTERS = (
+FLOWS = (
     "received", "received_counter", "received_online", "received_post", "finished_early",
-    "finished_on_time", "finished_late", "ratings", "rating_points", "in_progress_change",
-    "paused_change", "overdue_change",
+    "finished_on_time", "finished_late", "ratings", "rating_points", "paid_online",
+    "amount_collected", "paid_otherwise",
 )  # fmt: skip
+STOCKS = ("in_progress_change", "paused_change", "overdue_change")
+COUNTERS = FLOWS + STOCKS
 _CHANNEL: dict[int, str] = {Channel.COUNTER: "received_counter", Channel.ONLINE: "received_online",
             Channel.POST: "received_post"}  # fmt: skip
 _FINISHED = {Timeliness.EARLY: "finished_early", Timeliness.ON_TIME: "finished_on_time",
@@ -148,6 +150,9 @@ def _rows(changes: Changes) -> list[tuple[int, int, date, dict[str, int]]]:
     ]
 
 
+APPLY_ROWS = 1000
+
+
 def rollups_apply(changes: Changes) -> None:
     """Write `changes` into the rollups: one INSERT … ON CONFLICT DO UPDATE adding them
     (PostgreSQL and SQLite alike). Called inside the transaction of the change."""
@@ -156,17 +161,22 @@ def rollups_apply(changes: Changes) -> None:
         return
     table = DossierRollup._meta.db_table
     columns = ", ".join(COUNTERS)
-    values = ", ".join(["(%s, %s, %s, " + ", ".join(["%s"] * len(COUNTERS)) + ")"] * len(rows))
     updates = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in COUNTERS)
-    params: list[Any] = []
-    for agency, span, first, counts in rows:
-        params += [agency, span, first, *(counts.get(c, 0) for c in COUNTERS)]
+    row = "(%s, %s, %s, " + ", ".join(["%s"] * len(COUNTERS)) + ")"
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (agency_id, span, day, {columns}) VALUES {values} "  # noqa: S608 (names are ours)
-            f"ON CONFLICT (agency_id, span, day) DO UPDATE SET {updates}",
-            params,
-        )
+        # In statements of at most APPLY_ROWS rows (a backfill's many: the drivers' limit
+        # on parameters), still in the one sorted order.
+        for start in range(0, len(rows), APPLY_ROWS):
+            chunk = rows[start : start + APPLY_ROWS]
+            params: list[Any] = []
+            for agency, span, first, counts in chunk:
+                params += [agency, span, first, *(counts.get(c, 0) for c in COUNTERS)]
+            cursor.execute(
+                f"INSERT INTO {table} (agency_id, span, day, {columns}) "  # noqa: S608 (names are ours)
+                f"VALUES {', '.join([row] * len(chunk))} "
+                f"ON CONFLICT (agency_id, span, day) DO UPDATE SET {updates}",
+                params,
+            )
 
 
 # --- what the events change -------------------------------------------------------------
@@ -197,9 +207,17 @@ def outcome_of(finished_at: datetime, due_at: datetime | None) -> str:
     return judged.value if judged else ""
 
 
-def dossier_moved(dossier: Dossier, *, from_status: int, to_status: int, at: datetime) -> None:
+def dossier_moved(
+    dossier: Dossier,
+    *,
+    from_status: int,
+    to_status: int,
+    at: datetime,
+    paid_by_official: bool = False,
+) -> None:
     """A transition of `dossier` (already saved with its new status and due time): its
-    outcome when it finishes, and the rollups. In the transition's transaction."""
+    outcome when it finishes, and the rollups (with a payment an official recorded: paid
+    at the counter, not through the bank). In the transition's transaction."""
     if to_status == DossierStatus.FINISHED:
         Dossier.objects.filter(pk=dossier.pk).update(
             finished_at=at,
@@ -216,6 +234,8 @@ def dossier_moved(dossier: Dossier, *, from_status: int, to_status: int, at: dat
         from_status=from_status, to_status=to_status, at=at,
         due_before=dossier.due_at, due_after=dossier.due_at,
     )  # fmt: skip
+    if paid_by_official:
+        _add(changes, dossier.receiving_agency_id, local_day(at), "paid_otherwise")
     rollups_apply(changes)
 
 
@@ -266,10 +286,6 @@ class Totals:
     stocks: Mapping[str, int]
 
 
-FLOWS = COUNTERS[:9]
-STOCKS = COUNTERS[9:]
-
-
 def rollup_totals(scope: Scope) -> Totals:
     """Sum the rollups of `scope`'s agencies: flows over its days, stocks up to its end:
     prefix(end) - prefix(start - 1). One query, a UNION ALL of one aggregate per range of
@@ -295,6 +311,18 @@ def rollup_totals(scope: Scope) -> Totals:
 
 
 # --- rebuilding from the history ------------------------------------------------------------
+
+# What the modules above add to a rebuild of the rollups (payments: the bank payments),
+# each given the changes to add theirs to; registered by their AppConfig.ready().
+REBUILD_CONTRIBUTORS: list[Callable[[Changes], None]] = []
+
+
+def rollups_add(changes: Changes, agency: int, at: datetime, counts: Mapping[str, int]) -> None:
+    """Add `counts` (counters of the rollups) to `changes`, on the day of `at`."""
+    for counter, n in counts.items():
+        if counter not in COUNTERS:
+            raise ValueError(f"No counter {counter!r} in the rollups.")
+        _add(changes, agency, local_day(at), counter, n)
 
 
 @dataclass
@@ -355,6 +383,9 @@ def rollups_rebuild(batch: int = 5000) -> int:
             day = local_day(created)
             _add(changes, agency, day, "ratings")
             _add(changes, agency, day, "rating_points", score)
+        paid_otherwise_replay(changes, batch)
+        for contribute in REBUILD_CONTRIBUTORS:
+            contribute(changes)
         rows = _rows(changes)
         DossierRollup.objects.bulk_create(
             (
@@ -365,6 +396,18 @@ def rollups_rebuild(batch: int = 5000) -> int:
         )
         outcomes_backfill(replay.finished, batch)
     return len(rows)
+
+
+def paid_otherwise_replay(changes: Changes, batch: int = 5000) -> None:
+    """Add to `changes` the payments officials recorded ("paid" by someone), from the
+    history."""
+    for agency, at in (
+        DossierEvent.objects.filter(action="paid", actor__isnull=False)
+        .exclude(dossier__receiving_agency__isnull=True)
+        .values_list("dossier__receiving_agency_id", "at")
+        .iterator(chunk_size=batch)
+    ):
+        _add(changes, agency, local_day(at), "paid_otherwise")
 
 
 def outcomes_backfill(
@@ -388,7 +431,10 @@ def rollups_on_transition(event: CaseTransitioned) -> None:
         return
     done = event.done
     assert isinstance(done.case, Dossier)  # noqa: S101 (the dossier subject moves dossiers)
-    dossier_moved(done.case, from_status=done.from_status, to_status=done.to_status, at=done.at)
+    dossier_moved(
+        done.case, from_status=done.from_status, to_status=done.to_status, at=done.at,
+        paid_by_official=done.action == "paid" and done.actor is not None,
+    )  # fmt: skip
 
 
 def rollups_on_extension(event: DossierExtended) -> None:

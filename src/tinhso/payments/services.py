@@ -29,6 +29,7 @@ from tinhso.core.input import moment_problem
 from tinhso.core.locks import lock_rows
 from tinhso.core.notifications import notify
 from tinhso.dossiers.models import Dossier
+from tinhso.dossiers.rollups import Changes, rollups_add, rollups_apply
 from tinhso.payments.fees import fee_quote
 from tinhso.payments.models import (
     OPEN_STATES,
@@ -383,6 +384,17 @@ def _credit(payment: Payment, notice: Notice) -> None:
     payment.bank_transaction = notice.transaction_id
     payment.save(update_fields=["state", "paid_at", "paid_amount", "bank_transaction"])
     _event(payment, before, f"bank transaction {notice.transaction_id}")
+    # The figures (dossiers.rollups): the dossier paid online if it is its first payment.
+    first = not (
+        Payment.objects.filter(dossier_id=payment.dossier_id, state=PaymentState.SUCCEEDED)
+        .exclude(pk=payment.pk)
+        .exists()
+    )
+    changes: Changes = {}
+    rollups_add(changes, payment.agency_id, notice.occurred_at, {
+        "paid_online": int(first), "amount_collected": notice.amount,
+    })  # fmt: skip
+    rollups_apply(changes)
     # The receipt is rendered and sealed after commit (ADR 0023).
     receipt_queue(payment=payment)
     audit_record(

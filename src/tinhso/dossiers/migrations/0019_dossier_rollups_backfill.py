@@ -1,17 +1,11 @@
-"""Backfill: the outcome of every finished dossier and the daily rollups of the figures,
-from the dossiers' history (dossiers.rollups.rollups_rebuild, which `tinhso
-figures_rebuild` also runs). It reads only the columns these migrations know."""
+"""Backfill of the rollups from the dossiers' history: done by payments 0005, which runs
+once every table the rebuild reads is there (the payments' too, since their figures moved
+into the rollups). Kept, empty, for the migrations that depend on it."""
 
 from django.db import migrations
-
-
-def rollups_backfill(apps, schema_editor):  # type: ignore[no-untyped-def]
-    from tinhso.dossiers.rollups import rollups_rebuild
-
-    rollups_rebuild()
 
 
 class Migration(migrations.Migration):
     dependencies = [("dossiers", "0018_dossier_outcomes_and_daily_rollups")]
 
-    operations = [migrations.RunPython(rollups_backfill, migrations.RunPython.noop)]
+    operations: list[migrations.operations.base.Operation] = []
