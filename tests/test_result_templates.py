@@ -393,3 +393,51 @@ def test_the_api_and_the_citizens_page_give_the_results_number(
     client.force_login(citizen)
     page = client.get(f"/ho-so-cua-toi/{result.dossier.public_id}/").content.decode()
     assert "số 01/TLKS" in page
+
+
+def test_what_would_not_fit_is_refused_at_import_or_laid_out_by_the_default() -> None:
+    """A template that passes the checks never leaves a result unissued: labels and widths
+    that cannot fit are refused; a value too long for its cell is laid out by the default
+    template (the paper still issued); a title made only of values is refused."""
+    from datetime import datetime
+
+    from tinhso.catalog.results import Heading, ResultValues, result_layout
+
+    schema = Procedure.objects.get(code="2.000720").form_schema
+    problems = result_template_problems(
+        {"title": "{form.ten_ho_kinh_doanh}", "body": [
+            {"field": "x" * 81, "value": "y"},
+            {"table": {"columns": ["a", "b"], "widths": [10, 50], "rows": [["1", "2"]]}},
+            {"table": {"columns": ["a", "b"], "widths": [100, 100], "rows": [["1", "2"]]}},
+            {"field": "Vốn", "value": "{form.so_lao_dong|money_words}"},
+        ]},
+        schema,
+    )  # fmt: skip
+    said = "\n".join(problems)
+    assert "body/0/field" in said or "body.0.field" in said, said
+    assert "is less than the minimum of 20" in said
+    problems = result_template_problems(
+        {"title": "{form.ten_ho_kinh_doanh}", "body": [
+            {"table": {"columns": ["a", "b"], "widths": [100, 100], "rows": [["1", "2"]]}},
+        ]},
+        schema,
+    )  # fmt: skip
+    assert any("needs words of its own" in p for p in problems)
+    assert any("more than the 170 mm" in p for p in problems)
+    area = {"type": "object", "properties": {"m2": {"type": "number"}}}
+    assert result_template_problems(
+        {"title": "T", "body": [{"field": "Diện tích", "value": "{form.m2|words}"}]}, area
+    ) == ["body[0].value: words applies to whole numbers; form.m2 is not one"]
+    template = {
+        "title": "Giấy thử",
+        "body": [{"table": {"columns": ["A", "B"], "widths": [20, 20],
+                            "rows": [["{note}", "x"]]}}],
+    }  # fmt: skip
+    assert result_template_problems(template, {}) == []
+    values = ResultValues(form={}, schema={}, known={"note": "chữ " * 700, "year": 2026})
+    doc = result_layout(
+        template, values, heading=Heading("Tỉnh", "Cơ quan", "Nơi"), number="01",
+        signed_at=datetime(2026, 11, 30, 9, 0),  # noqa: DTZ001 (a date line only)
+    )  # fmt: skip
+    text = flat(text_of(doc.output())[0])
+    assert "THÔNG BÁO KẾT QUẢ GIẢI QUYẾT THỦ TỤC HÀNH CHÍNH" in text  # the default's title

@@ -367,6 +367,10 @@ TINHSO_PORTAL_LOGO = os.environ.get("TINHSO_PORTAL_LOGO", "img/logo.svg").strip(
 # the year's last two digits. Receipts are numbered from 1 in each series, per agency.
 TINHSO_RECEIPT_FORM = os.environ.get("TINHSO_RECEIPT_FORM", "01BLP0-001").strip()
 TINHSO_RECEIPT_SERIES = os.environ.get("TINHSO_RECEIPT_SERIES", "TS-{yy}E").strip()
+if len(TINHSO_RECEIPT_FORM) > 20 or len(TINHSO_RECEIPT_SERIES.replace("{yy}", "00")) > 20:
+    raise ImproperlyConfigured(
+        "TINHSO_RECEIPT_FORM and TINHSO_RECEIPT_SERIES: at most 20 characters."
+    )
 # Repeated wrong passwords lock the account name for a while (accounts.services).
 TINHSO_LOGIN_MAX_FAILURES = int(os.environ.get("TINHSO_LOGIN_MAX_FAILURES", "5"))
 TINHSO_LOGIN_FAILURE_WINDOW = timedelta(minutes=15)

@@ -23,23 +23,30 @@ A block with `if: <path>` shows only when that value is given.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from fpdf.errors import FPDFException
 from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError as SchemaError
 
 from tinhso.catalog.eform import form_summary
 from tinhso.core.pdf import OfficialDocument, SignatureBlock
 from tinhso.core.words import date_words, money_words, number_words
+
+logger = logging.getLogger(__name__)
 
 PATH = r"[a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)*"
 PLACEHOLDER = re.compile(r"\{(" + PATH + r")((?:\|[a-z_]+)*)\}")
 PATH_RE = re.compile(PATH)
 
 TEXT = {"type": "string", "maxLength": 2000}
+LABEL = {"type": "string", "minLength": 1, "maxLength": 80}  # a field's label: one line
+CELL = {"type": "string", "maxLength": 300}
 _CONDITION = {"type": "string", "pattern": f"^{PATH}$"}
 TEMPLATE_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -81,7 +88,7 @@ TEMPLATE_SCHEMA: dict[str, Any] = {
                         "type": "object",
                         "additionalProperties": False,
                         "required": ["field", "value"],
-                        "properties": {"field": TEXT, "value": TEXT, "if": _CONDITION},
+                        "properties": {"field": LABEL, "value": TEXT, "if": _CONDITION},
                     },
                     {
                         "type": "object",
@@ -95,11 +102,11 @@ TEMPLATE_SCHEMA: dict[str, Any] = {
                                 "required": ["columns", "widths", "rows"],
                                 "properties": {
                                     "columns": {"type": "array", "minItems": 1, "maxItems": 6,
-                                                "items": TEXT},
+                                                "items": CELL},
                                     "widths": {"type": "array", "items": {
-                                        "type": "number", "minimum": 5, "maximum": 175}},
+                                        "type": "number", "minimum": 20, "maximum": 170}},
                                     "rows": {"type": "array", "maxItems": 40, "items": {
-                                        "type": "array", "items": TEXT}},
+                                        "type": "array", "items": CELL}},
                                 },
                             },
                         },
@@ -173,10 +180,13 @@ def _schema_node(schema: Mapping[str, Any], parts: list[str]) -> Mapping[str, An
 
 
 def _kind_of(prop: Mapping[str, Any]) -> str:
+    """ "date", "integer" (whole numbers: words and amounts apply), "number" or "string"."""
     if prop.get("format") == "date":
         return "date"
-    if prop.get("type") in ("integer", "number"):
+    if prop.get("type") == "integer":
         return "integer"
+    if prop.get("type") == "number":
+        return "number"
     return "string"
 
 
@@ -216,14 +226,29 @@ def _path_problem(path: str, schema: Mapping[str, Any]) -> tuple[str | None, str
     return f"unknown value {path!r} (form.… or one of {', '.join(sorted(KNOWN))})", "string"
 
 
+def _specific(error: SchemaError) -> list[SchemaError]:
+    """For a block that matches none of the kinds of block: what is wrong with it as the
+    kind its keys say it is ("field" → the field's errors), not "not valid under any"."""
+    if error.validator != "oneOf" or not isinstance(error.instance, Mapping):
+        return [error]
+    branches = error.validator_value
+    keys = set(error.instance)
+    meant = [
+        sub for sub in error.context or []
+        if set(branches[sub.schema_path[0]].get("required", [])) <= keys
+    ]  # fmt: skip
+    return meant or [error]
+
+
 def result_template_problems(
     template: Mapping[str, Any], form_schema: Mapping[str, Any]
 ) -> list[str]:
     """Every problem of a template against its procedure's e-form; empty when it can lay
     out any dossier of that procedure."""
     problems = [
-        f"{'.'.join(str(p) for p in error.absolute_path) or '(template)'}: {error.message}"
+        f"{'.'.join(str(p) for p in e.absolute_path) or '(template)'}: {e.message}"
         for error in Draft202012Validator(TEMPLATE_SCHEMA).iter_errors(template)
+        for e in _specific(error)
     ]
     if problems:
         return problems
@@ -234,6 +259,14 @@ def result_template_problems(
         rest = re.sub(r"\{(number|year)\}", "", register["notation"])
         if "{" in rest or "}" in rest:
             problems.append("register.notation: only {number} and {year} may be used")
+    if not PLACEHOLDER.sub("", template["title"]).strip():
+        problems.append("title: needs words of its own, not only values (a value may be empty)")
+    for index, block in enumerate(template.get("body", [])):
+        widths = (block.get("table") or {}).get("widths") or []
+        if sum(widths) > 170:
+            problems.append(
+                f"body[{index}].table.widths: {sum(widths):g} mm, more than the 170 mm of a line"
+            )
     for where, text in _strings(template):
         bare = PLACEHOLDER.sub("", text)
         if "{" in bare or "}" in bare:
@@ -251,7 +284,7 @@ def result_template_problems(
                 elif name in _DATE_FILTERS and kind != "date":
                     problems.append(f"{where}: {name} applies to dates; {path} is not one")
                 elif name in _NUMBER_FILTERS and kind != "integer":
-                    problems.append(f"{where}: {name} applies to numbers; {path} is not one")
+                    problems.append(f"{where}: {name} applies to whole numbers; {path} is not one")
     for index, block in enumerate(template.get("body", [])):
         if "if" in block:
             problem, _kind = _path_problem(block["if"], form_schema)
@@ -416,12 +449,33 @@ def result_layout(
     banner: str = "",
 ) -> OfficialDocument:
     """The result paper laid out from `template` and `values`, with a slot for the leader's
-    personal signature ("personal") and one for the agency's seal ("seal")."""
+    personal signature ("personal") and one for the agency's seal ("seal"). A declaration
+    the template cannot hold (a value too long for its table's cell) is laid out by the
+    default template rather than left unissued; the log says so."""
+    try:
+        return _layout(template, values, heading, number, signed_at, verify_url, banner)
+    except (FPDFException, ValueError) as exc:
+        if template is DEFAULT_TEMPLATE:
+            raise
+        logger.warning("result template could not lay out this dossier (%s): the default", exc)
+        return _layout(DEFAULT_TEMPLATE, values, heading, number, signed_at, verify_url, banner)
+
+
+def _layout(
+    template: Mapping[str, Any],
+    values: ResultValues,
+    heading: Heading,
+    number: str,
+    signed_at: Any,
+    verify_url: str,
+    banner: str,
+) -> OfficialDocument:
     year = values.known.get("year", "")
     book = (template.get("register") or {}).get("book", "")
+    title = fill(template["title"], values).strip() or DEFAULT_TEMPLATE["title"]
     doc = OfficialDocument(
         superior=heading.superior, agency=heading.agency, number=number,
-        place=heading.place or "…", date=signed_at, title=fill(template["title"], values),
+        place=heading.place or "…", date=signed_at, title=title,
         subtitle=fill(template.get("subtitle", ""), values), verification_url=verify_url,
         number_note=fill(book.replace("{year}", str(year)), values) if book else "",
         banner=banner,

@@ -254,9 +254,15 @@ class OfficialDocument:
         self.pdf.ln(1)
 
     def field(self, label: str, value: str) -> None:
+        """ "Label: value" on a line, the value wrapping under itself; a label longer than
+        half the line takes a line of its own, the value under it."""
         self._text(11, bold=True, text=label)
         width = self.pdf.get_string_width(label + ": ") + 1
-        self.pdf.cell(width, 6, label + ":")
+        line = self.pdf.w - self.pdf.l_margin - self.pdf.r_margin
+        if width > line / 2:
+            self.pdf.multi_cell(0, 6, label + ":", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        else:
+            self.pdf.cell(width, 6, label + ":")
         self._text(11, text=value)
         self.pdf.multi_cell(0, 6, value or "…", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 

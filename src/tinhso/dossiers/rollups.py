@@ -164,10 +164,12 @@ def rollups_apply(changes: Changes) -> None:
     updates = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in COUNTERS)
     row = "(%s, %s, %s, " + ", ".join(["%s"] * len(COUNTERS)) + ")"
     with connection.cursor() as cursor:
-        # In statements of at most APPLY_ROWS rows (a backfill's many: the drivers' limit
-        # on parameters), still in the one sorted order.
-        for start in range(0, len(rows), APPLY_ROWS):
-            chunk = rows[start : start + APPLY_ROWS]
+        # In statements of at most APPLY_ROWS rows and the driver's limit on parameters (a
+        # backfill's many), still in the one sorted order.
+        limit = connection.features.max_query_params or 65535
+        size = max(1, min(APPLY_ROWS, limit // (3 + len(COUNTERS))))
+        for start in range(0, len(rows), size):
+            chunk = rows[start : start + size]
             params: list[Any] = []
             for agency, span, first, counts in chunk:
                 params += [agency, span, first, *(counts.get(c, 0) for c in COUNTERS)]

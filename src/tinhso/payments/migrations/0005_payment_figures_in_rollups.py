@@ -14,10 +14,17 @@ def payment_rollups_backfill(apps, schema_editor):  # type: ignore[no-untyped-de
     if not DossierRollup.objects.exists():
         rollups_rebuild()
         return
+    # From zero, so that migrating back and forth again does not count them twice.
+    payment_rollups_reset(apps, schema_editor)
     changes = {}  # type: ignore[var-annotated]
     payments_rebuild(changes)
     paid_otherwise_replay(changes)
     rollups_apply(changes)
+
+
+def payment_rollups_reset(apps, schema_editor):  # type: ignore[no-untyped-def]
+    rollup = apps.get_model("dossiers", "DossierRollup")
+    rollup.objects.update(paid_online=0, amount_collected=0, paid_otherwise=0)
 
 
 class Migration(migrations.Migration):
@@ -26,4 +33,4 @@ class Migration(migrations.Migration):
         ("dossiers", "0022_payment_rollups"),
     ]
 
-    operations = [migrations.RunPython(payment_rollups_backfill, migrations.RunPython.noop)]
+    operations = [migrations.RunPython(payment_rollups_backfill, payment_rollups_reset)]
