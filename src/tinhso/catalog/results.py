@@ -180,7 +180,8 @@ def _schema_node(schema: Mapping[str, Any], parts: list[str]) -> Mapping[str, An
 
 
 def _kind_of(prop: Mapping[str, Any]) -> str:
-    """ "date", "integer" (whole numbers: words and amounts apply), "number" or "string"."""
+    """A value's kind: date, integer (a whole number: words and amounts apply), number,
+    string."""
     if prop.get("format") == "date":
         return "date"
     if prop.get("type") == "integer":
