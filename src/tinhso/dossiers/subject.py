@@ -102,7 +102,8 @@ def list_queryset() -> QuerySet[Dossier]:
         .select_related("procedure", "receiving_agency", "applicant")
         .defer(
             "form_data", "procedure__form_schema", "procedure__legal_basis",
-            "procedure__search_text", "procedure__fees", "receiving_agency__search_text",
+            "procedure__search_text", "procedure__fees", "procedure__result_template",
+            "receiving_agency__search_text", "applicant__password",
         )
     )  # fmt: skip
 
