@@ -441,3 +441,16 @@ def test_what_would_not_fit_is_refused_at_import_or_laid_out_by_the_default() ->
     )  # fmt: skip
     text = flat(text_of(doc.output())[0])
     assert "THÔNG BÁO KẾT QUẢ GIẢI QUYẾT THỦ TỤC HÀNH CHÍNH" in text  # the default's title
+
+
+def test_a_year_and_a_serial_are_written_as_they_are_numbers_grouped() -> None:
+    from tinhso.catalog.results import ResultValues, fill
+
+    values = ResultValues(
+        form={"von": 150000000}, schema={"properties": {"von": {"type": "integer"}}},
+        known={"year": 2026, "serial": 1234},
+    )  # fmt: skip
+    assert fill("Quyển số 01/{year}, số {serial}; vốn {form.von}", values) == (
+        "Quyển số 01/2026, số 1234; vốn 150.000.000"
+    )
+    assert fill("năm {year|words}", values) == "năm hai nghìn không trăm hai mươi sáu"

@@ -8,7 +8,7 @@ UI hints in the schema: `title` (label), `description` (help), `x-order` (field 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -422,7 +422,8 @@ class SummaryRow:
     heading: bool = False
 
 
-def _in_words(prop: Mapping[str, Any], value: Any) -> str:
+def value_in_words(prop: Mapping[str, Any], value: Any) -> str:
+    """An answer as people read it: an enum's title, yes/no, dd/mm/yyyy, a list joined."""
     if "enum" in prop:
         titles = prop.get("x-enum-titles") or []
         for i, allowed in enumerate(prop.get("enum", [])):
@@ -435,7 +436,7 @@ def _in_words(prop: Mapping[str, Any], value: Any) -> str:
         if len(parts) == 3 and all(p.isdigit() for p in parts):
             return f"{parts[2]}/{parts[1]}/{parts[0]}"
     if isinstance(value, list):
-        return ", ".join(_in_words(prop.get("items") or {}, v) for v in value)
+        return ", ".join(value_in_words(prop.get("items") or {}, v) for v in value)
     return str(value)
 
 
@@ -455,10 +456,15 @@ def form_summary_sections(
     return [(title, rows) for title, rows in sections if rows]
 
 
-def form_summary(schema: Mapping[str, Any], data: Mapping[str, Any]) -> list[SummaryRow]:
+def form_summary(
+    schema: Mapping[str, Any],
+    data: Mapping[str, Any],
+    words: Callable[[Mapping[str, Any], Any], str] = value_in_words,
+) -> list[SummaryRow]:
     """The declaration as an official reads it: each answered field by the e-form's own
-    title, in the form's order, values in words (enum titles, yes/no, dd/mm/yyyy), groups
-    under their headings; answers the schema does not name come last under their keys."""
+    title, in the form's order, values in words (`words`: enum titles, yes/no, dd/mm/yyyy),
+    groups under their headings; answers the schema does not name come last under their
+    keys."""
     rows: list[SummaryRow] = []
 
     def walk(node: Mapping[str, Any], values: Mapping[str, Any], depth: int) -> None:
@@ -473,7 +479,7 @@ def form_summary(schema: Mapping[str, Any], data: Mapping[str, Any]) -> list[Sum
                 rows.append(SummaryRow(label=label, depth=depth, heading=True))
                 walk(prop, value, depth + 1)
             else:
-                rows.append(SummaryRow(label=label, value=_in_words(prop, value), depth=depth))
+                rows.append(SummaryRow(label=label, value=words(prop, value), depth=depth))
         for name, value in values.items():
             if name not in properties and value not in (None, "", []):
                 rows.append(SummaryRow(label=str(name), value=str(value), depth=depth))

@@ -30,11 +30,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from django.utils import translation
 from fpdf.errors import FPDFException
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError as SchemaError
 
-from tinhso.catalog.eform import form_summary
+from tinhso.catalog.eform import form_sample, form_summary, value_in_words
 from tinhso.core.pdf import OfficialDocument, SignatureBlock
 from tinhso.core.words import date_words, money_words, number_words
 
@@ -148,6 +149,9 @@ KNOWN: dict[str, str] = {
     "applicant.address": "string", "signer.name": "string", "signer.title": "string",
     "note": "string",
 }  # fmt: skip
+
+# Numbers that are names, written as they are ("2026", not "2.026").
+AS_WRITTEN = frozenset({"year", "serial"})
 
 # The result of a procedure whose catalogue entry has no template of its own.
 DEFAULT_TEMPLATE: dict[str, Any] = {
@@ -321,8 +325,9 @@ class ResultValues:
         value = self.known
         for part in parts:
             value = value.get(part) if isinstance(value, Mapping) else None
-        kind = KNOWN.get(path, "string")
-        return value, ({"format": "date"} if kind == "date" else {})
+        if path in AS_WRITTEN:
+            return value, {"x-as-written": True}
+        return value, ({"format": "date"} if KNOWN.get(path) == "date" else {})
 
     def given(self, path: str) -> bool:
         value, _prop = self.lookup(path)
@@ -348,24 +353,20 @@ def _number_text(value: Any) -> str:
 
 
 def display(value: Any, prop: Mapping[str, Any]) -> str:
-    """A value in words, as a paper writes it: never an enum's code nor an ISO date."""
+    """A value in words, as a paper writes it (in Vietnamese, whatever the language of the
+    request): the e-form's words (catalog.eform.value_in_words: an enum's title, never its
+    code; yes/no; dd/mm/yyyy), numbers with Vietnamese separators; a year or a register's
+    serial as written."""
     if value in (None, ""):
         return ""
-    if "enum" in prop:
-        titles = prop.get("x-enum-titles") or []
-        for index, allowed in enumerate(prop["enum"]):
-            if str(allowed) == str(value) and index < len(titles):
-                return str(titles[index])
-    if isinstance(value, bool):
-        return "Có" if value else "Không"
-    if isinstance(value, list):
-        return ", ".join(display(v, prop.get("items") or {}) for v in value)
-    if prop.get("format") == "date" or isinstance(value, date):
-        day = _as_date(value)
-        return f"{day:%d/%m/%Y}" if day else str(value)
-    if isinstance(value, int | float):
+    if prop.get("x-as-written"):
+        return str(value)
+    if isinstance(value, date):
+        return f"{value:%d/%m/%Y}"
+    if isinstance(value, int | float) and not isinstance(value, bool) and "enum" not in prop:
         return _number_text(value)
-    return str(value)
+    with translation.override("vi"):
+        return value_in_words(prop, value)
 
 
 def _apply(value: Any, prop: Mapping[str, Any], filters: list[str]) -> str:
@@ -471,14 +472,13 @@ def _layout(
     verify_url: str,
     banner: str,
 ) -> OfficialDocument:
-    year = values.known.get("year", "")
     book = (template.get("register") or {}).get("book", "")
     title = fill(template["title"], values).strip() or DEFAULT_TEMPLATE["title"]
     doc = OfficialDocument(
         superior=heading.superior, agency=heading.agency, number=number,
         place=heading.place or "…", date=signed_at, title=title,
         subtitle=fill(template.get("subtitle", ""), values), verification_url=verify_url,
-        number_note=fill(book.replace("{year}", str(year)), values) if book else "",
+        number_note=fill(book, values),
         banner=banner,
     )  # fmt: skip
     for block in template["body"]:
@@ -502,7 +502,7 @@ def _layout(
         elif block.get("declaration"):
             rows = [
                 [("   " * row.depth) + row.label, row.value]
-                for row in form_summary(values.schema, values.form)
+                for row in form_summary(values.schema, values.form, words=display)
             ]
             if rows:
                 doc.table(["Nội dung", "Thông tin"], rows, [65, 105])
@@ -517,49 +517,48 @@ def _layout(
     return doc
 
 
-SAMPLE_PERSON = {
-    "full_name": "Nguyễn Văn An",
-    "personal_id": "038090000001",
-    "date_of_birth": "1990-05-15",
-    "sex": "nam",
-    "permanent_address": "Số 12 Lê Lợi, phường Hạc Thành, tỉnh Thanh Hóa",
-    "phone": "0912345678",
-}
+def _sample_person() -> dict[str, Any]:
+    """The first demo citizen, as the population registry gives a profile."""
+    from tinhso.accounts.demo import DEMO_CITIZENS
+
+    personal_id, full_name, born, phone, address = DEMO_CITIZENS[0]
+    return {"full_name": full_name, "personal_id": personal_id, "date_of_birth": born,
+            "sex": "male", "permanent_address": address, "phone": phone}  # fmt: skip
 
 
 def result_preview(procedure: Any) -> bytes:
     """The procedure's result paper laid out from a sample dossier (catalog.eform's
     form_sample), unsigned and marked as a preview, for the catalogue editor: no number
     is taken from its register."""
-    from django.conf import settings
     from django.utils import timezone
 
-    from tinhso.catalog.eform import form_sample
+    from tinhso.core.context_processors import province_place
 
     template = procedure.result_template or DEFAULT_TEMPLATE
+    person = _sample_person()
     now = timezone.localtime()
     agency = procedure.implementing_agency
     agency_name = agency.name if agency else procedure.deciding_body
     number = register_number(template, 1, now.year)
     values = ResultValues(
-        form=form_sample(procedure.form_schema or {}, SAMPLE_PERSON),
+        form=form_sample(procedure.form_schema or {}, person),
         schema=procedure.form_schema or {},
         known={
             "number": number, "serial": 1, "year": now.year, "signed_on": now.date(),
             "note": "", "dossier": {"code": "000.00.00.H56-000000-0001",
                                     "received_on": now.date()},
             "procedure": {"name": procedure.name},
-            "agency": {"name": agency_name, "place": settings.TINHSO_PROVINCE_NAME},
-            "applicant": {"full_name": SAMPLE_PERSON["full_name"],
-                          "personal_id": SAMPLE_PERSON["personal_id"],
-                          "date_of_birth": SAMPLE_PERSON["date_of_birth"],
-                          "address": SAMPLE_PERSON["permanent_address"]},
+            "agency": {"name": agency_name, "place": province_place()},
+            "applicant": {"full_name": person["full_name"],
+                          "personal_id": person["personal_id"],
+                          "date_of_birth": person["date_of_birth"],
+                          "address": person["permanent_address"]},
             "signer": {"name": "Nguyễn Văn A", "title": "Phó Chủ tịch"},
         },
     )  # fmt: skip
     doc = result_layout(
         template, values,
-        heading=Heading(superior="", agency=agency_name, place=settings.TINHSO_PROVINCE_NAME),
+        heading=Heading(superior="", agency=agency_name, place=province_place()),
         number=number, signed_at=now,
         banner="BẢN XEM TRƯỚC TỪ HỒ SƠ MẪU – KHÔNG CÓ GIÁ TRỊ PHÁP LÝ",
     )  # fmt: skip

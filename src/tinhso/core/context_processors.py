@@ -17,12 +17,24 @@ def _province_name(code: int) -> str:
     return name if name.lower().startswith("thành phố") else f"tỉnh {name}"
 
 
+def province_name() -> str:
+    """The province the installation serves, as written after "Dịch vụ công": "tỉnh Thanh
+    Hóa" (TINHSO_PROVINCE_NAME, else from its official code TINHSO_PROVINCE_CODE)."""
+    return settings.TINHSO_PROVINCE_NAME or _province_name(settings.TINHSO_PROVINCE_CODE)
+
+
+def province_place() -> str:
+    """The province as a paper's place and date line names it: "Thanh Hóa"."""
+    name = province_name()
+    return name[5:] if name.lower().startswith("tỉnh ") else name
+
+
 def portal_identity() -> dict[str, str]:
     """The installation's identity (settings TINHSO_PROVINCE_*, TINHSO_PORTAL_*): the
     province's name as written after "Dịch vụ công" (from its official code unless set:
     "tỉnh Thanh Hóa"), the responsible agency, address,
     hotline, e-mail and logo."""
-    province = settings.TINHSO_PROVINCE_NAME or _province_name(settings.TINHSO_PROVINCE_CODE)
+    province = province_name()
     return {
         "province": province,
         "agency": settings.TINHSO_PORTAL_AGENCY

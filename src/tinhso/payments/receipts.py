@@ -8,6 +8,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from tinhso.agencies.selectors import agency_ancestors
+from tinhso.core.context_processors import province_place
 from tinhso.core.models import PendingDocument
 from tinhso.core.numbering import Period, sequence_next
 from tinhso.core.pdf import OfficialDocument, SignatureBlock
@@ -34,7 +35,7 @@ def render_receipt(payment: Payment, verify_url: str) -> tuple[bytes, Slot]:
     doc = OfficialDocument(
         superior=ancestors[-1].name if ancestors else "", agency=agency.name,
         number=payment.receipt_number or payment.reference, number_note=form_line,
-        place=(agency.admin_unit_name or settings.TINHSO_PROVINCE_NAME or "…"), date=paid,
+        place=(agency.admin_unit_name or province_place() or "…"), date=paid,
         title="Biên lai thu phí, lệ phí", subtitle="(Bản thể hiện của biên lai điện tử)",
         verification_url=verify_url,
     )  # fmt: skip
