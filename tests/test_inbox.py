@@ -232,7 +232,7 @@ def test_a_box_met_several_ways_is_merged_in_due_order(citizen: Any, monkeypatch
     expected = [births[0].code, records[0].code, births[1].code, records[1].code]
     from tinhso.dossiers.subject import DOSSIER
 
-    look = cases_inbox._Look(both, DOSSIER)
+    look = cases_inbox.InboxLook(both, DOSSIER)
     assert len(look.arms(cases_inbox.box_get(DOSSIER, "xu-ly"))) > 1  # the merged path
     assert [d.code for d in inbox(both, "xu-ly")] == expected
     monkeypatch.setattr(cases_inbox, "BOX_LIMIT", 3)

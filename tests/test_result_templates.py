@@ -454,3 +454,23 @@ def test_a_year_and_a_serial_are_written_as_they_are_numbers_grouped() -> None:
         "Quyển số 01/2026, số 1234; vốn 150.000.000"
     )
     assert fill("năm {year|words}", values) == "năm hai nghìn không trăm hai mươi sáu"
+
+
+def test_the_default_template_gives_the_declaration_in_words() -> None:
+    from datetime import datetime
+
+    from tinhso.catalog.results import DEFAULT_TEMPLATE, Heading, ResultValues, result_layout
+
+    schema = {"type": "object", "properties": {
+        "so_tien": {"type": "integer", "title": "Số tiền"},
+        "dong_y": {"type": "boolean", "title": "Đồng ý"},
+        "loai": {"type": "string", "title": "Loại", "enum": ["a"], "x-enum-titles": ["Loại A"]},
+    }}  # fmt: skip
+    values = ResultValues(form={"so_tien": 1500000, "dong_y": True, "loai": "a"}, schema=schema)
+    doc = result_layout(
+        DEFAULT_TEMPLATE, values, heading=Heading("Tỉnh", "Cơ quan", "Nơi"), number="01",
+        signed_at=datetime(2026, 11, 30, 9, 0),  # noqa: DTZ001 (a date line only)
+    )  # fmt: skip
+    text = flat(text_of(doc.output())[0])
+    for expected in ["Số tiền 1.500.000", "Đồng ý Có", "Loại Loại A"]:
+        assert expected in text, text

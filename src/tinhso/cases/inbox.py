@@ -27,7 +27,7 @@ from tinhso.core.calendar import hours_all, working_day_left_until
 BOX_LIMIT = 200
 
 
-class _Look:
+class InboxLook:
     """One official's look at one subject's boxes: their roles and agencies, the subject's
     workflows and the filters built from them, each read or built once however many boxes
     are counted (the inbox page counts all eight)."""
@@ -127,6 +127,36 @@ class _Look:
     def box(self, box: Box) -> QuerySet[Any]:
         return self.subject.list_queryset().filter(_union(self.arms(box)))
 
+    def counts(self) -> dict[str, int]:
+        """How many cases each box holds: COUNT queries, not the lists themselves."""
+        return {box.slug: self.box(box).count() for box in self.subject.boxes}
+
+    def rows(self, slug: str) -> list[Any]:
+        """The cases of one box, most urgent first (at most BOX_LIMIT; undated last). With
+        several ways to handle a case (a department receives some and implements the
+        procedures of others), each way's first BOX_LIMIT keys are read along its own index
+        and merged here, then the rows of the first BOX_LIMIT: one query with OR would walk
+        the whole table in due order, filtering (issue 15)."""
+        box = box_get(self.subject, slug)
+        if box is None:
+            return []
+        arms = self.arms(box)
+        due_soon = box.kind == BoxKind.DUE_SOON
+        fields = ("due_at", "pk") if due_soon else (*self.subject.inbox_order, "pk")
+        order = [F(f).asc(nulls_last=True) for f in fields]
+        cases = self.subject.list_queryset()
+        if len(arms) <= 1:
+            return list(cases.filter(_union(arms)).order_by(*order)[:BOX_LIMIT])
+        keys: dict[Any, tuple[Any, ...]] = {}
+        for arm in arms:
+            for row in cases.filter(arm).order_by(*order).values_list(*fields)[:BOX_LIMIT]:
+                keys[row[-1]] = row
+        first = sorted(
+            keys.values(), key=lambda row: [(v is None, v if v is not None else 0) for v in row]
+        )[:BOX_LIMIT]
+        found = cases.in_bulk([row[-1] for row in first])
+        return [found[row[-1]] for row in first if row[-1] in found]
+
 
 def _parts(condition: Q) -> list[Q]:
     """The alternatives of an OR condition (the condition itself otherwise), without those
@@ -167,7 +197,7 @@ def due_soon_q(subject: SubjectType, now: datetime) -> Q:
 def cases_handled(user: Viewer, subject: SubjectType) -> QuerySet[Any]:
     """Every case of the subject handled by an agency where `user` holds one of the
     subject's roles (that very agency: roles do not reach the agencies below)."""
-    return _Look(user, subject).all_handled()
+    return InboxLook(user, subject).all_handled()
 
 
 def box_get(subject: SubjectType, slug: str) -> Box | None:
@@ -175,32 +205,16 @@ def box_get(subject: SubjectType, slug: str) -> Box | None:
 
 
 def inbox(user: Viewer, subject: SubjectType, slug: str) -> list[Any]:
-    """The cases of one box for `user`, most urgent first (at most BOX_LIMIT; undated
-    last). With several ways to handle a case (a department receives some and implements
-    the procedures of others), each way's first BOX_LIMIT keys are read along its own
-    index and merged here, then the rows of the first BOX_LIMIT: one query with OR would
-    walk the whole table in due order, filtering (ADR 0026's measurements, issue 15)."""
-    box = box_get(subject, slug)
-    if box is None:
-        return []
-    arms = _Look(user, subject).arms(box)
-    fields = ("due_at", "pk") if box.kind == BoxKind.DUE_SOON else (*subject.inbox_order, "pk")
-    order = [F(f).asc(nulls_last=True) for f in fields]
-    cases = subject.list_queryset()
-    if len(arms) <= 1:
-        return list(cases.filter(_union(arms)).order_by(*order)[:BOX_LIMIT])
-    keys: dict[Any, tuple[Any, ...]] = {}
-    for arm in arms:
-        for row in cases.filter(arm).order_by(*order).values_list(*fields)[:BOX_LIMIT]:
-            keys[row[-1]] = row
-    first = sorted(
-        keys.values(), key=lambda row: [(v is None, v if v is not None else 0) for v in row]
-    )[:BOX_LIMIT]
-    found = cases.in_bulk([row[-1] for row in first])
-    return [found[row[-1]] for row in first if row[-1] in found]
+    """The cases of one box for `user`, most urgent first (at most BOX_LIMIT)."""
+    return InboxLook(user, subject).rows(slug)
 
 
 def inbox_counts(user: Viewer, subject: SubjectType) -> dict[str, int]:
     """How many cases each box holds: COUNT queries, not the lists themselves."""
-    look = _Look(user, subject)
-    return {box.slug: look.box(box).count() for box in subject.boxes}
+    return InboxLook(user, subject).counts()
+
+
+def inbox_look(user: Viewer, subject: SubjectType) -> InboxLook:
+    """One official's look at the subject's boxes, for a page that shows the counts and a
+    box's rows: their roles, agencies and workflows read once for both."""
+    return InboxLook(user, subject)

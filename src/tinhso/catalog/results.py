@@ -352,7 +352,7 @@ def _number_text(value: Any) -> str:
     return f"{int(value):,}".replace(",", ".")
 
 
-def display(value: Any, prop: Mapping[str, Any]) -> str:
+def display(prop: Mapping[str, Any], value: Any) -> str:
     """A value in words, as a paper writes it (in Vietnamese, whatever the language of the
     request): the e-form's words (catalog.eform.value_in_words: an enum's title, never its
     code; yes/no; dd/mm/yyyy), numbers with Vietnamese separators; a year or a register's
@@ -389,10 +389,10 @@ def _apply(value: Any, prop: Mapping[str, Any], filters: list[str]) -> str:
         elif name == "money_words":
             text = money_words(int(value))
         elif name == "upper":
-            text = (text if text is not None else display(value, prop)).upper()
+            text = (text if text is not None else display(prop, value)).upper()
         elif name == "lower":
-            text = (text if text is not None else display(value, prop)).lower()
-    return text if text is not None else display(value, prop)
+            text = (text if text is not None else display(prop, value)).lower()
+    return text if text is not None else display(prop, value)
 
 
 def fill(text: str, values: ResultValues) -> str:

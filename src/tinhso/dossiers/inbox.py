@@ -9,7 +9,7 @@ from tinhso.cases import inbox as cases_inbox
 from tinhso.dossiers.models import Dossier
 from tinhso.dossiers.subject import BOXES, DOSSIER
 
-__all__ = ["BOXES", "inbox", "inbox_counts"]
+__all__ = ["BOXES", "inbox", "inbox_counts", "inbox_look"]
 
 
 def inbox(user: Viewer, slug: str) -> list[Dossier]:
@@ -20,3 +20,9 @@ def inbox(user: Viewer, slug: str) -> list[Dossier]:
 def inbox_counts(user: Viewer) -> dict[str, int]:
     """How many dossiers each box holds: COUNT queries, not the lists themselves."""
     return cases_inbox.inbox_counts(user, DOSSIER)
+
+
+def inbox_look(user: Viewer) -> cases_inbox.InboxLook:
+    """The counts and a box's rows for one page, the official's roles and agencies read
+    once (cases.inbox.inbox_look)."""
+    return cases_inbox.inbox_look(user, DOSSIER)

@@ -23,7 +23,7 @@ from tinhso.core.calendar import hours_memo
 from tinhso.core.errors import refusals_shown
 from tinhso.core.input import day_clean, moment_clean
 from tinhso.core.privacy import mask_personal_id
-from tinhso.dossiers.inbox import BOXES, inbox, inbox_counts
+from tinhso.dossiers.inbox import BOXES, inbox_look
 from tinhso.dossiers.models import Dossier
 from tinhso.dossiers.pages import (
     attachments_from_request,
@@ -75,7 +75,8 @@ def _personal(user: User, code: str) -> Dossier:
 @login_required
 def inbox_view(request: HttpRequest) -> HttpResponse:
     user = _official(request)
-    counts = inbox_counts(user)
+    look = inbox_look(user)
+    counts = look.counts()
     slug = request.GET.get("hop", "")
     if slug not in {b.slug for b in BOXES}:
         # Land on the first box that holds work for this official's roles.
@@ -85,7 +86,7 @@ def inbox_view(request: HttpRequest) -> HttpResponse:
         {"dossier": d, "applicant_id": mask_personal_id(d.applicant.personal_id or ""),
          "left": working_time_left(d, calendar_hours(
              d.receiving_agency.calendar if d.receiving_agency else None))}
-        for d in inbox(user, slug)
+        for d in look.rows(slug)
     ]  # fmt: skip
     context = {
         "boxes": BOXES,
