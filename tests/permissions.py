@@ -350,9 +350,10 @@ def paying_dossier(citizen: User) -> Any:
     Thành: received, assigned to its specialist, waiting for the fee."""
     from test_submission import submission
     from tinhso.accounts.selectors import identity_profile
+    from tinhso.catalog.eform import form_sample
     from tinhso.catalog.models import Procedure
     from tinhso.core import files
-    from tinhso.dossiers.demo import sample_form, simple_pdf
+    from tinhso.dossiers.demo import simple_pdf
     from tinhso.dossiers.services import Attachment, dossier_submit
 
     procedure = Procedure.objects.get(code="TH.HT.07")
@@ -360,7 +361,7 @@ def paying_dossier(citizen: User) -> Any:
     dossier = dossier_submit(
         submission=submission(
             citizen, procedure=procedure,
-            form_data=sample_form(procedure.form_schema, identity_profile(citizen)),
+            form_data=form_sample(procedure.form_schema, identity_profile(citizen)),
             attachments=[Attachment(paper=p, upload=scan) for p in procedure.papers.all()
                          if not p.eform],
         )

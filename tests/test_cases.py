@@ -74,14 +74,15 @@ def thu_nghiem() -> Procedure:
 
 
 def _submit(procedure: Procedure, citizen: Any) -> Dossier:
+    from tinhso.catalog.eform import form_sample
     from tinhso.core import files
-    from tinhso.dossiers.demo import sample_form, simple_pdf
+    from tinhso.dossiers.demo import simple_pdf
 
     scan = files.check_upload(None, name="can-cu.pdf", content=simple_pdf(["can cu"]))
     return dossier_submit(
         submission=submission(
             citizen, procedure=procedure,
-            form_data=sample_form(procedure.form_schema, identity_profile(citizen)),
+            form_data=form_sample(procedure.form_schema, identity_profile(citizen)),
             attachments=[Attachment(paper=p, upload=scan) for p in procedure.papers.all()
                          if not p.eform],
         )

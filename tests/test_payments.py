@@ -41,13 +41,14 @@ pytestmark = pytest.mark.django_db
 
 def fee_submission(citizen: Any, copies: int = 1) -> Submission:
     """A certificate of marital status (15,000 đ per copy) asked of Hạc Thành."""
+    from tinhso.catalog.eform import form_sample
     from tinhso.core import files
-    from tinhso.dossiers.demo import profile_of, sample_form, simple_pdf
+    from tinhso.dossiers.demo import profile_of, simple_pdf
 
     procedure = Procedure.objects.get(code="1.004873")
     profile = profile_of(citizen)
     scan = files.check_upload(None, name="scan.pdf", content=simple_pdf(["scan"]))
-    form = sample_form(procedure.form_schema, profile)
+    form = form_sample(procedure.form_schema, profile)
     form["so_ban"] = copies
     return submission(
         citizen, procedure=procedure, form_data=form,

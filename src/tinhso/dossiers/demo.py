@@ -76,13 +76,6 @@ def profile_of(citizen: User) -> dict[str, Any]:
     return identity_profile(citizen)
 
 
-def sample_form(schema: dict[str, Any], profile: dict[str, Any]) -> dict[str, Any]:
-    """A form that satisfies `schema` (catalog.eform.form_sample; demo data only)."""
-    from tinhso.catalog.eform import form_sample
-
-    return form_sample(schema, profile)
-
-
 # (procedure, receiving agency: commune name or "centre", planned path)
 _PLANS: list[tuple[str, str, list[str]]] = [
     (
@@ -166,6 +159,7 @@ def demo_dossiers_seed(*, rounds: int = 2) -> int:
     from django.utils import timezone
 
     from tinhso.agencies.models import Agency
+    from tinhso.catalog.eform import form_sample
     from tinhso.catalog.models import Procedure
     from tinhso.core.calendar import add_working_time, counting_start, hours_for
     from tinhso.dossiers.models import Dossier
@@ -206,7 +200,7 @@ def demo_dossiers_seed(*, rounds: int = 2) -> int:
                     applicant=citizen,
                     receiving_agency=agency,
                     result_method=procedure.result_methods[0],
-                    form_data=sample_form(procedure.form_schema, profile),
+                    form_data=form_sample(procedure.form_schema, profile),
                     attachments=attachments,
                 ),
                 now=moment,

@@ -26,13 +26,7 @@ from tinhso.core.indicators import (
     timeliness,
 )
 from tinhso.dossiers.models import Dossier, DossierEvent, DossierStatus, Rating
-from tinhso.dossiers.rollups import rollup_totals
-
-OPEN = [
-    DossierStatus.ACCEPTED, DossierStatus.PROCESSING, DossierStatus.SUPPLEMENT_REQUESTED,
-    DossierStatus.PAYMENT_REQUESTED,
-]  # fmt: skip
-PAUSED = [DossierStatus.SUPPLEMENT_REQUESTED, DossierStatus.PAYMENT_REQUESTED]
+from tinhso.dossiers.rollups import OPEN, PAUSED, rollup_totals
 
 CHANNEL = Dimension("channel", ("counter", "online", "post"))
 
@@ -151,7 +145,7 @@ def dossier_figures_direct(scope: Scope) -> Mapping[str, FigureValue]:
         .values("to_status")[:1]
     )
     standing = dossiers.annotate(last=Subquery(last_status))
-    in_progress = standing.filter(last__in=OPEN)
+    in_progress = standing.filter(last__in=sorted(OPEN))
     done = early + on_time + late
     ratings = Rating.objects.filter(
         dossier__in=dossiers, created_at__gte=begin, created_at__lte=finish
@@ -169,8 +163,10 @@ def dossier_figures_direct(scope: Scope) -> Mapping[str, FigureValue]:
         "finished_late": late,
         "on_time_rate": round((early + on_time) / done, 4) if done else None,
         "in_progress": in_progress.count(),
-        "overdue": in_progress.exclude(last__in=PAUSED).filter(Q(due_at__lt=finish)).count(),
-        "paused": standing.filter(last__in=PAUSED).count(),
+        "overdue": in_progress.exclude(last__in=sorted(PAUSED))
+        .filter(Q(due_at__lt=finish))
+        .count(),
+        "paused": standing.filter(last__in=sorted(PAUSED)).count(),
         "ratings": ratings.count(),
         "satisfaction_average": ratings.aggregate(a=Avg("score"))["a"],
     }

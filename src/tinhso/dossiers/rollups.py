@@ -73,14 +73,10 @@ _FINISHED = {Timeliness.EARLY: "finished_early", Timeliness.ON_TIME: "finished_o
 Changes = dict[tuple[int, date], dict[str, int]]
 
 
-def local_day(at: datetime) -> date:
-    return timezone.localtime(at, timezone.get_current_timezone()).date()
-
-
 def overdue_day(due: datetime) -> date:
     """The first day at whose end a dossier due at `due` is late (the figures' "overdue at
     the end of the period": due before the day's last moment)."""
-    day = local_day(due)
+    day = timezone.localdate(due)
     if due < datetime.combine(day, time.max, timezone.get_current_timezone()):
         return day
     return day + timedelta(days=1)
@@ -104,7 +100,7 @@ def move_changes(
 ) -> None:
     """Add to `changes` what a move of one dossier from `from_status` to `to_status` at
     `at` changes, its due time being `due_before` before and `due_after` after."""
-    day = local_day(at)
+    day = timezone.localdate(at)
     if to_status == DossierStatus.ACCEPTED and from_status < DossierStatus.ACCEPTED:
         _add(changes, agency, day, "received")
         if channel in _CHANNEL:
@@ -237,7 +233,7 @@ def dossier_moved(
         due_before=dossier.due_at, due_after=dossier.due_at,
     )  # fmt: skip
     if paid_by_official:
-        _add(changes, dossier.receiving_agency_id, local_day(at), "paid_otherwise")
+        _add(changes, dossier.receiving_agency_id, timezone.localdate(at), "paid_otherwise")
     rollups_apply(changes)
 
 
@@ -248,7 +244,7 @@ def dossier_due_moved(
     if dossier.receiving_agency_id is None or dossier.status not in RUNNING:
         return
     changes: Changes = {}
-    day = local_day(at)
+    day = timezone.localdate(at)
     _overdue(changes, dossier.receiving_agency_id, day, True, old_due, -1)
     _overdue(changes, dossier.receiving_agency_id, day, True, new_due, 1)
     rollups_apply(changes)
@@ -260,7 +256,7 @@ def dossier_rated(rating: Rating) -> None:
     if agency is None:
         return
     changes: Changes = {}
-    day = local_day(rating.created_at)
+    day = timezone.localdate(rating.created_at)
     _add(changes, agency, day, "ratings")
     _add(changes, agency, day, "rating_points", rating.score)
     rollups_apply(changes)
@@ -315,8 +311,14 @@ def rollup_totals(scope: Scope) -> Totals:
 # --- rebuilding from the history ------------------------------------------------------------
 
 # What the modules above add to a rebuild of the rollups (payments: the bank payments),
-# each given the changes to add theirs to; registered by their AppConfig.ready().
+# each given the changes to add theirs to (rollups_contributor_register).
 REBUILD_CONTRIBUTORS: list[Callable[[Changes], None]] = []
+
+
+def rollups_contributor_register(contribute: Callable[[Changes], None]) -> None:
+    """A module's part of a rebuild of the rollups (its AppConfig.ready()); once."""
+    if contribute not in REBUILD_CONTRIBUTORS:
+        REBUILD_CONTRIBUTORS.append(contribute)
 
 
 def rollups_add(changes: Changes, agency: int, at: datetime, counts: Mapping[str, int]) -> None:
@@ -324,7 +326,7 @@ def rollups_add(changes: Changes, agency: int, at: datetime, counts: Mapping[str
     for counter, n in counts.items():
         if counter not in COUNTERS:
             raise ValueError(f"No counter {counter!r} in the rollups.")
-        _add(changes, agency, local_day(at), counter, n)
+        _add(changes, agency, timezone.localdate(at), counter, n)
 
 
 @dataclass
@@ -382,7 +384,7 @@ def rollups_rebuild(batch: int = 5000) -> int:
             .values_list("dossier__receiving_agency_id", "created_at", "score")
             .iterator(chunk_size=batch)
         ):
-            day = local_day(created)
+            day = timezone.localdate(created)
             _add(changes, agency, day, "ratings")
             _add(changes, agency, day, "rating_points", score)
         paid_otherwise_replay(changes, batch)
@@ -409,7 +411,7 @@ def paid_otherwise_replay(changes: Changes, batch: int = 5000) -> None:
         .values_list("dossier__receiving_agency_id", "at")
         .iterator(chunk_size=batch)
     ):
-        _add(changes, agency, local_day(at), "paid_otherwise")
+        _add(changes, agency, timezone.localdate(at), "paid_otherwise")
 
 
 def outcomes_backfill(

@@ -15,7 +15,7 @@ class PaymentsConfig(AppConfig):
         from tinhso.core.indicators import figure_set_register
         from tinhso.core.locks import lock_rank_register
         from tinhso.core.roles import role_register
-        from tinhso.dossiers.rollups import REBUILD_CONTRIBUTORS
+        from tinhso.dossiers.rollups import rollups_contributor_register
         from tinhso.payments import demo
         from tinhso.payments.effects import payment_request_effect, payments_cancel_effect
         from tinhso.payments.figures import FIGURES, payments_rebuild
@@ -38,8 +38,7 @@ class PaymentsConfig(AppConfig):
         permission_register("payment.read", payment_visible, module="payments", record=Payment)
 
         figure_set_register(FIGURES)
-        if payments_rebuild not in REBUILD_CONTRIBUTORS:
-            REBUILD_CONTRIBUTORS.append(payments_rebuild)
+        rollups_contributor_register(payments_rebuild)
         demo_step_register(
             order=80, name="payments.accounts", seed=lambda run: demo.demo_accounts_seed()
         )
