@@ -47,6 +47,7 @@ PRIMARY_ONLY_APPS = frozenset(
 PIN_COOKIE = "tinhso_primary"
 
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
 
 
 @dataclass
@@ -103,6 +104,16 @@ def primary_reads() -> Iterator[None]:
     found nothing on the replica, in case it is too recent to be there)."""
     with _reads(lag_tolerant=False):
         yield
+
+
+def read_fresh(model: type[Model], read: Callable[[str], T | None]) -> T | None:
+    """`read(alias)` where reads of `model` go now; when that is the replica and it finds
+    nothing, once more on the primary: perhaps written a moment ago and not replayed yet."""
+    alias = read_database(model)
+    found = read(alias)
+    if found is None and alias == REPLICA:
+        found = read(DEFAULT_DB_ALIAS)
+    return found
 
 
 def read_database(model: type[Model] | None = None) -> str:

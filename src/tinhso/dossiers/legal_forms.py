@@ -15,6 +15,7 @@ from django.utils import timezone
 from tinhso.accounts.models import User
 from tinhso.agencies.models import Agency
 from tinhso.agencies.selectors import agency_ancestors
+from tinhso.catalog.results import Heading
 from tinhso.core.indicators import Timeliness, timeliness
 from tinhso.core.models import PendingDocument
 from tinhso.core.pdf import OfficialDocument, SignatureBlock
@@ -63,11 +64,10 @@ def _document(
 ) -> OfficialDocument:
     agency = agency or dossier.receiving_agency
     assert agency is not None  # noqa: S101 (submitted dossiers always have one)
-    ancestors = agency_ancestors(agency)
-    superior = ancestors[-1].name if ancestors else ""
+    heading = _heading(agency)
     return OfficialDocument(
-        superior=superior, agency=agency.name, number=dossier.code or "",
-        place=_place(agency) or "…",
+        superior=heading.superior, agency=heading.agency, number=dossier.code or "",
+        place=heading.place or "…",
         date=_local(now), title=title, subtitle=subtitle or f"Mã hồ sơ: {dossier.code}",
         verification_url=verify_url,
     )  # fmt: skip
@@ -244,11 +244,16 @@ def render_bm05(dossier: Dossier, *, now: datetime | None = None) -> bytes:
     return doc.output()
 
 
-def _place(agency: Agency) -> str:
-    """Where the paper is issued, as its date line names it: the commune or the province."""
+def _heading(agency: Agency) -> Heading:
+    """The issuing body's heading of a paper: its superior, itself, and where it is issued
+    as the date line names it (the commune, or the province)."""
+    ancestors = agency_ancestors(agency)
+    place = agency.admin_unit_name or ""
     if agency.level == "commune":
-        return (agency.admin_unit_name or "").split(" ", 1)[-1]
-    return agency.admin_unit_name or ""
+        place = place.split(" ", 1)[-1]
+    return Heading(
+        superior=ancestors[-1].name if ancestors else "", agency=agency.name, place=place
+    )
 
 
 def render_result(
@@ -266,11 +271,11 @@ def render_result(
 ) -> Rendered:
     """The result paper the leader signs and the clerk seals, laid out by the procedure's
     template (catalog.results; `template` as it was when the leader signed)."""
-    from tinhso.catalog.results import DEFAULT_TEMPLATE, Heading, ResultValues, result_layout
+    from tinhso.catalog.results import DEFAULT_TEMPLATE, ResultValues, result_layout
 
     procedure = dossier.procedure
     template = template or procedure.result_template or DEFAULT_TEMPLATE
-    ancestors = agency_ancestors(agency)
+    heading = _heading(agency)
     signed = _local(now)
     person = dossier.applicant
     received = dossier.accepted_at or dossier.submitted_at
@@ -282,17 +287,13 @@ def render_result(
             "dossier": {"code": dossier.code,
                         "received_on": _local(received).date() if received else None},
             "procedure": {"name": procedure.name},
-            "agency": {"name": agency.name, "place": _place(agency)},
+            "agency": {"name": agency.name, "place": heading.place},
             "applicant": {"full_name": person.full_name or person.username,
                           "personal_id": person.personal_id or person.tax_code or "",
                           "date_of_birth": person.date_of_birth,
                           "address": person.permanent_address},
             "signer": {"name": leader_name, "title": leader_title},
         },
-    )  # fmt: skip
-    heading = Heading(
-        superior=ancestors[-1].name if ancestors else "", agency=agency.name,
-        place=_place(agency),
     )  # fmt: skip
     doc = result_layout(
         template, values, heading=heading, number=number or dossier.code or "",
