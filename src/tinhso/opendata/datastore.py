@@ -64,15 +64,6 @@ BATCH_ROWS = 10_000  # rows per COPY (PostgreSQL) or executemany (SQLite), and p
 CHUNK = 1 << 16  # bytes read at a time
 
 
-def decode(content: bytes) -> tuple[str, str]:
-    """Text of a CSV file and the encoding it was in: UTF-8 with or without a byte-order
-    mark, UTF-16 with one, otherwise Windows-1258 (Vietnamese Windows), whose tone marks
-    may be separate combining characters, so the text is normalised to NFC."""
-    encoding = encoding_of(lambda: io.BytesIO(content))
-    text = content.decode(encoding, errors="replace")
-    return (_nfc(text) if encoding in ("utf-8", "cp1258") else text), encoding
-
-
 def _nfc(text: str) -> str:
     return text if unicodedata.is_normalized("NFC", text) else unicodedata.normalize("NFC", text)
 
@@ -128,15 +119,6 @@ class Reading:
     encoding: str
     bad: BadRows
     close: Callable[[], None] = lambda: None
-
-
-@dataclass
-class Parsed:
-    headers: list[str]
-    rows: list[list[str]]
-    bad_rows: list[dict[str, Any]] = field(default_factory=list)
-    bad_row_count: int = 0
-    encoding: str = ""
 
 
 def _headers(raw: Sequence[object]) -> list[str]:
@@ -292,24 +274,6 @@ def xlsx_read(opener: Callable[[], BinaryIO]) -> Reading:
                 yield n, (values + [""] * width)[:width]
 
     return Reading(_headers(cells), _checked(numbered(), width, bad), "xlsx", bad, close)
-
-
-def _parsed(reading: Reading) -> Parsed:
-    try:
-        rows = [cells for _line, cells in reading.rows]
-    finally:
-        reading.close()
-    return Parsed(reading.headers, rows, reading.bad.rows, reading.bad.count, reading.encoding)
-
-
-def parse_csv(content: bytes) -> Parsed:
-    """A whole (small) CSV file in memory; the loader reads files with `csv_read`."""
-    return _parsed(csv_read(lambda: io.BytesIO(content)))
-
-
-def parse_xlsx(content: bytes) -> Parsed:
-    """A whole (small) spreadsheet in memory; the loader reads files with `xlsx_read`."""
-    return _parsed(xlsx_read(lambda: io.BytesIO(content)))
 
 
 def reader_for(kind: str) -> Callable[[Callable[[], BinaryIO]], Reading]:
