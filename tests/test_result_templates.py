@@ -27,7 +27,7 @@ from tinhso.catalog.models import Procedure
 from tinhso.catalog.results import result_template_problems
 from tinhso.catalog.services import CatalogError, catalog_export, catalog_import
 from tinhso.core.files import check_upload, read_bytes
-from tinhso.core.words import date_words, money_words, number_words
+from tinhso.core.words import date_words, grouped, money_words, number_words, vnd
 from tinhso.dossiers.demo import profile_of, simple_pdf
 from tinhso.dossiers.models import DocumentKind, Dossier, DossierDocument
 from tinhso.dossiers.services import Attachment, Submission, dossier_submit
@@ -373,6 +373,12 @@ def test_numbers_in_words(value: int, words: str) -> None:
 
 def test_amounts_and_dates_in_words() -> None:
     assert money_words(200000) == "Hai trăm nghìn đồng"
+    assert (grouped(1500000), grouped(82.5), grouped(0), vnd(30000)) == (
+        "1.500.000",
+        "82,5",
+        "0",
+        "30.000 đồng",
+    )
     assert date_words(date(2026, 4, 5)) == (
         "ngày mồng năm tháng tư năm hai nghìn không trăm hai mươi sáu"
     )

@@ -37,7 +37,7 @@ from jsonschema.exceptions import ValidationError as SchemaError
 
 from tinhso.catalog.eform import form_sample, form_summary, value_in_words
 from tinhso.core.pdf import OfficialDocument, SignatureBlock
-from tinhso.core.words import date_words, money_words, number_words
+from tinhso.core.words import date_words, grouped, money_words, number_words, vnd
 
 logger = logging.getLogger(__name__)
 
@@ -345,13 +345,6 @@ def _as_date(value: Any) -> date | None:
     return None
 
 
-def _number_text(value: Any) -> str:
-    if isinstance(value, float) and not value.is_integer():
-        whole, _dot, fraction = f"{value:,.2f}".rstrip("0").partition(".")
-        return whole.replace(",", ".") + ("," + fraction if fraction else "")
-    return f"{int(value):,}".replace(",", ".")
-
-
 def display(prop: Mapping[str, Any], value: Any) -> str:
     """A value in words, as a paper writes it (in Vietnamese, whatever the language of the
     request): the e-form's words (catalog.eform.value_in_words: an enum's title, never its
@@ -364,7 +357,7 @@ def display(prop: Mapping[str, Any], value: Any) -> str:
     if isinstance(value, date):
         return f"{value:%d/%m/%Y}"
     if isinstance(value, int | float) and not isinstance(value, bool) and "enum" not in prop:
-        return _number_text(value)
+        return grouped(value)
     with translation.override("vi"):
         return value_in_words(prop, value)
 
@@ -385,7 +378,7 @@ def _apply(value: Any, prop: Mapping[str, Any], filters: list[str]) -> str:
         elif name == "words":
             text = number_words(int(value))
         elif name == "money":
-            text = f"{_number_text(int(value))} đồng"
+            text = vnd(int(value))
         elif name == "money_words":
             text = money_words(int(value))
         elif name == "upper":

@@ -76,6 +76,19 @@ def number_words(value: int) -> str:
     return " ".join(words)
 
 
+def grouped(value: float) -> str:
+    """A number with Vietnamese separators: 1500000 → "1.500.000", 82.5 → "82,5"."""
+    if isinstance(value, float) and not value.is_integer():
+        whole, _dot, fraction = f"{value:,.2f}".rstrip("0").partition(".")
+        return whole.replace(",", ".") + ("," + fraction if fraction else "")
+    return f"{int(value):,}".replace(",", ".")
+
+
+def vnd(amount: int) -> str:
+    """An amount in figures as papers and messages write it: "1.500.000 đồng"."""
+    return f"{grouped(amount)} đồng"
+
+
 def money_words(amount: int, currency: str = "đồng") -> str:
     """An amount in VND as a receipt writes it: "Một trăm nghìn đồng"."""
     text = f"{number_words(amount)} {currency}"

@@ -12,13 +12,9 @@ from tinhso.core.context_processors import province_place
 from tinhso.core.models import PendingDocument
 from tinhso.core.numbering import Period, sequence_next
 from tinhso.core.pdf import OfficialDocument, SignatureBlock
-from tinhso.core.words import money_words
+from tinhso.core.words import money_words, vnd
 from tinhso.payments.models import Payment
 from tinhso.signing.pades import Slot
-
-
-def _vnd(amount: int) -> str:
-    return f"{amount:,}".replace(",", ".") + " đồng"
 
 
 def render_receipt(payment: Payment, verify_url: str) -> tuple[bytes, Slot]:
@@ -46,13 +42,13 @@ def render_receipt(payment: Payment, verify_url: str) -> tuple[bytes, Slot]:
     doc.field("Nội dung thu", payment.dossier.procedure.name)
     doc.field("Mã hồ sơ", payment.dossier.code or "")
     rows = [
-        [line["name"], _vnd(line["unit_amount"]), str(line["quantity"]),
-         _vnd(line["amount"]), _vnd(line["exempted"])]
+        [line["name"], vnd(line["unit_amount"]), str(line["quantity"]),
+         vnd(line["amount"]), vnd(line["exempted"])]
         for line in payment.breakdown.get("lines", [])
     ]  # fmt: skip
     doc.table(["Khoản thu", "Mức thu", "Số lượng", "Thành tiền", "Miễn, giảm"], rows,
               [62, 28, 20, 30, 30])  # fmt: skip
-    doc.field("Tổng số tiền đã nộp", _vnd(total))
+    doc.field("Tổng số tiền đã nộp", vnd(total))
     doc.field("Số tiền viết bằng chữ", money_words(total))
     doc.field("Hình thức thanh toán", "Chuyển khoản qua mã VietQR")
     doc.field("Mã giao dịch ngân hàng", payment.bank_transaction)

@@ -28,6 +28,7 @@ from tinhso.core.errors import DomainError
 from tinhso.core.input import moment_problem
 from tinhso.core.locks import lock_rows
 from tinhso.core.notifications import notify
+from tinhso.core.words import grouped
 from tinhso.dossiers.models import Dossier
 from tinhso.dossiers.rollups import Changes, rollups_add, rollups_apply
 from tinhso.payments.fees import fee_quote
@@ -159,7 +160,7 @@ def payment_request(
                 "VietQR on your dossier's page) before %(until)s."
             )
             % {
-                "amount": f"{payment.amount:,}".replace(",", "."),
+                "amount": grouped(payment.amount),
                 "ref": payment.reference,
                 "until": timezone.localtime(payment.expires_at).strftime("%d/%m/%Y %H:%M"),
             },
@@ -407,7 +408,7 @@ def _credit(payment: Payment, notice: Notice) -> None:
         user=dossier.applicant,
         subject=_("Dossier %(code)s: fee received") % {"code": dossier.code},
         body=_("We received %(amount)s đồng (reference %(ref)s). Your receipt is on the page.")
-        % {"amount": f"{notice.amount:,}".replace(",", "."), "ref": payment.reference},
+        % {"amount": grouped(notice.amount), "ref": payment.reference},
     )
     # Waiting for the payment, the dossier moves on by itself: its workflow's action that
     # answers "payment.paid" (none elsewhere: a fee paid up front changes nothing).

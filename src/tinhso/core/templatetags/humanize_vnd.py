@@ -1,6 +1,8 @@
 from django import template
 from django.utils.translation import gettext as _
 
+from tinhso.core.words import grouped
+
 register = template.Library()
 
 
@@ -13,4 +15,4 @@ def vnd(amount: object) -> str:
         return str(amount)
     if value == 0:
         return _("free of charge")
-    return f"{value:,}".replace(",", ".") + " " + _("VND")
+    return grouped(value) + " " + _("VND")
