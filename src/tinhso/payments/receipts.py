@@ -59,9 +59,10 @@ def render_receipt(payment: Payment, verify_url: str) -> tuple[bytes, Slot]:
     return doc.output(), Slot(page=page, box=box)
 
 
-def receipt_number_take(payment: Payment) -> None:
-    """Give the credited payment its receipt's form number, series and number (inside the
-    crediting transaction: numbers have no gap and never repeat in a series)."""
+def receipt_number_take(payment: Payment) -> list[str]:
+    """Give the payment being credited its receipt's form number, series and number, taken
+    inside the crediting transaction (numbers have no gap and never repeat in a series);
+    the fields to save with it."""
     paid = timezone.localdate(payment.paid_at or timezone.now())
     series = settings.TINHSO_RECEIPT_SERIES.replace("{yy}", f"{paid:%y}")
     serial = sequence_next(
@@ -71,20 +72,19 @@ def receipt_number_take(payment: Payment) -> None:
     payment.receipt_form = settings.TINHSO_RECEIPT_FORM
     payment.receipt_series = series
     payment.receipt_number = f"{serial:07d}"
-    payment.save(update_fields=["receipt_form", "receipt_series", "receipt_number"])
+    return ["receipt_form", "receipt_series", "receipt_number"]
 
 
 RECEIPT = "payments.receipt"  # the core.documents kind (registered in PaymentsConfig.ready)
 
 
 def receipt_queue(*, payment: Payment) -> None:
-    """Queue the receipt of a credited payment (inside the crediting transaction): the
+    """Queue the receipt of a credited payment (inside the crediting transaction, its
+    number taken by receipt_number_take): the
     worker renders and seals it after commit; the pages say it is being issued until then.
     A missing seal certificate is retried and then shown to the administrator, the payment
     staying credited."""
     from tinhso.core.documents import document_pending
-
-    receipt_number_take(payment)
 
     def bind(row: PendingDocument) -> None:
         Payment.objects.filter(pk=payment.pk).update(receipt_issuing=row)

@@ -376,14 +376,15 @@ def _hold(payment: Payment, review: str, notice: Notice, outcome: str) -> tuple[
 
 def _credit(payment: Payment, notice: Notice) -> None:
     from tinhso.dossiers.transitions import TransitionError, dossier_trigger
-    from tinhso.payments.receipts import receipt_queue
+    from tinhso.payments.receipts import receipt_number_take, receipt_queue
 
     before = payment.state
     payment.state = PaymentState.SUCCEEDED
     payment.paid_at = notice.occurred_at
     payment.paid_amount = notice.amount
     payment.bank_transaction = notice.transaction_id
-    payment.save(update_fields=["state", "paid_at", "paid_amount", "bank_transaction"])
+    numbered = receipt_number_take(payment)
+    payment.save(update_fields=["state", "paid_at", "paid_amount", "bank_transaction", *numbered])
     _event(payment, before, f"bank transaction {notice.transaction_id}")
     # The figures (dossiers.rollups): the dossier paid online if it is its first payment.
     first = not (
