@@ -29,9 +29,13 @@ class DossierStatus(models.IntegerChoices):
 
 # Open dossiers whose clock runs, in the very form the inboxes' queries take (not a draft,
 # not closed, not paused), so that PostgreSQL proves a partial index covers them.
+CLOSED_STATUSES = (
+    DossierStatus.REFUSED, DossierStatus.WITHDRAWN, DossierStatus.STOPPED,
+    DossierStatus.FINISHED, DossierStatus.RETURNED,
+)  # fmt: skip
 OPEN_Q = (
-    ~models.Q(status=0)
-    & ~models.Q(status__in=[3, 7, 8, 9, 10])  # refused, withdrawn, stopped, finished, returned
+    ~models.Q(status=DossierStatus.DRAFT)
+    & ~models.Q(status__in=[int(s) for s in CLOSED_STATUSES])
     & models.Q(paused_at__isnull=True)
 )
 PAUSED_Q = models.Q(paused_at__isnull=False)

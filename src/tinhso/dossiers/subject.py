@@ -21,7 +21,13 @@ from tinhso.cases.graph import State
 from tinhso.cases.subjects import Box, BoxKind, SubjectType, Transitioned, subject_register
 from tinhso.cases.transitions import TransitionError, TransitionForbiddenError
 from tinhso.core.notifications import notify
-from tinhso.dossiers.models import DocumentKind, Dossier, DossierEvent, DossierStatus
+from tinhso.dossiers.models import (
+    CLOSED_STATUSES,
+    DocumentKind,
+    Dossier,
+    DossierEvent,
+    DossierStatus,
+)
 from tinhso.dossiers.workflow import WORKFLOW_ROLES, inter_agency_agency
 
 BOXES = (
@@ -141,15 +147,7 @@ DOSSIER = SubjectType(
     model=Dossier,
     label=gettext_lazy("dossier"),
     statuses=frozenset(s for s in DossierStatus.values if s != DossierStatus.DRAFT),
-    closed_statuses=frozenset(
-        {
-            DossierStatus.REFUSED,
-            DossierStatus.WITHDRAWN,
-            DossierStatus.STOPPED,
-            DossierStatus.RETURNED,
-            DossierStatus.FINISHED,
-        }
-    ),
+    closed_statuses=frozenset(CLOSED_STATUSES),
     clock_starts=frozenset({DossierStatus.ACCEPTED}),
     roles=WORKFLOW_ROLES,
     boxes=BOXES,
