@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import os
+import socket
 import statistics
 import threading
 import time
@@ -21,6 +22,13 @@ class Row:
     p95: float
     base_median: float
     base_p95: float
+
+
+def free_port() -> int:
+    """A port nothing listens on now, for a server the benchmark starts."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def measure(fn: Callable[[], object], rounds: int = ROUNDS) -> tuple[float, float]:

@@ -12,7 +12,6 @@ import json
 import os
 import random
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -20,17 +19,11 @@ import urllib.request
 import uuid
 from typing import Any
 
-from bench.common import Row, birth_submission, measure, throughput
+from bench.common import Row, birth_submission, free_port, measure, throughput
 
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", "8"))
 SECONDS = int(os.environ.get("BENCH_SECONDS", "15"))
 TARGET = int(os.environ.get("BENCH_DOSSIERS", "1000000"))
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _post(url: str, body: dict[str, Any], token: str) -> dict[str, Any]:
@@ -89,7 +82,7 @@ def _throughput() -> tuple[float, int]:
     citizen_token = api_token_create(user=User.objects.get(username="038090000001"))[1]
     receiver_token = api_token_create(user=User.objects.get(username="tiepnhan.hacthanh"))[1]
     body = birth_submission()
-    port = _free_port()
+    port = free_port()
     server = _server(port)
     base = f"http://127.0.0.1:{port}/api/v1/dossiers"
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.common import Row, measure, throughput
+from bench.common import Row, free_port, measure, throughput
 
 DATASETS = int(os.environ.get("BENCH_DATASETS", "5000"))
 TABLE_ROWS = int(os.environ.get("BENCH_TABLE_ROWS", "1000000"))
@@ -338,9 +338,9 @@ def _throughput(fn: Callable[[int], None]) -> float:
 
 
 def _http_rates(names: list[str]) -> tuple[float, float]:
-    from bench.dossiers import _free_port, _server
+    from bench.dossiers import _server
 
-    port = _free_port()
+    port = free_port()
     server = _server(port)
     base = f"http://127.0.0.1:{port}/api/3/action/"
     rngs = [random.Random(i) for i in range(CLIENTS)]  # noqa: S311

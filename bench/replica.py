@@ -21,7 +21,6 @@ import copy
 import os
 import pwd
 import shutil
-import socket
 import statistics
 import subprocess
 import tempfile
@@ -32,7 +31,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from bench.common import ROUNDS, Row
+from bench.common import ROUNDS, Row, free_port
 
 HBA_LINE = "host replication postgres 127.0.0.1/32 trust"
 STANDBY_AT_LEAST = [
@@ -46,12 +45,6 @@ STANDBY_AT_LEAST = [
 
 class UnavailableError(Exception):
     """The standby cannot be set up here (the reason is printed)."""
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _bin_dir(version: int) -> Path:
@@ -115,7 +108,7 @@ def standby() -> Iterator[dict[str, object]]:
     os.chown(folder, owner.pw_uid, owner.pw_gid)
     folder.chmod(0o700)
     data = folder / "data"
-    standby_port = _free_port()
+    standby_port = free_port()
     started = False
     try:
         backup = [

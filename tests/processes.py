@@ -17,15 +17,15 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def wait_for(check: Callable[[], Any], what: str, seconds: float) -> Any:
-    """`check()`'s first true value, asked every quarter second; fails the test after
+def wait_for(check: Callable[[], Any], what: str, seconds: float, every: float = 0.25) -> Any:
+    """`check()`'s first true value, asked every `every` seconds; fails the test after
     `seconds`."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         value = check()
         if value:
             return value
-        time.sleep(0.25)
+        time.sleep(every)
     pytest.fail(f"timed out waiting for {what}")
 
 
@@ -34,6 +34,8 @@ def database_url() -> str:
     from django.db import connection
 
     db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{db['NAME']}"
     password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
     return (
         f"postgres://{db['USER']}{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"

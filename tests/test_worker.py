@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import timedelta
@@ -16,12 +15,12 @@ from typing import Any
 from unittest import mock
 
 import pytest
-from django.db import connection
 from django.db.utils import OperationalError
 from django.test import Client
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
+import processes
 from tinhso.core.audit import audit_verify
 from tinhso.core.models import AuditEntry, OutboxMessage, WorkerHeartbeat
 from tinhso.core.schedule import chain_start
@@ -224,17 +223,6 @@ def test_healthz_answers_503_when_the_database_is_down(client: Client) -> None:
 # --- the real processes: supervisor, worker, kill -9 --------------------------------------
 
 
-def _database_url() -> str:
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{db['NAME']}"
-    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-    return (
-        f"postgres://{db['USER']}{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
-        f"/{db['NAME']}"
-    )
-
-
 def _children(pid: int) -> list[int]:
     path = Path(f"/proc/{pid}/task/{pid}/children")
     if not path.exists():
@@ -244,20 +232,14 @@ def _children(pid: int) -> list[int]:
 
 def wait_for(check: Callable[[], Any], what: str, seconds: float = 60) -> Any:
     """Poll until `check()` is truthy (a generous bound: only a hang fails)."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.1)
-    pytest.fail(f"timed out waiting for {what}")
+    return processes.wait_for(check, what, seconds, every=0.1)
 
 
 @pytest.fixture
 def supervised_worker(tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
     env = {
         **os.environ,
-        "DATABASE_URL": _database_url(),
+        "DATABASE_URL": processes.database_url(),
         "SECRET_KEY": "test-only-not-a-secret",
         "TINHSO_DATA_DIR": str(tmp_path),
         "TINHSO_TASKS_BACKEND": "django_tasks_db.DatabaseBackend",
