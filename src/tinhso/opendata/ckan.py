@@ -16,7 +16,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import DatabaseError, transaction
+from django.db import transaction
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import HttpRequest, JsonResponse
 from django.urls import reverse
@@ -32,7 +32,6 @@ from tinhso.opendata.formats import detect
 from tinhso.opendata.licences import LICENCES
 from tinhso.opendata.models import (
     Dataset,
-    DatastoreTable,
     LoadStatus,
     Publisher,
     Resource,
@@ -46,6 +45,7 @@ from tinhso.opendata.selectors import (
     dataset_search,
     publisher_get,
     resource_get,
+    table_search,
     theme_get,
 )
 from tinhso.opendata.services import (
@@ -554,19 +554,6 @@ def xloader_status(ctx: Ctx, data: dict) -> dict:
     }
 
 
-def _search(resource: Resource, table: DatastoreTable, request: datastore.SearchRequest) -> Any:
-    """Search the resource's table; if a load swapped it between reading its name and
-    querying it (the old one is dropped when the new one is named), search the new one."""
-    try:
-        # No savepoint: requests run in autocommit (a failed statement spoils nothing).
-        return datastore.search(table.table, table.fields, table.row_count, request)
-    except DatabaseError:
-        fresh = DatastoreTable.objects.filter(resource=resource).first()
-        if fresh is None or fresh.table == table.table:
-            raise
-        return datastore.search(fresh.table, fresh.fields, fresh.row_count, request)
-
-
 def datastore_search(ctx: Ctx, data: dict) -> dict:
     """Rows of a tabular resource: `resource_id`, `filters` (JSON object: field → value or
     list of values), `q` (words, diacritics ignored; or a JSON object field → text),
@@ -594,7 +581,7 @@ def datastore_search(ctx: Ctx, data: dict) -> dict:
     offset = _int(data, "offset", 0)
     include_total = _bool(data, "include_total", True)
     try:
-        found = _search(
+        found = table_search(
             resource,
             table,
             datastore.SearchRequest(

@@ -10,12 +10,14 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db import DatabaseError
 from django.db.models import Case, Count, Q, QuerySet, Value, When
 from django.utils.translation import gettext as _
 
 from tinhso.accounts.models import User
 from tinhso.core.text import fold
-from tinhso.opendata.models import Dataset, Publisher, Resource, Tag, Theme
+from tinhso.opendata import datastore
+from tinhso.opendata.models import Dataset, DatastoreTable, Publisher, Resource, Tag, Theme
 from tinhso.opendata.services import publisher_ids_of, search_words
 
 FACET_FIELDS = ("organization", "groups", "tags", "res_format", "license_id")
@@ -272,3 +274,18 @@ def _facets(matching: QuerySet[Dataset], query: Query) -> dict[str, list[tuple[s
         items.sort(key=lambda i: (-i[2], fold(i[1])))
         out[name] = items if query.facet_limit < 0 else items[: query.facet_limit]
     return out
+
+
+def table_search(
+    resource: Resource, table: DatastoreTable, request: datastore.SearchRequest
+) -> datastore.SearchResult:
+    """Search the resource's table; if a load swapped it between reading its name and
+    querying it (the old one is dropped when the new one is named), search the new one."""
+    try:
+        # No savepoint: requests run in autocommit (a failed statement spoils nothing).
+        return datastore.search(table.table, table.fields, table.row_count, request)
+    except DatabaseError:
+        fresh = DatastoreTable.objects.filter(resource=resource).first()
+        if fresh is None or fresh.table == table.table:
+            raise
+        return datastore.search(fresh.table, fresh.fields, fresh.row_count, request)

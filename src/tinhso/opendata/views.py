@@ -25,10 +25,16 @@ from tinhso.core import files as stored_files
 from tinhso.core.api import MAX_PAGE
 from tinhso.opendata import dcat
 from tinhso.opendata.ckan import datasets_loaded
-from tinhso.opendata.datastore import SearchRequest, search
+from tinhso.opendata.datastore import SearchRequest
 from tinhso.opendata.licences import LICENCES
 from tinhso.opendata.models import Dataset, Publisher, Resource, Theme
-from tinhso.opendata.selectors import Query, SearchQueryError, dataset_get, dataset_search
+from tinhso.opendata.selectors import (
+    Query,
+    SearchQueryError,
+    dataset_get,
+    dataset_search,
+    table_search,
+)
 from tinhso.opendata.services import publishing_agencies, resource_downloaded
 
 PAGE_SIZE = 20
@@ -200,9 +206,7 @@ def resource_page(request: HttpRequest, slug: str, resource_id: uuid.UUID) -> Ht
     table = getattr(resource, "datastore", None)
     preview = None
     if table is not None:
-        found = search(
-            table.table, table.fields, table.row_count, SearchRequest(limit=PREVIEW_ROWS)
-        )
+        found = table_search(resource, table, SearchRequest(limit=PREVIEW_ROWS))
         preview = {
             "fields": found.fields,
             "rows": [[r.get(f["id"]) for f in found.fields] for r in found.records],
