@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from unittest import mock
 
@@ -136,8 +136,9 @@ def test_the_register_bm06_is_an_excel_workbook(
 
 def test_documents_share_one_parsed_font_and_fall_back_to_the_whole_font() -> None:
     """Fonts are reduced to the Vietnamese repertoire and parsed once per process; each
-    document embeds only the glyphs it uses, and a character outside the repertoire (a
-    Greek or Cyrillic letter in a foreign name) is still written, in the whole font."""
+    document embeds that reduced face (never the whole one), and a character outside the
+    repertoire (a Greek or Cyrillic letter in a foreign name) is still written, in the whole
+    font, subset for that document."""
     from django.utils import timezone
 
     from tinhso.core.pdf import OfficialDocument, in_repertoire
@@ -150,7 +151,7 @@ def test_documents_share_one_parsed_font_and_fall_back_to_the_whole_font() -> No
         doc.field("Ông/Bà", value)
         return doc.output()
 
-    assert in_repertoire("Nguyễn Thị Ánh Tuyết — “Đường Lê Lợi”, 12 ₫")
+    assert in_repertoire("Nguyễn Thị Ánh Tuyết — “Đường Lê Lợi”, 12 €")
     assert not in_repertoire("Σωκράτης")
     first, second = render("Nguyễn Thị Ánh Tuyết"), render("Trần Văn Ơn")
     assert "Nguyễn Thị Ánh Tuyết" in text_of(first)
@@ -159,7 +160,7 @@ def test_documents_share_one_parsed_font_and_fall_back_to_the_whole_font() -> No
     fonts = reader.pages[0]["/Resources"]["/Font"]
     names = sorted(str(f.get_object()["/BaseFont"]) for f in fonts.values())
     assert all("DejaVuSerif" in name for name in names)
-    assert len(first) < 40_000  # subsets, not whole faces (the whole regular face: 380 KB)
+    assert len(first) < 40_000  # the reduced faces, not whole ones (the regular: 380 KB)
     # Documents rendered at once on several threads (gunicorn's) each keep their own text.
     names = [f"Nguyễn Văn {letter}" for letter in "ABCDEFGH"]
     with ThreadPoolExecutor(4) as pool:
@@ -170,3 +171,67 @@ def test_documents_share_one_parsed_font_and_fall_back_to_the_whole_font() -> No
     foreign = render("Σωκράτης Παπαδόπουλος")
     assert "Σωκράτης Παπαδόπουλος" in text_of(foreign)
     assert "Ông/Bà" in text_of(foreign)
+
+
+def test_the_embedded_faces_draw_the_letters_their_text_says() -> None:
+    """The preset faces' objects are built once per process, not by fpdf2: for every code a
+    form uses, the glyph the CIDToGIDMap picks in the embedded program is the glyph of the
+    character its ToUnicode entry names (a wrong map would print other letters under text
+    that still copies right)."""
+    import re
+
+    from django.utils import timezone
+    from fontTools import ttLib
+
+    from tinhso.core.pdf import OfficialDocument
+
+    doc = OfficialDocument(
+        superior="UBND tỉnh Thanh Hóa", agency="UBND phường Hạc Thành", number="1",
+        place="Hạc Thành", date=timezone.localtime(), title="Giấy tiếp nhận hồ sơ",
+    )  # fmt: skip
+    doc.field("Ông/Bà", "Nguyễn Thị Ánh Tuyết — “Đường Lê Lợi”, 12.500 đồng, № 7, 25°C, 5 €")
+    reader = PdfReader(io.BytesIO(doc.output()))
+    fonts = reader.pages[0]["/Resources"]["/Font"]
+    checked = 0
+    for font in fonts.values():
+        font = font.get_object()
+        cid_font = font["/DescendantFonts"][0].get_object()
+        program = ttLib.TTFont(io.BytesIO(cid_font["/FontDescriptor"]["/FontFile2"].get_data()))
+        order, cmap = program.getGlyphOrder(), program.getBestCmap()
+        gids = cid_font["/CIDToGIDMap"].get_data()
+        to_unicode = font["/ToUnicode"].get_data().decode("latin-1")
+        entries = "".join(re.findall(r"beginbfchar(.*?)endbfchar", to_unicode, re.S))
+        pairs = re.findall(r"<([0-9A-F]{4})> <([0-9A-F]{4})>", entries)
+        assert len(pairs) > 200  # the whole repertoire has codes
+        for code_hex, unicode_hex in pairs:
+            code, char = int(code_hex, 16), int(unicode_hex, 16)
+            if char == 0:  # .notdef
+                continue
+            gid = int.from_bytes(gids[2 * code : 2 * code + 2], "big")
+            assert order[gid] == cmap[char], (hex(char), order[gid], cmap[char])
+            checked += 1
+        assert str(font["/BaseFont"]).startswith("/MPDFAA+DejaVuSerif")
+    assert checked > 400  # both faces
+
+
+def test_lines_break_at_spaces_within_the_room_and_cut_words_too_long() -> None:
+    from tinhso.core.pdf import FAMILY, OfficialDocument
+
+    doc = OfficialDocument(
+        superior="UBND tỉnh", agency="UBND xã", number="1", place="Xã",
+        date=datetime(2026, 5, 4, tzinfo=UTC), title="Giấy",
+    )  # fmt: skip
+    pdf = doc.pdf
+    pdf.set_font(FAMILY, "", 11)
+    text = "Nội dung của giấy tiếp nhận hồ sơ, trình bày như thật, " * 6 + "\nDòng mới"
+    lines = pdf.lines(text, 80)
+    assert all(pdf.width_of(line) <= 80 for line in lines)
+    assert len(lines) > 4
+    assert lines[-1] == "Dòng mới"
+    assert " ".join(" ".join(lines[:-1]).split()) == " ".join(text.split("\n")[0].split())
+    long = "0123456789" * 20  # an address or a code with no space in it
+    pieces = pdf.lines(long, 50)
+    assert "".join(pieces) == long
+    assert len(pieces) > 2
+    assert all(pdf.width_of(piece) <= 50 for piece in pieces)
+    assert pdf.lines("", 50) == [""]

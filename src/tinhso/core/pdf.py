@@ -3,10 +3,15 @@ agency heading and the national heading side by side, number and place-date line
 body, tables and signature blocks. Text is real text in an embedded Unicode font (DejaVu
 Serif, shipped in core/fonts), so it can be copied, searched and read by screen readers.
 
-Fonts cost more than the rest of a form when parsed for each one (ADR 0024): each face is
-reduced once per process to the Vietnamese repertoire (`REPERTOIRE`) and parsed once; a
-document gets a copy of that parsed face with its own glyph subset. A string with a
-character outside the repertoire is written in the whole font, added to that document only.
+Fonts cost more than the rest of a form when parsed or cut for each one (ADR 0024, ADR
+0030): each face is reduced once per process to the characters of Vietnamese text
+(`REPERTOIRE`, about 260 glyphs), parsed once, and its PDF objects (the font program
+compressed, widths, ToUnicode and CIDToGIDMap) built once; every document embeds that
+program as it is (`_Producer`), so no document cuts a subset. A string with a character
+outside the repertoire is written in the whole font, which fpdf2 subsets for that document
+only. Lines are broken here (`OfficialDocument._lines`) from the face's widths: fpdf2's
+`multi_cell` measured every character through its text-fragment machinery, a third of a
+form's time.
 """
 
 from __future__ import annotations
@@ -14,11 +19,13 @@ from __future__ import annotations
 import copy
 import io
 import threading
+import zlib
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import segno
 from fontTools import subset as ft_subset
@@ -26,17 +33,22 @@ from fontTools import ttLib
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 from fpdf.fonts import SubsetMap, TTFFont
+from fpdf.output import CIDSystemInfo, OutputProducer, PDFFont
+from fpdf.syntax import Name, PDFArray, PDFContentStream
 
 FONTS = Path(__file__).parent / "fonts"
 FAMILY = "DejaVuSerif"
 FULL_FAMILY = "DejaVuSerifFull"
 FACES = {"": "DejaVuSerif.ttf", "B": "DejaVuSerif-Bold.ttf"}
-# What Vietnamese text uses (the stamp font's repertoire too, core/fonts/README): Latin,
-# Latin-1, Latin Extended-A/B, combining marks, Latin Extended Additional, punctuation,
-# ₫ € №.
+# What Vietnamese text uses: ASCII, Latin-1 (× ° ² « » and the French-style letters of
+# names), the letters Ă Đ Ĩ Ũ Ơ Ư, the Vietnamese block of Latin Extended Additional (Ạ…ỹ),
+# the five tone marks as combining characters (text typed on some phones), dashes, quotes,
+# ellipsis, bullet, € № (DejaVu Serif has no ₫: amounts are written "đồng").
 REPERTOIRE = (
-    (0x20, 0x7E), (0xA0, 0x24F), (0x300, 0x36F), (0x1E00, 0x1EFF), (0x2000, 0x206F),
-    (0x20AB, 0x20AC), (0x2116, 0x2116),
+    (0x20, 0x7E), (0xA0, 0xFF), (0x102, 0x103), (0x110, 0x111), (0x128, 0x129),
+    (0x168, 0x169), (0x1A0, 0x1A1), (0x1AF, 0x1B0), (0x300, 0x301), (0x303, 0x303),
+    (0x309, 0x309), (0x323, 0x323), (0x1EA0, 0x1EF9), (0x2013, 0x2014), (0x2018, 0x2019),
+    (0x201C, 0x201D), (0x2022, 0x2022), (0x2026, 0x2026), (0x20AC, 0x20AC), (0x2116, 0x2116),
 )  # fmt: skip
 _IN_REPERTOIRE = frozenset(c for low, high in REPERTOIRE for c in range(low, high + 1))
 _IN_REPERTOIRE |= {0x0A, 0x0D, 0x09}  # line breaks and tabs are layout, not glyphs
@@ -49,13 +61,12 @@ def in_repertoire(text: str) -> bool:
 
 @cache
 def _repertoire_bytes(filename: str) -> bytes:
-    """The face reduced to the repertoire (about 1,000 glyphs of 3,500), as a TTF."""
+    """The face reduced to the repertoire (about 260 glyphs of 3,500), as a TTF."""
     options = ft_subset.Options()
     options.layout_features = []
-    options.drop_tables += ["GSUB", "GPOS", "GDEF", "FFTM"]
+    options.drop_tables += ["GSUB", "GPOS", "GDEF", "FFTM", "MATH"]
     options.hinting = False
     options.notdef_outline = True
-    options.name_IDs = ["*"]
     face = ttLib.TTFont(str(FONTS / filename), recalcTimestamp=False)
     subsetter = ft_subset.Subsetter(options)
     subsetter.populate(unicodes=sorted(_IN_REPERTOIRE))
@@ -65,33 +76,148 @@ def _repertoire_bytes(filename: str) -> bytes:
     return out.getvalue()
 
 
-def _parsed_face(style: str) -> TTFFont:
-    """The repertoire face parsed (metrics, character map) once per process."""
+@dataclass(frozen=True)
+class _Preset:
+    """A face as every document embeds it: parsed once, every character of the repertoire
+    given its code in a fixed order, and the PDF font objects' contents built once."""
+
+    face: TTFFont
+    codes: SubsetMap  # codes of every repertoire character; a document copies it
+    count: int  # how many glyphs have codes: a document that adds one goes to fpdf2
+    program: bytes  # the TTF, compressed
+    program_length: int
+    widths: str  # /W
+    to_unicode: bytes  # compressed CMap
+    cid_to_gid: bytes  # compressed
+
+
+def _preset(style: str) -> _Preset:
     with _FACE_LOCK:
-        return _parsed_face_locked(style)
+        return _preset_locked(style)
+
+
+def _compressed_stream(data: bytes, **entries: object) -> PDFContentStream:
+    stream = PDFContentStream(contents=data)
+    stream.filter = Name("FlateDecode")
+    for key, value in entries.items():
+        setattr(stream, key, value)
+    return stream
 
 
 @cache
-def _parsed_face_locked(style: str) -> TTFFont:
+def _preset_locked(style: str) -> _Preset:
     data = _repertoire_bytes(FACES[style])
-    return TTFFont(FPDF(), io.BytesIO(data), f"{FAMILY.lower()}{style}", style)  # type: ignore[arg-type]
+    face = TTFFont(FPDF(), io.BytesIO(data), f"{FAMILY.lower()}{style}", style)  # type: ignore[arg-type]
+    codes = SubsetMap(face)
+    for char in sorted(_IN_REPERTOIRE):
+        if char in face.glyph_ids:
+            codes.pick(char)
+    glyphs = sorted((code, glyph) for glyph, code in codes.items() if glyph is not None)
+    widths = " ".join(f"{code} [{glyph.glyph_width}]" for code, glyph in glyphs)
+    cmap = [
+        f"<{code:04X}> <{''.join(f'{u:04X}' for u in glyph.unicode)}>"
+        for code, glyph in glyphs
+        if isinstance(glyph.unicode, tuple) and glyph.unicode
+    ]
+    blocks = "".join(
+        f"{len(chunk)} beginbfchar\n" + "\n".join(chunk) + "\nendbfchar\n"
+        for chunk in (cmap[i : i + 100] for i in range(0, len(cmap), 100))
+    )
+    to_unicode = (
+        "/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n"
+        "/CIDSystemInfo\n<</Registry (Adobe)\n/Ordering (UCS)\n/Supplement 0\n>> def\n"
+        "/CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n"
+        "1 begincodespacerange\n<0000> <FFFF>\nendcodespacerange\n"
+        f"{blocks}endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend"
+    )
+    program = ttLib.TTFont(io.BytesIO(data), lazy=True)  # ids by name, as fpdf2 finds them
+    gids = bytearray(2 * (glyphs[-1][0] + 1))
+    for code, glyph in glyphs:
+        gids[2 * code : 2 * code + 2] = program.getGlyphID(glyph.glyph_name).to_bytes(2, "big")
+    SubsetMap.pick.cache_clear()
+    SubsetMap.get_glyph.cache_clear()
+    return _Preset(
+        face=face, codes=codes, count=len(codes), program=zlib.compress(data, 9),
+        program_length=len(data), widths=f"[{widths}]",
+        to_unicode=zlib.compress(to_unicode.encode("latin-1"), 9),
+        cid_to_gid=zlib.compress(bytes(gids), 9),
+    )  # fmt: skip
 
 
 def _face_for(pdf: FPDF, style: str) -> TTFFont:
-    """A document's own copy of the parsed face: shared metrics, its own subset of glyphs
-    and its own font program (fpdf2 cuts the subset out of it when writing)."""
-    shared = _parsed_face(style)
+    """A document's own copy of the preset face: shared metrics and program, its own copy of
+    the codes (fpdf2 adds to it when a character outside the repertoire slips through, and
+    the document then cuts its own subset)."""
+    preset = _preset(style)
+    shared = preset.face
     face = copy.copy(shared)
     face.i = len(pdf.fonts) + 1
     face.cw = defaultdict(shared.cw.default_factory, shared.cw)  # type: ignore[attr-defined]
-    face.desc = copy.copy(shared.desc)  # fpdf2 numbers it and names its font file when writing
-    face.ttfont = ttLib.TTFont(
-        io.BytesIO(_repertoire_bytes(FACES[style])), recalcTimestamp=False, lazy=True
-    )
+    face.desc = copy.copy(shared.desc)  # numbered and named when the document is written
     face.missing_glyphs = []
     face.biggest_size_pt = 0
-    face.subset = SubsetMap(face)
+    codes = copy.copy(preset.codes)
+    codes.font = face
+    codes._reserved = list(preset.codes._reserved)
+    codes._char_id_per_glyph = dict(preset.codes._char_id_per_glyph)
+    face.subset = codes
     return face
+
+
+class _Producer(OutputProducer):
+    """fpdf2's writer, except that a preset face whose codes a document did not extend is
+    written from its preset objects instead of being cut into a subset."""
+
+    def _add_fonts(self, *args: Any) -> dict[int, Any]:
+        fonts = self.fpdf.fonts
+        preset: dict[str, tuple[TTFFont, _Preset]] = {}
+        for key, font in fonts.items():
+            style = key.removeprefix(FAMILY.lower())
+            if key.startswith(FAMILY.lower()) and style in FACES and isinstance(font, TTFFont):
+                shape = _preset(style)
+                if len(font.subset) == shape.count and not font.missing_glyphs:
+                    preset[key] = (font, shape)
+                else:  # fpdf2 cuts this document's subset out of its own program
+                    data = _repertoire_bytes(FACES[style])
+                    font.ttfont = ttLib.TTFont(io.BytesIO(data), recalcTimestamp=False)
+        for key in preset:  # fpdf2 writes every font of its registry: lend it the others
+            del fonts[key]
+        try:
+            objects = super()._add_fonts(*args)
+        finally:
+            fonts.update({key: font for key, (font, _shape) in preset.items()})
+        for font, shape in preset.values():
+            objects[font.i] = self._add_preset(font, shape)
+        SubsetMap.pick.cache_clear()  # fpdf2's caches hold every document's codes otherwise
+        SubsetMap.get_glyph.cache_clear()
+        return objects
+
+    def _add_preset(self, font: TTFFont, shape: _Preset) -> PDFFont:
+        name = f"MPDFAA+{font.name}"
+        composite = PDFFont(subtype="Type0", base_font=name, encoding="Identity-H")
+        self._add_pdf_obj(composite, "fonts")
+        cid_font = PDFFont(
+            subtype="CIDFontType2", base_font=name, d_w=font.desc.missing_width, w=shape.widths
+        )
+        self._add_pdf_obj(cid_font, "fonts")
+        composite.descendant_fonts = PDFArray([cid_font])
+        to_unicode = _compressed_stream(shape.to_unicode)
+        self._add_pdf_obj(to_unicode, "fonts")
+        composite.to_unicode = to_unicode
+        system = CIDSystemInfo()
+        self._add_pdf_obj(system, "fonts")
+        cid_font.c_i_d_system_info = system
+        descriptor = font.desc
+        descriptor.font_name = Name(name)
+        self._add_pdf_obj(descriptor, "fonts")
+        cid_font.font_descriptor = descriptor
+        cid_to_gid = _compressed_stream(shape.cid_to_gid)
+        self._add_pdf_obj(cid_to_gid, "fonts")
+        cid_font.c_i_d_to_g_i_d_map = cid_to_gid
+        program = _compressed_stream(shape.program, length1=shape.program_length)
+        self._add_pdf_obj(program, "fonts")
+        descriptor.font_file2 = program  # type: ignore[attr-defined]
+        return composite
 
 
 LEFT_COLUMN = 80.0
@@ -110,9 +236,69 @@ class SignatureBlock:
 
 
 class _Page(FPDF):
-    """FPDF with the verification QR code in the footer of the first page."""
+    """FPDF with the verification QR code in the footer of the first page, and lines broken
+    from the current face's widths (`block`)."""
 
     verification_url = ""
+
+    def _widths(self) -> dict[int, float]:
+        font = self.current_font
+        if not isinstance(font, TTFFont):  # a form is set in TrueType faces only
+            raise TypeError(f"not a TrueType face: {font}")
+        return font.cw
+
+    def width_of(self, text: str) -> float:
+        """The width of `text` in the current font, in mm (no spacing or stretching set)."""
+        widths = self._widths()
+        return sum(widths[ord(c)] for c in text) * self.font_size_pt * 0.001 / self.k
+
+    def lines(self, text: str, room: float) -> list[str]:
+        """`text` broken into lines at most `room` mm wide: at spaces, a word wider than a
+        line at any character; each "\n" starts a line."""
+        widths = self._widths()
+        scale = self.font_size_pt * 0.001 / self.k
+        room = room / scale  # compare in the font's units
+        space = widths[32]
+        out: list[str] = []
+        for paragraph in text.split("\n"):
+            line: list[str] = []
+            used = 0.0
+            for word in paragraph.split(" "):
+                wide = sum(widths[ord(c)] for c in word)
+                if line and used + space + wide <= room:
+                    line.append(word)
+                    used += space + wide
+                    continue
+                if line:
+                    out.append(" ".join(line))
+                while wide > room and len(word) > 1:  # a word longer than the line
+                    cut, taken = 0, 0.0
+                    while cut < len(word) - 1 and taken + widths[ord(word[cut])] <= room:
+                        taken += widths[ord(word[cut])]
+                        cut += 1
+                    out.append(word[: max(cut, 1)])
+                    word = word[max(cut, 1) :]
+                    wide = sum(widths[ord(c)] for c in word)
+                line, used = [word], wide
+            out.append(" ".join(line))
+        return out
+
+    def block(
+        self, w: float, h: float, text: str, align: str = "L", new_x: XPos = XPos.RIGHT
+    ) -> None:
+        """What `multi_cell(w, h, text, align=align, new_x=new_x, new_y=YPos.NEXT)` draws:
+        lines under each other from the current x (w = 0: to the right margin)."""
+        left = self.get_x()
+        width = w or (self.w - self.r_margin - left)
+        for line in self.lines(text, width - 2 * self.c_margin):
+            self.set_x(left)
+            self.cell(width, h, line, align=align, new_x=XPos.LEFT, new_y=YPos.NEXT)
+        if new_x is XPos.LMARGIN:
+            self.set_x(self.l_margin)
+        elif new_x is XPos.RIGHT:
+            self.set_x(left + width)
+        else:
+            self.set_x(left)
 
     def footer(self) -> None:
         if not self.verification_url or self.page_no() != 1:
@@ -123,7 +309,7 @@ class _Page(FPDF):
         self.image(png, x=self.l_margin, y=top, w=QR_SIZE, h=QR_SIZE)
         self.set_xy(self.l_margin + QR_SIZE + 3, top + 3)
         self.set_font(FAMILY, "", 8)
-        self.multi_cell(
+        self.block(
             self.w - self.l_margin - self.r_margin - QR_SIZE - 3,
             4,
             "Văn bản điện tử được ký số. Quét mã QR hoặc truy cập địa chỉ sau để xác thực "
@@ -174,7 +360,7 @@ class OfficialDocument:
         if banner:
             self._text(9, bold=True, text=banner)
             self.pdf.set_text_color(180, 0, 0)
-            self.pdf.multi_cell(0, 5, banner, align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            self.pdf.block(0, 5, banner, align="C", new_x=XPos.LMARGIN)
             self.pdf.set_text_color(0, 0, 0)
             self.pdf.ln(2)
         self._heading(superior, agency, number, place, date, number_note)
@@ -199,13 +385,9 @@ class OfficialDocument:
         right_x = pdf.l_margin + LEFT_COLUMN
         right_w = pdf.w - pdf.r_margin - right_x
         self._text(10, text=superior)
-        pdf.multi_cell(
-            LEFT_COLUMN, 5, superior.upper(), align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT
-        )
+        pdf.block(LEFT_COLUMN, 5, superior.upper(), align="C", new_x=XPos.LMARGIN)
         self._text(10, bold=True, text=agency)
-        pdf.multi_cell(
-            LEFT_COLUMN, 5, agency.upper(), align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT
-        )
+        pdf.block(LEFT_COLUMN, 5, agency.upper(), align="C", new_x=XPos.LMARGIN)
         line_y = pdf.get_y() + 1
         pdf.line(
             pdf.l_margin + LEFT_COLUMN / 2 - 12, line_y, pdf.l_margin + LEFT_COLUMN / 2 + 12, line_y
@@ -232,7 +414,7 @@ class OfficialDocument:
         pdf.cell(
             right_w, 6, "Độc lập - Tự do - Hạnh phúc", align="C", new_x=XPos.LEFT, new_y=YPos.NEXT
         )
-        motto_w = pdf.get_string_width("Độc lập - Tự do - Hạnh phúc")
+        motto_w = pdf.width_of("Độc lập - Tự do - Hạnh phúc")
         y = pdf.get_y() + 0.5
         pdf.line(right_x + (right_w - motto_w) / 2, y, right_x + (right_w + motto_w) / 2, y)
         pdf.set_xy(right_x, y + 4)
@@ -242,29 +424,29 @@ class OfficialDocument:
 
     def _title(self, title: str, subtitle: str) -> None:
         self._text(13, bold=True, text=title)
-        self.pdf.multi_cell(0, 7, title.upper(), align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.pdf.block(0, 7, title.upper(), align="C", new_x=XPos.LMARGIN)
         if subtitle:
             self._text(11, text=subtitle)
-            self.pdf.multi_cell(0, 6, subtitle, align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            self.pdf.block(0, 6, subtitle, align="C", new_x=XPos.LMARGIN)
         self.pdf.ln(4)
 
     def paragraph(self, text: str, *, bold: bool = False, size: float = 11) -> None:
         self._text(size, bold, text)
-        self.pdf.multi_cell(0, 6, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.pdf.block(0, 6, text, new_x=XPos.LMARGIN)
         self.pdf.ln(1)
 
     def field(self, label: str, value: str) -> None:
         """ "Label: value" on a line, the value wrapping under itself; a label longer than
         half the line takes a line of its own, the value under it."""
         self._text(11, bold=True, text=label)
-        width = self.pdf.get_string_width(label + ": ") + 1
+        width = self.pdf.width_of(label + ": ") + 1
         line = self.pdf.w - self.pdf.l_margin - self.pdf.r_margin
         if width > line / 2:
-            self.pdf.multi_cell(0, 6, label + ":", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            self.pdf.block(0, 6, label + ":", new_x=XPos.LMARGIN)
         else:
             self.pdf.cell(width, 6, label + ":")
         self._text(11, text=value)
-        self.pdf.multi_cell(0, 6, value or "…", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.pdf.block(0, 6, value or "…", new_x=XPos.LMARGIN)
 
     def table(self, headers: list[str], rows: list[list[str]], widths: list[float]) -> None:
         self._text(9.5, text="".join(headers) + "".join("".join(row) for row in rows))
@@ -298,9 +480,7 @@ class OfficialDocument:
             pdf.set_xy(x, top)
             if block.role:
                 self._text(11, bold=True, text=block.role)
-                pdf.multi_cell(
-                    width, 6, block.role.upper(), align="C", new_x=XPos.LEFT, new_y=YPos.NEXT
-                )
+                pdf.block(width, 6, block.role.upper(), align="C", new_x=XPos.LEFT)
                 self._text(9)
                 pdf.set_x(x)
                 pdf.cell(width, 5, "(Ký số)" if block.slot else "(Ký, ghi rõ họ tên)", align="C")
@@ -311,7 +491,7 @@ class OfficialDocument:
             if block.name:
                 pdf.set_xy(x, box_top + 23)
                 self._text(11, bold=True, text=block.name)
-                pdf.multi_cell(width, 6, block.name, align="C")
+                pdf.block(width, 6, block.name, align="C")
         pdf.set_y(box_top + 35)
 
     def slot_box(self, name: str) -> tuple[int, tuple[int, int, int, int]]:
@@ -326,7 +506,7 @@ class OfficialDocument:
 
     def footer_note(self, text: str) -> None:
         self._text(8.5, text=text)
-        self.pdf.multi_cell(0, 4.5, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.pdf.block(0, 4.5, text, new_x=XPos.LMARGIN)
 
     def output(self) -> bytes:
-        return bytes(self.pdf.output())
+        return bytes(self.pdf.output(output_producer_class=_Producer))
