@@ -72,6 +72,19 @@ def test_overdue_and_paused_boxes(login_client: Any, citizen: Any) -> None:
     assert late.code in codes(receiver, "qua-han")
     assert paused.code in codes(receiver, "tam-dung")
     assert paused.code not in codes(receiver, "qua-han")
+    # The page marks the late one (its due time passed), nothing else; a row read only the
+    # columns it shows (never the declaration).
+    page = receiver.get("/can-bo/ho-so/", {"hop": "xu-ly"}, HTTP_ACCEPT_LANGUAGE="en")
+    marked = {r["dossier"].code: r["late"] for r in page.context["rows"]}
+    assert marked[late.code] is True
+    on_time = dossier_submit(submission=submission(citizen))
+    post_action(receiver, on_time, "accept")
+    page = receiver.get("/can-bo/ho-so/", {"hop": "xu-ly"}, HTTP_ACCEPT_LANGUAGE="en")
+    rows = {r["dossier"].code: r for r in page.context["rows"]}
+    assert rows[on_time.code]["late"] is False
+    assert rows[late.code]["late"] is True
+    assert page.content.decode().count('class="late"') == 1
+    assert "form_data" in rows[late.code]["dossier"].get_deferred_fields()
 
 
 def test_who_may_open_the_dossier_page(

@@ -145,6 +145,8 @@ class InboxLook:
         fields = ("due_at", "pk") if due_soon else (*self.subject.inbox_order, "pk")
         order = [F(f).asc(nulls_last=True) for f in fields]
         cases = self.subject.list_queryset()
+        if self.subject.inbox_columns:
+            cases = cases.only(*self.subject.inbox_columns)
         if len(arms) <= 1:
             return list(cases.filter(_union(arms)).order_by(*order)[:BOX_LIMIT])
         keys: dict[Any, tuple[Any, ...]] = {}

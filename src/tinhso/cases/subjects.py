@@ -106,6 +106,9 @@ class SubjectType:
     # The lookup from a case to its calendar's code, for the boxes' queries (the due-soon
     # box compares due times per calendar); blank: every case counts in the default one.
     calendar_field: str = ""
+    # The columns a box's rows show (and the API's list items), related ones included
+    # ("procedure__name"): a box reads only these. Blank: every column of `list_queryset`.
+    inbox_columns: tuple[str, ...] = ()
 
 
 _SUBJECTS: dict[str, SubjectType] = {}

@@ -15,7 +15,6 @@ and the clock can stop and resume: `working_time_between` measures a pause to ad
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -123,19 +122,6 @@ def working_day_left_until(now: datetime, hours: Hours) -> datetime:
                     return max(begin, reached)
         day += timedelta(days=1)
         reached = datetime.combine(day, time(0), _tz())
-
-
-def hours_memo() -> Callable[[str | None], Hours]:
-    """`hours_for` remembered for the length of one computation over many dossiers (each
-    call of `hours_for` reads the database)."""
-    loaded: dict[str | None, Hours] = {}
-
-    def lookup(code: str | None) -> Hours:
-        if code not in loaded:
-            loaded[code] = hours_for(code)
-        return loaded[code]
-
-    return lookup
 
 
 def is_working_day(day: date, hours: Hours) -> bool:

@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -19,7 +20,6 @@ from tinhso.accounts.roles import RECEIVER
 from tinhso.agencies.models import Agency
 from tinhso.catalog.eform import form_summary_sections
 from tinhso.core import files as dossier_files
-from tinhso.core.calendar import hours_memo
 from tinhso.core.errors import refusals_shown
 from tinhso.core.input import day_clean, moment_clean
 from tinhso.core.privacy import mask_personal_id
@@ -81,11 +81,11 @@ def inbox_view(request: HttpRequest) -> HttpResponse:
     if slug not in {b.slug for b in BOXES}:
         # Land on the first box that holds work for this official's roles.
         slug = next((b.slug for b in BOXES if counts.get(b.slug)), BOXES[0].slug)
-    calendar_hours = hours_memo()  # one calendar load per calendar, not per row
+    now = timezone.now()
     rows = [
         {"dossier": d, "applicant_id": mask_personal_id(d.applicant.personal_id or ""),
-         "left": working_time_left(d, calendar_hours(
-             d.receiving_agency.calendar if d.receiving_agency else None))}
+         # Late: its due time passed (while it ran: a paused clock stopped at paused_at).
+         "late": d.due_at is not None and (d.paused_at or now) > d.due_at}
         for d in look.rows(slug)
     ]  # fmt: skip
     context = {
@@ -240,8 +240,6 @@ def register_view(request: HttpRequest) -> HttpResponse:
     and a period, as an Excel workbook or a PDF; every applicant listed sees the download
     in their access log."""
     from datetime import date, timedelta
-
-    from django.utils import timezone
 
     from tinhso.accounts.access import personal_data_access_record_many
     from tinhso.dossiers.register import register_pdf, register_rows, register_workbook

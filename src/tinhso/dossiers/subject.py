@@ -142,6 +142,12 @@ def notify_applicant(done: Transitioned) -> None:
     )
 
 
+# What an inbox row shows (dossiers/inbox.html) and the API's list items.
+INBOX_COLUMNS = (
+    "code", "status", "state", "due_at", "paused_at", "submitted_at", "procedure__code",
+    "procedure__name", "receiving_agency__code", "applicant__full_name", "applicant__personal_id",
+)  # fmt: skip
+
 DOSSIER = SubjectType(
     code="dossier",
     model=Dossier,
@@ -160,6 +166,7 @@ DOSSIER = SubjectType(
     time_days=lambda dossier: Decimal(dossier.procedure.time_days),
     list_queryset=list_queryset,
     inbox_order=("due_at", "submitted_at"),
+    inbox_columns=INBOX_COLUMNS,
     record=record,
     notify=notify_applicant,
     applicant_id=lambda dossier: dossier.applicant_id,
