@@ -14,6 +14,17 @@ from typing import Any
 
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "300"))
 
+# The raw SQL of an inbox's rows: the columns its page and the API's list show (code,
+# procedure, applicant and masked ID, status, due time), joined as the page joins them.
+# `{where}` is the box's condition on d.
+INBOX_ROWS_SQL = (
+    "SELECT d.id, d.code, d.status, d.state, d.due_at, d.paused_at, d.submitted_at, "
+    "p.id, p.code, p.name, a.id, a.code, u.id, u.full_name, u.personal_id "
+    "FROM dossiers_dossier d JOIN catalog_procedure p ON p.id = d.procedure_id "
+    "LEFT JOIN agencies_agency a ON a.id = d.receiving_agency_id "
+    "LEFT JOIN accounts_user u ON u.id = d.applicant_id WHERE {where} "
+)
+
 
 @dataclass(frozen=True)
 class Row:

@@ -19,7 +19,14 @@ import urllib.request
 import uuid
 from typing import Any
 
-from bench.common import Row, birth_submission, free_port, measure, throughput
+from bench.common import (
+    INBOX_ROWS_SQL,
+    Row,
+    birth_submission,
+    free_port,
+    measure,
+    throughput,
+)
 
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", "8"))
 SECONDS = int(os.environ.get("BENCH_SECONDS", "15"))
@@ -266,12 +273,13 @@ def run() -> list[Row]:
 
     def inbox_sql() -> None:
         with connection.cursor() as cursor:
+            # The same rows: the box's dossiers received at the receiver's commune.
             cursor.execute(
-                "SELECT d.id FROM dossiers_dossier d "
-                "JOIN agencies_agency a ON a.id = d.receiving_agency_id "
-                "WHERE a.path LIKE %s AND d.state = 'new' "
-                "ORDER BY d.due_at, d.submitted_at LIMIT 200",
-                [agency.path + "%"],
+                INBOX_ROWS_SQL.format(
+                    where="d.receiving_agency_id = %s AND d.state = 'new' AND d.status <> 0"
+                )
+                + "ORDER BY d.due_at NULLS LAST, d.submitted_at NULLS LAST, d.id LIMIT 200",
+                [agency.pk],
             )
             cursor.fetchall()
 

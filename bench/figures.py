@@ -22,7 +22,7 @@ import random
 import time
 from datetime import timedelta
 
-from bench.common import Row, measure
+from bench.common import INBOX_ROWS_SQL, Row, measure
 
 TARGET = int(os.environ.get("BENCH_DOSSIERS", "1000000"))
 DIRECT_LIMIT = int(os.environ.get("BENCH_FIGURES_DIRECT_UP_TO", "2000000"))
@@ -240,8 +240,7 @@ def run() -> list[Row]:
         bound = working_day_left_until(now, hours_for(agency.calendar or None))
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT d.* FROM dossiers_dossier d WHERE {where} "
-                "ORDER BY d.due_at, d.id LIMIT 200",
+                INBOX_ROWS_SQL.format(where=where) + "ORDER BY d.due_at, d.id LIMIT 200",
                 [agency.pk, closed, now, bound],
             )
             cursor.fetchall()
