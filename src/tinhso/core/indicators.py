@@ -19,7 +19,7 @@ with it.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, tzinfo
 from enum import StrEnum
 from typing import Protocol
@@ -109,6 +109,9 @@ class Scope:
     agencies: AgencySet
     start: date
     end: date
+    # What several figure sets read alike, computed once for this scope (the dossier and
+    # the payment figures both sum the same rollups): key → value, filled by the modules.
+    shared: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def begin(self) -> datetime:

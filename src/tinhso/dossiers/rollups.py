@@ -288,7 +288,14 @@ def rollup_totals(scope: Scope) -> Totals:
     """Sum the rollups of `scope`'s agencies: flows over its days, stocks up to its end:
     prefix(end) - prefix(start - 1). One query, a UNION ALL of one aggregate per range of
     rows, each an index range per agency (an OR of the ranges would read every row of the
-    agency)."""
+    agency); once per scope, however many figure sets read it (dossiers, payments)."""
+    totals = scope.shared.get("dossiers.rollup_totals")
+    if not isinstance(totals, Totals):
+        totals = scope.shared["dossiers.rollup_totals"] = _rollup_totals(scope)
+    return totals
+
+
+def _rollup_totals(scope: Scope) -> Totals:
     base = DossierRollup.objects.filter(scope.agencies.within("agency"))
     sums = {c: Sum(c) for c in COUNTERS}
     parts = [
