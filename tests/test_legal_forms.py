@@ -235,3 +235,30 @@ def test_lines_break_at_spaces_within_the_room_and_cut_words_too_long() -> None:
     assert len(pieces) > 2
     assert all(pdf.width_of(piece) <= 50 for piece in pieces)
     assert pdf.lines("", 50) == [""]
+
+
+def test_a_long_table_repeats_its_headings_and_a_row_taller_than_a_page_is_refused() -> None:
+    from fpdf.errors import FPDFException
+
+    from tinhso.core.pdf import OfficialDocument
+
+    def document() -> OfficialDocument:
+        return OfficialDocument(
+            superior="UBND tỉnh", agency="UBND xã", number="1", place="Xã",
+            date=datetime(2026, 5, 4, tzinfo=UTC), title="Sổ theo dõi",
+        )  # fmt: skip
+
+    doc = document()
+    rows = [
+        [str(n), "Giấy chứng sinh hoặc văn bản của người làm chứng " * (n % 3)] for n in range(80)
+    ]
+    doc.table(["STT", "Tên giấy tờ"], rows, [15, 85])
+    reader = PdfReader(io.BytesIO(doc.output()))
+    pages = [page.extract_text() for page in reader.pages]
+    assert len(pages) > 1
+    assert all("Tên giấy tờ" in text for text in pages)  # the headings on every page
+    numbers = {line.split()[0] for text in pages for line in text.splitlines() if line.strip()}
+    assert {str(n) for n in range(80)} <= numbers
+    doc = document()
+    with pytest.raises(FPDFException):
+        doc.table(["A", "B"], [["x", "chữ " * 3000]], [50, 50])

@@ -32,6 +32,7 @@ from fontTools import subset as ft_subset
 from fontTools import ttLib
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
+from fpdf.errors import FPDFException
 from fpdf.fonts import SubsetMap, TTFFont
 from fpdf.output import CIDSystemInfo, OutputProducer, PDFFont
 from fpdf.syntax import Name, PDFArray, PDFContentStream
@@ -449,18 +450,46 @@ class OfficialDocument:
         self.pdf.block(0, 6, value or "…", new_x=XPos.LMARGIN)
 
     def table(self, headers: list[str], rows: list[list[str]], widths: list[float]) -> None:
+        """A ruled table across the text's width (`widths` are proportions), the headings in
+        bold and again on top of every page it runs onto; each cell's lines broken from the
+        face's widths (`_Page.lines`) and centred in the row's height."""
+        pdf = self.pdf
         self._text(9.5, text="".join(headers) + "".join("".join(row) for row in rows))
-        with self.pdf.table(
-            col_widths=widths, text_align="LEFT", line_height=5, first_row_as_headings=True
-        ) as table:
-            header = table.row()
-            for text in headers:
-                header.cell(text)
-            for values in rows:
-                row = table.row()
-                for value in values:
-                    row.cell(value)
-        self.pdf.ln(3)
+        family, size = pdf.font_family, pdf.font_size_pt
+        scale = (pdf.w - pdf.l_margin - pdf.r_margin) / sum(widths)
+        columns = [w * scale for w in widths]
+        line_h = 5.0
+
+        def draw(values: list[str], bold: bool) -> None:
+            pdf.set_font(family, "B" if bold else "", size)
+            cells = [
+                pdf.lines(value, width - 2 * pdf.c_margin)
+                for value, width in zip(values, columns, strict=False)
+            ]
+            height = line_h * max((len(lines) for lines in cells), default=1)
+            if height > pdf.page_break_trigger - pdf.t_margin - 4 * line_h:
+                # As fpdf2's own tables do: the caller lays the paper out another way.
+                raise FPDFException("A table row is taller than a page.")
+            if pdf.get_y() + height > pdf.page_break_trigger:
+                pdf.add_page()
+                if not bold:
+                    draw(headers, True)
+                    pdf.set_font(family, "", size)
+            x, y = pdf.l_margin, pdf.get_y()
+            for lines, width in zip(cells, columns, strict=False):
+                pdf.rect(x, y, width, height)
+                top = y + (height - line_h * len(lines)) / 2
+                for index, line in enumerate(lines):
+                    pdf.set_xy(x, top + index * line_h)
+                    pdf.cell(width, line_h, line)
+                x += width
+            pdf.set_xy(pdf.l_margin, y + height)
+
+        draw(headers, True)
+        for values in rows:
+            draw(values, False)
+        pdf.set_font(family, "", size)
+        pdf.ln(3)
 
     def signatures(self, blocks: list[SignatureBlock]) -> None:
         """Side-by-side signature blocks, kept whole on one page; a block with a slot gets a
