@@ -235,6 +235,8 @@ def test_lines_break_at_spaces_within_the_room_and_cut_words_too_long() -> None:
     assert len(pieces) > 2
     assert all(pdf.width_of(piece) <= 50 for piece in pieces)
     assert pdf.lines("", 50) == [""]
+    # As multi_cell: a textarea's CRLF is a line break, a last line break adds no line.
+    assert pdf.lines("Dòng một\r\nDòng hai\r\n", 80) == ["Dòng một", "Dòng hai"]
 
 
 def test_a_long_table_repeats_its_headings_and_a_row_taller_than_a_page_is_refused() -> None:
@@ -262,3 +264,13 @@ def test_a_long_table_repeats_its_headings_and_a_row_taller_than_a_page_is_refus
     doc = document()
     with pytest.raises(FPDFException):
         doc.table(["A", "B"], [["x", "chữ " * 3000]], [50, 50])
+    # A row typed outside the repertoire (decomposed accents, as some phones send them, a
+    # narrow no-break space, a Turkish name) is written in the whole face, headings too.
+    import unicodedata
+
+    doc = document()
+    name = unicodedata.normalize("NFD", "Nguyễn Thị Hương")
+    doc.table(["Họ và tên", "Ghi chú"], [[name, "12\u202f500 đồng"], ["Ayşe", "—"]], [50, 50])
+    text = unicodedata.normalize("NFC", text_of(doc.output()))
+    assert "Nguyễn Thị Hương" in text
+    assert "Ayşe" in text

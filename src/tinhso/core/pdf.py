@@ -9,7 +9,7 @@ Fonts cost more than the rest of a form when parsed or cut for each one (ADR 002
 compressed, widths, ToUnicode and CIDToGIDMap) built once; every document embeds that
 program as it is (`_Producer`), so no document cuts a subset. A string with a character
 outside the repertoire is written in the whole font, which fpdf2 subsets for that document
-only. Lines are broken here (`OfficialDocument._lines`) from the face's widths: fpdf2's
+only. Lines are broken here (`_Page.lines`) from the face's widths: fpdf2's
 `multi_cell` measured every character through its text-fragment machinery, a third of a
 form's time.
 """
@@ -261,6 +261,10 @@ class _Page(FPDF):
         room = room / scale  # compare in the font's units
         space = widths[32]
         out: list[str] = []
+        # As multi_cell: carriage returns dropped (browsers send CRLF), no line after a last
+        # line break.
+        text = text.replace("\r", "")
+        text = text.removesuffix("\n")
         for paragraph in text.split("\n"):
             line: list[str] = []
             used = 0.0
@@ -385,9 +389,9 @@ class OfficialDocument:
         top = pdf.get_y()
         right_x = pdf.l_margin + LEFT_COLUMN
         right_w = pdf.w - pdf.r_margin - right_x
-        self._text(10, text=superior)
+        self._text(10, text=superior.upper())
         pdf.block(LEFT_COLUMN, 5, superior.upper(), align="C", new_x=XPos.LMARGIN)
-        self._text(10, bold=True, text=agency)
+        self._text(10, bold=True, text=agency.upper())
         pdf.block(LEFT_COLUMN, 5, agency.upper(), align="C", new_x=XPos.LMARGIN)
         line_y = pdf.get_y() + 1
         pdf.line(
@@ -424,7 +428,7 @@ class OfficialDocument:
         pdf.set_y(max(left_bottom, pdf.get_y() + 5) + 6)
 
     def _title(self, title: str, subtitle: str) -> None:
-        self._text(13, bold=True, text=title)
+        self._text(13, bold=True, text=title.upper())
         self.pdf.block(0, 7, title.upper(), align="C", new_x=XPos.LMARGIN)
         if subtitle:
             self._text(11, text=subtitle)
@@ -454,27 +458,22 @@ class OfficialDocument:
         bold and again on top of every page it runs onto; each cell's lines broken from the
         face's widths (`_Page.lines`) and centred in the row's height."""
         pdf = self.pdf
-        self._text(9.5, text="".join(headers) + "".join("".join(row) for row in rows))
-        family, size = pdf.font_family, pdf.font_size_pt
         scale = (pdf.w - pdf.l_margin - pdf.r_margin) / sum(widths)
         columns = [w * scale for w in widths]
         line_h = 5.0
+        room = pdf.page_break_trigger - pdf.t_margin  # a page's height for the table
 
-        def draw(values: list[str], bold: bool) -> None:
-            pdf.set_font(family, "B" if bold else "", size)
+        def laid(values: list[str], bold: bool) -> tuple[list[list[str]], float]:
+            # Each row in the face that has its characters (the whole one if need be).
+            self._text(9.5, bold=bold, text="".join(values))
             cells = [
                 pdf.lines(value, width - 2 * pdf.c_margin)
                 for value, width in zip(values, columns, strict=False)
             ]
-            height = line_h * max((len(lines) for lines in cells), default=1)
-            if height > pdf.page_break_trigger - pdf.t_margin - 4 * line_h:
-                # As fpdf2's own tables do: the caller lays the paper out another way.
-                raise FPDFException("A table row is taller than a page.")
-            if pdf.get_y() + height > pdf.page_break_trigger:
-                pdf.add_page()
-                if not bold:
-                    draw(headers, True)
-                    pdf.set_font(family, "", size)
+            return cells, line_h * max((len(lines) for lines in cells), default=1)
+
+        def draw(values: list[str], bold: bool, cells: list[list[str]], height: float) -> None:
+            self._text(9.5, bold=bold, text="".join(values))
             x, y = pdf.l_margin, pdf.get_y()
             for lines, width in zip(cells, columns, strict=False):
                 pdf.rect(x, y, width, height)
@@ -485,10 +484,20 @@ class OfficialDocument:
                 x += width
             pdf.set_xy(pdf.l_margin, y + height)
 
-        draw(headers, True)
+        head_cells, head_h = laid(headers, True)
+        first = laid(rows[0], False) if rows else ([], 0.0)
+        if pdf.get_y() + head_h + first[1] > pdf.page_break_trigger:
+            pdf.add_page()  # the headings never alone at the foot of a page
+        draw(headers, True, head_cells, head_h)
         for values in rows:
-            draw(values, False)
-        pdf.set_font(family, "", size)
+            cells, height = laid(values, False)
+            if head_h + height > room:
+                # As fpdf2's own tables do: the caller lays the paper out another way.
+                raise FPDFException("A table row is taller than a page.")
+            if pdf.get_y() + height > pdf.page_break_trigger:
+                pdf.add_page()
+                draw(headers, True, head_cells, head_h)
+            draw(values, False, cells, height)
         pdf.ln(3)
 
     def signatures(self, blocks: list[SignatureBlock]) -> None:
@@ -508,7 +517,7 @@ class OfficialDocument:
             x = pdf.l_margin + index * width
             pdf.set_xy(x, top)
             if block.role:
-                self._text(11, bold=True, text=block.role)
+                self._text(11, bold=True, text=block.role.upper())
                 pdf.block(width, 6, block.role.upper(), align="C", new_x=XPos.LEFT)
                 self._text(9)
                 pdf.set_x(x)
