@@ -96,7 +96,7 @@ def _boxes(dossier: Dossier) -> dict[str, str]:
                  "vanthu.hacthanh"):  # fmt: skip
         official = user(name)
         for slug in ("tiep-nhan", "xu-ly", "phe-duyet", "phat-hanh", "tra-ket-qua"):
-            if dossier in inbox(official, slug):
+            if dossier.code in [row.code for row in inbox(official, slug)]:
                 seen[name] = slug
     return seen
 
@@ -120,7 +120,7 @@ def test_a_differently_named_workflow_gets_forms_payment_and_inboxes(
     payment = dossier.payments.get()
     assert (payment.state, payment.amount) == (PaymentState.PENDING, 15000)
     assert dossier.paused_at is not None
-    assert dossier in inbox(user("chuyenvien.hacthanh"), "tam-dung")
+    assert dossier.code in [row.code for row in inbox(user("chuyenvien.hacthanh"), "tam-dung")]
     assert _boxes(dossier) == {}  # waiting for the citizen, in nobody's work box
 
     status, _answer = bank_through(client).pay(payment.vietqr())

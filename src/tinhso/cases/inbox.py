@@ -12,7 +12,9 @@ compares the due time with each calendar's "one working day from now").
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 from django.db.models import F, Q, QuerySet
@@ -145,10 +147,8 @@ class InboxLook:
         fields = ("due_at", "pk") if due_soon else (*self.subject.inbox_order, "pk")
         order = [F(f).asc(nulls_last=True) for f in fields]
         cases = self.subject.list_queryset()
-        if self.subject.inbox_columns:
-            cases = cases.only(*self.subject.inbox_columns)
         if len(arms) <= 1:
-            return list(cases.filter(_union(arms)).order_by(*order)[:BOX_LIMIT])
+            return self._loaded(cases.filter(_union(arms)).order_by(*order)[:BOX_LIMIT])
         keys: dict[Any, tuple[Any, ...]] = {}
         for arm in arms:
             for row in cases.filter(arm).order_by(*order).values_list(*fields)[:BOX_LIMIT]:
@@ -156,8 +156,45 @@ class InboxLook:
         first = sorted(
             keys.values(), key=lambda row: [(v is None, v if v is not None else 0) for v in row]
         )[:BOX_LIMIT]
-        found = cases.in_bulk([row[-1] for row in first])
+        found = {row.pk: row for row in self._loaded(cases.filter(pk__in=[r[-1] for r in first]))}
         return [found[row[-1]] for row in first if row[-1] in found]
+
+    def _loaded(self, cases: QuerySet[Any]) -> list[Any]:
+        """The rows as the subject's `inbox_columns` give them (`InboxRow`s, no model
+        instances built for the case and its related rows), or whole cases without them."""
+        columns = self.subject.inbox_columns
+        if not columns:
+            return list(cases)
+        label = self.subject.status_label
+        return [
+            InboxRow.of(("pk", *columns), values, label)
+            for values in cases.values_list("pk", *columns)
+        ]
+
+
+class InboxRow(SimpleNamespace):
+    """A box's row: the subject's `inbox_columns`, a related row's as a nested namespace
+    (`procedure__name` → `row.procedure.name`), and the status's label as a model gives it
+    (`get_status_display`), for the page and the API list alike."""
+
+    @classmethod
+    def of(
+        cls, columns: tuple[str, ...], values: tuple[Any, ...], label: Callable[[int], str]
+    ) -> InboxRow:
+        row = cls()
+        row._label = label
+        for column, value in zip(columns, values, strict=True):
+            *path, name = column.split("__")
+            place: SimpleNamespace = row
+            for part in path:
+                if not hasattr(place, part):
+                    setattr(place, part, SimpleNamespace())
+                place = getattr(place, part)
+            setattr(place, name, value)
+        return row
+
+    def get_status_display(self) -> str:
+        return str(self._label(self.status))
 
 
 def _parts(condition: Q) -> list[Q]:

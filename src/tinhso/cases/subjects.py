@@ -107,7 +107,8 @@ class SubjectType:
     # box compares due times per calendar); blank: every case counts in the default one.
     calendar_field: str = ""
     # The columns a box's rows show (and the API's list items), related ones included
-    # ("procedure__name"): a box reads only these. Blank: every column of `list_queryset`.
+    # ("procedure__name"): a box reads only these, as `cases.inbox.InboxRow`s (light rows,
+    # not model instances). Blank: the cases themselves, every column of `list_queryset`.
     inbox_columns: tuple[str, ...] = ()
 
 
