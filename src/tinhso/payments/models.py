@@ -126,6 +126,11 @@ class Payment(models.Model):
             return str(REVIEW_FOR_PAYER.get(self.review) or self.get_review_display())
         return str(self.get_state_display())
 
+    def is_payable(self) -> bool:
+        """Whether the payer may still pay it (its notice shows the VietQR): open, not
+        waiting for the accountant, not expired."""
+        return self.state in OPEN_STATES and not self.review and self.expires_at > timezone.now()
+
     def vietqr(self) -> str:
         from tinhso.payments.vietqr import VietQR
 

@@ -12,7 +12,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -21,7 +20,7 @@ from tinhso.accounts.policies import may, signed_in
 from tinhso.core.errors import refusals_shown
 from tinhso.dossiers.selectors import dossiers_of_citizen
 from tinhso.payments.fees import EXEMPTION_CATEGORIES
-from tinhso.payments.models import OPEN_STATES, Payment, Review
+from tinhso.payments.models import Payment, Review
 from tinhso.payments.selectors import (
     accountant_agencies,
     notifications_for_accountant,
@@ -58,9 +57,7 @@ def qr_svg(payload: str) -> str:
 def notice(request: HttpRequest, reference: str) -> HttpResponse:
     """The payment notice: amount, breakdown, account, reference, and the VietQR."""
     payment = _payment(request, reference, "payment")
-    is_open = (
-        payment.state in OPEN_STATES and not payment.review and payment.expires_at > timezone.now()
-    )
+    is_open = payment.is_payable()
     return render(
         request,
         "payments/notice.html",

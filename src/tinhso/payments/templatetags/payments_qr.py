@@ -1,12 +1,11 @@
 from django import template
 from django.db.models import Q
-from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
 from tinhso.cases.transitions import case_ended
 from tinhso.dossiers.models import Dossier
 from tinhso.payments.fees import FeeQuote, fee_quote
-from tinhso.payments.models import OPEN_STATES, Payment, PaymentState
+from tinhso.payments.models import Payment, PaymentState
 
 register = template.Library()
 
@@ -31,6 +30,6 @@ def vietqr_svg(payment: Payment) -> SafeString:
     """The payment's VietQR as inline SVG while it can be paid; nothing otherwise."""
     from tinhso.payments.views import qr_svg
 
-    if payment.state not in OPEN_STATES or payment.review or payment.expires_at <= timezone.now():
+    if not payment.is_payable():
         return mark_safe("")
     return mark_safe(qr_svg(payment.vietqr()))  # noqa: S308 (segno's SVG, no user text)
