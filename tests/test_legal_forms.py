@@ -274,3 +274,48 @@ def test_a_long_table_repeats_its_headings_and_a_row_taller_than_a_page_is_refus
     text = unicodedata.normalize("NFC", text_of(doc.output()))
     assert "Nguyễn Thị Hương" in text
     assert "Ayşe" in text
+
+
+def test_the_verification_qr_code_is_drawn_module_for_module(in_ci: bool, tmp_path: Any) -> None:
+    """The QR code in a form's footer is drawn as vectors: rasterised by poppler (a renderer
+    nobody here wrote) at 300 dpi, the centre of each module is dark exactly where the QR
+    symbol of the form's verification address has a dark module, and the 4 modules of quiet
+    zone around it are white."""
+    import subprocess
+
+    import segno
+    from django.utils import timezone
+    from PIL import Image
+
+    from test_signing import need
+    from tinhso.core.pdf import QR_SIZE, OfficialDocument
+
+    url = "https://dichvucong.thanhhoa.gov.vn/xac-thuc/AbCdEfGh12345678/"
+    doc = OfficialDocument(
+        superior="UBND tỉnh Thanh Hóa", agency="UBND phường Hạc Thành", number="1",
+        place="Hạc Thành", date=timezone.localtime(), title="Giấy tiếp nhận hồ sơ",
+        verification_url=url,
+    )  # fmt: skip
+    doc.field("Ông/Bà", "Nguyễn Thị Ánh Tuyết")
+    (tmp_path / "form.pdf").write_bytes(doc.output())
+    subprocess.run(
+        [need("pdftoppm", in_ci), "-r", "300", "-gray", "-png", "-f", "1", "-l", "1",
+         "-singlefile", str(tmp_path / "form.pdf"), str(tmp_path / "page")],
+        check=True, timeout=60,
+    )  # fmt: skip
+    page = Image.open(tmp_path / "page.png").convert("L")
+    matrix = segno.make(url, error="m").matrix
+    n = len(matrix)
+    dots = 300 / 25.4  # pixels per mm
+    module = QR_SIZE / n * dots
+    left, top = doc.pdf.l_margin * dots, (doc.pdf.h - 8 - QR_SIZE) * dots
+    assert module > 5  # several pixels per module: the centres are unambiguous
+
+    def dark(row: int, col: int) -> bool:
+        x, y = left + (col + 0.5) * module, top + (row + 0.5) * module
+        return page.getpixel((round(x), round(y))) < 128  # type: ignore[operator]
+
+    drawn = [[dark(r, c) for c in range(n)] for r in range(n)]
+    assert drawn == [[bool(v) for v in row] for row in matrix]
+    around = [(r, c) for r in range(-4, n + 4) for c in range(-4, n + 4)]
+    assert not any(dark(r, c) for r, c in around if not (0 <= r < n and 0 <= c < n))

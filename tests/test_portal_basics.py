@@ -5,6 +5,7 @@ typed any way."""
 from __future__ import annotations
 
 import gzip
+import json
 from typing import Any
 
 import pytest
@@ -99,6 +100,14 @@ def test_tracking_shows_the_dossiers_times_and_history_never_the_applicant(
     assert [(datetime.fromisoformat(e["at"]), e["status"]["code"]) for e in answer["events"]] == [
         (ms(e.at), e.to_status) for e in events
     ]
+    # Written directly, not through the schema: still exactly what TrackOut describes.
+    from ninja.renderers import JSONRenderer
+
+    from tinhso.dossiers.api import TrackOut
+    from tinhso.dossiers.selectors import dossier_tracking
+
+    described = TrackOut.from_orm(dossier_tracking(dossier.code)).model_dump()
+    assert answer == json.loads(JSONRenderer().render(None, described, response_status=200))  # type: ignore[arg-type]
     text = client.get(f"/api/v1/track/{dossier.code}").content.decode()
     page = client.get("/tra-cuu-ho-so/", {"ma": dossier.code}).content.decode()
     assert "Được tiếp nhận" in page

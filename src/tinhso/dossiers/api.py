@@ -8,9 +8,10 @@ from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
+from ninja.renderers import JSONRenderer
 
 from tinhso.accounts.access import personal_data_access_record
 from tinhso.accounts.api import _caller, bearer
@@ -449,11 +450,37 @@ class TrackOut(Schema):
     auth=None,
     summary="Public tracking: status and dates, never personal data",
 )
-def track(request: HttpRequest, code: str) -> Status[object]:
+def track(request: HttpRequest, code: str) -> Status[object] | HttpResponse:
     dossier = dossier_tracking(code)
     if dossier is None:
         return Status(404, {"detail": _("No dossier has this code.")})
-    return Status(200, dossier)
+    # The most frequent public read: its answer is written here as TrackOut describes it
+    # (a test holds the two together), sparing pydantic's field-by-field validation of a
+    # result this module built itself, a third of the request's time (issue 15).
+    body = _JSON.render(request, track_body(dossier), response_status=200)
+    return HttpResponse(body, content_type="application/json; charset=utf-8")
+
+
+_JSON = JSONRenderer()
+
+
+def track_body(dossier: Tracked) -> dict[str, Any]:
+    """TrackOut's JSON of a tracked dossier, built directly."""
+    return {
+        "code": dossier.code,
+        "procedure": dossier.procedure.code,
+        "procedure_name": dossier.procedure.name,
+        "agency": dossier.receiving_agency.name,
+        "status": {"code": dossier.status, "label": dossier.get_status_display()},
+        "submitted_at": dossier.submitted_at,
+        "events": [
+            {
+                "at": event.at,
+                "status": {"code": event.to_status, "label": event.get_to_status_display()},
+            }
+            for event in dossier.events
+        ],
+    }
 
 
 class RatingIn(Schema):
