@@ -127,3 +127,29 @@ def test_the_procedure_is_picked_from_a_searchable_list(login_client: Any) -> No
     assert "Không có thủ tục nào được tiếp nhận tại đây khớp" in missing.content.decode()
     # Only the lookup that found its procedure looked into the registry.
     assert PersonalDataAccess.objects.filter(record="registry").count() == 1
+
+
+def test_the_counters_procedure_is_found_among_many_of_other_levels(login_client: Any) -> None:
+    """Words that 60 province-level procedures share, ranked above the commune's one: the
+    commune's receiver is still offered the procedure the commune receives (the search
+    keeps the counter's procedures before it cuts the list, not after)."""
+    from tinhso.catalog.services import catalog_export, catalog_import
+
+    data = catalog_export()
+    template = next(p for p in data["procedures"] if p["code"] == "1.001193")
+    department = next(p for p in data["procedures"] if p["level"] == "province")
+    for n in range(60):
+        data["procedures"].append(
+            template
+            | {"code": f"9.{n:06d}", "name": "Đăng ký khai sinh", "level": "province"}
+            | {"implementing_agency": department["implementing_agency"]}
+        )
+    catalog_import(data=data)
+    receiver = login_client(user("tiepnhan.hacthanh"))
+    found = receiver.post(
+        URL, {"procedure": "dang ky khai sinh", "personal_id": "038190000006", "lookup": "1"},
+        HTTP_ACCEPT_LANGUAGE="vi",
+    )  # fmt: skip
+    codes = [p.code for p in found.context["matches"]]
+    assert "1.001193" in codes
+    assert not any(code.startswith("9.") for code in codes)

@@ -316,6 +316,7 @@ def counter_view(request: HttpRequest) -> HttpResponse:
     from tinhso.catalog.models import Procedure, ResultMethod
     from tinhso.catalog.selectors import (
         ProcedureFilters,
+        RankedProcedures,
         procedure_get,
         procedure_search,
         procedures_received_by,
@@ -340,8 +341,12 @@ def counter_view(request: HttpRequest) -> HttpResponse:
     if typed and procedure is None:
         # Typed a name, not picked from the list (or no datalist on this browser): the
         # catalogue's search among what this counter receives; one match is that one.
+        # Ranked over the whole catalogue (ids only), kept to what this counter receives,
+        # then the first 50 loaded: a procedure of this counter outranked by many of other
+        # levels is still offered.
         allowed = {p.pk for p in received}
-        matches = [p for p in procedure_search(ProcedureFilters(q=typed))[:50] if p.pk in allowed]
+        ranked = procedure_search(ProcedureFilters(q=typed))
+        matches = RankedProcedures([pk for pk in ranked.ids if pk in allowed])[:50]
         if len(matches) == 1:
             procedure = procedure_get(code=matches[0].code)
     channel = Channel.POST if data.get("channel") == "3" else Channel.COUNTER
