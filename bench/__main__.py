@@ -46,6 +46,7 @@ def main() -> int:
         catalog,
         documents,
         dossiers,
+        feedback,
         figures,
         opendata,
         replica,
@@ -56,7 +57,7 @@ def main() -> int:
     only = os.environ.get("BENCH_ONLY", "")
     modules = {"agencies": agencies, "catalog": catalog, "signing": signing}
     modules |= {"dossiers": dossiers, "documents": documents, "figures": figures}
-    modules |= {"opendata": opendata, "audit": audit}
+    modules |= {"opendata": opendata, "audit": audit, "feedback": feedback}
     # Last: the standby is a copy of the database as the other benchmarks left it.
     modules |= {"replica": replica}
     rows = []

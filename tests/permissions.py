@@ -89,6 +89,12 @@ ACTORS = ["anonymous", *CITIZENS, *DEMO_OFFICIALS, *MADE_OFFICIALS]
 EXTRA = {
     "other_publisher": "dulieu.yte",  # data publisher of Sở Y tế
     "other_accountant": "ketoan",  # accountant of the province's service centre
+    # Citizens' reports (feedback): who receives, handles and moderates them at Hạc Thành,
+    # and the receiver of another commune.
+    "report_receiver": "phananh.hacthanh",
+    "report_handler": "hientruong.hacthanh",
+    "report_moderator": "kiemduyet.hacthanh",
+    "other_report_receiver": "phananh.hoanghoa",
 }
 HANDLERS = {"receiver", "specialist", "leader"}  # the personal-data roles of the agency
 
@@ -106,6 +112,10 @@ MEMBERSHIPS: dict[str, tuple[tuple[str, str], ...]] = {
     **{name: ((where, role),) for name, (where, role) in MADE_OFFICIALS.items()},
     "other_publisher": (("syt", PUBLISHER),),
     "other_accountant": (("service_centre", ACCOUNTANT),),
+    "report_receiver": (("hac_thanh", "feedback_receiver"),),
+    "report_handler": (("hac_thanh", "feedback_handler"),),
+    "report_moderator": (("hac_thanh", "feedback_moderator"),),
+    "other_report_receiver": (("hoang_hoa", "feedback_receiver"),),
 }
 
 EVERYONE = frozenset(ACTORS)
@@ -336,6 +346,32 @@ class Scene:
     @cached_property
     def private_resource(self) -> Any:
         return self.private_dataset.resources.get()
+
+    # Citizens' reports.
+    @cached_property
+    def report(self) -> Any:
+        """A pothole the applicant reported at Hạc Thành with a photo (their name not to be
+        shown), accepted, assigned to the field worker, answered: waiting for their rating."""
+        from decimal import Decimal
+
+        from test_feedback import jpeg_with_location
+        from tinhso.feedback.services import Photo, ReportDraft, report_act, report_submit
+
+        report = report_submit(ReportDraft(
+            category_code="o-ga", description="Ổ gà trước cổng chợ", latitude=Decimal("19.807"),
+            longitude=Decimal("105.7765"), answers={"muc_do": "vua"}, reporter=self.applicant,
+            photos=[Photo("anh.jpg", jpeg_with_location((640, 480)))],
+        ))  # fmt: skip
+        receiver, worker = user("phananh.hacthanh"), user("hientruong.hacthanh")
+        report = report_act(report=report, actor=receiver, action="accept", version=1)
+        report = report_act(
+            report=report, actor=receiver, action="assign", version=2, assignee=worker
+        )
+        return report_act(report=report, actor=worker, action="answer", version=3, note="Đã vá.")
+
+    @cached_property
+    def report_photo(self) -> Any:
+        return self.report.photos.get()
 
     # Accounts.
     @cached_property

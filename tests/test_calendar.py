@@ -142,3 +142,21 @@ def test_one_working_day_left_until_is_the_bound_of_the_due_soon_box() -> None:
                     soon = working_time_between(now, due, hours) <= hours.day_length
                     assert soon == (due <= bound), (hours.code, now, due, bound)
                 now += timedelta(minutes=151)
+
+
+def test_a_calendar_code_not_stored_counts_in_the_national_calendar_everywhere() -> None:
+    """An agency naming a calendar nobody stored counts in the stored national calendar,
+    its announced days off included: its deadlines (`hours_for`) and the due-soon box
+    (`hours_all`) agree."""
+    from tinhso.core.calendar import DEFAULT_CODE, hours_all
+
+    national, _created = WorkingCalendar.objects.get_or_create(
+        code=DEFAULT_CODE, defaults={"name": "Lịch làm việc"}
+    )
+    CalendarException.objects.create(
+        calendar=national, date=date(2026, 3, 3), is_working=False, note="Nghỉ"
+    )
+    hours = hours_for("KHONG-CO")
+    assert not is_working_day(date(2026, 3, 3), hours)
+    assert hours == hours_all()[0]
+    assert add_working_days(at(2026, 3, 2, 10), 2, hours) == at(2026, 3, 5, 10)

@@ -124,7 +124,8 @@ def test_every_permission_answers_for_anonymous(client: Client) -> None:
     about a record of the type it declares, answers instead of raising."""
     scene = Scene(client)
     records = {
-        type(row): row for row in (scene.dossier, scene.bm01, scene.payment, scene.applicant)
+        type(row): row
+        for row in (scene.dossier, scene.bm01, scene.payment, scene.applicant, scene.report)
     }
     assert permissions()
     for code in permissions():

@@ -36,9 +36,10 @@ def test_every_module_adds_its_demo_steps_in_order(capsys: pytest.CaptureFixture
     from tinhso.core.demo import demo_is_empty, demo_steps
 
     assert [s.name for s in demo_steps()] == [
-        "agencies.province", "accounts.registry", "accounts.accounts", "dossiers.workflow",
-        "catalog.procedures", "dossiers.stored_papers", "signing.pki", "payments.accounts",
-        "dossiers.dossiers", "signing.revocation", "payments.payments", "opendata.portal",
+        "agencies.province", "agencies.boundaries", "accounts.registry", "accounts.accounts",
+        "dossiers.workflow", "feedback.workflow", "feedback.categories", "catalog.procedures",
+        "dossiers.stored_papers", "signing.pki", "payments.accounts", "dossiers.dossiers",
+        "feedback.reports", "signing.revocation", "payments.payments", "opendata.portal",
     ]  # fmt: skip
     assert not demo_is_empty()
     call_command("seed_demo", "--if-empty")

@@ -39,6 +39,10 @@ def _agency(scene: Scene, actor: str) -> dict[str, object]:
 ROUTES = [
     Route("GET", "", name="home", limited=EVERYONE),
     Route("GET", "healthz", limited=EVERYONE),
+    # The phone web app: its manifest, its service worker and the offline page.
+    Route("GET", "manifest.webmanifest", limited=EVERYONE),
+    Route("GET", "sw.js", limited=EVERYONE),
+    Route("GET", "ngoai-tuyen/", name="the offline page", limited=EVERYONE),
     Route("POST", "i18n/setlang/", name="language switch", limited=EVERYONE, ok=(302,),
           data={"language": "en", "next": "/"}),
     Route("GET", "api/v1/openapi.json", limited=EVERYONE),

@@ -33,9 +33,11 @@ SKIP_SUFFIXES = (".pdf", ".csv", ".xlsx", ".json", ".ttl", ".rdf", ".jsonld", ".
                  ".txt", ".zip")  # fmt: skip
 PAGES_PER_ROLE = 45
 ROLES = [None, "038090000001", "tiepnhan.hacthanh", "chuyenvien.hacthanh", "lanhdao.hacthanh",
-         "vanthu.hacthanh", "ketoan.hacthanh", "dulieu.yte", "bientap", "admin"]  # fmt: skip
+         "vanthu.hacthanh", "ketoan.hacthanh", "dulieu.yte", "bientap", "admin",
+         "phananh.hacthanh", "hientruong.hacthanh"]  # fmt: skip
 START = ["/", "/tai-khoan/", "/ho-so-cua-toi/", "/can-bo/ho-so/", "/can-bo/thanh-toan/",
-         "/du-lieu-mo/", "/thu-tuc/", "/tra-cuu-ho-so/", "/xac-thuc/"]  # fmt: skip
+         "/du-lieu-mo/", "/thu-tuc/", "/tra-cuu-ho-so/", "/xac-thuc/", "/phan-anh/",
+         "/phan-anh/gui/", "/phan-anh/gui/?loai=rac-thai", "/can-bo/phan-anh/"]  # fmt: skip
 
 
 class _Page(HTMLParser):
@@ -118,6 +120,15 @@ def dossiers_in_every_box(citizen: Any) -> None:
     act(approved, "tiepnhan.hacthanh", "assign", assignee=user("chuyenvien.hacthanh"))
     act(approved, "chuyenvien.hacthanh", "forward", note="Đủ điều kiện")
     act(approved, "lanhdao.hacthanh", "approve")
+    # Citizens' reports: one new, one answered (with a photo), for the reports' pages.
+    from test_feedback import _submitted
+    from tinhso.feedback.services import report_act
+
+    _submitted(citizen)
+    report = _submitted()
+    receiver = user("phananh.hacthanh")
+    report = report_act(report=report, actor=receiver, action="accept", version=1)
+    report_act(report=report, actor=receiver, action="answer", version=2, note="Đã khắc phục.")
 
 
 @pytest.mark.parametrize("role", ROLES, ids=[r or "anonymous" for r in ROLES])

@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "tinhso.dossiers",
     "tinhso.payments",
     "tinhso.opendata",
+    "tinhso.feedback",
 ]
 
 MIDDLEWARE = [
@@ -133,6 +134,7 @@ TEMPLATES = [
                 "tinhso.core.context_processors.site",
                 "tinhso.payments.context_processors.accountant",
                 "tinhso.dossiers.context_processors.dossier_work",
+                "tinhso.feedback.context_processors.report_work",
             ],
         },
     },
@@ -401,6 +403,12 @@ EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Tỉnh Số <no-reply@localhost>")
 # Uploaded papers: PDF, JPEG or PNG, checked from their content.
 TINHSO_UPLOAD_MAX_BYTES = int(os.environ.get("TINHSO_UPLOAD_MAX_MB", "10")) * 1024 * 1024
+# Citizens' reports: each photo before it is cleaned (feedback.photos), at most 5 a report.
+TINHSO_FEEDBACK_PHOTO_MAX_BYTES = (
+    int(os.environ.get("TINHSO_FEEDBACK_PHOTO_MAX_MB", "10")) * 1024 * 1024
+)
+# Open311 GeoReport v2: the one jurisdiction this installation answers for.
+TINHSO_OPEN311_JURISDICTION = os.environ.get("TINHSO_OPEN311_JURISDICTION", "thanhhoa.gov.vn")
 # Open data: a resource file may be larger than a dossier's paper (a year of records).
 TINHSO_OPENDATA_UPLOAD_MAX_BYTES = (
     int(os.environ.get("TINHSO_OPENDATA_UPLOAD_MAX_MB", "100")) * 1024 * 1024

@@ -25,6 +25,9 @@ admin.site.login = _admin_login  # type: ignore[method-assign]
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
+    path("manifest.webmanifest", views.web_manifest, name="web-manifest"),
+    path("sw.js", views.service_worker, name="service-worker"),
+    path("ngoai-tuyen/", views.offline, name="offline"),
     path("i18n/setlang/", set_language, name="set_language"),
     path("api/v1/", api.urls),
     path("co-quan/", include("tinhso.agencies.urls")),
@@ -33,6 +36,7 @@ urlpatterns = [
     path("", include("tinhso.signing.urls")),
     path("", include("tinhso.payments.urls")),
     path("", include("tinhso.dossiers.urls")),
+    path("", include("tinhso.feedback.urls")),
     path("", include("tinhso.accounts.urls")),
     path("quan-tri/", admin.site.urls),
 ]

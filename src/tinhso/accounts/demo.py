@@ -206,25 +206,35 @@ def _agency_for(where: str, province: Agency) -> Agency:
     return subtree.get(level=AgencyLevel.COMMUNE, admin_unit_name=where)
 
 
+def demo_official_ensure(
+    *, username: str, full_name: str, role: str, agency: Agency, title: str
+) -> bool:
+    """A demo official holding `role` in `agency`, with the demo password, unless the
+    username exists already; returns whether one was made. (Other modules' demos make
+    their officials with it.)"""
+    if User.objects.filter(username=username).exists():
+        return False
+    user = official_create(
+        actor=None,
+        username=username,
+        full_name=full_name,
+        email=f"{username}@demo.tinhso.vn",
+        password=settings.TINHSO_DEMO_PASSWORD,
+        is_superuser=role == "province_admin",
+    )
+    membership_grant(actor=None, user=user, agency=agency, role=role, title=title)
+    return True
+
+
 def demo_accounts_seed(*, province: Agency) -> int:
     """Create the demo officials and citizens that do not exist yet; returns how many."""
     password = settings.TINHSO_DEMO_PASSWORD
     created = 0
     for username, full_name, role, where, title in DEMO_OFFICIALS:
-        if User.objects.filter(username=username).exists():
-            continue
-        user = official_create(
-            actor=None,
-            username=username,
-            full_name=full_name,
-            email=f"{username}@demo.tinhso.vn",
-            password=password,
-            is_superuser=role == "province_admin",
-        )
-        membership_grant(
-            actor=None, user=user, agency=_agency_for(where, province), role=role, title=title
-        )
-        created += 1
+        created += demo_official_ensure(
+            username=username, full_name=full_name, role=role,
+            agency=_agency_for(where, province), title=title,
+        )  # fmt: skip
     for personal_id, full_name, born, phone, address in DEMO_CITIZENS:
         if User.objects.filter(username=personal_id).exists():
             continue

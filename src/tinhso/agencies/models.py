@@ -90,3 +90,26 @@ class Agency(models.Model):
 
     def ancestor_ids(self) -> list[int]:
         return [int(part) for part in self.path.strip("/").split("/") if part][:-1]
+
+
+class Boundary(models.Model):
+    """The area an agency answers for (a commune's or ward's territory, the province's):
+    a GeoJSON Polygon or MultiPolygon in WGS 84 (longitude, latitude), with its bounding box
+    kept in columns so that finding the unit of a point reads only the few whose box holds
+    it (agencies.geo). Loaded from the province's data (`tinhso boundaries_load`)."""
+
+    agency = models.OneToOneField(Agency, on_delete=models.CASCADE, related_name="boundary")
+    geometry = models.JSONField(_("geometry (GeoJSON)"))
+    min_lat = models.FloatField()
+    max_lat = models.FloatField()
+    min_lng = models.FloatField()
+    max_lng = models.FloatField()
+    source = models.CharField(_("source"), max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = _("boundary")
+        verbose_name_plural = _("boundaries")
+        indexes = [models.Index(fields=["min_lat", "max_lat"], name="agencies_boundary_lat")]
+
+    def __str__(self) -> str:
+        return str(self.agency)

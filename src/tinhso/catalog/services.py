@@ -243,8 +243,14 @@ def catalog_validate(data: dict[str, Any]) -> list[str]:
     from tinhso.cases.models import Workflow
     from tinhso.cases.workflow import workflow_parse
 
-    workflow_codes = set(Workflow.objects.values_list("code", flat=True))
+    # The catalogue's procedures follow dossier workflows; other modules' workflows (a
+    # citizen's report's) are neither named by a procedure nor replaced by an import.
+    workflow_codes = set(Workflow.objects.filter(subject="dossier").values_list("code", flat=True))
+    others = set(Workflow.objects.exclude(subject="dossier").values_list("code", flat=True))
     for workflow in data.get("workflows", []):
+        if workflow["code"] in others:
+            problems.append(f"workflow {workflow['code']}: the workflow of another kind of case")
+            continue
         workflow_codes.add(workflow["code"])
         try:
             workflow_parse(workflow["definition"], subject="dossier")
@@ -418,7 +424,7 @@ def catalog_export() -> dict[str, Any]:
     return {
         "workflows": [
             {"code": w.code, "name": w.name, "definition": w.definition}
-            for w in Workflow.objects.order_by("code")
+            for w in Workflow.objects.filter(subject="dossier").order_by("code")
         ],
         "synonyms": [{"phrase": s.phrase, "means": s.means} for s in SearchSynonym.objects.all()],
         "fields": [{"code": f.code, "name": f.name} for f in ProcedureField.objects.all()],

@@ -86,8 +86,12 @@ def _stored(stored: WorkingCalendar, exceptions: dict[date, bool]) -> Hours:
 
 
 def hours_for(code: str | None) -> Hours:
-    """The working hours of calendar `code` (the national defaults when it is not stored)."""
-    stored = WorkingCalendar.objects.filter(code=code or DEFAULT_CODE).first()
+    """The working hours of calendar `code`; a code that is not stored (or none) counts in
+    the stored national calendar DEFAULT_CODE with its announced exceptions, as `hours_all`
+    says, and in the built-in national hours when that is not stored either."""
+    wanted = {code or DEFAULT_CODE, DEFAULT_CODE}
+    found = {c.code: c for c in WorkingCalendar.objects.filter(code__in=wanted)}
+    stored = found.get(code or DEFAULT_CODE) or found.get(DEFAULT_CODE)
     if stored is None:
         return _builtin(code)
     return _stored(stored, dict(stored.exceptions.values_list("date", "is_working")))

@@ -559,6 +559,18 @@ def upload_response(
     return _serve(name, content_type=content_type, headers=headers)
 
 
+def image_response(name: str, *, content_type: str, public: bool) -> FileResponse:
+    """Serve a stored image inline (a citizen's report photo, cleaned before it was stored):
+    its checked type, no sniffing; cached by browsers and proxies only when `public`."""
+    headers = {
+        "Content-Disposition": "inline",
+        "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": UPLOAD_CSP,
+        "Cache-Control": "public, max-age=86400" if public else "private, no-store",
+    }
+    return _serve(name, content_type=content_type, headers=headers)
+
+
 def document_response(name: str, *, filename: str) -> FileResponse:
     """Serve a PDF the platform rendered and signed itself (an issued form or result),
     shown in the browser, never cached. 404 if the file is missing."""

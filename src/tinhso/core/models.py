@@ -156,8 +156,14 @@ class Notification(models.Model):
     """A message to a person. It is written in the transaction of the change it reports and
     delivered afterwards through the outbox; the citizen reads every one in their account."""
 
+    # None: someone without an account, reached at `recipient` only (the phone or e-mail an
+    # anonymous reporter left for the answer).
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="notifications",
     )
     channel = models.CharField(max_length=8, choices=NotificationChannel.choices)
     recipient = models.CharField(max_length=255, blank=True)

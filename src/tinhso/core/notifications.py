@@ -95,6 +95,27 @@ def notify(
     return created
 
 
+def notify_contact(
+    *, phone: str = "", email: str = "", subject: str, body: str, link: str = ""
+) -> list[Notification]:
+    """Queue a message to someone without an account, by SMS and/or e-mail (an anonymous
+    reporter's contact for the answer). Call inside the transaction of the change."""
+    created = []
+    for channel, recipient in (
+        (NotificationChannel.SMS, phone),
+        (NotificationChannel.EMAIL, email),
+    ):
+        if not recipient:
+            continue
+        notification = Notification.objects.create(
+            user_id=None, channel=channel, recipient=recipient, subject=subject, body=body,
+            link=link,
+        )  # fmt: skip
+        outbox_put(topic="notification.send", payload={"id": notification.pk})
+        created.append(notification)
+    return created
+
+
 @outbox_handler("notification.send")
 def _deliver(payload: dict[str, Any]) -> None:
     notification = Notification.objects.select_for_update().get(pk=payload["id"])

@@ -20,3 +20,8 @@
   if (narrow.addEventListener) narrow.addEventListener("change", apply);
   apply();
 })();
+
+// The phone web app: the service worker keeps the offline page and the report form.
+if ("serviceWorker" in navigator && window.isSecureContext) {
+  navigator.serviceWorker.register("/sw.js").catch(function () {});
+}

@@ -1,0 +1,127 @@
+"""Photos of a report, cleaned before anyone else sees them.
+
+A photo is recognised by its content (JPEG, PNG, or HEIC as phones take them), decoded
+whole by Pillow (HEIC through pillow-heif) within a pixel budget, turned upright by its
+EXIF orientation, shrunk to at most PHOTO_SIDE pixels on its longer side, and written
+again from its pixels only: JPEG (HEIC becomes JPEG) or PNG. Nothing of the original file
+survives: no EXIF (the place it was taken, the camera, the time), no XMP, no comments, no
+trailing data."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import warnings
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from tinhso.core.filecheck import IMAGE_MAX_PIXELS
+from tinhso.core.files import CheckedFile
+
+PHOTO_SIDE = 1600
+MAX_PHOTOS = 5
+# The ISO base media file brands of HEIF/HEIC images (ISO/IEC 23008-12).
+_HEIF_BRANDS = (b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1")
+# A phone's JPEG may be a multi-picture file (MPO): its first picture is the photo.
+_FORMATS = {"JPEG": ["JPEG", "MPO"], "PNG": ["PNG"], "HEIF": ["HEIF"]}
+
+
+@dataclass(frozen=True)
+class CleanPhoto:
+    file: CheckedFile
+    width: int
+    height: int
+
+
+def photo_limit_bytes() -> int:
+    return int(settings.TINHSO_FEEDBACK_PHOTO_MAX_BYTES)
+
+
+def _kind(head: bytes) -> str | None:
+    if head.startswith(b"\xff\xd8\xff"):
+        return "JPEG"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "PNG"
+    if head[4:8] == b"ftyp" and head[8:12] in _HEIF_BRANDS:
+        return "HEIF"
+    return None
+
+
+def photo_clean(content: bytes, *, name: str) -> CleanPhoto:
+    """The cleaned photo, or ValidationError with a message naming the file (codes:
+    photo_too_large, photo_empty, photo_type, photo_malformed, photo_too_many_pixels)."""
+    name = (name or "ảnh").rsplit("/", 1)[-1][:120]
+    limit = photo_limit_bytes()
+    if len(content) > limit:
+        raise ValidationError(
+            _("%(name)s is %(size).1f MB; a photo may be at most %(limit)d MB.")
+            % {"name": name, "size": len(content) / 1048576, "limit": limit // 1048576},
+            code="photo_too_large",
+        )
+    if not content:
+        raise ValidationError(_("%(name)s is empty.") % {"name": name}, code="photo_empty")
+    kind = _kind(content[:16])
+    if kind is None:
+        raise ValidationError(
+            _("%(name)s is not a photo (JPEG, PNG or HEIC; its content was checked, not its name).")
+            % {"name": name},
+            code="photo_type",
+        )
+    if kind == "HEIF":
+        from pillow_heif import register_heif_opener
+
+        register_heif_opener()
+    malformed = ValidationError(
+        _("%(name)s is not a valid photo (it is damaged or incomplete).") % {"name": name},
+        code="photo_malformed",
+    )
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(content), formats=_FORMATS[kind]) as opened:
+                if opened.width * opened.height > IMAGE_MAX_PIXELS:
+                    raise _too_many_pixels(name)
+                opened.load()
+                image = ImageOps.exif_transpose(opened)
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError):
+        raise _too_many_pixels(name) from None
+    except ValidationError:
+        raise
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
+        raise malformed from None
+    image.thumbnail((PHOTO_SIDE, PHOTO_SIDE), Image.Resampling.LANCZOS)
+    # Only the pixels go on: nothing the original carried (EXIF, XMP, ICC, comments).
+    image.info = {}
+    out = io.BytesIO()
+    if kind == "PNG":
+        if image.mode not in ("RGB", "RGBA", "L", "LA", "P"):
+            image = image.convert("RGBA")
+        image.save(out, format="PNG", optimize=True)
+        content_type, extension = "image/png", ".png"
+    else:
+        if image.mode != "RGB":
+            image = image.convert("RGB")
+        image.save(out, format="JPEG", quality=82, optimize=True, progressive=True)
+        content_type, extension = "image/jpeg", ".jpg"
+    data = out.getvalue()
+    stem = name.rsplit(".", 1)[0] if "." in name else name
+    checked = CheckedFile(
+        original_name=f"{stem}{extension}",
+        content=data,
+        content_type=content_type,
+        extension=extension,
+        sha256=hashlib.sha256(data).hexdigest(),
+    )
+    return CleanPhoto(checked, image.width, image.height)
+
+
+def _too_many_pixels(name: str) -> ValidationError:
+    return ValidationError(
+        _("%(name)s is too large an image; an image may have at most %(limit)d megapixels.")
+        % {"name": name, "limit": IMAGE_MAX_PIXELS // 1_000_000},
+        code="photo_too_many_pixels",
+    )

@@ -1,0 +1,381 @@
+"""Citizens' reports (module feedback): the place found in the real boundaries, photos
+cleaned of their metadata, bad input refused whole, the handling workflow with its
+permission matrix, the reporter's contact kept from everyone but the receivers, and the
+public pages."""
+
+from __future__ import annotations
+
+import io
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from PIL import Image
+
+from flows import user
+from tinhso.feedback.models import Report, ReportPhoto, ReportStatus
+
+pytestmark = pytest.mark.django_db
+NEW = "/phan-anh/gui/"
+# Inside Phường Hạc Thành (the centre of the former Thanh Hóa city) and Xã Hoằng Hóa.
+HAC_THANH = ("19.807000", "105.776500")
+HANOI = ("21.028500", "105.854200")
+
+
+def jpeg_with_location(size: tuple[int, int] = (2400, 1800)) -> bytes:
+    """A phone's photo: EXIF with the place it was taken (GPS), the camera and an XMP
+    packet."""
+    image = Image.new("RGB", size, (120, 90, 60))
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"  # Make
+    exif[0x0110] = "Phone 12"  # Model
+    gps = exif.get_ifd(0x8825)
+    gps[1], gps[2] = "N", (19.0, 48.0, 25.2)
+    gps[3], gps[4] = "E", (105.0, 46.0, 35.4)
+    out = io.BytesIO()
+    image.save(out, format="JPEG", exif=exif, xmp=b"<x:xmpmeta>Hac Thanh 19.807</x:xmpmeta>")
+    return out.getvalue()
+
+
+def post_report(client: Client, **fields: Any) -> Any:
+    data = {
+        "category": "o-ga",
+        "description": "Ổ gà lớn trước cổng trường, gọi 0912 345 678",
+        "lat": HAC_THANH[0],
+        "lng": HAC_THANH[1],
+        "attribute[muc_do]": "nghiem-trong",
+        "phone": "0912345678",
+        "checked": "1",
+    }
+    data.update(fields)
+    return client.post(NEW, data, HTTP_ACCEPT_LANGUAGE="vi")
+
+
+def test_the_commune_of_a_point_comes_from_the_real_boundaries() -> None:
+    from tinhso.agencies.geo import commune_at
+
+    found = commune_at(float(HAC_THANH[0]), float(HAC_THANH[1]))
+    assert found is not None
+    assert found.admin_unit_name == "Phường Hạc Thành"
+    assert commune_at(float(HANOI[0]), float(HANOI[1])) is None
+    # 166 units of the province, each with its boundary.
+    from tinhso.agencies.models import Boundary
+
+    assert Boundary.objects.filter(agency__level="commune").count() == 166
+
+
+def test_an_anonymous_report_with_a_photo_reaches_the_ward_without_its_metadata(
+    client: Client,
+) -> None:
+    photo = SimpleUploadedFile("IMG_0001.JPG", jpeg_with_location(), content_type="image/jpeg")
+    response = post_report(client, photos=photo)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    report = Report.objects.get()
+    assert report.commune.admin_unit_name == "Phường Hạc Thành"
+    assert report.agency == report.commune
+    assert report.status == ReportStatus.NEW
+    assert report.due_at is not None
+    stored = ReportPhoto.objects.get(report=report)
+    assert (stored.width, stored.height) == (1600, 1200)  # shrunk to 1600 px
+    served = client.get(f"/phan-anh/anh/{stored.public_id}/")
+    assert served.status_code == 200
+    assert served["Content-Type"] == "image/jpeg"
+    body = b"".join(served.streaming_content)
+    cleaned = Image.open(io.BytesIO(body))
+    assert not cleaned.getexif()
+    assert b"PhoneMaker" not in body
+    assert b"Hac Thanh" not in body
+    assert b"xmpmeta" not in body
+    # The public page: the masked description, never the phone.
+    page = client.get(response["Location"]).content.decode()
+    assert "Phường Hạc Thành" in page
+    assert "0912345678" not in page
+    assert "0912 345 678" not in page
+    assert "** *** *78" in page or "*** *78" in page
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "message"),
+    [
+        ({"category": "khong-co"}, "category", "Choose what the report is about"),
+        ({"lat": HANOI[0], "lng": HANOI[1]}, "place", "outside the province"),
+        ({"lat": "abc"}, "place", "not a valid latitude"),
+        ({"lat": "", "lng": ""}, "place", "Pick the place on the map"),
+        ({"attribute[muc_do]": ""}, "attribute[muc_do]", "Mức độ nguy hiểm"),
+        ({"attribute[muc_do]": "rat-nho"}, "attribute[muc_do]", "from its list"),
+        ({"phone": ""}, "contact", "Leave a phone number"),
+        ({"description": " "}, "description", "Describe what is wrong"),
+    ],
+)
+def test_bad_reports_are_refused_whole(fields: dict[str, str], field: str, message: str) -> None:
+    from django.utils import translation
+
+    from tinhso.feedback.services import ReportInvalid
+
+    client = Client()
+    with translation.override("en"):
+        response = client.post(
+            NEW,
+            {
+                **{
+                    "category": "o-ga",
+                    "description": "Ổ gà",
+                    "lat": HAC_THANH[0],
+                    "lng": HAC_THANH[1],
+                    "attribute[muc_do]": "vua",
+                    "phone": "0912345678",
+                    "checked": "1",
+                },
+                **fields,
+            },
+            HTTP_ACCEPT_LANGUAGE="en",
+        )
+    assert response.status_code == 422
+    errors = response.context["errors"]
+    assert field in errors, errors
+    assert message in " ".join(errors[field]), errors
+    assert not Report.objects.exists()
+    assert not ReportPhoto.objects.exists()
+    assert ReportInvalid.status == 422
+
+
+def test_photos_that_are_not_photos_or_too_large_are_refused_with_nothing_stored(
+    client: Client, settings: Any
+) -> None:
+    fake = SimpleUploadedFile("anh.jpg", b"MZ\x90\x00 not a photo", content_type="image/jpeg")
+    response = post_report(client, photos=fake)
+    assert response.status_code == 422
+    assert "không phải là ảnh" in " ".join(response.context["errors"]["photos"]).lower() or (
+        "photo" in " ".join(response.context["errors"]["photos"]).lower()
+    )
+    settings.TINHSO_FEEDBACK_PHOTO_MAX_BYTES = 1024 * 1024
+    big = SimpleUploadedFile("to.jpg", jpeg_with_location((5000, 4000)) + b"\0" * (1024 * 1024))
+    response = post_report(client, photos=big)
+    assert response.status_code == 422
+    assert "MB" in " ".join(response.context["errors"]["photos"])
+    assert not Report.objects.exists()
+    from tinhso.core.filestores import file_store
+
+    assert not list(file_store().listing("feedback"))
+
+
+def test_a_heic_photo_from_a_phone_is_kept_as_a_jpeg(client: Client) -> None:
+    from pillow_heif import register_heif_opener
+
+    register_heif_opener()
+    image = Image.new("RGB", (800, 600), (30, 120, 200))
+    out = io.BytesIO()
+    image.save(out, format="HEIF")
+    response = post_report(client, photos=SimpleUploadedFile("IMG_0002.HEIC", out.getvalue()))
+    assert response.status_code == 302
+    stored = ReportPhoto.objects.get()
+    assert stored.content_type == "image/jpeg"
+    assert (stored.width, stored.height) == (800, 600)
+
+
+def test_script_in_a_description_is_shown_as_text() -> None:
+    client = Client()
+    post_report(client, description="<script>alert(1)</script> ổ gà")
+    report = Report.objects.get()
+    page = client.get(f"/phan-anh/{report.code}/").content.decode()
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_a_burst_of_reports_from_one_sender_is_slowed_down(settings: Any) -> None:
+    from tinhso.feedback.services import BURST_LIMIT
+
+    client = Client()
+    codes = [
+        post_report(client, description=f"Ổ gà số {n}").status_code for n in range(BURST_LIMIT + 1)
+    ]
+    assert codes[:BURST_LIMIT] == [302] * BURST_LIMIT
+    assert codes[-1] == 429
+    assert Report.objects.count() == BURST_LIMIT
+
+
+def _submitted(citizen: Any | None = None, **kwargs: Any) -> Report:
+    from tinhso.feedback.services import ReportDraft, report_submit
+
+    return report_submit(
+        ReportDraft(
+            category_code=kwargs.pop("category", "o-ga"),
+            description=kwargs.pop("description", "Ổ gà"),
+            latitude=Decimal(HAC_THANH[0]),
+            longitude=Decimal(HAC_THANH[1]),
+            answers={"muc_do": "vua"},
+            reporter=citizen,
+            contact_phone="" if citizen else "0987654321",
+            **kwargs,
+        )
+    )
+
+
+def test_the_ward_accepts_assigns_the_field_worker_answers_with_a_photo_the_reporter_rates(
+    login_client: Any, citizen: Any
+) -> None:
+    report = _submitted(citizen)
+    receiver = login_client(user("phananh.hacthanh"))
+    page = receiver.get(f"/can-bo/phan-anh/{report.code}/")
+    assert page.status_code == 200
+    assert (
+        receiver.post(
+            f"/can-bo/phan-anh/{report.code}/", {"action": "accept", "version": 1}
+        ).status_code
+        == 302
+    )
+    moved = receiver.post(
+        f"/can-bo/phan-anh/{report.code}/",
+        {"action": "assign", "version": 2, "assignee": "hientruong.hacthanh"},
+    )
+    assert moved.status_code == 302
+    worker = login_client(user("hientruong.hacthanh"))
+    assert report.code in worker.get("/can-bo/phan-anh/?hop=xu-ly").content.decode()
+    fix = SimpleUploadedFile("sau.jpg", jpeg_with_location((800, 600)), content_type="image/jpeg")
+    answered = worker.post(
+        f"/can-bo/phan-anh/{report.code}/",
+        {"action": "answer", "version": 3, "note": "Đã vá xong ổ gà.", "photos": fix},
+    )
+    assert answered.status_code == 302
+    report.refresh_from_db()
+    assert report.status == ReportStatus.ANSWERED
+    assert report.answer == "Đã vá xong ổ gà."
+    assert report.photos.filter(kind="answer").count() == 1
+    # The reporter hears of it, rates it, which closes it.
+    from tinhso.core.models import Notification
+
+    assert Notification.objects.filter(user=citizen, subject__contains=report.code).exists()
+    mine = login_client(citizen)
+    assert (
+        mine.post(f"/phan-anh/{report.code}/", {"what": "rate", "rating": "3"}).status_code == 302
+    )
+    report.refresh_from_db()
+    assert report.rating == 3
+    assert report.status == ReportStatus.CLOSED
+    assert list(report.events.values_list("action", flat=True)) == [
+        "accept",
+        "assign",
+        "answer",
+        "close",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("who", "status"),
+    [
+        (None, 403),  # anonymous (sent to sign in or refused)
+        ("citizen", 403),
+        ("phananh.hoanghoa", 403),  # the receiver of another commune
+        ("tiepnhan.hacthanh", 403),  # the right ward, a role that does not handle reports
+        ("phananh.hacthanh", 200),  # the right ward, the right role
+    ],
+)
+def test_who_may_handle_a_report(
+    login_client: Any, citizen: Any, who: str | None, status: int
+) -> None:
+    report = _submitted()
+    client = Client() if who is None else login_client(citizen if who == "citizen" else user(who))
+    page = client.get(f"/can-bo/phan-anh/{report.code}/")
+    assert page.status_code in ((302, 403) if who is None else (status,))
+    acted = client.post(f"/can-bo/phan-anh/{report.code}/", {"action": "accept", "version": 1})
+    report.refresh_from_db()
+    assert (report.status == ReportStatus.ACCEPTED) is (status == 200)
+    assert acted.status_code in ((302, 403) if status != 200 else (302,))
+
+
+def test_the_reporters_contact_only_to_the_receivers_and_their_look_is_logged(
+    login_client: Any, citizen: Any
+) -> None:
+    from tinhso.core.models import PersonalDataAccess
+
+    anonymous = _submitted()
+    receiver, worker = (
+        login_client(user("phananh.hacthanh")),
+        login_client(user("hientruong.hacthanh")),
+    )
+    assert "0987654321" in receiver.get(f"/can-bo/phan-anh/{anonymous.code}/").content.decode()
+    assert "0987654321" not in worker.get(f"/can-bo/phan-anh/{anonymous.code}/").content.decode()
+    signed = _submitted(citizen)
+    receiver.get(f"/can-bo/phan-anh/{signed.code}/")
+    assert PersonalDataAccess.objects.filter(
+        citizen=citizen, official=user("phananh.hacthanh")
+    ).exists()
+    # The public never sees the name unless the reporter agreed.
+    page = Client().get(f"/phan-anh/{signed.code}/").content.decode()
+    assert citizen.full_name not in page
+
+
+def test_a_duplicate_is_suggested_while_reporting_and_gets_the_originals_answer(
+    login_client: Any,
+) -> None:
+    original = _submitted()
+    client = Client()
+    suggested = client.post(
+        NEW,
+        {
+            "category": "o-ga",
+            "description": "Ổ gà",
+            "lat": "19.807100",
+            "lng": "105.776500",
+            "attribute[muc_do]": "vua",
+            "phone": "0911111111",
+        },
+    )
+    assert suggested.status_code == 200
+    assert original.code in suggested.content.decode()
+    assert Report.objects.count() == 1
+    sent = post_report(client, lat="19.807100")  # "send anyway" carries checked=1
+    assert sent.status_code == 302
+    copy = Report.objects.exclude(pk=original.pk).get()
+    receiver = login_client(user("phananh.hacthanh"))
+    receiver.post(
+        f"/can-bo/phan-anh/{copy.code}/",
+        {"action": "mark_duplicate", "version": 1, "duplicate_of": original.code},
+    )
+    copy.refresh_from_db()
+    assert copy.status == ReportStatus.DUPLICATE
+    assert copy.duplicate_of == original
+    assert original.code in Client().get(f"/phan-anh/{copy.code}/").content.decode()
+
+
+def test_the_map_is_drawn_on_the_server_its_dots_are_links_and_it_stays_light(
+    client: Client,
+) -> None:
+    """The province's map needs no tile service and no script: an SVG of the outline from
+    the stored boundary with each report a link; a dot projected back gives the report's
+    place; the page with its map stays a few tens of kilobytes."""
+    import re
+
+    report = _submitted()
+    html = client.get("/phan-anh/").content.decode()
+    outline = re.search(r'class="map-area" d="(M[^"]+)"', html)
+    assert outline is not None
+    assert outline.group(1).count("L") > 100  # the province's shape, simplified
+    link = f'<a href="/phan-anh/{report.code}/"><circle class="dot dot-open"'
+    assert link in html
+    attrs = dict(re.findall(r'data-(min-lat|max-lat|min-lng|cos|scale)="([-\d.]+)"', html))
+    cx, cy = (float(v) for v in re.search(link + r' cx="([\d.]+)" cy="([\d.]+)"', html).groups())  # type: ignore[union-attr]
+    scale, cos = float(attrs["scale"]), float(attrs["cos"])
+    assert float(attrs["max-lat"]) - cy / scale == pytest.approx(float(HAC_THANH[0]), abs=2e-4)
+    assert float(attrs["min-lng"]) + cx / (cos * scale) == pytest.approx(
+        float(HAC_THANH[1]), abs=2e-4
+    )
+    assert len(html.encode()) < 80_000
+    # A commune's map: its own boundary, and the report's page shows where it is.
+    commune = report.commune
+    assert commune is not None
+    zoomed = client.get("/phan-anh/", {"xa": commune.code}).content.decode()
+    assert link in zoomed
+    assert 'class="map-area"' in client.get(f"/phan-anh/{report.code}/").content.decode()
+
+
+def test_outlines_are_simplified_but_keep_their_shape() -> None:
+    """A ring (its first point is its last) keeps its corners; points within the tolerance
+    of a straight edge go."""
+    from tinhso.feedback.maps import _simplify
+
+    square = [[0, 0], [0.5, 0.0001], [1, 0], [1, 1], [0, 1], [0, 0]]
+    assert _simplify(square, 0.01) == [[0, 0], [1, 0], [1, 1], [0, 1], [0, 0]]
+    assert _simplify(square, 0.00001) == square
