@@ -47,6 +47,7 @@ run: install $(TINHSO_DATA_DIR)/secret_key
 	$(BIN)/tinhso opendata_refresh --schedule && \
 	$(BIN)/tinhso audit_checkpoint --schedule && \
 	$(BIN)/tinhso files_orphans --schedule && \
+	$(BIN)/tinhso feedback_escalate --schedule && \
 	echo "Tỉnh Số: http://$(HOST):$(PORT)/" && \
 	{ $(BIN)/python -m tinhso.core.supervisor -- \
 	    $(BIN)/tinhso worker --queue-name '*' --no-startup-delay & worker=$$!; \

@@ -379,3 +379,126 @@ def test_outlines_are_simplified_but_keep_their_shape() -> None:
     square = [[0, 0], [0.5, 0.0001], [1, 0], [1, 1], [0, 1], [0, 0]]
     assert _simplify(square, 0.01) == [[0, 0], [1, 0], [1, 1], [0, 1], [0, 0]]
     assert _simplify(square, 0.00001) == square
+
+
+def test_the_figures_of_a_body_come_from_its_rollups(login_client: Any, citizen: Any) -> None:
+    """Received, answered on time and late (against each report's due time), not accepted,
+    open now, and the average rating (a changed rating is not counted twice): in GET
+    /api/v1/figures under "feedback" for the ward, and on the public page's table."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tinhso.feedback.services import ReportDraft, report_act, report_rate, report_submit
+
+    receiver, worker = user("phananh.hacthanh"), user("hientruong.hacthanh")
+    quick = _submitted(citizen)
+    quick = report_act(report=quick, actor=receiver, action="accept", version=1)
+    quick = report_act(report=quick, actor=receiver, action="answer", version=2, note="Xong.")
+    report_rate(report=quick, user=citizen, rating=3)
+    report_rate(report=quick, user=citizen, rating=2)
+    old = report_submit(
+        ReportDraft(
+            category_code="den-duong", description="Đèn hỏng", latitude=Decimal(HAC_THANH[0]),
+            longitude=Decimal(HAC_THANH[1]), contact_phone="0987654321",
+        ),
+        now=timezone.now() - timedelta(days=20),
+    )  # fmt: skip
+    old = report_act(report=old, actor=receiver, action="accept", version=1)
+    old = report_act(report=old, actor=receiver, action="assign", version=2, assignee=worker)
+    report_act(report=old, actor=worker, action="answer", version=3, note="Đã thay bóng.")
+    refused = _submitted()
+    report_act(report=refused, actor=receiver, action="reject", version=1, note="Không đúng.")
+    _submitted()  # still open
+    today = timezone.localdate()
+    answer = Client().get("/api/v1/figures", {
+        "agency": quick.agency.code, "start": str(today - timedelta(days=40)), "end": str(today),
+    })  # fmt: skip
+    assert answer.status_code == 200
+    assert answer.json()["feedback"] == {
+        "received": 4, "answered": 2, "answered_on_time": 1, "answered_late": 1,
+        "on_time_share": 0.5, "rejected": 1, "open": 1, "satisfaction": 2.0,
+    }  # fmt: skip
+    # The same from the records themselves.
+    from tinhso.feedback.models import ReportEvent
+
+    assert Report.objects.filter(agency=quick.agency).count() == 4
+    assert ReportEvent.objects.filter(report__agency=quick.agency, action="answer").count() == 2
+    page = Client().get("/phan-anh/").content.decode()
+    assert "Ủy ban nhân dân phường Hạc Thành" in page
+    assert "50 %" in page
+
+
+def test_period_rows_add_up_whole_years_months_and_edge_days() -> None:
+    from datetime import date
+
+    from tinhso.core.rollups import Span, period_rows
+
+    condition = period_rows(date(2024, 12, 30), date(2026, 3, 2))
+    text = str(condition)
+    assert f"('span', {int(Span.YEAR)})" in text
+    assert "datetime.date(2025, 1, 1)" in text  # the whole year 2025
+    assert "datetime.date(2026, 2, 1)" in text  # whole months of 2026
+    assert "datetime.date(2024, 12, 31)" in text  # the days at the edges
+    assert "datetime.date(2026, 3, 2)" in text
+
+
+def test_a_report_forwarded_to_another_body_leaves_the_first(login_client: Any) -> None:
+    """A ward's receiver forwards a report that is not theirs (with the reason and the
+    body): the other body's receiver has it in their box and handles it; the first ward no
+    longer does; the public history says where it went."""
+    from tinhso.agencies.models import Agency
+
+    report = _submitted()
+    hoang_hoa = Agency.objects.get(admin_unit_name="Xã Hoằng Hóa")
+    first = login_client(user("phananh.hacthanh"))
+    address = f"/can-bo/phan-anh/{report.code}/"
+    refused = first.post(address, {"action": "forward", "version": 1, "note": "Không thuộc phường"})
+    assert refused.status_code == 422  # no body chosen
+    moved = first.post(address, {"action": "forward", "version": 1, "note": "Thuộc xã",
+                                 "forward_to": hoang_hoa.code})  # fmt: skip
+    assert moved.status_code == 302
+    report.refresh_from_db()
+    assert report.agency == hoang_hoa
+    assert report.status == ReportStatus.NEW
+    assert first.get(address).status_code == 403
+    other = login_client(user("phananh.hoanghoa"))
+    assert report.code in other.get("/can-bo/phan-anh/?hop=moi").content.decode()
+    assert other.post(address, {"action": "accept", "version": 2}).status_code == 302
+    event = report.events.get(action="forward")
+    assert "Xã Hoằng Hóa" in event.note or "xã Hoằng Hóa" in event.note
+
+
+def test_overdue_reports_are_escalated_to_the_bodys_leaders_once() -> None:
+    from datetime import timedelta
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from tinhso.core.models import Notification
+    from tinhso.feedback.escalation import escalate_overdue
+    from tinhso.feedback.services import ReportDraft, report_submit
+
+    def late(days: int) -> Report:
+        return report_submit(
+            ReportDraft(
+                category_code="ngap-ung", description="Ngập", latitude=Decimal(HAC_THANH[0]),
+                longitude=Decimal(HAC_THANH[1]), contact_phone="0987654321",
+            ),
+            now=timezone.now() - timedelta(days=days),
+        )  # fmt: skip
+
+    overdue, fresh = late(20), _submitted()
+    assert escalate_overdue() == 1
+    overdue.refresh_from_db()
+    assert overdue.escalated_at is not None
+    assert overdue.events.filter(action="escalate").count() == 1
+    leader = user("lanhdao.hacthanh")
+    told = Notification.objects.filter(user=leader, subject__contains=overdue.code, channel="inbox")
+    assert told.exists()
+    assert Notification.objects.filter(
+        user=user("phananh.hacthanh"), subject__contains=overdue.code
+    ).exists()
+    assert not Notification.objects.filter(subject__contains=fresh.code, user=leader).exists()
+    call_command("feedback_escalate", stdout=io.StringIO())  # once only
+    assert told.count() == 1

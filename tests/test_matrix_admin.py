@@ -58,6 +58,11 @@ def _rows(scene: Scene) -> None:
         agency=scene.dossier.receiving_agency,
     )  # fmt: skip
     call_command("audit_checkpoint", stdout=io.StringIO())
+    # A citizen's report (its category comes with the demo) and an Open311 application.
+    from tinhso.feedback.services import open311_client_create
+
+    scene.report  # noqa: B018
+    open311_client_create("Ma trận")
     now = timezone.now()
     WorkerHeartbeat.objects.create(
         worker_id="ma-tran", host="may-chu", host_key="ma-tran", pid=1, started_at=now,

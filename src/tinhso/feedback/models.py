@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from tinhso.cases.models import Case
 
@@ -71,7 +72,7 @@ class Category(models.Model):
 
 
 class ReportStatus(models.IntegerChoices):
-    NEW = 1, _("Received")
+    NEW = 1, pgettext_lazy("report status", "Sent")
     ACCEPTED = 2, _("Accepted")
     IN_PROGRESS = 3, _("Being handled")
     ANSWERED = 4, _("Answered")
@@ -158,6 +159,9 @@ class Report(Case):
     rating_comment = models.CharField(_("comment on the answer"), max_length=1000, blank=True)
     submitted_at = models.DateTimeField(_("submitted at"), default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
+    # When its lateness was reported to the body's leaders (feedback.escalation), for the due
+    # time then in force.
+    escalated_at = models.DateTimeField(_("escalated at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("report")
@@ -168,6 +172,12 @@ class Report(Case):
             models.Index(fields=["commune", "submitted_at"], name="feedback_report_commune"),
             models.Index(fields=["agency", "state"], name="feedback_report_agency_state"),
             models.Index(fields=["category", "status"], name="feedback_report_cat_status"),
+            # The hourly escalation reads only open reports not escalated yet, by due time.
+            models.Index(
+                fields=["due_at"],
+                name="feedback_report_to_escalate",
+                condition=models.Q(escalated_at__isnull=True, status__in=[1, 2, 3]),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -249,3 +259,34 @@ class Open311Client(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ReportRollup(models.Model):
+    """What happened to the reports of one responsible body over one day, month or year
+    (core.rollups: changed in the transaction of each event, summed for any period)."""
+
+    # Indexed by the unique (agency, span, day) constraint, which leads with it.
+    agency = models.ForeignKey(
+        "agencies.Agency", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    span = models.PositiveSmallIntegerField()
+    day = models.DateField()
+    received = models.IntegerField(default=0, db_default=0)
+    answered_early = models.IntegerField(default=0, db_default=0)
+    answered_on_time = models.IntegerField(default=0, db_default=0)
+    answered_late = models.IntegerField(default=0, db_default=0)
+    rejected = models.IntegerField(default=0, db_default=0)
+    duplicates = models.IntegerField(default=0, db_default=0)
+    reopened = models.IntegerField(default=0, db_default=0)
+    ratings = models.IntegerField(default=0, db_default=0)
+    rating_points = models.IntegerField(default=0, db_default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agency", "span", "day"], name="feedback_rollup_agency_span_day"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agency_id} {self.span} {self.day}"

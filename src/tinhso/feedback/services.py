@@ -117,6 +117,7 @@ class ReportSubmitted(Event):
 class ReportRated(Event):
     kind = "report.rated"
     report: Report
+    before: int | None = None  # the reporter's earlier rating, when they change it
 
     def audit(self) -> AuditItem:
         return AuditItem(
@@ -406,6 +407,7 @@ def report_act(
     assignee: User | None = None,
     photos: list[Photo] | None = None,
     duplicate_of: Report | None = None,
+    forward_to: Agency | None = None,
     now: datetime | None = None,
 ) -> Report:
     """Take a workflow action. `answer` publishes `note` as the public answer (with photos
@@ -422,6 +424,12 @@ def report_act(
         if duplicate_of.duplicate_of_id is not None:
             duplicate_of = duplicate_of.duplicate_of
     at = now or timezone.now()
+    if action == "forward" and (
+        forward_to is None or not forward_to.is_active or forward_to.pk == report.agency_id
+    ):
+        raise TransitionError(_("Choose the body the report goes to."))
+    if action == "forward" and forward_to is not None:
+        note = f"{note.strip()} (→ {forward_to.name})"
     if action == "reopen" and report.reporter_id == actor.pk:
         answered = report.answered_at or at
         if at > answered + timedelta(days=REOPEN_DAYS):
@@ -444,6 +452,10 @@ def report_act(
             changes |= {"answer": _clean_text(note, DESCRIPTION_MAX), "answered_at": at}
         if action == "mark_duplicate" and duplicate_of is not None:
             changes["duplicate_of"] = duplicate_of
+        if action == "forward" and forward_to is not None:
+            # The other body receives it anew (its receivers' box); the reporter's clock
+            # keeps running from the first arrival.
+            changes |= {"agency": forward_to, "assignee": None}
         if changes:
             for name, value in changes.items():
                 setattr(moved, name, value)
@@ -465,11 +477,14 @@ def report_rate(*, report: Report, user: User, rating: int, comment: str = "") -
     if rating not in (1, 2, 3):
         raise DomainError(_("Rate from 1 to 3."), status=422, code="invalid_rating")
     with transaction.atomic():
+        before = (
+            Report.objects.select_for_update().filter(pk=report.pk).values_list("rating", flat=True)
+        ).first()
         Report.objects.filter(pk=report.pk).update(
             rating=rating, rating_comment=_clean_text(comment, 1000), updated_at=timezone.now()
         )
         report.refresh_from_db()
-        event_emit(ReportRated(report=report))
+        event_emit(ReportRated(report=report, before=before))
     return report
 
 

@@ -74,6 +74,8 @@ STANDARD: dict[str, Any] = {
          "roles": [RECEIVER], "applicant": True, "note_required": True, "exceptional": True},
         {"name": "close", "label": "Đóng", "from": ["answered"], "to": "closed",
          "roles": [RECEIVER], "applicant": True},
+        {"name": "forward", "label": "Chuyển cơ quan khác", "from": ["new", "accepted"],
+         "to": "new", "roles": [RECEIVER], "note_required": True, "exceptional": True},
     ],
 }  # fmt: skip
 

@@ -5,6 +5,7 @@ the officials' boxes and handling page."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -12,6 +13,7 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -21,6 +23,7 @@ from tinhso.agencies.models import Agency, AgencyLevel
 from tinhso.core.errors import DomainError
 from tinhso.core.files import image_response
 from tinhso.feedback.attributes import answer_label, questions
+from tinhso.feedback.figures import bodies_on_time
 from tinhso.feedback.maps import MAP_REPORTS, Map, dots_of, report_map
 from tinhso.feedback.models import Category, PhotoKind, Report, ReportPhoto, ReportStatus
 from tinhso.feedback.photos import MAX_PHOTOS, photo_limit_bytes
@@ -58,6 +61,8 @@ def report_list(request: HttpRequest) -> HttpResponse:
     )
     chosen_commune = communes.filter(code=commune).first() if commune else None
     drawn = report_map(dots_of(ordered[:MAP_REPORTS]), chosen_commune)
+    today = timezone.localdate()
+    year_ago = today - timedelta(days=365)
     return render(
         request,
         "feedback/list.html",
@@ -66,6 +71,8 @@ def report_list(request: HttpRequest) -> HttpResponse:
             "map": drawn,
             "radius": _radius(drawn),
             "label": _("Map of the reports (the most recent %(n)d)") % {"n": MAP_REPORTS},
+            "bodies": bodies_on_time(year_ago, today),
+            "since": year_ago,
             "communes": communes,
             "categories": Category.objects.filter(is_active=True),
             "statuses": ReportStatus.choices,
@@ -374,6 +381,9 @@ def official_report(request: HttpRequest, code: str) -> HttpResponse:
         duplicate = None
         if request.POST.get("duplicate_of"):
             duplicate = Report.objects.filter(code=request.POST["duplicate_of"].strip()).first()
+        forward_to = None
+        if request.POST.get("forward_to"):
+            forward_to = Agency.objects.filter(code=request.POST["forward_to"]).first()
         photos = [
             Photo(u.name or "anh", u.read(photo_limit_bytes() + 1))
             for u in request.FILES.getlist("photos")
@@ -396,6 +406,7 @@ def official_report(request: HttpRequest, code: str) -> HttpResponse:
                     actor=user,
                     action=action,
                     version=int(request.POST.get("version", "0") or 0),
+                    forward_to=forward_to,
                     note=request.POST.get("note", ""),
                     assignee=assignee,
                     photos=photos,
@@ -421,6 +432,13 @@ def official_report(request: HttpRequest, code: str) -> HttpResponse:
         audit_record(
             actor=user, action="report.read_contact", obj=report, data={"code": report.code}
         )
+    bodies = (
+        Agency.objects.filter(is_active=True, level__in=[AgencyLevel.COMMUNE, AgencyLevel.PROVINCE])
+        .exclude(pk=report.agency_id)
+        .exclude(kind="peoples_committee", level=AgencyLevel.PROVINCE)
+        .order_by("level", "name")
+        .only("code", "name")
+    )
     handlers = User.objects.filter(
         memberships__agency=report.agency, memberships__role=HANDLER, memberships__is_active=True
     ).distinct()
@@ -434,6 +452,7 @@ def official_report(request: HttpRequest, code: str) -> HttpResponse:
             "photos": list(report.photos.all()),
             "events": list(report.events.select_related("actor", "assignee")),
             "handlers": handlers,
+            "bodies": bodies,
             "error": error,
             "answers": _answered_list(report),
             "moderate": may(user, "report.moderate", report),
