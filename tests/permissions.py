@@ -362,6 +362,9 @@ class Scene:
             longitude=Decimal("105.7765"), answers={"muc_do": "vua"}, reporter=self.applicant,
             photos=[Photo("anh.jpg", jpeg_with_location((640, 480)))],
         ))  # fmt: skip
+        from tinhso.core.outbox import outbox_deliver_pending
+
+        outbox_deliver_pending()  # the photo, cleaned after commit by the worker
         receiver, worker = user("phananh.hacthanh"), user("hientruong.hacthanh")
         report = report_act(report=report, actor=receiver, action="accept", version=1)
         report = report_act(

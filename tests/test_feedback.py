@@ -69,10 +69,21 @@ def test_the_commune_of_a_point_comes_from_the_real_boundaries() -> None:
 def test_an_anonymous_report_with_a_photo_reaches_the_ward_without_its_metadata(
     client: Client,
 ) -> None:
+    from tinhso.core.outbox import outbox_deliver_pending
+
     photo = SimpleUploadedFile("IMG_0001.JPG", jpeg_with_location(), content_type="image/jpeg")
     response = post_report(client, photos=photo)
     assert response.status_code == 302, response.content.decode()[:2000]
     report = Report.objects.get()
+    # Kept as it came, privately, until the worker cleans it after commit: not shown yet.
+    kept = ReportPhoto.objects.get(report=report)
+    assert kept.state == "pending"
+    assert client.get(f"/phan-anh/anh/{kept.public_id}/").status_code == 404
+    assert (
+        "being prepared"
+        in client.get(response["Location"], HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    )
+    outbox_deliver_pending()
     assert report.commune.admin_unit_name == "Phường Hạc Thành"
     assert report.agency == report.commune
     assert report.status == ReportStatus.NEW
@@ -159,6 +170,7 @@ def test_photos_that_are_not_photos_or_too_large_are_refused_with_nothing_stored
     from tinhso.core.filestores import file_store
 
     assert not list(file_store().listing("feedback"))
+    assert not list(file_store().listing("feedback-raw"))
 
 
 def test_a_heic_photo_from_a_phone_is_kept_as_a_jpeg(client: Client) -> None:
@@ -170,6 +182,9 @@ def test_a_heic_photo_from_a_phone_is_kept_as_a_jpeg(client: Client) -> None:
     image.save(out, format="HEIF")
     response = post_report(client, photos=SimpleUploadedFile("IMG_0002.HEIC", out.getvalue()))
     assert response.status_code == 302
+    from tinhso.core.outbox import outbox_deliver_pending
+
+    outbox_deliver_pending()
     stored = ReportPhoto.objects.get()
     assert stored.content_type == "image/jpeg"
     assert (stored.width, stored.height) == (800, 600)
@@ -502,3 +517,62 @@ def test_overdue_reports_are_escalated_to_the_bodys_leaders_once() -> None:
     assert not Notification.objects.filter(subject__contains=fresh.code, user=leader).exists()
     call_command("feedback_escalate", stdout=io.StringIO())  # once only
     assert told.count() == 1
+
+
+def test_both_reporters_get_the_answer_and_a_reporter_reopens_within_the_window(
+    citizen: Any,
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tinhso.cases.transitions import TransitionError
+    from tinhso.core.models import Notification
+    from tinhso.feedback.services import REOPEN_DAYS, report_act
+
+    receiver = user("phananh.hacthanh")
+    original = _submitted(citizen)
+    copy = _submitted()  # anonymous, with a phone for the answer
+    original = report_act(report=original, actor=receiver, action="accept", version=1)
+    report_act(report=copy, actor=receiver, action="mark_duplicate", version=1,
+               duplicate_of=original)  # fmt: skip
+    told = Notification.objects.filter(recipient="0987654321", user__isnull=True)
+    assert any(original.code in n.body for n in told)
+    original = report_act(report=original, actor=receiver, action="answer", version=2,
+                          note="Đã khắc phục xong.")  # fmt: skip
+    assert told.filter(body__contains="Đã khắc phục xong.").exists()
+    assert Notification.objects.filter(user=citizen, body__contains="Đã khắc phục xong.").exists()
+    # The reporter reopens it while the window is open …
+    reopened = report_act(report=original, actor=citizen, action="reopen",
+                          version=original.version, note="Vẫn còn ổ gà.")  # fmt: skip
+    assert reopened.status == ReportStatus.IN_PROGRESS
+    reopened = report_act(report=reopened, actor=receiver, action="answer",
+                          version=reopened.version, note="Đã vá lại.")  # fmt: skip
+    # … and not once it has passed.
+    later = timezone.now() + timedelta(days=REOPEN_DAYS + 1)
+    with pytest.raises(TransitionError):
+        report_act(report=reopened, actor=citizen, action="reopen", version=reopened.version,
+                   note="Lại hỏng.", now=later)  # fmt: skip
+
+
+def test_a_photo_that_cannot_be_decoded_whole_is_never_shown_and_not_kept(
+    client: Client, django_capture_on_commit_callbacks: Any
+) -> None:
+    """A photo whose header reads but whose image is cut short passes the request's check;
+    the worker finds it cannot be decoded: it is marked failed, never served, and the
+    original is removed."""
+    from tinhso.core.filestores import file_store
+    from tinhso.core.outbox import outbox_deliver_pending
+
+    cut = jpeg_with_location((800, 600))[:3000]
+    assert post_report(client, photos=SimpleUploadedFile("cat.jpg", cut)).status_code == 302
+    photo = ReportPhoto.objects.get()
+    raw = photo.raw_name
+    assert file_store().exists(raw)
+    with django_capture_on_commit_callbacks(execute=True):
+        outbox_deliver_pending()
+    photo.refresh_from_db()
+    assert photo.state == "failed"
+    assert photo.raw_name == ""
+    assert not file_store().exists(raw)
+    assert client.get(f"/phan-anh/anh/{photo.public_id}/").status_code == 404

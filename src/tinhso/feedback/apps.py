@@ -25,6 +25,7 @@ class FeedbackConfig(AppConfig):
         figure_set_register(figures.FIGURES)
         # Photos of reports and of their fixes, cleaned before they are stored.
         file_field_register("feedback.ReportPhoto", "storage_name", ("feedback",))
+        file_field_register("feedback.ReportPhoto", "raw_name", ("feedback-raw",))
         demo_step_register(order=45, name="feedback.workflow", seed=lambda run: workflow_ensure())
         demo_step_register(order=46, name="feedback.categories", seed=demo.demo_categories_step)
         demo_step_register(order=95, name="feedback.reports", seed=demo.demo_reports_step)

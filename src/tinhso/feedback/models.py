@@ -193,18 +193,27 @@ class PhotoKind(models.TextChoices):
     ANSWER = "answer", _("Of the fix")
 
 
+class PhotoState(models.TextChoices):
+    PENDING = "pending", _("Being cleaned")
+    READY = "ready", _("Ready")
+    FAILED = "failed", _("Not a usable photo")
+
+
 class ReportPhoto(models.Model):
-    """A photo, cleaned before anyone else sees it (feedback.photos: re-encoded, resized,
-    location and camera metadata gone), in the file store."""
+    """A photo: kept as it came (`raw_name`, a private folder never served) until the worker
+    cleans it after commit (feedback.photos: re-encoded, resized, location and camera
+    metadata gone); then the clean one (`storage_name`) is shown and the original removed."""
 
     report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="photos")
     kind = models.CharField(max_length=16, choices=PhotoKind.choices, default=PhotoKind.REPORT)
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    storage_name = models.CharField(max_length=255)
+    state = models.CharField(max_length=8, choices=PhotoState.choices, default=PhotoState.PENDING)
+    raw_name = models.CharField(max_length=255, blank=True)
+    storage_name = models.CharField(max_length=255, blank=True)
     content_type = models.CharField(max_length=64)
     size = models.PositiveIntegerField()
-    width = models.PositiveIntegerField()
-    height = models.PositiveIntegerField()
+    width = models.PositiveIntegerField(default=0)
+    height = models.PositiveIntegerField(default=0)
     sha256 = models.CharField(max_length=64)
     added_at = models.DateTimeField(default=timezone.now)
 

@@ -32,7 +32,7 @@ from django.views.decorators.http import require_http_methods
 from tinhso.accounts.services import client_ip
 from tinhso.core.errors import DomainError
 from tinhso.feedback.attributes import questions
-from tinhso.feedback.models import OPEN_STATUSES, Category, Report, ReportStatus
+from tinhso.feedback.models import OPEN_STATUSES, Category, PhotoState, Report, ReportStatus
 from tinhso.feedback.services import (
     Photo,
     ReportDraft,
@@ -173,7 +173,7 @@ def _status_notes(report: Report) -> str:
 
 
 def _media_url(request: HttpRequest, report: Report) -> str:
-    photo = next(iter(report.photos.all()), None)
+    photo = next((p for p in report.photos.all() if p.state == PhotoState.READY), None)
     if photo is None:
         return ""
     return request.build_absolute_uri(reverse("feedback:photo", args=[photo.public_id]))

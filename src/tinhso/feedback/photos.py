@@ -1,5 +1,9 @@
 """Photos of a report, cleaned before anyone else sees them.
 
+In the request a photo is only checked (`photo_check`: size, kind, header, pixel count) and
+kept as it came in a private folder; after commit the worker cleans it (`photo_clean`) and
+only then is it shown (feedback.services.photo_clean_stored).
+
 A photo is recognised by its content (JPEG, PNG, or HEIC as phones take them), decoded
 whole by Pillow (HEIC through pillow-heif) within a pixel budget, turned upright by its
 EXIF orientation, shrunk to at most PHOTO_SIDE pixels on its longer side, and written
@@ -51,9 +55,13 @@ def _kind(head: bytes) -> str | None:
     return None
 
 
-def photo_clean(content: bytes, *, name: str) -> CleanPhoto:
-    """The cleaned photo, or ValidationError with a message naming the file (codes:
-    photo_too_large, photo_empty, photo_type, photo_malformed, photo_too_many_pixels)."""
+_RAW = {"JPEG": ("image/jpeg", ".jpg"), "PNG": ("image/png", ".png"),
+        "HEIF": ("image/heic", ".heic")}  # fmt: skip
+
+
+def _recognised(content: bytes, name: str) -> tuple[str, str]:
+    """The file's name as shown in messages and its kind (JPEG, PNG, HEIF), after the
+    checks of size and kind by content (ValidationError otherwise)."""
     name = (name or "ảnh").rsplit("/", 1)[-1][:120]
     limit = photo_limit_bytes()
     if len(content) > limit:
@@ -75,6 +83,41 @@ def photo_clean(content: bytes, *, name: str) -> CleanPhoto:
         from pillow_heif import register_heif_opener
 
         register_heif_opener()
+    return name, kind
+
+
+def photo_check(content: bytes, *, name: str) -> CheckedFile:
+    """What a report's photo must pass before it is kept (in the request, cheaply): its
+    size, its kind by content, and a header Pillow reads with a pixel count within the
+    budget. The whole image is decoded and cleaned after commit (`photo_clean`). Raises
+    ValidationError as `photo_clean` does."""
+    name, kind = _recognised(content, name)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(content), formats=_FORMATS[kind]) as opened:
+                if opened.width * opened.height > IMAGE_MAX_PIXELS:
+                    raise _too_many_pixels(name)
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError):
+        raise _too_many_pixels(name) from None
+    except ValidationError:
+        raise
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
+        raise ValidationError(
+            _("%(name)s is not a valid photo (it is damaged or incomplete).") % {"name": name},
+            code="photo_malformed",
+        ) from None
+    content_type, extension = _RAW[kind]
+    return CheckedFile(
+        original_name=name, content=content, content_type=content_type, extension=extension,
+        sha256=hashlib.sha256(content).hexdigest(),
+    )  # fmt: skip
+
+
+def photo_clean(content: bytes, *, name: str) -> CleanPhoto:
+    """The cleaned photo, or ValidationError with a message naming the file (codes:
+    photo_too_large, photo_empty, photo_type, photo_malformed, photo_too_many_pixels)."""
+    name, kind = _recognised(content, name)
     malformed = ValidationError(
         _("%(name)s is not a valid photo (it is damaged or incomplete).") % {"name": name},
         code="photo_malformed",

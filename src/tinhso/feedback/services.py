@@ -27,20 +27,22 @@ from tinhso.cases.transitions import case_transition
 from tinhso.core.calendar import add_working_days, hours_for
 from tinhso.core.errors import DomainError
 from tinhso.core.events import AuditItem, Event, event_emit
-from tinhso.core.files import store
+from tinhso.core.files import CheckedFile, discard, read_bytes, store
 from tinhso.core.numbering import Period, sequence_next
+from tinhso.core.outbox import outbox_handler, outbox_put
 from tinhso.feedback.attributes import answers_clean
 from tinhso.feedback.models import (
     OPEN_STATUSES,
     Category,
     Open311Client,
     PhotoKind,
+    PhotoState,
     Report,
     ReportPhoto,
     ReportStatus,
     Route,
 )
-from tinhso.feedback.photos import MAX_PHOTOS, CleanPhoto, photo_clean
+from tinhso.feedback.photos import MAX_PHOTOS, photo_check, photo_clean
 
 DESCRIPTION_MAX = 4000
 # How long after the answer the reporter may reopen the report.
@@ -214,7 +216,7 @@ def _route(category: Category, commune: Agency | None) -> Agency | None:
     return commune
 
 
-def report_check(draft: ReportDraft) -> tuple[Category, dict[str, Any], list[CleanPhoto]]:
+def report_check(draft: ReportDraft) -> tuple[Category, dict[str, Any], list[CheckedFile]]:
     """Everything about a draft that can be checked before anything is stored; raises
     ReportInvalid with every problem by field."""
     errors: dict[str, list[str]] = {}
@@ -273,10 +275,10 @@ def report_check(draft: ReportDraft) -> tuple[Category, dict[str, Any], list[Cle
         problem("contact", _("The phone number is not valid."))
     if len(draft.photos) > MAX_PHOTOS:
         problem("photos", _("At most %(n)d photos.") % {"n": MAX_PHOTOS})
-    photos: list[CleanPhoto] = []
+    photos: list[CheckedFile] = []
     for photo in draft.photos[:MAX_PHOTOS]:
         try:
-            photos.append(photo_clean(photo.content, name=photo.name))
+            photos.append(photo_check(photo.content, name=photo.name))
         except ValidationError as exc:
             problem("photos", " ".join(exc.messages))
     if errors:
@@ -352,18 +354,42 @@ def report_submit(draft: ReportDraft, *, now: datetime | None = None) -> Report:
     return report
 
 
-def _photo_store(report: Report, photo: CleanPhoto, kind: str) -> ReportPhoto:
-    name = store(photo.file, folder="feedback")
-    return ReportPhoto.objects.create(
-        report=report,
-        kind=kind,
-        storage_name=name,
-        content_type=photo.file.content_type,
-        size=photo.file.size,
-        width=photo.width,
-        height=photo.height,
-        sha256=photo.file.sha256,
-    )
+def _photo_store(report: Report, photo: CheckedFile, kind: str) -> ReportPhoto:
+    """Keep the photo as it came, in the private folder (never served), and have the worker
+    clean it after commit (the outbox: at least once; `photo_clean_stored` is idempotent)."""
+    raw = store(photo, folder="feedback-raw")
+    kept = ReportPhoto.objects.create(
+        report=report, kind=kind, state=PhotoState.PENDING, raw_name=raw,
+        content_type=photo.content_type, size=photo.size, sha256=photo.sha256,
+    )  # fmt: skip
+    outbox_put(topic=PHOTO_CLEAN, payload={"id": kept.pk})
+    return kept
+
+
+PHOTO_CLEAN = "feedback.photo_clean"
+
+
+@outbox_handler(PHOTO_CLEAN)
+def photo_clean_stored(payload: dict[str, Any]) -> None:
+    """Clean a kept photo (feedback.photos.photo_clean), store the clean one where it is
+    served, and remove the original; one that cannot be decoded is marked failed (never
+    shown) and its original removed too."""
+    with transaction.atomic():
+        photo = ReportPhoto.objects.select_for_update().filter(pk=payload["id"]).first()
+        if photo is None or photo.state != PhotoState.PENDING:
+            return  # delivered before, or the report is gone
+        try:
+            clean = photo_clean(read_bytes(photo.raw_name), name=f"{photo.public_id}")
+        except (ValidationError, FileNotFoundError):
+            photo.state = PhotoState.FAILED
+        else:
+            photo.storage_name = store(clean.file, folder="feedback")
+            photo.content_type, photo.size = clean.file.content_type, clean.file.size
+            photo.sha256, photo.width, photo.height = clean.file.sha256, clean.width, clean.height
+            photo.state = PhotoState.READY
+        discard(photo.raw_name)
+        photo.raw_name = ""
+        photo.save()
 
 
 def nearby_open(
@@ -415,7 +441,7 @@ def report_act(
     the reporter's `reopen` is possible for REOPEN_DAYS after the answer."""
     from tinhso.cases.transitions import TransitionError
 
-    cleaned = [photo_clean(p.content, name=p.name) for p in photos or []]
+    cleaned = [photo_check(p.content, name=p.name) for p in photos or []]
     if len(cleaned) > MAX_PHOTOS:
         raise TransitionError(_("At most %(n)d photos.") % {"n": MAX_PHOTOS})
     if action == "mark_duplicate":
@@ -437,6 +463,9 @@ def report_act(
                 _("A report can be reopened within %(n)d days of its answer.") % {"n": REOPEN_DAYS}
             )
     with transaction.atomic():
+        if action == "mark_duplicate" and duplicate_of is not None:
+            # Linked first, so the move's notification names the original (and its answer).
+            Report.objects.filter(pk=report.pk, version=version).update(duplicate_of=duplicate_of)
         moved = case_transition(
             case=report,
             actor=actor,
@@ -450,8 +479,6 @@ def report_act(
         changes: dict[str, Any] = {}
         if action == "answer":
             changes |= {"answer": _clean_text(note, DESCRIPTION_MAX), "answered_at": at}
-        if action == "mark_duplicate" and duplicate_of is not None:
-            changes["duplicate_of"] = duplicate_of
         if action == "forward" and forward_to is not None:
             # The other body receives it anew (its receivers' box); the reporter's clock
             # keeps running from the first arrival.

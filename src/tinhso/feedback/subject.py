@@ -100,9 +100,23 @@ def record(done: Transitioned) -> None:
     )  # fmt: skip
 
 
+def _tell(report: Report, subject: str, body: str, actor: object = None) -> None:
+    """A message to the report's reporter (signed in: every channel they have; anonymous:
+    the phone or e-mail they left), unless they made the change themselves."""
+    link = f"/phan-anh/{report.code}/"
+    if report.reporter is not None:
+        if report.reporter != actor:
+            notify(user=report.reporter, subject=subject, body=body, link=link)
+    else:
+        notify_contact(
+            phone=report.contact_phone, email=report.contact_email, subject=subject, body=body,
+            link=link,
+        )  # fmt: skip
+
+
 def notify_reporter(done: Transitioned) -> None:
-    """The reporter hears of every change of status (signed in: every channel they have;
-    anonymous: the phone or e-mail they left)."""
+    """The reporter hears of every change of status, with the answer or the reason; the
+    reporters of the reports marked as its duplicates hear of its answer too."""
     if done.to_status == done.from_status:
         return
     report = _report(done)
@@ -111,15 +125,20 @@ def notify_reporter(done: Transitioned) -> None:
     body = _("Your report %(code)s is now: %(status)s.") % {"code": report.code, "status": label}
     if done.to_status in (ReportStatus.ANSWERED, ReportStatus.REJECTED) and done.note:
         body += f" {done.note}"
-    link = f"/phan-anh/{report.code}/"
-    if report.reporter is not None:
-        if report.reporter != done.actor:
-            notify(user=report.reporter, subject=subject, body=body, link=link)
-    else:
-        notify_contact(
-            phone=report.contact_phone, email=report.contact_email, subject=subject, body=body,
-            link=link,
-        )  # fmt: skip
+    original = report.duplicate_of
+    if done.to_status == ReportStatus.DUPLICATE and original is not None:
+        body += " " + _("It repeats report %(code)s.") % {"code": original.code}
+        if original.answer:
+            body += f" {original.answer}"
+    _tell(report, subject, body, done.actor)
+    if done.to_status == ReportStatus.ANSWERED:
+        for copy in report.duplicates.select_related("reporter"):
+            _tell(
+                copy,
+                _("Report %(code)s: %(status)s") % {"code": copy.code, "status": label},
+                _("Report %(code)s, which yours repeats, is answered: %(answer)s")
+                % {"code": report.code, "answer": done.note},
+            )
 
 
 def list_queryset() -> QuerySet[Report]:

@@ -25,7 +25,14 @@ from tinhso.core.files import image_response
 from tinhso.feedback.attributes import answer_label, questions
 from tinhso.feedback.figures import bodies_on_time
 from tinhso.feedback.maps import MAP_REPORTS, Map, dots_of, report_map
-from tinhso.feedback.models import Category, PhotoKind, Report, ReportPhoto, ReportStatus
+from tinhso.feedback.models import (
+    Category,
+    PhotoKind,
+    PhotoState,
+    Report,
+    ReportPhoto,
+    ReportStatus,
+)
 from tinhso.feedback.photos import MAX_PHOTOS, photo_limit_bytes
 from tinhso.feedback.services import (
     Photo,
@@ -128,7 +135,8 @@ def report_detail(request: HttpRequest, code: str) -> HttpResponse:
         if not is_reporter:
             raise PermissionDenied(_("Only the reporter rates or reopens a report."))
         return _reporter_acts(request, report)
-    photos = list(report.photos.all())
+    everything = list(report.photos.all())
+    photos = [p for p in everything if p.state == PhotoState.READY]
     events = list(report.events.values("at", "to_status", "action"))
     original = report.duplicate_of
     point = (report.code, report.status, report.latitude, report.longitude, report.category.name)
@@ -146,6 +154,7 @@ def report_detail(request: HttpRequest, code: str) -> HttpResponse:
             "is_reporter": is_reporter,
             "report_photos": [p for p in photos if p.kind == PhotoKind.REPORT],
             "answer_photos": [p for p in photos if p.kind == PhotoKind.ANSWER],
+            "photos_pending": sum(p.state == PhotoState.PENDING for p in everything),
             "events": [
                 {"at": e["at"], "label": ReportStatus(e["to_status"]).label} for e in events
             ],
@@ -182,8 +191,12 @@ def _reporter_acts(request: HttpRequest, report: Report) -> HttpResponse:
             "report": report,
             "is_reporter": True,
             "error": message,
-            "report_photos": list(report.photos.filter(kind=PhotoKind.REPORT)),
-            "answer_photos": list(report.photos.filter(kind=PhotoKind.ANSWER)),
+            "report_photos": list(
+                report.photos.filter(kind=PhotoKind.REPORT, state=PhotoState.READY)
+            ),
+            "answer_photos": list(
+                report.photos.filter(kind=PhotoKind.ANSWER, state=PhotoState.READY)
+            ),
             "events": [],
             "answers": _answered_list(report),
             "original": report.duplicate_of,
@@ -193,7 +206,11 @@ def _reporter_acts(request: HttpRequest, report: Report) -> HttpResponse:
 
 
 def photo(request: HttpRequest, public_id: str) -> FileResponse:
-    found = ReportPhoto.objects.select_related("report").filter(public_id=public_id).first()
+    found = (
+        ReportPhoto.objects.select_related("report")
+        .filter(public_id=public_id, state=PhotoState.READY)
+        .first()
+    )
     if found is None:
         raise Http404(_("No such photo."))
     report = found.report
@@ -449,7 +466,8 @@ def official_report(request: HttpRequest, code: str) -> HttpResponse:
             "report": report,
             "actions": case_actions(report, user),
             "contact": contact,
-            "photos": list(report.photos.all()),
+            "photos": list(report.photos.filter(state=PhotoState.READY)),
+            "photos_pending": report.photos.filter(state=PhotoState.PENDING).count(),
             "events": list(report.events.select_related("actor", "assignee")),
             "handlers": handlers,
             "bodies": bodies,
