@@ -576,3 +576,30 @@ def test_a_photo_that_cannot_be_decoded_whole_is_never_shown_and_not_kept(
     assert photo.raw_name == ""
     assert not file_store().exists(raw)
     assert client.get(f"/phan-anh/anh/{photo.public_id}/").status_code == 404
+
+
+def test_a_moderator_edits_what_the_public_reads_or_hides_the_report(
+    login_client: Any, citizen: Any
+) -> None:
+    """The ward's moderator rewrites the public text (the reporter and the handlers still
+    read the original) or hides the report: gone from the public pages, the photos and
+    Open311, still the reporter's; a receiver of another commune may not moderate."""
+    report = _submitted(citizen, description="Ông Nguyễn Văn X ở số 12 chửi bới, ổ gà to")
+    address = f"/can-bo/phan-anh/{report.code}/"
+    outsider = login_client(user("phananh.hoanghoa"))
+    assert outsider.post(address, {"action": "hide"}).status_code == 403
+    moderator = login_client(user("kiemduyet.hacthanh"))
+    edited = moderator.post(address, {"action": "show", "public_description": "Ổ gà to"})
+    assert edited.status_code == 302
+    page = Client().get(f"/phan-anh/{report.code}/").content.decode()
+    assert "Ổ gà to" in page
+    assert "chửi bới" not in page
+    assert "chửi bới" in login_client(citizen).get(f"/phan-anh/{report.code}/").content.decode()
+    assert moderator.post(address, {"action": "hide"}).status_code == 302
+    assert Client().get(f"/phan-anh/{report.code}/").status_code == 404
+    assert Client().get(f"/open311/v2/requests/{report.code}.json").status_code == 404
+    assert report.code not in Client().get("/phan-anh/").content.decode()
+    assert login_client(citizen).get(f"/phan-anh/{report.code}/").status_code == 200
+    from tinhso.core.models import AuditEntry
+
+    assert AuditEntry.objects.filter(action="report.moderate").count() == 2
