@@ -8,7 +8,7 @@ under "feedback").
   (core.indicators.timeliness);
 * rejected, duplicates, reopened: those moves;
 * ratings and their points (a changed rating moves its points);
-* open: reports not answered or ended now (a count over the index on body and state).
+* open: reports received and not yet answered or ended (a stock kept as changes).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from tinhso.core.rollups import rollup_add, rollup_sum, rollup_sum_by_agency
 from tinhso.feedback.models import OPEN_STATUSES, Report, ReportRollup, ReportStatus
 from tinhso.feedback.services import ReportRated, ReportSubmitted
 
+STOCK_START = date(2000, 1, 1)  # before any report
 COUNTERS = (
     "received", "answered_early", "answered_on_time", "answered_late", "rejected",
     "duplicates", "reopened", "ratings", "rating_points",
@@ -57,9 +58,11 @@ def feedback_figures(scope: Scope) -> Mapping[str, FigureValue]:
                         COUNTERS)  # fmt: skip
     on_time = totals["answered_early"] + totals["answered_on_time"]
     answered = on_time + totals["answered_late"]
-    open_now = Report.objects.filter(
-        scope.agencies.within("agency"), status__in=[int(s) for s in OPEN_STATUSES]
-    ).count()
+    # A stock: every change up to the period's end (whole years, months and days: a few
+    # rows per body, never a count of the reports).
+    open_now = rollup_sum(
+        ReportRollup, scope.agencies.within("agency"), STOCK_START, scope.end, ["open_change"]
+    )["open_change"]
     return {
         "received": totals["received"],
         "answered": answered,
@@ -112,7 +115,7 @@ FIGURES = FigureSet(
 def rollups_on_submitted(event: ReportSubmitted) -> None:
     report = event.report
     rollup_add(ReportRollup, agency_id=report.agency_id, at=report.submitted_at,
-               counts={"received": 1})  # fmt: skip
+               counts={"received": 1, "open_change": 1})  # fmt: skip
 
 
 def rollups_on_transition(event: CaseTransitioned) -> None:
@@ -123,6 +126,9 @@ def rollups_on_transition(event: CaseTransitioned) -> None:
     report = done.case
     assert isinstance(report, Report)  # noqa: S101 (the report subject moves reports)
     counts: dict[str, int] = {}
+    was_open, is_open = done.from_status in OPEN_STATUSES, done.to_status in OPEN_STATUSES
+    if was_open != is_open:
+        counts["open_change"] = 1 if is_open else -1
     if done.to_status == ReportStatus.ANSWERED:
         judged = timeliness(done.at, report.due_at)
         counts[f"answered_{judged.value}" if judged else "answered_early"] = 1

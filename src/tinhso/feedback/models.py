@@ -289,6 +289,9 @@ class ReportRollup(models.Model):
     reopened = models.IntegerField(default=0, db_default=0)
     ratings = models.IntegerField(default=0, db_default=0)
     rating_points = models.IntegerField(default=0, db_default=0)
+    # Changes of the stock of open reports (received, in progress): its value at the end of
+    # a day is the sum of every change up to it (core.rollups.rollup_sum from the start).
+    open_change = models.IntegerField(default=0, db_default=0)
 
     class Meta:
         constraints = [

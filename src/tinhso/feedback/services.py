@@ -30,6 +30,7 @@ from tinhso.core.events import AuditItem, Event, event_emit
 from tinhso.core.files import CheckedFile, discard, read_bytes, store
 from tinhso.core.numbering import Period, sequence_next
 from tinhso.core.outbox import outbox_handler, outbox_put
+from tinhso.core.rollups import rollup_add
 from tinhso.feedback.attributes import answers_clean
 from tinhso.feedback.models import (
     OPEN_STATUSES,
@@ -39,6 +40,7 @@ from tinhso.feedback.models import (
     PhotoState,
     Report,
     ReportPhoto,
+    ReportRollup,
     ReportStatus,
     Route,
 )
@@ -483,10 +485,15 @@ def report_act(
             # The other body receives it anew (its receivers' box); the reporter's clock
             # keeps running from the first arrival.
             changes |= {"agency": forward_to, "assignee": None}
+        before = moved.agency_id
         if changes:
             for name, value in changes.items():
                 setattr(moved, name, value)
             moved.save(update_fields=list(changes))
+        if action == "forward" and moved.agency_id != before and moved.is_open:
+            # Open at its new body, no longer at the old one (feedback.figures' stock).
+            rollup_add(ReportRollup, agency_id=before, at=at, counts={"open_change": -1})
+            rollup_add(ReportRollup, agency_id=moved.agency_id, at=at, counts={"open_change": 1})
         for photo in cleaned:
             _photo_store(moved, photo, PhotoKind.ANSWER)
     return moved
