@@ -48,6 +48,7 @@ run: install $(TINHSO_DATA_DIR)/secret_key
 	$(BIN)/tinhso audit_checkpoint --schedule && \
 	$(BIN)/tinhso files_orphans --schedule && \
 	$(BIN)/tinhso feedback_escalate --schedule && \
+	$(BIN)/tinhso products_hourly --schedule && \
 	echo "Tỉnh Số: http://$(HOST):$(PORT)/" && \
 	{ $(BIN)/python -m tinhso.core.supervisor -- \
 	    $(BIN)/tinhso worker --queue-name '*' --no-startup-delay & worker=$$!; \

@@ -49,6 +49,7 @@ def main() -> int:
         feedback,
         figures,
         opendata,
+        products,
         replica,
         signing,
     )
@@ -58,6 +59,7 @@ def main() -> int:
     modules = {"agencies": agencies, "catalog": catalog, "signing": signing}
     modules |= {"dossiers": dossiers, "documents": documents, "figures": figures}
     modules |= {"opendata": opendata, "audit": audit, "feedback": feedback}
+    modules |= {"products": products}
     # Last: the standby is a copy of the database as the other benchmarks left it.
     modules |= {"replica": replica}
     rows = []

@@ -74,10 +74,10 @@ def run() -> list[Row]:
     from tinhso.agencies.boundaries import boundaries_load_bundled
     from tinhso.agencies.models import Agency, Boundary
     from tinhso.core.demo import DemoRun
+    from tinhso.core.photos import photo_clean
     from tinhso.feedback.demo import demo_categories_step
     from tinhso.feedback.maps import MAP_REPORTS, dots_of, report_map
     from tinhso.feedback.models import Category
-    from tinhso.feedback.photos import photo_clean
     from tinhso.feedback.services import ReportDraft, report_submit
     from tinhso.feedback.views import _public
 

@@ -95,6 +95,12 @@ EXTRA = {
     "report_handler": "hientruong.hacthanh",
     "report_moderator": "kiemduyet.hacthanh",
     "other_report_receiver": "phananh.hoanghoa",
+    # OCOP products and stamps: the OCOP council's secretary, scorer and leader at its
+    # standing body (Sở Nông nghiệp và Môi trường), and a market inspector of Sở Công Thương.
+    "ocop_secretary": "ocop.thuky",
+    "ocop_scorer": "ocop.chamdiem",
+    "ocop_leader": "lanhdao.nnmt",
+    "inspector": "qltt",
 }
 HANDLERS = {"receiver", "specialist", "leader"}  # the personal-data roles of the agency
 
@@ -116,6 +122,10 @@ MEMBERSHIPS: dict[str, tuple[tuple[str, str], ...]] = {
     "report_handler": (("hac_thanh", "feedback_handler"),),
     "report_moderator": (("hac_thanh", "feedback_moderator"),),
     "other_report_receiver": (("hoang_hoa", "feedback_receiver"),),
+    "ocop_secretary": (("snnmt", "ocop_secretary"),),
+    "ocop_scorer": (("snnmt", "ocop_scorer"),),
+    "ocop_leader": (("snnmt", LEADER),),
+    "inspector": (("sct", "market_inspector"),),
 }
 
 EVERYONE = frozenset(ACTORS)
@@ -155,13 +165,15 @@ def serving_anywhere(purpose: str) -> frozenset[str]:
 
 
 def agency(where: str) -> Agency:
-    """The agencies the cast names: hac_thanh, hoang_hoa, province, service_centre, syt."""
+    """The agencies the cast names: hac_thanh, hoang_hoa, province, service_centre, and the
+    departments syt (Sở Y tế), snnmt (Sở Nông nghiệp và Môi trường, the OCOP council's
+    body) and sct (Sở Công Thương, the market inspectors)."""
     if where == "province":
         return Agency.objects.get(level="province", parent__isnull=True)
     if where == "service_centre":
         return Agency.objects.get(kind=AgencyKind.SERVICE_CENTRE)
-    if where == "syt":
-        return Agency.objects.get(short_name="SYT")
+    if where in ("syt", "snnmt", "sct"):
+        return Agency.objects.get(short_name=where.upper())
     names = {"hac_thanh": "Phường Hạc Thành", "hoang_hoa": "Xã Hoằng Hóa"}
     return Agency.objects.get(admin_unit_name=names[where])
 
@@ -271,7 +283,9 @@ class Scene:
     needs it: a change of civil-status record of the applicant at Phường Hạc Thành
     (received with BM.01, one scanned paper, assigned to its specialist, paid through the
     bank with a signed receipt, being processed); a private dataset of Hạc Thành with a
-    table; one more API token of the applicant."""
+    table; one more API token of the applicant; the applicant's cooperative, its products,
+    OCOP applications, a certified product with a batch of stamps and its labels, and a
+    counterfeit signal."""
 
     def __init__(self, client: Client) -> None:
         self.bank_client = client
@@ -382,6 +396,125 @@ class Scene:
         """An API token of the applicant, other than the one the matrix signs in with."""
         row, _plain = api_token_create(user=self.applicant, name="matrix-owned")
         return row
+
+    # OCOP products and stamps (through the services, as tests/test_products.py builds them).
+    @cached_property
+    def producer(self) -> Any:
+        """HTX Nem chua Hạc Thành, the applicant's cooperative (tax code 2800123452), its
+        address and phone the applicant's own."""
+        from test_products import business
+
+        return business()
+
+    @cached_property
+    def product(self) -> Any:
+        from test_products import product
+
+        return product(self.producer)
+
+    @cached_property
+    def application(self) -> Any:
+        """The OCOP application of `product`, with one PNG as evidence: accepted by the
+        council's secretary, scored (76 points) by its scorer, waiting for the leader."""
+        from test_products import act, applied, scores
+
+        application = act(applied(self.product), "ocop.thuky", "accept")
+        application = act(application, "ocop.chamdiem", "score", scores=scores(76))
+        assert application.state == "scored"
+        return application
+
+    @cached_property
+    def evidence(self) -> Any:
+        return self.application.files.get()
+
+    @cached_property
+    def submitted(self) -> Any:
+        """An application of another product of the producer, as sent: for the secretary."""
+        from test_products import applied, product
+
+        return applied(product(self.producer, name="Chè lam gừng"))
+
+    @cached_property
+    def scoring(self) -> Any:
+        """An application of another product, accepted: for the scorer."""
+        from test_products import act, applied, product
+
+        return act(applied(product(self.producer, name="Bánh gai")), "ocop.thuky", "accept")
+
+    @cached_property
+    def unrated_product(self) -> Any:
+        """A product of the producer never applied for."""
+        from test_products import product
+
+        return product(self.producer, name="Kẹo lạc")
+
+    @cached_property
+    def product_photo(self) -> Any:
+        """A photo of the unrated product, cleaned by the worker (its EXIF place gone)."""
+        from test_feedback import jpeg_with_location
+        from tinhso.core.outbox import outbox_deliver_pending
+        from tinhso.products.services import product_save
+
+        item = self.unrated_product
+        photos = [("keo.jpg", jpeg_with_location())]
+        product_save(producer=item.producer, actor=item.producer.owner, name=item.name,
+                     group=item.group, product=item, photos=photos)  # fmt: skip
+        outbox_deliver_pending()
+        return item.photos.get()
+
+    @cached_property
+    def certified_product(self) -> Any:
+        """Chả tôm Hạc Thành, certified 4 stars through accept, score and approve."""
+        from test_products import certified, product
+
+        item = product(self.producer, name="Chả tôm Hạc Thành")
+        certified(item)
+        item.refresh_from_db()
+        assert item.stars == 4
+        return item
+
+    @cached_property
+    def batch(self) -> Any:
+        """50 stamps of the certified product (lot L2611-01), issued by the worker."""
+        from test_products import order
+
+        batch = order(self.certified_product, quantity=50)
+        assert batch.state == "issued"
+        return batch
+
+    @cached_property
+    def stamp(self) -> Any:
+        return self.batch.stamps.order_by("number").first()
+
+    @cached_property
+    def scan(self) -> Any:
+        """A person's scan of the stamp (its page opened)."""
+        from tinhso.products.scans import scan_stamp
+
+        return scan_stamp(self.stamp, client="matrix").scan
+
+    @cached_property
+    def sheet(self) -> Any:
+        """The batch's labels (one part, made at once for a batch this size)."""
+        sheet = self.batch.sheets.get()
+        assert sheet.storage_name
+        return sheet
+
+    @cached_property
+    def signal(self) -> Any:
+        """A serial never issued scanned under the batch's lot: the inspectors' signal."""
+        from tinhso.products.models import Signal
+        from tinhso.products.scans import scan_unknown
+
+        scan_unknown(self.certified_product, serial="FAKE1", lot=self.batch.lot, client="x")
+        return Signal.objects.get(product=self.certified_product)
+
+    def stamp_path(self, serial: str = "") -> str:
+        """The address of a stamp of the batch (its GS1 Digital Link URI's path)."""
+        from tinhso.products.labels_service import stamp_uri
+
+        uri = stamp_uri(self.certified_product.gtin, self.batch.lot, serial or self.stamp.serial)
+        return "/" + uri.split("/", 3)[3]
 
 
 def paying_dossier(citizen: User) -> Any:

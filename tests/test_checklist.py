@@ -125,8 +125,9 @@ def test_every_permission_answers_for_anonymous(client: Client) -> None:
     scene = Scene(client)
     records = {
         type(row): row
-        for row in (scene.dossier, scene.bm01, scene.payment, scene.applicant, scene.report)
-    }
+        for row in (scene.dossier, scene.bm01, scene.payment, scene.applicant, scene.report,
+                    scene.application, scene.signal)
+    }  # fmt: skip
     assert permissions()
     for code in permissions():
         kind = permission_record(code)

@@ -389,7 +389,7 @@ def test_the_map_is_drawn_on_the_server_its_dots_are_links_and_it_stays_light(
 def test_outlines_are_simplified_but_keep_their_shape() -> None:
     """A ring (its first point is its last) keeps its corners; points within the tolerance
     of a straight edge go."""
-    from tinhso.feedback.maps import _simplify
+    from tinhso.agencies.maps import _simplify
 
     square = [[0, 0], [0.5, 0.0001], [1, 0], [1, 1], [0, 1], [0, 0]]
     assert _simplify(square, 0.01) == [[0, 0], [1, 0], [1, 1], [0, 1], [0, 0]]

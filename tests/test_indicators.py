@@ -116,11 +116,12 @@ def test_the_indicators_list_every_declared_figure(client: Client, db: None) -> 
     assert listed["payments.amount_collected"]["unit"] == "VND"
     assert listed["payments.cashless_share"]["module"] == "payments"
     assert listed["feedback.on_time_share"]["unit"] == "ratio"
+    assert listed["products.stamps_issued"]["unit"] == "count"
     # Every figure GET /api/v1/figures answers is a declared indicator, and the reverse.
     figures = client.get(
         "/api/v1/figures", {"agency": "000.00.00.H56", "start": "2026-03-01", "end": "2026-03-31"}
     ).json()
-    sections = {"payments", "feedback"}
+    sections = {"payments", "feedback", "products"}
     answered = {f"dossiers.{k}" for k in figures if k not in {"agency", "start", "end", *sections}}
     for section in sections:
         answered |= {f"{section}.{k}" for k in figures[section]}
@@ -143,4 +144,4 @@ def test_a_figure_set_must_match_its_schema_and_take_no_other_modules_place() ->
         figure_set_register(FigureSet("reports", (received,), compute, _Values))
     with pytest.raises(IndicatorError, match="already used"):
         figure_set_register(FigureSet("reports", (received,), compute, _Values, "payments"))
-    assert [s.module for s in figure_sets()] == ["dossiers", "payments", "feedback"]
+    assert [s.module for s in figure_sets()] == ["dossiers", "payments", "feedback", "products"]

@@ -62,6 +62,7 @@ def _rows(scene: Scene) -> None:
     from tinhso.feedback.services import open311_client_create
 
     scene.report  # noqa: B018
+    scene.signal  # noqa: B018 (a producer, its certified product, a batch, a signal)
     open311_client_create("Ma trận")
     now = timezone.now()
     WorkerHeartbeat.objects.create(

@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "tinhso.payments",
     "tinhso.opendata",
     "tinhso.feedback",
+    "tinhso.products",
 ]
 
 MIDDLEWARE = [
@@ -135,6 +136,7 @@ TEMPLATES = [
                 "tinhso.payments.context_processors.accountant",
                 "tinhso.dossiers.context_processors.dossier_work",
                 "tinhso.feedback.context_processors.report_work",
+                "tinhso.products.context_processors.products_work",
             ],
         },
     },
@@ -403,7 +405,8 @@ EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Tỉnh Số <no-reply@localhost>")
 # Uploaded papers: PDF, JPEG or PNG, checked from their content.
 TINHSO_UPLOAD_MAX_BYTES = int(os.environ.get("TINHSO_UPLOAD_MAX_MB", "10")) * 1024 * 1024
-# Citizens' reports: each photo before it is cleaned (feedback.photos), at most 5 a report.
+# Photos people send (reports, products): each at most this before it is cleaned
+# (core.photos); at most 5 to a report or a product.
 TINHSO_FEEDBACK_PHOTO_MAX_BYTES = (
     int(os.environ.get("TINHSO_FEEDBACK_PHOTO_MAX_MB", "10")) * 1024 * 1024
 )
@@ -454,6 +457,19 @@ TINHSO_REMOTE_SIGNER_TOKEN = os.environ.get("TINHSO_REMOTE_SIGNER_TOKEN", "")
 # secret (derived from SECRET_KEY when unset); a VietQR is valid this many hours.
 TINHSO_BANK_WEBHOOK_SECRET = os.environ.get("TINHSO_BANK_WEBHOOK_SECRET", "")
 TINHSO_PAYMENT_EXPIRY_HOURS = int(os.environ.get("TINHSO_PAYMENT_EXPIRY_HOURS", "72"))
+
+# OCOP products and traceability stamps (tinhso.products). The province's GS1 company prefix
+# (from GS1 Vietnam; 893 is Viet Nam's) for products without a GTIN of their own; the
+# department (short name) that runs the OCOP council, and the one whose market inspectors
+# handle counterfeit signals; a stamp scanned more than this many times raises a signal;
+# scans one client may make per minute; the request header a trusted proxy sets to the
+# client's country or region from its address (GeoIP), if any ("" when none does).
+TINHSO_GS1_PREFIX = os.environ.get("TINHSO_GS1_PREFIX", "8930000")
+TINHSO_OCOP_AGENCY = os.environ.get("TINHSO_OCOP_AGENCY", "SNNMT")
+TINHSO_MARKET_AGENCY = os.environ.get("TINHSO_MARKET_AGENCY", "SCT")
+TINHSO_STAMP_SCAN_LIMIT = int(os.environ.get("TINHSO_STAMP_SCAN_LIMIT", "20"))
+TINHSO_SCAN_RATE = int(os.environ.get("TINHSO_SCAN_RATE", "30"))
+TINHSO_CLIENT_REGION_HEADER = os.environ.get("TINHSO_CLIENT_REGION_HEADER", "")
 
 # The demo (`make run` turns it on): the demo e-ID shows one-time codes on the page and the
 # simulated bank "pays" any VietQR, so anyone can sign in as a registry citizen and mark

@@ -37,6 +37,7 @@ urlpatterns = [
     path("", include("tinhso.payments.urls")),
     path("", include("tinhso.dossiers.urls")),
     path("", include("tinhso.feedback.urls")),
+    path("", include("tinhso.products.urls")),
     path("", include("tinhso.accounts.urls")),
     path("quan-tri/", admin.site.urls),
 ]

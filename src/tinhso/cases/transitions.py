@@ -128,6 +128,11 @@ def case_record(event: CaseTransitioned) -> None:
     event.subject.notify(event.done)
 
 
+def _named(subject: SubjectType, **more: object) -> dict[str, object]:
+    """The subject's name within a message's sentence ("this dossier", "this report")."""
+    return {"what": str(subject.label) or _("record"), **more}
+
+
 def case_transition(
     *,
     case: Case,
@@ -149,8 +154,8 @@ def case_transition(
         chosen = graph.triggered(state, trigger)
         if chosen is None:
             raise TransitionConflictError(
-                _("The dossier is no longer where this action applies (it is %(s)s).")
-                % {"s": subject.status_label(case.status)}  # type: ignore[attr-defined]
+                _("This %(what)s is no longer where this action applies (it is %(s)s).")
+                % _named(subject, s=subject.status_label(case.status))  # type: ignore[attr-defined]
             )
     else:
         found = graph.actions.get(action)
@@ -174,14 +179,16 @@ def _check_actor(
         involved = case_roles(case, actor) or is_applicant(case, actor)
         if involved and (case.state or graph.start) not in chosen.sources:
             raise TransitionConflictError(
-                _("The dossier is no longer where this action applies (it is %(s)s).")
-                % {"s": subject.status_label(case.status)}  # type: ignore[attr-defined]
+                _("This %(what)s is no longer where this action applies (it is %(s)s).")
+                % _named(subject, s=subject.status_label(case.status))  # type: ignore[attr-defined]
             )
-        raise TransitionForbiddenError(_("You may not take this action on this dossier."))
+        raise TransitionForbiddenError(
+            _("You may not take this action on this %(what)s.") % _named(subject)
+        )
     if chosen.note_required and not note.strip():
         raise TransitionError(_("Give the reason for refusing."))
     if chosen.assigns and assignee is not None and chosen.assigns not in case_roles(case, assignee):
-        raise TransitionError(_("The assignee is not a specialist of this agency."))
+        raise TransitionError(_("The assignee does not hold this step's role in this agency."))
 
 
 def _move(
@@ -215,7 +222,8 @@ def _move(
         updated = model._default_manager.filter(pk=case.pk, version=version).update(**changes)
         if updated != 1:
             raise TransitionConflictError(
-                _("Someone else changed this dossier a moment ago. Reload it and try again.")
+                _("Someone else changed this %(what)s a moment ago. Reload it and try again.")
+                % _named(subject)
             )
         from_status = case.status  # type: ignore[attr-defined]
         previous_step_due = case.step_due_at

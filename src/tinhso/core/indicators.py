@@ -67,6 +67,7 @@ class Unit(StrEnum):
     VND = "VND"
     RATIO = "ratio"  # a share between 0 and 1 (None when there is nothing to divide by)
     SCORE = "score"  # an average of satisfaction scores (1 dissatisfied … 3 very satisfied)
+    COUNT = "count"  # things other than dossiers: producers, products, stamps, scans
 
 
 @dataclass(frozen=True)

@@ -346,6 +346,24 @@ class _Page(FPDF):
         )
 
 
+def plain_page(*, landscape: bool = False) -> _Page:
+    """An empty A4 document in mm for other modules to draw on (the products' label
+    sheets): the faces of FAMILY registered as OfficialDocument registers them, margins 0,
+    no automatic page break, no verification footer. The caller adds its pages; `page_bytes`
+    writes it."""
+    pdf = _Page(orientation="L" if landscape else "P", format="A4", unit="mm")
+    pdf.set_margins(0, 0, 0)
+    pdf.set_auto_page_break(auto=False)
+    for style in FACES:
+        pdf.fonts[f"{FAMILY.lower()}{style}"] = _face_for(pdf, style)
+    return pdf
+
+
+def page_bytes(pdf: _Page) -> bytes:
+    """The PDF of a document from `plain_page`, its faces written as OfficialDocument's are."""
+    return bytes(pdf.output(output_producer_class=_Producer))
+
+
 def vn_date_line(place: str, moment: datetime) -> str:
     return f"{place}, ngày {moment:%d} tháng {moment:%m} năm {moment:%Y}"
 

@@ -17,6 +17,7 @@ import hashlib
 from datetime import timedelta
 from typing import Any
 
+from django.core.management.base import BaseCommand, CommandParser
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -69,3 +70,29 @@ def chain_next(task: Any, every: timedelta = HOURLY) -> None:
         now = timezone.now()
         if not _waiting(task.module_path, ["READY"], later_than=now):
             task.using(run_after=now + every).enqueue()
+
+
+class HourlyChainCommand(BaseCommand):
+    """A command that runs a module's hourly job once, or with `--schedule` enqueues its
+    task chain on the worker (chain_start). A subclass names the `task`, the job to run
+    once (`run_once`, returning how many things it did) and the two sentences it says."""
+
+    task: Any = None
+    scheduled: str = "Scheduled hourly on the task worker."
+    done: str = "{n} done."
+
+    def run_once(self) -> int:
+        raise NotImplementedError
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--schedule", action="store_true",
+            help="enqueue the hourly task on the worker instead of running once",
+        )  # fmt: skip
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["schedule"]:
+            chain_start(self.task)
+            self.stdout.write(self.scheduled)
+            return
+        self.stdout.write(self.done.format(n=self.run_once()))

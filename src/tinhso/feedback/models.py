@@ -15,6 +15,9 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from tinhso.cases.models import Case
+from tinhso.core.photos import KeptPhoto, PhotoState
+
+__all__ = ["PhotoState"]  # kept where the module's code has always found it
 
 
 class Route(models.TextChoices):
@@ -193,32 +196,12 @@ class PhotoKind(models.TextChoices):
     ANSWER = "answer", _("Of the fix")
 
 
-class PhotoState(models.TextChoices):
-    PENDING = "pending", _("Being cleaned")
-    READY = "ready", _("Ready")
-    FAILED = "failed", _("Not a usable photo")
-
-
-class ReportPhoto(models.Model):
-    """A photo: kept as it came (`raw_name`, a private folder never served) until the worker
-    cleans it after commit (feedback.photos: re-encoded, resized, location and camera
-    metadata gone); then the clean one (`storage_name`) is shown and the original removed."""
+class ReportPhoto(KeptPhoto):
+    """A photo of a report or of its fix (core.photos.KeptPhoto: shown only once the
+    worker has cleaned it of its location and camera metadata)."""
 
     report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="photos")
     kind = models.CharField(max_length=16, choices=PhotoKind.choices, default=PhotoKind.REPORT)
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    state = models.CharField(max_length=8, choices=PhotoState.choices, default=PhotoState.PENDING)
-    raw_name = models.CharField(max_length=255, blank=True)
-    storage_name = models.CharField(max_length=255, blank=True)
-    content_type = models.CharField(max_length=64)
-    size = models.PositiveIntegerField()
-    width = models.PositiveIntegerField(default=0)
-    height = models.PositiveIntegerField(default=0)
-    sha256 = models.CharField(max_length=64)
-    added_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["added_at", "id"]
 
     def __str__(self) -> str:
         return f"{self.report_id}/{self.public_id}"

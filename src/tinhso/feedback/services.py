@@ -27,9 +27,10 @@ from tinhso.cases.transitions import case_transition
 from tinhso.core.calendar import add_working_days, hours_for
 from tinhso.core.errors import DomainError
 from tinhso.core.events import AuditItem, Event, event_emit
-from tinhso.core.files import CheckedFile, discard, read_bytes, store
+from tinhso.core.files import CheckedFile, store
 from tinhso.core.numbering import Period, sequence_next
 from tinhso.core.outbox import outbox_handler, outbox_put
+from tinhso.core.photos import MAX_PHOTOS, photo_check, photo_clean_kept
 from tinhso.core.rollups import rollup_add
 from tinhso.feedback.attributes import answers_clean
 from tinhso.feedback.models import (
@@ -44,7 +45,6 @@ from tinhso.feedback.models import (
     ReportStatus,
     Route,
 )
-from tinhso.feedback.photos import MAX_PHOTOS, photo_check, photo_clean
 
 DESCRIPTION_MAX = 4000
 # How long after the answer the reporter may reopen the report.
@@ -373,25 +373,8 @@ PHOTO_CLEAN = "feedback.photo_clean"
 
 @outbox_handler(PHOTO_CLEAN)
 def photo_clean_stored(payload: dict[str, Any]) -> None:
-    """Clean a kept photo (feedback.photos.photo_clean), store the clean one where it is
-    served, and remove the original; one that cannot be decoded is marked failed (never
-    shown) and its original removed too."""
-    with transaction.atomic():
-        photo = ReportPhoto.objects.select_for_update().filter(pk=payload["id"]).first()
-        if photo is None or photo.state != PhotoState.PENDING:
-            return  # delivered before, or the report is gone
-        try:
-            clean = photo_clean(read_bytes(photo.raw_name), name=f"{photo.public_id}")
-        except (ValidationError, FileNotFoundError):
-            photo.state = PhotoState.FAILED
-        else:
-            photo.storage_name = store(clean.file, folder="feedback")
-            photo.content_type, photo.size = clean.file.content_type, clean.file.size
-            photo.sha256, photo.width, photo.height = clean.file.sha256, clean.width, clean.height
-            photo.state = PhotoState.READY
-        discard(photo.raw_name)
-        photo.raw_name = ""
-        photo.save()
+    """Clean a kept photo (core.photos.photo_clean_kept) into the served folder."""
+    photo_clean_kept(ReportPhoto, payload["id"], folder="feedback")
 
 
 def nearby_open(

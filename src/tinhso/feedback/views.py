@@ -22,9 +22,10 @@ from tinhso.accounts.policies import may, official, signed_in
 from tinhso.agencies.models import Agency, AgencyLevel
 from tinhso.core.errors import DomainError
 from tinhso.core.files import image_response
+from tinhso.core.photos import MAX_PHOTOS, photo_limit_bytes
 from tinhso.feedback.attributes import answer_label, questions
 from tinhso.feedback.figures import bodies_on_time
-from tinhso.feedback.maps import MAP_REPORTS, Map, dots_of, report_map
+from tinhso.feedback.maps import MAP_REPORTS, dots_of, report_map
 from tinhso.feedback.models import (
     Category,
     PhotoKind,
@@ -33,7 +34,6 @@ from tinhso.feedback.models import (
     ReportPhoto,
     ReportStatus,
 )
-from tinhso.feedback.photos import MAX_PHOTOS, photo_limit_bytes
 from tinhso.feedback.services import (
     Photo,
     ReportDraft,
@@ -76,7 +76,6 @@ def report_list(request: HttpRequest) -> HttpResponse:
         {
             "page": page,
             "map": drawn,
-            "radius": _radius(drawn),
             "label": _("Map of the reports (the most recent %(n)d)") % {"n": MAP_REPORTS},
             "bodies": bodies_on_time(year_ago, today),
             "since": year_ago,
@@ -87,11 +86,6 @@ def report_list(request: HttpRequest) -> HttpResponse:
             "chosen": {"xa": commune, "loai": category, "trang-thai": status},
         },
     )
-
-
-def _radius(drawn: Map | None) -> str:
-    """Dots about 1/120 of the map's width: big enough to tap on a phone."""
-    return f"{drawn.frame.width / 120:.1f}" if drawn is not None else "0"
 
 
 def _report_by_code(code: str) -> Report:
@@ -146,7 +140,6 @@ def report_detail(request: HttpRequest, code: str) -> HttpResponse:
         "feedback/detail.html",
         {
             "map": drawn,
-            "radius": _radius(drawn),
             "label": _("Where the report is, in %(c)s") % {"c": report.commune}
             if report.commune
             else "",
@@ -328,7 +321,7 @@ def _picking_map(request: HttpRequest) -> dict[str, Any]:
         if drawn is not None and drawn.frame.contains(lat, lng):
             pin = drawn.frame.xy(lat, lng)
     return {
-        "map": drawn, "radius": _radius(drawn), "pin": pin, "map_id": "pick-map",
+        "map": drawn, "pin": pin, "map_id": "pick-map",
         "communes": communes, "chosen_commune": commune,
         "label": _("Map to pick the place: tap where the problem is"),
     }  # fmt: skip

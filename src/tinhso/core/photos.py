@@ -1,8 +1,9 @@
-"""Photos of a report, cleaned before anyone else sees them.
+"""Photos people send (a citizen's report, a producer's product), cleaned before anyone
+else sees them.
 
 In the request a photo is only checked (`photo_check`: size, kind, header, pixel count) and
 kept as it came in a private folder; after commit the worker cleans it (`photo_clean`) and
-only then is it shown (feedback.services.photo_clean_stored).
+only then is it shown (feedback.services.photo_clean_stored, products.photos).
 
 A photo is recognised by its content (JPEG, PNG, or HEIC as phones take them), decoded
 whole by Pillow (HEIC through pillow-heif) within a pixel budget, turned upright by its
@@ -15,12 +16,16 @@ from __future__ import annotations
 
 import hashlib
 import io
+import uuid
 import warnings
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from tinhso.core.filecheck import IMAGE_MAX_PIXELS
@@ -168,3 +173,54 @@ def _too_many_pixels(name: str) -> ValidationError:
         % {"name": name, "limit": IMAGE_MAX_PIXELS // 1_000_000},
         code="photo_too_many_pixels",
     )
+
+
+class PhotoState(models.TextChoices):
+    PENDING = "pending", _lazy("Being cleaned")
+    READY = "ready", _lazy("Ready")
+    FAILED = "failed", _lazy("Not a usable photo")
+
+
+class KeptPhoto(models.Model):
+    """What a module keeps of a photo someone sent (a report's, a product's): as it came
+    (`raw_name`, in a private folder never served) until the worker cleans it after commit
+    (`photo_clean_kept`); then only the clean one (`storage_name`) is shown."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    state = models.CharField(max_length=8, choices=PhotoState.choices, default=PhotoState.PENDING)
+    raw_name = models.CharField(max_length=255, blank=True)
+    storage_name = models.CharField(max_length=255, blank=True)
+    content_type = models.CharField(max_length=64)
+    size = models.PositiveIntegerField()
+    width = models.PositiveIntegerField(default=0)
+    height = models.PositiveIntegerField(default=0)
+    sha256 = models.CharField(max_length=64)
+    added_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        abstract = True
+        ordering = ["added_at", "id"]
+
+
+def photo_clean_kept(model: type[KeptPhoto], pk: int, *, folder: str) -> None:
+    """Clean a kept photo (an outbox handler's work: at least once, so idempotent): store
+    the clean one in `folder`, where it is served, and remove the original; a photo that
+    cannot be decoded is marked failed (never shown) and its original removed too."""
+    from tinhso.core.files import discard, read_bytes, store
+
+    with transaction.atomic():
+        photo = model._default_manager.select_for_update().filter(pk=pk).first()
+        if photo is None or photo.state != PhotoState.PENDING:
+            return  # delivered before, or its record is gone
+        try:
+            clean = photo_clean(read_bytes(photo.raw_name), name=f"{photo.public_id}")
+        except (ValidationError, FileNotFoundError):
+            photo.state = PhotoState.FAILED
+        else:
+            photo.storage_name = store(clean.file, folder=folder)
+            photo.content_type, photo.size = clean.file.content_type, clean.file.size
+            photo.sha256, photo.width, photo.height = clean.file.sha256, clean.width, clean.height
+            photo.state = PhotoState.READY
+        discard(photo.raw_name)
+        photo.raw_name = ""
+        photo.save()

@@ -1,0 +1,13 @@
+from tinhso.core.schedule import HourlyChainCommand
+from tinhso.products.scans import scans_roll
+from tinhso.products.tasks import products_hourly
+
+
+class Command(HourlyChainCommand):
+    help = "Count the stamps' scans into the figures (hourly on the worker with --schedule)."
+    task = products_hourly
+    scheduled = "Scans counted into the figures hourly on the task worker."
+    done = "{n} scans counted."
+
+    def run_once(self) -> int:
+        return scans_roll()
