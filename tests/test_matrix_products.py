@@ -231,7 +231,7 @@ def _applied(s: Scene, answers: Answers) -> None:
 def _png(s: Scene, actor: str) -> dict[str, object]:
     from test_products import png
 
-    return {"self_assessment": "Đặc sản.", "files": png("kiem-nghiem"), "criterion": "C3"}
+    return {"self_assessment": "Đặc sản.", "file_1": png("kiem-nghiem"), "criterion_1": "C3"}
 
 
 def _order(s: Scene, actor: str) -> dict[str, object]:

@@ -14,7 +14,7 @@ from django.test import Client
 from test_products import product
 from tinhso.core.models import OutboxMessage
 from tinhso.products import services
-from tinhso.products.models import Batch, BatchState, Stamp
+from tinhso.products.models import Batch, BatchState, Producer, Stamp
 from tinhso.products.services import batch_order, stamps_issue
 
 pytestmark = pytest.mark.django_db
@@ -25,6 +25,9 @@ def test_half_a_million_stamps_in_one_order(monkeypatch: Any) -> None:
     from datetime import date
 
     item = product()
+    # The province raises a large producer's allowance (a new one may order 100,000).
+    Producer.objects.filter(pk=item.producer_id).update(order_limit=HALF_A_MILLION)
+    item.producer.refresh_from_db()
     owner = item.producer.owner
     batch = batch_order(
         product=item, actor=owner, lot="L500K", produced_on=date(2026, 11, 1),

@@ -142,7 +142,8 @@ def demo_products_step(run: DemoRun) -> None:
                 expires = produced + timedelta(days=rng.choice([30, 180, 365]))
                 batch = batch_order(
                     product=product, actor=owner, lot=f"L{produced:%y%m}{lot_no + 1:02d}",
-                    produced_on=produced, expires_on=expires, place=producer.address,
+                    produced_on=produced, expires_on=expires,
+                    place=f"{producer.commune.admin_unit_name}, tỉnh Thanh Hóa",
                     quantity=rng.choice([2_000, 5_000, 8_000]),
                 )  # fmt: skip
                 stamps_issue(batch.pk)

@@ -86,5 +86,9 @@ class OrderForm(forms.Form):
     expires_on = forms.DateField(
         label=_("Expiry date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
-    place = forms.CharField(label=_("Place of production"), max_length=255)
+    place = forms.CharField(
+        label=_("Place of production"), max_length=255,
+        help_text=_("Shown on every stamp's public page: the commune, or the workshop's "
+                    "address; not a home address."),
+    )  # fmt: skip
     quantity = forms.IntegerField(label=_("Number of stamps"), min_value=1, max_value=10_000_000)

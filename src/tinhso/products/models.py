@@ -48,8 +48,9 @@ class Producer(models.Model):
         related_name="producers",
     )  # fmt: skip
     # Stamps one order may ask for, and in a calendar year (the province's allowance).
-    order_limit = models.PositiveIntegerField(_("stamps per order at most"), default=500_000)
-    year_limit = models.PositiveBigIntegerField(_("stamps per year at most"), default=2_000_000)
+    # A new producer's allowance is modest; the province raises it for a large producer.
+    order_limit = models.PositiveIntegerField(_("stamps per order at most"), default=100_000)
+    year_limit = models.PositiveBigIntegerField(_("stamps per year at most"), default=500_000)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

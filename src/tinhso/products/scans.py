@@ -28,7 +28,7 @@ from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -41,6 +41,7 @@ from tinhso.core.notifications import notify
 from tinhso.core.numbering import Period, sequence_next
 from tinhso.core.rollups import rollup_add
 from tinhso.products.models import (
+    OPEN_SIGNAL_STATUSES,
     Batch,
     BatchTally,
     Product,
@@ -57,6 +58,7 @@ log = logging.getLogger(__name__)
 Fn = TypeVar("Fn", bound=Callable[..., Any])
 
 FAR_HOURS = 6
+UNKNOWN_AGAIN_DAYS = 30
 FAR_KM = 100
 TALLY_SHARDS = 8
 SIGNAL_DAYS = 5  # working days the inspectors have to conclude
@@ -109,17 +111,27 @@ def signal_raise(
     *, kind: str, key: str, product: Product, facts: str, batch: Batch | None = None,
     stamp: Stamp | None = None, serial: str = "", latitude: Decimal | None = None,
     longitude: Decimal | None = None, now: datetime | None = None,
+    again_after_days: int | None = None,
 ) -> Signal | None:  # fmt: skip
-    """Open a signal for this pattern unless one is open already (None then, or when the
-    province has no market inspection body). In the caller's transaction."""
-    if Signal.objects.filter(key=key, status__in=[1, 2]).exists():
+    """Open a signal for this pattern unless one is open already, or was concluded (for a
+    pattern that stays true once seen — a stamp's many scans, a batch past its expiry —
+    once ever; with `again_after_days`, again that long after the last conclusion). None
+    then, or when the province has no market inspection body. In the caller's
+    transaction."""
+    now = now or timezone.now()
+    seen = Signal.objects.filter(key=key)
+    if again_after_days is not None:
+        seen = seen.filter(
+            Q(status__in=OPEN_SIGNAL_STATUSES)
+            | Q(updated_at__gte=now - timedelta(again_after_days))
+        )
+    if seen.exists():
         return None
     agency = market_agency()
     if agency is None:
         log.warning("no market inspection body (%s): signal %s not raised",
                     settings.TINHSO_MARKET_AGENCY, key)  # fmt: skip
         return None
-    now = now or timezone.now()
     commune = None
     if latitude is not None and longitude is not None:
         commune = commune_at(float(latitude), float(longitude))
@@ -130,7 +142,8 @@ def signal_raise(
     try:
         with transaction.atomic():
             signal = Signal.objects.create(
-                code=f"CB{now:%y}-{number:05d}", kind=kind, key=key[:96], product=product,
+                code=f"CB{timezone.localtime(now):%y}-{number:05d}", kind=kind, key=key[:96],
+                product=product,
                 batch=batch, stamp=stamp, serial=serial[:20], facts=facts[:2000],
                 latitude=latitude, longitude=longitude, commune=commune, agency=agency,
                 state="new", status=SignalStatus.NEW, raised_at=now, updated_at=now,
@@ -229,7 +242,7 @@ def scan_stamp(
         )  # fmt: skip
         _tally(batch.pk, stamp.number % TALLY_SHARDS)
         limit = settings.TINHSO_STAMP_SCAN_LIMIT
-        if scans > limit:
+        if scans == limit + 1:  # crossing the limit (the stamp's own count, no race)
             signal_raise(
                 kind=SignalKind.TOO_MANY, key=f"too_many:{stamp.pk}", product=product,
                 batch=batch, stamp=stamp, serial=stamp.serial, now=now,
@@ -253,8 +266,7 @@ def scan_stamp(
                 % {"lot": batch.lot, "day": f"{timezone.localdate(now):%d/%m/%Y}",
                    "expiry": f"{batch.expires_on:%d/%m/%Y}"},
             )  # fmt: skip
-        # A batch scanned more than it has stamps has a stamp scanned twice: summed only then.
-        total = batch_scans(batch.pk) if scans > 1 else 0
+        total = batch_scans(batch.pk)  # a few tally rows
         if total > batch.quantity:
             signal_raise(
                 kind=SignalKind.OVER_QUANTITY, key=f"over_qty:{batch.pk}", product=product,
@@ -279,8 +291,12 @@ def scan_unknown(
             client=client, region=region[:64],
         )  # fmt: skip
         batch = Batch.objects.filter(product=product, lot=lot).first() if lot else None
+        # One signal per batch (or per product, for a lot it never had): invented lots and
+        # serials do not open a case each. A wave after a conclusion is a new signal.
+        where = f"batch:{batch.pk}" if batch is not None else "product"
         signal_raise(
-            kind=SignalKind.UNKNOWN_SERIAL, key=f"unknown:{product.pk}:{lot}"[:96],
+            kind=SignalKind.UNKNOWN_SERIAL, key=f"unknown:{product.pk}:{where}",
+            again_after_days=UNKNOWN_AGAIN_DAYS,
             product=product, batch=batch, serial=serial, now=now,
             facts=_("A stamp with serial %(serial)s (batch %(lot)s) was scanned: this serial "
                     "was never issued for %(product)s.")
@@ -325,19 +341,27 @@ def scan_locate(scan: Scan, *, latitude: float, longitude: float) -> Signal | No
 
 
 ROLL = 20_000
+ROLL_SETTLE_MINUTES = 5
 
 
-def scans_roll() -> int:
+def scans_roll(now: datetime | None = None) -> int:
     """Count the scans since the last roll into the figures' rollups (per producer's commune
     and day): the worker's hourly job. Returns how many scans were counted."""
     counted = 0
     while True:
         with transaction.atomic():
             mark, _created = RollMark.objects.select_for_update().get_or_create(name="scans")
+            # Only scans older than a few minutes: a scan's id is taken when it is written,
+            # and one that commits late must not be passed over.
+            settled = (now or timezone.now()) - timedelta(minutes=ROLL_SETTLE_MINUTES)
             rows = list(
                 Scan.objects.filter(pk__gt=mark.last_id).order_by("pk")
                 .values_list("pk", "at", "product__producer__commune_id")[:ROLL]
             )  # fmt: skip
+            for index, (_pk, at, _commune) in enumerate(rows):
+                if at >= settled:
+                    rows = rows[:index]
+                    break
             if not rows:
                 return counted
             groups: dict[tuple[int, object], tuple[datetime, int]] = {}

@@ -209,11 +209,15 @@ def producer_register(
         )  # fmt: skip
         if taken.exists():
             raise ProductsConflict(_("This producer is registered already."))
-        producer = Producer.objects.create(
-            kind=kind, name=name, name_folded=fold(name), tax_code=tax_code,
-            personal_id=personal_id, commune=commune, address=address.strip()[:255],
-            phone=phone.strip()[:32], owner=owner,
-        )  # fmt: skip
+        try:
+            with transaction.atomic():
+                producer = Producer.objects.create(
+                    kind=kind, name=name, name_folded=fold(name), tax_code=tax_code,
+                    personal_id=personal_id, commune=commune, address=address.strip()[:255],
+                    phone=phone.strip()[:32], owner=owner,
+                )  # fmt: skip
+        except IntegrityError as exc:  # the same code registered at the same moment
+            raise ProductsConflict(_("This producer is registered already.")) from exc
         event_emit(ProducerRegistered(producer=producer))
     return producer
 
@@ -231,6 +235,8 @@ def _links(raw: Sequence[tuple[str, str]]) -> list[dict[str, str]]:
             check(url)
         except ValidationError as exc:
             raise _invalid("links", _("A shop's address starts with https://.")) from exc
+        if "@" in url.split("/")[2]:  # user@host: it would read as another site's address
+            raise _invalid("links", _("A shop's address starts with https://."))
         links.append({"name": name or url.split("/")[2], "url": url})
     if len(links) > MAX_LINKS:
         raise _invalid("links", _("At most %(n)d shops.") % {"n": MAX_LINKS})
@@ -292,7 +298,11 @@ def product_save(
         product.name, product.name_folded = name, fold(name)
         product.group, product.description = group, description.strip()[:4000]
         product.links = cleaned
-        product.save()
+        try:
+            with transaction.atomic():
+                product.save()
+        except IntegrityError as exc:  # the same GTIN taken at the same moment
+            raise ProductsConflict(_("Another product has this GTIN.")) from exc
         if product.photos.count() + len(checked) > MAX_PHOTOS:
             raise _invalid("photos", _("At most %(n)d photos of a product.") % {"n": MAX_PHOTOS})
         for photo in checked:
@@ -355,6 +365,8 @@ def application_submit(
     agency = council_agency()
     now = now or timezone.now()
     with transaction.atomic():
+        # The product's row: two submissions at once cannot both open an application.
+        Product.objects.select_for_update().filter(pk=product.pk).first()
         if product.applications.filter(
             status__in=[ApplicationStatus.NEW, ApplicationStatus.SCORING, ApplicationStatus.SCORED,
                         ApplicationStatus.RETURNED]
@@ -363,7 +375,8 @@ def application_submit(
         number = sequence_next(register="products.ocop", period=Period.YEARLY,
                                day=timezone.localdate(now), gaps=True)  # fmt: skip
         application = Application.objects.create(
-            code=f"OCOP{now:%y}-{number:05d}", product=product, applicant=actor, agency=agency,
+            code=f"OCOP{timezone.localtime(now):%y}-{number:05d}", product=product,
+            applicant=actor, agency=agency,
             self_assessment=self_assessment.strip()[:4000], state="new",
             status=ApplicationStatus.NEW, submitted_at=now, updated_at=now,
         )  # fmt: skip
@@ -382,9 +395,14 @@ def application_act(
     criterion of the sheet): the total and its star band are kept; `approve` issues the
     certificate (the `ocop.certificate` effect)."""
     checked: dict[str, int] | None = None
+    if actor.pk == application.applicant_id and action != "resubmit":
+        # Whatever roles they hold, nobody scores or approves their own application.
+        raise ProductsForbidden(_("You may not handle your own application."))
     added = [_evidence_check(f) for f in files]
-    if added and action != "resubmit":
-        raise _invalid("files", _("Evidence is added when the application is sent again."))
+    if added and (action != "resubmit" or actor.pk != application.applicant_id):
+        raise _invalid("files", _("The producer adds evidence when sending the application again."))
+    if len(added) + application.files.count() > MAX_EVIDENCE:
+        raise _invalid("files", _("At most %(n)d files.") % {"n": MAX_EVIDENCE})
     if action == "score":
         try:
             checked = sheet_check(scores or {})
@@ -516,7 +534,8 @@ def batch_order(
         try:
             with transaction.atomic():
                 batch = Batch.objects.create(
-                    code=f"TEM{now:%y}-{number:06d}", product=product, producer=producer, lot=lot,
+                    code=f"TEM{timezone.localtime(now):%y}-{number:06d}", product=product,
+                    producer=producer, lot=lot,
                     produced_on=produced_on, expires_on=expires_on, place=place.strip()[:255],
                     quantity=quantity, ordered_by=actor, ordered_at=now,
                 )  # fmt: skip
@@ -558,7 +577,10 @@ def stamps_issue(batch_id: int) -> int:
     done = 0
     while True:
         with transaction.atomic():
-            batch = Batch.objects.select_for_update().select_related("producer").get(pk=batch_id)
+            batch = (
+                Batch.objects.select_for_update(of=("self",))
+                .select_related("producer").get(pk=batch_id)
+            )  # fmt: skip
             if batch.issued >= batch.quantity:
                 if batch.state != BatchState.ISSUED:
                     batch.state, batch.issued_at = BatchState.ISSUED, timezone.now()

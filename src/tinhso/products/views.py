@@ -9,6 +9,7 @@ import csv
 from collections.abc import Callable, Iterator
 from datetime import date
 from typing import Any
+from urllib.parse import quote
 
 from django import forms
 from django.conf import settings
@@ -79,6 +80,7 @@ from tinhso.products.services import (
 )
 
 PAGE = 24
+EVIDENCE_SLOTS = 3  # the application form's file inputs, each with its criterion
 GS1 = "https://gs1.org/voc/"
 LINKSET = "application/linkset+json"
 
@@ -202,7 +204,15 @@ def _wants_linkset(request: HttpRequest, link_type: str) -> bool:
 
 
 def _client(request: HttpRequest) -> tuple[str, str]:
-    address = request.META.get("REMOTE_ADDR", "")
+    """The scanning client (its address behind the trusted proxies; an IPv6 address by its
+    /64, which one device may walk through) and its region, if the proxy tells it."""
+    import ipaddress
+
+    from tinhso.accounts.services import client_ip
+
+    address = client_ip(request) or ""
+    if ":" in address:
+        address = str(ipaddress.ip_network(f"{address}/64", strict=False))
     header = settings.TINHSO_CLIENT_REGION_HEADER
     region = ""
     if header:
@@ -230,13 +240,20 @@ def resolve(request: HttpRequest, rest: str) -> HttpResponse:
     )  # fmt: skip
     if product is None:
         return _not_genuine(request, _("No product of this province has this GTIN."))
-    anchor = _absolute(request, request.path)
+    # The identifier's own URI, built from what was parsed (never the raw path: it goes
+    # into a header and the linkset).
+    anchor = settings.TINHSO_PUBLIC_URL + "/01/" + link.gtin
+    if link.lot is not None:
+        anchor += "/10/" + quote(link.lot, safe="")
+    if link.serial is not None:
+        anchor += "/21/" + quote(link.serial, safe="")
     link_type = request.GET.get("linkType", "").strip()
     stamp = None
     if link.serial is not None:
         stamp = Stamp.objects.select_related("batch").filter(serial=link.serial).first()
         if stamp is not None and (
-            stamp.batch.product_id != product.pk or stamp.batch.lot != (link.lot or "")
+            stamp.batch.product_id != product.pk
+            or (link.lot is not None and stamp.batch.lot != link.lot)
         ):
             stamp = None  # a genuine serial copied under another product or batch
         if stamp is not None:
@@ -253,7 +270,7 @@ def resolve(request: HttpRequest, rest: str) -> HttpResponse:
             return HttpResponseRedirect(targets[name][0]["href"], status=307)
         if link.serial is None or not genuine:
             return HttpResponseRedirect(targets["pip"][0]["href"], status=307)
-        return HttpResponseRedirect(request.path, status=307)  # the default: the stamp page
+        return HttpResponseRedirect(anchor, status=307)  # the default: the stamp page
     if link.serial is None:
         # A product's (or a lot's) code without a serial: its page.
         return HttpResponseRedirect(reverse("products:product", args=[product.pk]), status=307)
@@ -295,6 +312,8 @@ def _locate(request: HttpRequest) -> HttpResponse:
         scan_id = django_signing.loads(request.POST.get("scan", ""), salt=SCAN_SALT, max_age=3600)
         latitude = float(request.POST.get("lat", ""))
         longitude = float(request.POST.get("lng", ""))
+        if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):  # NaN fails too
+            raise ValueError("not a place")
     except (django_signing.BadSignature, ValueError, TypeError):
         return HttpResponse(_("This place cannot be kept."), status=400,
                             content_type="text/plain; charset=utf-8")  # fmt: skip
@@ -423,9 +442,16 @@ def application_new(request: HttpRequest, pk: int) -> HttpResponse:
     product = _own_product(user, pk)
 
     def save(data: dict[str, Any]) -> HttpResponse:
+        # Each file with the criterion chosen beside it (an empty slot sends no file).
+        files, criteria = [], []
+        for slot in range(1, EVIDENCE_SLOTS + 1):
+            upload = request.FILES.get(f"file_{slot}")
+            if upload is not None:
+                files.append(upload)
+                criteria.append(request.POST.get(f"criterion_{slot}", ""))
         application = application_submit(
-            product=product, actor=user, self_assessment=data["self_assessment"],
-            files=request.FILES.getlist("files"), criteria=request.POST.getlist("criterion"),
+            product=product, actor=user, self_assessment=data["self_assessment"], files=files,
+            criteria=criteria,
         )  # fmt: skip
         return redirect("products:application", code=application.code)
 
@@ -745,10 +771,10 @@ def signal_detail(request: HttpRequest, code: str) -> HttpResponse:
     if signal.stamp_id is not None:
         scans = list(Scan.objects.filter(stamp_id=signal.stamp_id).order_by("-at")[:50])
     elif signal.kind == "unknown":
-        scans = list(
-            Scan.objects.filter(product=signal.product, stamp__isnull=True, lot=signal.batch.lot
-                                if signal.batch else "").order_by("-at")[:50]
-        )  # fmt: skip
+        unknown = Scan.objects.filter(product=signal.product, stamp__isnull=True)
+        if signal.batch is not None:
+            unknown = unknown.filter(lot=signal.batch.lot)
+        scans = list(unknown.order_by("-at")[:50])
     return render(request, "products/signal.html", {
         "signal": signal, "actions": case_actions(signal, user), "error": error,
         "scans": scans, "events": list(signal.events.select_related("actor")),
