@@ -603,3 +603,35 @@ def test_a_moderator_edits_what_the_public_reads_or_hides_the_report(
     from tinhso.core.models import AuditEntry
 
     assert AuditEntry.objects.filter(action="report.moderate").count() == 2
+
+
+def test_open311_lists_rejected_reports_with_their_reasons_in_a_fixed_number_of_queries(
+    client: Client,
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tinhso.feedback.services import report_act
+
+    receiver = user("phananh.hacthanh")
+
+    def reject(n: int) -> None:
+        for index in range(n):
+            report = _submitted(description=f"Ổ gà {index}")
+            report_act(report=report, actor=receiver, action="reject", version=1,
+                       note=f"Không thuộc thẩm quyền ({index}).")  # fmt: skip
+
+    def listed() -> tuple[int, list[str]]:
+        with CaptureQueriesContext(connection) as queries:
+            answer = client.get("/open311/v2/requests.json")
+        assert answer.status_code == 200
+        notes = [r["status_notes"] for r in answer.json() if r["status"] == "closed"]
+        return len(queries), notes
+
+    reject(2)
+    few, notes = listed()
+    assert "Không thuộc thẩm quyền (1)." in notes
+    reject(5)
+    many, notes = listed()
+    assert many == few
+    assert "Không thuộc thẩm quyền (4)." in notes

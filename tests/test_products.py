@@ -692,3 +692,25 @@ def test_behind_the_proxy_each_scanner_has_its_own_limit(client: Client, setting
     one = {"HTTP_X_FORWARDED_FOR": "203.0.113.9", **behind}
     assert [_scan(client, item, batch, s, **one).status_code for s in stamps[4:]] == [200, 200]
     assert _scan(client, item, batch, stamps[0], **one).status_code == 429
+
+
+def test_a_producer_is_told_once_that_a_certificate_ends_soon() -> None:
+    from django.core.management import call_command
+
+    from tinhso.core.models import Notification
+    from tinhso.products.reminders import certificates_remind
+
+    item = product()
+    certified(item)
+    owner = item.producer.owner
+    assert certificates_remind() == 0  # 36 months ahead
+    Certificate.objects.filter(product=item).update(
+        valid_until=timezone.localdate() + timedelta(days=60)
+    )
+    told = Notification.objects.filter(user=owner, link__contains="dang-ky-ocop")
+    assert not told.exists()
+    assert certificates_remind() == 1
+    channels = told.count()
+    assert channels >= 1  # the inbox, and SMS where the producer has a phone
+    call_command("products_hourly", stdout=io.StringIO())  # once only
+    assert told.count() == channels

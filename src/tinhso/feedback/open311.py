@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -32,7 +33,14 @@ from django.views.decorators.http import require_http_methods
 from tinhso.accounts.services import client_ip
 from tinhso.core.errors import DomainError
 from tinhso.feedback.attributes import questions
-from tinhso.feedback.models import OPEN_STATUSES, Category, PhotoState, Report, ReportStatus
+from tinhso.feedback.models import (
+    OPEN_STATUSES,
+    Category,
+    PhotoState,
+    Report,
+    ReportEvent,
+    ReportStatus,
+)
 from tinhso.feedback.services import (
     Photo,
     ReportDraft,
@@ -162,12 +170,11 @@ def _status_notes(report: Report) -> str:
         notes = _("The same as report %(code)s.") % {"code": original.code}
         return f"{notes} {original.answer}".strip()
     if report.status == ReportStatus.REJECTED:
-        note = (
-            report.events.filter(action="reject")
-            .order_by("-at", "-id")
-            .values_list("note", flat=True)
-            .first()
-        )
+        # The reasons were read with the list (public_reports: one query for all of them).
+        rejections = getattr(report, "rejections", None)
+        if rejections is None:
+            rejections = list(report.events.filter(action="reject").order_by("-at", "-id"))
+        note = rejections[0].note if rejections else ""
         return note or str(ReportStatus(report.status).label)
     return report.answer or str(ReportStatus(report.status).label)
 
@@ -203,10 +210,11 @@ def _request(request: HttpRequest, report: Report) -> dict[str, Any]:
 
 def public_reports() -> Any:
     """The reports the public sees (a moderator hid none of them)."""
+    rejections = ReportEvent.objects.filter(action="reject").order_by("-at", "-id")
     return (
         Report.objects.filter(hidden=False)
         .select_related("category", "agency", "commune", "duplicate_of")
-        .prefetch_related("photos")
+        .prefetch_related("photos", Prefetch("events", queryset=rejections, to_attr="rejections"))
     )
 
 

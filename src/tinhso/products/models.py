@@ -256,6 +256,8 @@ class Certificate(models.Model):
         "core.PendingDocument", null=True, blank=True, on_delete=models.SET_NULL,
         related_name="+",
     )  # fmt: skip
+    # When the producer was told the certificate ends soon (products.reminders), once.
+    reminded_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("OCOP certificate")
