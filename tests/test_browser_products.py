@@ -241,7 +241,7 @@ def test_apply_certify_order_stamps_scan_and_close_a_counterfeit_signal(
         form.get_by_label(vi("Kind of producer")).select_option(label=kind)
         form.get_by_label(vi("Name"), exact=True).fill(PRODUCER)
         form.get_by_label(vi("Tax code")).fill(TAX_CODE)
-        form.get_by_label(vi("Commune or ward")).select_option(label=ward.name)
+        form.get_by_label(vi("Commune or ward")).select_option(label=ward.admin_unit_name)
         form.get_by_label(vi("Address")).fill("Số 5 Lê Lai, phường Hạc Thành")
         form.get_by_label(vi("Phone")).fill("0912000001")
         form.get_by_role("button", name=vi("Register")).click()

@@ -12,6 +12,13 @@ from tinhso.agencies.models import Agency, AgencyLevel
 from tinhso.products.models import ProducerKind, ProductGroup
 
 
+class UnitChoiceField(forms.ModelChoiceField):
+    """Communes by their own names ("Phường Hạc Thành"), not their People's Committees'."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        return str(obj.admin_unit_name or obj.name)
+
+
 class ProducerForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind of producer"), choices=ProducerKind.choices)
     name = forms.CharField(
@@ -22,7 +29,7 @@ class ProducerForm(forms.Form):
         label=_("Tax code"), max_length=14, required=False,
         help_text=_("Businesses and cooperatives: 10 digits (or 13 for a branch)."),
     )  # fmt: skip
-    commune = forms.ModelChoiceField(
+    commune = UnitChoiceField(
         label=_("Commune or ward"), queryset=Agency.objects.none(), to_field_name="code"
     )
     address = forms.CharField(label=_("Address"), max_length=255, required=False)
@@ -33,7 +40,7 @@ class ProducerForm(forms.Form):
         field = self.fields["commune"]
         assert isinstance(field, forms.ModelChoiceField)  # noqa: S101
         field.queryset = Agency.objects.filter(level=AgencyLevel.COMMUNE, is_active=True).order_by(
-            "name"
+            "admin_unit_name", "name"
         )
 
 

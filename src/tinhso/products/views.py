@@ -121,8 +121,8 @@ def catalogue(request: HttpRequest) -> HttpResponse:
             level=AgencyLevel.COMMUNE, producers__products__certificate__valid_until__gte=today
         )
         .distinct()
-        .order_by("name")
-        .only("code", "name")
+        .order_by("admin_unit_name")
+        .only("code", "name", "admin_unit_name")
     )
     return render(request, "products/catalogue.html", {
         "page": page, "stars": stars, "group": group, "commune": commune, "query": query,
