@@ -23,6 +23,11 @@ def parts_of(batch: Batch) -> int:
     return (batch.quantity + LABELS_PER_SHEET - 1) // LABELS_PER_SHEET
 
 
+def part_range(batch: Batch, part: int) -> tuple[int, int]:
+    """The first and last stamp numbers of part `part` (1…) of the batch's labels."""
+    return (part - 1) * LABELS_PER_SHEET + 1, min(batch.quantity, part * LABELS_PER_SHEET)
+
+
 def stamp_uri(gtin: str, lot: str, serial: str) -> str:
     return dl_uri(settings.TINHSO_PUBLIC_URL, gtin, lot, serial)
 
@@ -32,8 +37,7 @@ def sheet_request(batch: Batch, part: int) -> LabelSheet | None:
     or is not issued yet. Asking again for a part keeps the one asked for or made."""
     if batch.state != BatchState.ISSUED or not 1 <= part <= parts_of(batch):
         return None
-    first = (part - 1) * LABELS_PER_SHEET + 1
-    last = min(batch.quantity, part * LABELS_PER_SHEET)
+    first, last = part_range(batch, part)
     with transaction.atomic():
         sheet, created = LabelSheet.objects.get_or_create(
             batch=batch, part=part, defaults={"first": first, "last": last}

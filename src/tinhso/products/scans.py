@@ -32,6 +32,7 @@ from django.db.models import Q, Sum
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from tinhso.accounts.models import User
 from tinhso.agencies.geo import commune_at, distance_m
 from tinhso.agencies.models import Agency
 from tinhso.agencies.selectors import province_committee
@@ -374,3 +375,21 @@ def scans_roll(now: datetime | None = None) -> int:
             mark.last_id = rows[-1][0]
             mark.save(update_fields=["last_id"])
             counted += len(rows)
+
+
+CONCLUSIONS = ("confirm", "dismiss")
+
+
+def signal_act(*, signal: Signal, actor: User, action: str, version: int, note: str = "") -> Signal:
+    """An inspector's move on a signal (cases.transitions); a conclusion keeps its note as
+    the signal's conclusion, in the same transaction."""
+    from tinhso.cases.transitions import case_transition
+
+    with transaction.atomic():
+        moved = case_transition(case=signal, actor=actor, action=action, version=version,
+                                note=note)  # fmt: skip
+        assert isinstance(moved, Signal)  # noqa: S101
+        if action in CONCLUSIONS:
+            moved.conclusion = note.strip()[:4000]
+            moved.save(update_fields=["conclusion"])
+    return moved

@@ -46,7 +46,7 @@ from tinhso.core.spreadsheet import csv_row
 from tinhso.core.text import fold
 from tinhso.products.forms import ApplicationForm, OrderForm, ProducerForm, ProductForm
 from tinhso.products.gs1 import Gs1Error, dl_parse
-from tinhso.products.labels_service import parts_of, sheet_request, stamp_uri
+from tinhso.products.labels_service import part_range, parts_of, sheet_request, stamp_uri
 from tinhso.products.models import (
     Application,
     Batch,
@@ -69,6 +69,7 @@ from tinhso.products.scans import (
     scan_rate_exceeded,
     scan_stamp,
     scan_unknown,
+    signal_act,
 )
 from tinhso.products.scoresheet import CRITERIA, PARTS, part_totals
 from tinhso.products.services import (
@@ -504,9 +505,8 @@ def batch_detail(request: HttpRequest, code: str) -> HttpResponse:
     sheets = {s.part: s for s in batch.sheets.all()}
     parts: list[dict[str, Any]] = []
     for part in range(1, parts_of(batch) + 1):
-        first = (part - 1) * 2_000 + 1
-        parts.append({"part": part, "first": first, "last": min(batch.quantity, part * 2_000),
-                      "sheet": sheets.get(part)})  # fmt: skip
+        first, last = part_range(batch, part)
+        parts.append({"part": part, "first": first, "last": last, "sheet": sheets.get(part)})
     sample = list(batch.stamps.order_by("number")[:3])
     working = batch.state != BatchState.ISSUED or any(
         p["sheet"] is not None and not p["sheet"].storage_name for p in parts
@@ -735,7 +735,7 @@ def _commune_point(commune_id: int) -> tuple[float | None, float | None]:
 
 @require_http_methods(["GET", "POST"])
 def signal_detail(request: HttpRequest, code: str) -> HttpResponse:
-    from tinhso.cases.transitions import case_actions, case_transition
+    from tinhso.cases.transitions import case_actions
 
     user = _official_or_403(request, "products.inspect")
     signal = get_object_or_404(
@@ -746,20 +746,12 @@ def signal_detail(request: HttpRequest, code: str) -> HttpResponse:
         raise PermissionDenied(_("This signal is handled by another body."))
     error, status = "", 200
     if request.method == "POST":
-        action = request.POST.get("action", "")
         try:
-            from django.db import transaction
-
-            with transaction.atomic():
-                moved = case_transition(
-                    case=signal, actor=user, action=action,
-                    version=int(request.POST.get("version", "0") or 0),
-                    note=request.POST.get("note", ""),
-                )  # fmt: skip
-                if action in ("confirm", "dismiss"):
-                    Signal.objects.filter(pk=moved.pk).update(
-                        conclusion=request.POST.get("note", "").strip()[:4000]
-                    )
+            signal_act(
+                signal=signal, actor=user, action=request.POST.get("action", ""),
+                version=int(request.POST.get("version", "0") or 0),
+                note=request.POST.get("note", ""),
+            )  # fmt: skip
         except DomainError as exc:
             error, status = exc.message, exc.status
             signal.refresh_from_db()
