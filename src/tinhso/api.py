@@ -17,6 +17,7 @@ from tinhso.agencies.calendar_api import router as calendar_router
 from tinhso.catalog.api import router as procedures_router
 from tinhso.core.api import validation_errors
 from tinhso.core.errors import DomainError
+from tinhso.documents.api import router as edxml_router
 from tinhso.dossiers.api import router as dossiers_router
 from tinhso.dossiers.api import track_router
 from tinhso.indicators_api import figures_router, indicators_router
@@ -123,3 +124,4 @@ api.add_router("/indicators", indicators_router)
 api.add_router("/verify", verify_router)
 api.add_router("/payments", payments_router)
 api.add_router("/audit", audit_router)
+api.add_router("/edxml", edxml_router)

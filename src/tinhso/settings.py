@@ -17,6 +17,7 @@ The README's settings table lists the rest.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import warnings
@@ -93,6 +94,7 @@ INSTALLED_APPS = [
     "tinhso.opendata",
     "tinhso.feedback",
     "tinhso.products",
+    "tinhso.documents",
 ]
 
 MIDDLEWARE = [
@@ -470,6 +472,21 @@ TINHSO_MARKET_AGENCY = os.environ.get("TINHSO_MARKET_AGENCY", "SCT")
 TINHSO_STAMP_SCAN_LIMIT = int(os.environ.get("TINHSO_STAMP_SCAN_LIMIT", "20"))
 TINHSO_SCAN_RATE = int(os.environ.get("TINHSO_SCAN_RATE", "30"))
 TINHSO_CLIENT_REGION_HEADER = os.environ.get("TINHSO_CLIENT_REGION_HEADER", "")
+
+# Official documents (tinhso.documents). An attachment may be at most this many MB (PDF,
+# DOCX, XLSX, scans); an edXML message at most this many. The other installations this one
+# exchanges documents with (edXML over HTTP), as JSON from the environment:
+#   [{"code": "tinh-b", "name": "Tỉnh B", "url": "https://b.example.vn", "secret": "…",
+#     "organs": [{"id": "000.00.00.H38", "name": "UBND tỉnh B"}, …]}]
+# `secret` is shared by both ends (HMAC-SHA256 of every request, both ways); `organs` are
+# the agencies of that installation this one may send to, and the only senders it accepts
+# from it. A request's time may differ from ours by at most this many seconds.
+TINHSO_DOCUMENT_MAX_BYTES = int(os.environ.get("TINHSO_DOCUMENT_MAX_MB", "20")) * 1024 * 1024
+TINHSO_EDXML_MAX_BYTES = int(os.environ.get("TINHSO_EDXML_MAX_MB", "40")) * 1024 * 1024
+TINHSO_EDXML_PEERS = json.loads(os.environ.get("TINHSO_EDXML_PEERS", "[]") or "[]")
+# This installation's name in its peers' TINHSO_EDXML_PEERS.
+TINHSO_EDXML_SELF = os.environ.get("TINHSO_EDXML_SELF", "tinhso")
+TINHSO_EDXML_CLOCK_SKEW = int(os.environ.get("TINHSO_EDXML_CLOCK_SKEW", "300"))
 
 # The demo (`make run` turns it on): the demo e-ID shows one-time codes on the page and the
 # simulated bank "pays" any VietQR, so anyone can sign in as a registry citizen and mark

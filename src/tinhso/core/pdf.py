@@ -470,6 +470,9 @@ class OfficialDocument:
         pdf.set_y(max(left_bottom, pdf.get_y() + 5) + 6)
 
     def _title(self, title: str, subtitle: str) -> None:
+        if not title and not subtitle:  # a công văn: its subject is under its number
+            self.pdf.ln(2)
+            return
         self._text(13, bold=True, text=title.upper())
         self.pdf.block(0, 7, title.upper(), align="C", new_x=XPos.LMARGIN)
         if subtitle:
@@ -573,6 +576,43 @@ class OfficialDocument:
                 self._text(11, bold=True, text=block.name)
                 pdf.block(width, 6, block.name, align="C")
         pdf.set_y(box_top + 35)
+
+    def closing(self, places: list[str], block: SignatureBlock) -> None:
+        """Decree 30's foot: the recipients ("Nơi nhận:", a line each) on the left and the
+        signature block on the right, side by side, kept on one page."""
+        pdf = self.pdf
+        roles = block.role.splitlines()
+        needed = max(6 * len(roles) + 5 + 2 + 21 + 2 + 12, 6 + 5 * len(places)) + 4
+        if pdf.get_y() + needed > pdf.h - pdf.b_margin:
+            pdf.add_page()
+        top = pdf.get_y() + 4
+        left_w = LEFT_COLUMN
+        right_x = pdf.l_margin + left_w
+        right_w = pdf.w - pdf.r_margin - right_x
+        pdf.set_xy(pdf.l_margin, top)
+        self._text(11, bold=True)
+        pdf.cell(left_w, 6, "Nơi nhận:", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        for place in places:
+            self._text(10, text=place)
+            pdf.block(left_w, 5, place, new_x=XPos.LMARGIN)
+        left_bottom = pdf.get_y()
+        pdf.set_xy(right_x, top)
+        self._text(11, bold=True, text=block.role.upper())
+        pdf.block(right_w, 6, block.role.upper(), align="C", new_x=XPos.LEFT)
+        self._text(9)
+        pdf.set_x(right_x)
+        pdf.cell(right_w, 5, "(Ký số)" if block.slot else "(Ký, ghi rõ họ tên)", align="C",
+                 new_x=XPos.LEFT, new_y=YPos.NEXT)  # fmt: skip
+        box_top = pdf.get_y() + 2
+        if block.slot:
+            box_w = min(right_w - 4, 78.0)
+            self.slots[block.slot] = (pdf.page_no() - 1, right_x + (right_w - box_w) / 2,
+                                      box_top, box_w, 21.0)  # fmt: skip
+        if block.name:
+            pdf.set_xy(right_x, box_top + 23)
+            self._text(11, bold=True, text=block.name)
+            pdf.block(right_w, 6, block.name, align="C")
+        pdf.set_y(max(left_bottom, box_top + 35))
 
     def slot_box(self, name: str) -> tuple[int, tuple[int, int, int, int]]:
         """A slot as pyHanko wants it: page, and (x1, y1, x2, y2) in points from the bottom
