@@ -48,6 +48,7 @@ def main() -> int:
         dossiers,
         feedback,
         figures,
+        office,
         opendata,
         products,
         replica,
@@ -59,7 +60,7 @@ def main() -> int:
     modules = {"agencies": agencies, "catalog": catalog, "signing": signing}
     modules |= {"dossiers": dossiers, "documents": documents, "figures": figures}
     modules |= {"opendata": opendata, "audit": audit, "feedback": feedback}
-    modules |= {"products": products}
+    modules |= {"products": products, "office": office}
     # Last: the standby is a copy of the database as the other benchmarks left it.
     modules |= {"replica": replica}
     rows = []

@@ -101,6 +101,16 @@ EXTRA = {
     "ocop_scorer": "ocop.chamdiem",
     "ocop_leader": "lanhdao.nnmt",
     "inspector": "qltt",
+    # Official documents (e-office): Sở Tư pháp's specialist, head of unit, leader and clerk
+    # (who move the scene's outgoing document; the clerk is the dossiers' clerk there too),
+    # and Sở Nông nghiệp và Môi trường's clerk and specialist (who receive it; its leader is
+    # `ocop_leader`).
+    "doc_specialist": "cv.tuphap",
+    "doc_unit_head": "tp.tuphap",
+    "doc_leader": "lanhdao",
+    "doc_clerk": "vanthu.tuphap",
+    "other_doc_clerk": "vanthu.nnmt",
+    "other_doc_specialist": "cv.nnmt",
 }
 HANDLERS = {"receiver", "specialist", "leader"}  # the personal-data roles of the agency
 
@@ -111,7 +121,7 @@ MEMBERSHIPS: dict[str, tuple[tuple[str, str], ...]] = {
     "province_admin": (("province", PROVINCE_ADMIN),),
     "province_catalog_editor": (("province", CATALOG_EDITOR),),
     "accountant": (("hac_thanh", ACCOUNTANT),),
-    "clerk": (("hac_thanh", CLERK),),
+    "clerk": (("hac_thanh", CLERK), ("hac_thanh", "doc_clerk")),
     "receiver": (("hac_thanh", RECEIVER),),
     "specialist": (("hac_thanh", SPECIALIST),),
     "leader": (("hac_thanh", LEADER),),
@@ -126,6 +136,12 @@ MEMBERSHIPS: dict[str, tuple[tuple[str, str], ...]] = {
     "ocop_scorer": (("snnmt", "ocop_scorer"),),
     "ocop_leader": (("snnmt", LEADER),),
     "inspector": (("sct", "market_inspector"),),
+    "doc_specialist": (("stp", "doc_specialist"),),
+    "doc_unit_head": (("stp", "doc_unit_head"),),
+    "doc_leader": (("stp", LEADER),),
+    "doc_clerk": (("stp", "doc_clerk"), ("stp", CLERK)),
+    "other_doc_clerk": (("snnmt", "doc_clerk"),),
+    "other_doc_specialist": (("snnmt", "doc_specialist"),),
 }
 
 EVERYONE = frozenset(ACTORS)
@@ -167,12 +183,13 @@ def serving_anywhere(purpose: str) -> frozenset[str]:
 def agency(where: str) -> Agency:
     """The agencies the cast names: hac_thanh, hoang_hoa, province, service_centre, and the
     departments syt (Sở Y tế), snnmt (Sở Nông nghiệp và Môi trường, the OCOP council's
-    body) and sct (Sở Công Thương, the market inspectors)."""
+    body), sct (Sở Công Thương, the market inspectors) and stp (Sở Tư pháp, the sender of
+    the scene's official document)."""
     if where == "province":
         return Agency.objects.get(level="province", parent__isnull=True)
     if where == "service_centre":
         return Agency.objects.get(kind=AgencyKind.SERVICE_CENTRE)
-    if where in ("syt", "snnmt", "sct"):
+    if where in ("syt", "snnmt", "sct", "stp"):
         return Agency.objects.get(short_name=where.upper())
     names = {"hac_thanh": "Phường Hạc Thành", "hoang_hoa": "Xã Hoằng Hóa"}
     return Agency.objects.get(admin_unit_name=names[where])
@@ -285,7 +302,8 @@ class Scene:
     bank with a signed receipt, being processed); a private dataset of Hạc Thành with a
     table; one more API token of the applicant; the applicant's cooperative, its products,
     OCOP applications, a certified product with a batch of stamps and its labels, and a
-    counterfeit signal."""
+    counterfeit signal; official documents of Sở Tư pháp: a draft, and a dispatch issued and
+    delivered to Sở Nông nghiệp và Môi trường (its incoming document there)."""
 
     def __init__(self, client: Client) -> None:
         self.bank_client = client
@@ -508,6 +526,62 @@ class Scene:
 
         scan_unknown(self.certified_product, serial="FAKE1", lot=self.batch.lot, client="x")
         return Signal.objects.get(product=self.certified_product)
+
+    # Official documents (through the services, as tests/test_documents_flow.py moves one).
+    DOCUMENT_SUBJECT = "Phối hợp rà soát thủ tục của ma trận quyền"
+
+    def _document_draft(self, subject: str) -> Any:
+        """A dispatch of Sở Tư pháp to Sở Nông nghiệp và Môi trường, drafted by its
+        specialist (cv.tuphap) at the unit HCTP, with one PDF attached."""
+        from tinhso.documents.files import check_attachment
+        from tinhso.documents.models import RecipientKind, Unit
+        from tinhso.documents.services import RecipientIn, draft_save
+        from tinhso.dossiers.demo import simple_pdf
+
+        stp, snnmt = agency("stp"), agency("snnmt")
+        pdf = check_attachment(None, name="phu-luc.pdf", content=simple_pdf(["phu luc"]))
+        return draft_save(
+            actor=user("cv.tuphap"), agency=stp, unit=Unit.objects.get(agency=stp, code="HCTP"),
+            doc_type="CV", subject=subject, content="Sở Tư pháp đề nghị...\n\nTrân trọng.",
+            recipients=[RecipientIn(kind=RecipientKind.AGENCY, name=snnmt.name, agency=snnmt)],
+            files=[pdf],
+        )  # fmt: skip
+
+    @cached_property
+    def draft(self) -> Any:
+        """A draft of Sở Tư pháp's specialist, not yet submitted."""
+        return self._document_draft(self.DOCUMENT_SUBJECT + " (dự thảo)")
+
+    @cached_property
+    def outgoing(self) -> Any:
+        """A dispatch of Sở Tư pháp submitted by its specialist, forwarded by the head of
+        unit, approved (signed) by the leader, issued by the clerk, and delivered (the
+        worker's run) to Sở Nông nghiệp và Môi trường."""
+        from tinhso.core.outbox import outbox_deliver_pending
+        from tinhso.documents.models import Outgoing, OutgoingStatus
+        from tinhso.documents.services import outgoing_act
+
+        outgoing = self._document_draft(self.DOCUMENT_SUBJECT)
+        for who, action in (("cv.tuphap", "submit"), ("tp.tuphap", "forward"),
+                            ("lanhdao", "approve"), ("vanthu.tuphap", "issue")):  # fmt: skip
+            outgoing = Outgoing.objects.get(pk=outgoing.pk)
+            outgoing_act(outgoing=outgoing, actor=user(who), action=action,
+                         version=outgoing.version)  # fmt: skip
+        outbox_deliver_pending()
+        outgoing = Outgoing.objects.get(pk=outgoing.pk)
+        assert outgoing.status == OutgoingStatus.ISSUED
+        return outgoing
+
+    @cached_property
+    def incoming(self) -> Any:
+        """The dispatch as Sở Nông nghiệp và Môi trường received it: arrived, to register."""
+        from tinhso.documents.models import Incoming, IncomingStatus
+
+        incoming = Incoming.objects.get(
+            agency=agency("snnmt"), document_id=self.outgoing.document_id
+        )
+        assert incoming.status == IncomingStatus.ARRIVED
+        return incoming
 
     def stamp_path(self, serial: str = "") -> str:
         """The address of a stamp of the batch (its GS1 Digital Link URI's path)."""

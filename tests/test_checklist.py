@@ -126,7 +126,8 @@ def test_every_permission_answers_for_anonymous(client: Client) -> None:
     records = {
         type(row): row
         for row in (scene.dossier, scene.bm01, scene.payment, scene.applicant, scene.report,
-                    scene.application, scene.signal)
+                    scene.application, scene.signal, scene.outgoing,
+                    scene.incoming)
     }  # fmt: skip
     assert permissions()
     for code in permissions():

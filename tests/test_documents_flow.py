@@ -11,15 +11,14 @@ import pytest
 
 from flows import user
 from tinhso.core.outbox import outbox_deliver_pending
+from tinhso.documents.demo import demo_agency
 from tinhso.documents.models import (
     Incoming,
     IncomingStatus,
-    Outgoing,
     OutgoingStatus,
     RecipientKind,
     Unit,
 )
-from tinhso.documents.demo import demo_agency
 from tinhso.documents.services import RecipientIn, draft_save, incoming_act, outgoing_act
 
 pytestmark = pytest.mark.django_db

@@ -139,6 +139,7 @@ TEMPLATES = [
                 "tinhso.dossiers.context_processors.dossier_work",
                 "tinhso.feedback.context_processors.report_work",
                 "tinhso.products.context_processors.products_work",
+                "tinhso.documents.context_processors.documents_work",
             ],
         },
     },

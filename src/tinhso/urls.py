@@ -38,6 +38,7 @@ urlpatterns = [
     path("", include("tinhso.dossiers.urls")),
     path("", include("tinhso.feedback.urls")),
     path("", include("tinhso.products.urls")),
+    path("", include("tinhso.documents.urls")),
     path("", include("tinhso.accounts.urls")),
     path("quan-tri/", admin.site.urls),
 ]

@@ -6,7 +6,7 @@ path, time and body under the secret the two share); the body of a message is th
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from tinhso.documents import exchange
 
@@ -48,14 +48,14 @@ def _peer(request: HttpRequest) -> exchange.Peer:
         }
     },
 )
-def message_send(request: HttpRequest) -> tuple[int, exchange.Received]:
+def message_send(request: HttpRequest) -> Status[exchange.Received]:
     """202 when taken in; 200 for a repeat (nothing changes). Refusals: 400 malformed XML or
     a DTD/entity, 401 not signed by a peer, 403 a sender that is not the peer's, 404 no
     recipient here or a status about a document never sent, 413 too large, 422 the schema,
     an attachment or a broken signature."""
     peer = _peer(request)
     received = exchange.receive(request.body, peer=peer)
-    return (200 if received.repeat else 202), received
+    return Status(200 if received.repeat else 202, received)
 
 
 @router.get("/pending", response=PendingOut, summary="Messages waiting here for the caller")
@@ -74,9 +74,9 @@ def message_get(request: HttpRequest, message_id: str) -> HttpResponse:
     response={204: None},
     summary="Confirm a message was received (it leaves the pending list)",
 )
-def message_received(request: HttpRequest, message_id: str) -> tuple[int, None]:
+def message_received(request: HttpRequest, message_id: str) -> Status[None]:
     exchange.mailbox_confirm(_peer(request), message_id)
-    return 204, None
+    return Status(204, None)
 
 
 @router.get(

@@ -9,11 +9,11 @@ class DocumentsConfig(AppConfig):
 
     def ready(self) -> None:
         from tinhso.cases.effects import effect_register
+        from tinhso.core.demo import demo_step_register
         from tinhso.core.documents import document_handler
         from tinhso.core.files import file_field_register
         from tinhso.core.indicators import figure_set_register
         from tinhso.core.outbox import outbox_handler
-        from tinhso.core.demo import demo_step_register
         from tinhso.documents import demo, figures
         from tinhso.documents.exchange import DELIVER, deliver
         from tinhso.documents.paper import outgoing_issue
@@ -31,3 +31,4 @@ class DocumentsConfig(AppConfig):
             order=44, name="documents.workflows", seed=lambda run: workflows_ensure()
         )
         demo_step_register(order=49, name="documents.officials", seed=demo.demo_officials_step)
+        demo_step_register(order=97, name="documents.records", seed=demo.demo_documents_step)

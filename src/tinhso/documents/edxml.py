@@ -35,8 +35,10 @@ Choices, where deployed implementations and the standard leave room:
 
 Security: size is checked before parsing; any DOCTYPE / entity declaration is refused
 (byte pre-scan plus a post-parse check), entities are never resolved and nothing is fetched.
-libxml2's limits stay on (``huge_tree=False``), which caps one text node — so one attachment —
-at 10,000,000 base64 characters (about 7.1 MiB of file).
+libxml2's text-node limit is lifted (``huge_tree=True``) so that an attachment may be as large
+as the platform allows (20 MB, base64 in one text node); what bounds memory is the message's
+size, checked before parsing, and no entity is ever expanded (DTDs are refused), so no
+"billion laughs" can grow past it.
 """
 
 from __future__ import annotations
@@ -232,7 +234,7 @@ def _parser() -> Any:
             no_network=True,
             load_dtd=False,
             dtd_validation=False,
-            huge_tree=False,
+            huge_tree=True,
             remove_comments=True,
             remove_pis=True,
         )

@@ -28,7 +28,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -264,11 +264,13 @@ def _mailbox(
     content: bytes,
     status_code: str = "",
 ) -> Message:
-    """Write a message into the mailbox and ask for its delivery after commit."""
+    """Write a message into the mailbox and ask for its delivery after commit. Its id is
+    the digest of its content and its addressee (a status carries no addressee of its own:
+    the same recall goes to two recipients as two messages)."""
     name, digest = _keep(content)
     message = Message.objects.create(
         direction="out",
-        message_id=digest,
+        message_id=hashlib.sha256(to_organ.encode() + b"\n" + content).hexdigest(),
         kind=kind,
         peer=peer,
         from_organ=from_organ,
@@ -469,7 +471,7 @@ def recall_send(outgoing: Outgoing, *, reason: str, actor: User) -> int:
     return sent
 
 
-def deliver(payload: dict[str, object]) -> None:
+def deliver(payload: dict[str, Any]) -> None:
     """The outbox's delivery of one message. Accepted: delivered. Refused by the receiver:
     failed, and a document's trace at that recipient says why (as a status 02 would)."""
     message = Message.objects.filter(pk=payload["message"], direction="out").first()

@@ -428,6 +428,8 @@ class Assignment(models.Model):
 
 
 class Move(models.Model):
+    """One move of a document: when, who, which action, the note."""
+
     at = models.DateTimeField(default=timezone.now)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -441,6 +443,8 @@ class Move(models.Model):
 
 
 class OutgoingEvent(Move):
+    """One move of an outgoing document (its history)."""
+
     outgoing = models.ForeignKey(Outgoing, on_delete=models.CASCADE, related_name="events")
     from_status = models.PositiveSmallIntegerField(choices=OutgoingStatus.choices)
     to_status = models.PositiveSmallIntegerField(choices=OutgoingStatus.choices)
@@ -450,6 +454,8 @@ class OutgoingEvent(Move):
 
 
 class IncomingEvent(Move):
+    """One move of an incoming document (its history)."""
+
     incoming = models.ForeignKey(Incoming, on_delete=models.CASCADE, related_name="events")
     from_status = models.PositiveSmallIntegerField(choices=IncomingStatus.choices)
     to_status = models.PositiveSmallIntegerField(choices=IncomingStatus.choices)

@@ -598,4 +598,5 @@ def recall_answer(*, incoming: Incoming, actor: User, accept: bool, note: str = 
 
 
 def validation_messages(exc: ValidationError) -> list[str]:
+    """A file check's messages, for a form's errors."""
     return [str(m) for m in exc.messages]

@@ -161,7 +161,7 @@ def outgoing_notify(done: Transitioned) -> None:
     if outgoing.author_id == getattr(done.actor, "pk", None):
         return
     label = str(OutgoingStatus(done.to_status).label)
-    body = _("Your draft \u201c%(subject)s\u201d is now: %(status)s.") % {
+    body = _("Your draft “%(subject)s” is now: %(status)s.") % {
         "subject": outgoing.subject[:120],
         "status": label,
     }
@@ -231,7 +231,7 @@ OUTGOING_SUBJECT = SubjectType(
     calendar_field="agency__calendar",
     time_days=lambda outgoing: Decimal(0),
     list_queryset=lambda: Outgoing.objects.select_related("agency", "unit", "author"),
-    inbox_order=("-updated_at",),
+    inbox_order=("updated_at",),
     inbox_columns=(
         "id",
         "status",
@@ -270,7 +270,8 @@ INCOMING_SUBJECT = SubjectType(
     calendar_field="agency__calendar",
     time_days=lambda incoming: Decimal(incoming.handling_days or 10),
     list_queryset=lambda: Incoming.objects.select_related("agency"),
-    inbox_order=("-arrived_at",),
+    # First come, first registered: along the (agency, state, arrived_at) index.
+    inbox_order=("arrived_at",),
     inbox_columns=(
         "id",
         "status",
