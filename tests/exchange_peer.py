@@ -57,7 +57,7 @@ def state(document_id: str) -> None:
     messages = []
     for m in Message.objects.order_by("id"):
         try:
-            edxml.validate(read_bytes(m.file))
+            edxml.validate(read_bytes(m.storage_name))
         except edxml.EdxmlError as exc:
             invalid.append(f"{m.pk}: {exc}")
         messages.append(
@@ -82,7 +82,8 @@ def state(document_id: str) -> None:
             "sender_peer": i.sender_peer,
             "notation": i.notation,
             "attachments": [
-                (a.name, a.content_type, len(read_bytes(a.file))) for a in i.attachments.all()
+                (a.name, a.content_type, len(read_bytes(a.storage_name)))
+                for a in i.attachments.all()
             ],
         }
         for i in found

@@ -37,10 +37,11 @@ def test_every_module_adds_its_demo_steps_in_order(capsys: pytest.CaptureFixture
 
     assert [s.name for s in demo_steps()] == [
         "agencies.province", "agencies.boundaries", "accounts.registry", "accounts.accounts",
-        "dossiers.workflow", "feedback.workflow", "feedback.categories", "products.workflows",
-        "products.officials", "catalog.procedures", "dossiers.stored_papers", "signing.pki",
-        "payments.accounts", "dossiers.dossiers", "feedback.reports", "products.catalogue",
-        "signing.revocation", "payments.payments", "opendata.portal",
+        "dossiers.workflow", "documents.workflows", "feedback.workflow", "feedback.categories",
+        "products.workflows", "products.officials", "documents.officials", "catalog.procedures",
+        "dossiers.stored_papers", "signing.pki", "payments.accounts", "dossiers.dossiers",
+        "feedback.reports", "products.catalogue", "documents.records", "signing.revocation",
+        "payments.payments", "opendata.portal",
     ]  # fmt: skip
     assert not demo_is_empty()
     call_command("seed_demo", "--if-empty")

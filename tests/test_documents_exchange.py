@@ -297,7 +297,7 @@ def test_two_installations_exchange_a_document_over_http(installation_b: Install
     assert _get(f"{b.url}/api/v1/edxml/traces?document_id={outgoing.document_id}")[0] == 401
 
     # --- what B refuses, and a repeat -----------------------------------------------------
-    content = read_bytes(sent.file)
+    content = read_bytes(sent.storage_name)
     status, answer = _signed(peer_b, "POST", MESSAGES, content)
     assert (status, answer["repeat"]) == (200, True), answer
     assert _http("POST", b.url + MESSAGES, content, {"Content-Type": "application/xml"})[0] == 401
@@ -392,4 +392,4 @@ def test_two_installations_exchange_a_document_over_http(installation_b: Install
         ("out", "status", "13"),
     ]
     for message in kept:
-        edxml.validate(read_bytes(message.file))
+        edxml.validate(read_bytes(message.storage_name))

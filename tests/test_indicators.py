@@ -121,7 +121,7 @@ def test_the_indicators_list_every_declared_figure(client: Client, db: None) -> 
     figures = client.get(
         "/api/v1/figures", {"agency": "000.00.00.H56", "start": "2026-03-01", "end": "2026-03-31"}
     ).json()
-    sections = {"payments", "feedback", "products"}
+    sections = {"payments", "feedback", "products", "documents"}
     answered = {f"dossiers.{k}" for k in figures if k not in {"agency", "start", "end", *sections}}
     for section in sections:
         answered |= {f"{section}.{k}" for k in figures[section]}
@@ -144,4 +144,6 @@ def test_a_figure_set_must_match_its_schema_and_take_no_other_modules_place() ->
         figure_set_register(FigureSet("reports", (received,), compute, _Values))
     with pytest.raises(IndicatorError, match="already used"):
         figure_set_register(FigureSet("reports", (received,), compute, _Values, "payments"))
-    assert [s.module for s in figure_sets()] == ["dossiers", "payments", "feedback", "products"]
+    assert [s.module for s in figure_sets()] == [
+        "dossiers", "payments", "feedback", "products", "documents"
+    ]  # fmt: skip

@@ -8,6 +8,7 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema, Status
 
+from tinhso.core.api import ErrorOut
 from tinhso.documents import exchange
 
 router = Router(tags=["edXML exchange"])
@@ -39,7 +40,16 @@ def _peer(request: HttpRequest) -> exchange.Peer:
 
 @router.post(
     "/messages",
-    response={200: ReceivedOut, 202: ReceivedOut},
+    response={
+        200: ReceivedOut,
+        202: ReceivedOut,
+        400: ErrorOut,
+        401: ErrorOut,
+        403: ErrorOut,
+        404: ErrorOut,
+        413: ErrorOut,
+        422: ErrorOut,
+    },
     summary="Send an edXML message (QCVN 102:2016) to this installation",
     openapi_extra={
         "requestBody": {
@@ -58,12 +68,20 @@ def message_send(request: HttpRequest) -> Status[exchange.Received]:
     return Status(200 if received.repeat else 202, received)
 
 
-@router.get("/pending", response=PendingOut, summary="Messages waiting here for the caller")
+@router.get(
+    "/pending",
+    response={200: PendingOut, 401: ErrorOut},
+    summary="Messages waiting here for the caller",
+)
 def pending(request: HttpRequest) -> dict[str, list[str]]:
     return {"ids": exchange.mailbox_pending(_peer(request))}
 
 
-@router.get("/messages/{message_id}", summary="One message waiting for the caller (edXML)")
+@router.get(
+    "/messages/{message_id}",
+    response={200: None, 401: ErrorOut, 404: ErrorOut},
+    summary="One message waiting for the caller (edXML)",
+)
 def message_get(request: HttpRequest, message_id: str) -> HttpResponse:
     content = exchange.mailbox_get(_peer(request), message_id)
     return HttpResponse(content, content_type="application/xml; charset=utf-8")
@@ -71,7 +89,7 @@ def message_get(request: HttpRequest, message_id: str) -> HttpResponse:
 
 @router.post(
     "/messages/{message_id}/received",
-    response={204: None},
+    response={204: None, 401: ErrorOut, 404: ErrorOut},
     summary="Confirm a message was received (it leaves the pending list)",
 )
 def message_received(request: HttpRequest, message_id: str) -> Status[None]:
@@ -81,7 +99,7 @@ def message_received(request: HttpRequest, message_id: str) -> Status[None]:
 
 @router.get(
     "/traces",
-    response=list[TraceOut],
+    response={200: list[TraceOut], 401: ErrorOut, 422: ErrorOut},
     summary="The statuses sent back about a document the caller sent",
 )
 def traces(request: HttpRequest, document_id: str) -> list[dict[str, str]]:

@@ -25,8 +25,8 @@ class DocumentsConfig(AppConfig):
         document_handler(OUTGOING_PDF)(outgoing_issue)
         outbox_handler(DELIVER)(deliver)
         figure_set_register(figures.FIGURES)
-        file_field_register("documents.Attachment", "file", ("documents",))
-        file_field_register("documents.Message", "file", ("edxml",))
+        file_field_register("documents.Attachment", "storage_name", ("documents",))
+        file_field_register("documents.Message", "storage_name", ("edxml",))
         demo_step_register(
             order=44, name="documents.workflows", seed=lambda run: workflows_ensure()
         )

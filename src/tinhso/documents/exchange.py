@@ -277,7 +277,7 @@ def _mailbox(
         to_organ=to_organ,
         document_id=document_id,
         status_code=status_code,
-        file=name,
+        storage_name=name,
         size=len(content),
         sha256=digest,
         state=MessageState.PENDING,
@@ -337,7 +337,7 @@ def document_message(outgoing: Outgoing, recipient: Recipient, body: bytes) -> b
             ),
             *(
                 edxml.Attachment(
-                    name=a.name, content_type=a.content_type, content=read_bytes(a.file)
+                    name=a.name, content_type=a.content_type, content=read_bytes(a.storage_name)
                 )
                 for a in outgoing.attachments.all()
             ),
@@ -477,7 +477,7 @@ def deliver(payload: dict[str, Any]) -> None:
     message = Message.objects.filter(pk=payload["message"], direction="out").first()
     if message is None or message.state != MessageState.PENDING:
         return
-    content = read_bytes(message.file)
+    content = read_bytes(message.storage_name)
     answer = transport_for(message.peer).send(content)
     now = timezone.now()
     Message.objects.filter(pk=message.pk, state=MessageState.PENDING).update(
@@ -782,7 +782,7 @@ def receive(content: bytes, *, peer: Peer | None) -> Received:
             to_organ=to_organ,
             document_id=document_id,
             status_code=code,
-            file=name,
+            storage_name=name,
             size=len(content),
             sha256=digest,
             state=MessageState.RECEIVED,
@@ -806,7 +806,7 @@ def mailbox_get(peer: Peer, message_id: str) -> bytes:
     message = Message.objects.filter(direction="out", peer=peer.code, message_id=message_id).first()
     if message is None:
         raise ExchangeError(_("No such message."), status=404, code="not_found")
-    return read_bytes(message.file)
+    return read_bytes(message.storage_name)
 
 
 def mailbox_confirm(peer: Peer, message_id: str) -> bool:

@@ -121,7 +121,7 @@ class Attachment(models.Model):
     content_type = models.CharField(max_length=128)
     size = models.PositiveIntegerField()
     sha256 = models.CharField(max_length=64)
-    file = models.CharField(max_length=255)
+    storage_name = models.CharField(max_length=255)
     # The issued document's signed body (the others are appendices).
     is_body = models.BooleanField(default=False)
     added_at = models.DateTimeField(default=timezone.now)
@@ -490,7 +490,7 @@ class Message(models.Model):
     to_organ = models.CharField(max_length=64)
     document_id = models.CharField(max_length=100, db_index=True)
     status_code = models.CharField(max_length=2, blank=True)
-    file = models.CharField(max_length=255)
+    storage_name = models.CharField(max_length=255)
     size = models.PositiveIntegerField()
     sha256 = models.CharField(max_length=64)
     state = models.CharField(max_length=10, choices=MessageState.choices)

@@ -56,7 +56,7 @@ def keep_files(files: Sequence[CheckedFile], **owner: Outgoing | Incoming) -> No
             content_type=checked.content_type,
             size=checked.size,
             sha256=checked.sha256,
-            file=store(checked, folder=FOLDER),
+            storage_name=store(checked, folder=FOLDER),
             **owner,
         )
 

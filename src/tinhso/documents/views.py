@@ -534,5 +534,5 @@ def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
                 read_at=timezone.now()
             )
     return upload_response(
-        attachment.file, filename=attachment.name, content_type=attachment.content_type
+        attachment.storage_name, filename=attachment.name, content_type=attachment.content_type
     )

@@ -281,7 +281,7 @@ class Migration(migrations.Migration):
                 ("to_organ", models.CharField(max_length=64)),
                 ("document_id", models.CharField(db_index=True, max_length=100)),
                 ("status_code", models.CharField(blank=True, max_length=2)),
-                ("file", models.CharField(max_length=255)),
+                ("storage_name", models.CharField(max_length=255)),
                 ("size", models.PositiveIntegerField()),
                 ("sha256", models.CharField(max_length=64)),
                 (
@@ -563,7 +563,7 @@ class Migration(migrations.Migration):
                 ("content_type", models.CharField(max_length=128)),
                 ("size", models.PositiveIntegerField()),
                 ("sha256", models.CharField(max_length=64)),
-                ("file", models.CharField(max_length=255)),
+                ("storage_name", models.CharField(max_length=255)),
                 ("is_body", models.BooleanField(default=False)),
                 ("added_at", models.DateTimeField(default=django.utils.timezone.now)),
                 (
