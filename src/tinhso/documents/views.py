@@ -34,6 +34,7 @@ from tinhso.documents.edxml import STATUS_CODES
 from tinhso.documents.exchange import external_organ, external_organs, local_agency
 from tinhso.documents.files import check_attachment
 from tinhso.documents.forms import DraftForm, UploadForm
+from tinhso.documents.mail import MAX_MESSAGE, mail_import
 from tinhso.documents.models import (
     Assignment,
     AssignmentRole,
@@ -481,9 +482,22 @@ def incoming_upload(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied(_("Only the agency's clerks register incoming documents."))
     chosen = request.POST.get("co_quan") or request.GET.get("co-quan", "")
     agency = next((a for a in agencies if str(a.pk) == chosen), agencies[0])
-    form = UploadForm(request.POST or None, initial={"source": Source.PAPER, "doc_type": "CV"})
-    status, file_errors = 200, list[str]()
-    if request.method == "POST":
+    mailed = request.FILES.get("eml") if request.method == "POST" else None
+    form = UploadForm(
+        None if mailed is not None else (request.POST or None),
+        initial={"source": Source.PAPER, "doc_type": "CV"},
+    )
+    status, file_errors, mail_errors = 200, list[str](), list[str]()
+    if mailed is not None:
+        try:
+            incoming = mail_import(actor=user, agency=agency, raw=mailed.read(MAX_MESSAGE + 1))
+        except DomainError as exc:
+            mail_errors = [exc.message, *(m for ms in (exc.errors or {}).values() for m in ms)]
+            status = exc.status
+        else:
+            messages.success(request, _("The document is waiting to be registered."))
+            return redirect("documents:incoming", pk=incoming.pk)
+    elif request.method == "POST":
         files, file_errors = _files(request)
         if not form.is_valid() or file_errors:
             status = 422
@@ -505,6 +519,7 @@ def incoming_upload(request: HttpRequest) -> HttpResponse:
                 return redirect("documents:incoming", pk=incoming.pk)
     return render(request, "documents/upload.html", {
         "form": form, "agency": agency, "agencies": agencies, "file_errors": file_errors,
+        "mail_errors": mail_errors,
     }, status=status)  # fmt: skip
 
 
