@@ -555,6 +555,28 @@ def test_a_draft_without_recipients_or_to_an_unknown_organisation_is_refused() -
     assert Outgoing.objects.count() == count
 
 
+def test_a_classified_document_is_not_sent_over_the_network() -> None:
+    """The Law on Protection of State Secrets: a "mật" document goes on paper; within the
+    agency (its units) it may be drafted."""
+    stp = demo_agency("STP")
+    unit = Unit.objects.get(agency=stp, code="HCTP")
+    count = Outgoing.objects.count()
+    with pytest.raises(DomainError) as refused:
+        draft_save(
+            actor=user("cv.tuphap"), agency=stp, unit=unit, doc_type="BC", subject="Báo cáo mật",
+            content="…", confidentiality=1, recipients=[to_agency(demo_agency("SNNMT"))],
+        )  # fmt: skip
+    assert refused.value.status == 422
+    assert "confidentiality" in (refused.value.errors or {})
+    assert Outgoing.objects.count() == count
+    inside = draft_save(
+        actor=user("cv.tuphap"), agency=stp, unit=unit, doc_type="BC", subject="Báo cáo mật",
+        content="…", confidentiality=1,
+        recipients=[RecipientIn(kind=RecipientKind.UNIT, name=unit.name, unit=unit)],
+    )  # fmt: skip
+    assert inside.confidentiality == 1
+
+
 def test_a_document_not_issued_cannot_be_recalled() -> None:
     outgoing = approved()
     with pytest.raises(ConflictError) as refused:

@@ -233,6 +233,14 @@ def draft_save(
     if unit is not None and unit.agency_id != agency.pk:
         raise DomainError(_("An internal unit must be one of this agency's."))
     _check_recipients(recipients, agency)
+    if confidentiality and any(r.kind != RecipientKind.UNIT for r in recipients):
+        # The Law on Protection of State Secrets (2018, Art. 10) forbids sending classified
+        # documents over networks without approved encryption: they go on paper.
+        raise DomainError(
+            _("A classified document is not sent over the network: send it on paper, or "
+              "only to units of this agency."),
+            errors={"confidentiality": [_("Classified documents leave on paper.")]},
+        )  # fmt: skip
     if response_for is not None and response_for.agency_id != agency.pk:
         raise ForbiddenError(_("A reply answers a document of its own agency."))
     if replaces is not None and (
