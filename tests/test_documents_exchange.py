@@ -193,7 +193,7 @@ def _http(method: str, url: str, body: bytes, headers: dict[str, str]) -> tuple[
 
 def _signed(peer: exchange.Peer, method: str, path: str, body: bytes = b"", query: str = "") -> Any:
     """A request to B signed as A: (status, the JSON answer or the bytes)."""
-    headers = exchange.request_sign(peer, method, path, body)
+    headers = exchange.request_sign(peer, method, path + query, body)
     headers["Content-Type"] = "application/xml"
     status, answer = _http(method, peer.url + path + query, body, headers)
     try:

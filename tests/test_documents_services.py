@@ -62,7 +62,7 @@ from tinhso.documents.services import (
     register_default,
     register_next,
 )
-from tinhso.documents.subject import may_read_incoming, may_read_outgoing
+from tinhso.documents.subject import incoming_actions, may_read_incoming, may_read_outgoing
 
 pytestmark = pytest.mark.django_db
 
@@ -417,7 +417,7 @@ def test_who_may_move_an_incoming_document(action: str, who: str, allowed: bool)
     for earlier in INCOMING_BEFORE[action]:
         incoming = incoming_step(incoming, doers[earlier], earlier)
     status = incoming.status
-    assert (action in {a.name for a in case_actions(incoming, user(who))}) == allowed
+    assert (action in {a.name for a in incoming_actions(incoming, user(who))}) == allowed
     if allowed:
         assert incoming_step(incoming, who, action).status != status or action == "progress"
         return
@@ -607,7 +607,7 @@ def test_a_recall_reaching_a_recipient_that_finished_is_refused_there_the_other_
     outbox_deliver_pending()  # the recall (13) to both
     outbox_deliver_pending()  # SNNMT's refusal (16) back
     assert again(done).status == IncomingStatus.DONE
-    assert again(done).recall == ""
+    assert again(done).recall == "refused"
     assert again(pending).recall == "requested"
     at_snnmt = outgoing.recipients.get(agency=snnmt)
     assert [e.code for e in at_snnmt.trace.all()][-2:] == ["13", "16"]
@@ -635,7 +635,10 @@ def test_a_status_answered_after_a_recall_arrives_by_the_exchange_too() -> None:
         direction="out", status_code="16", to_organ=outgoing.agency.code
     )
     assert refusal.count() == 1
-    assert again(done).recall == ""
+    assert again(done).recall == "refused"
+    # The same recall again (a retransmission) is a repeat: no second answer.
+    assert receive(recall, peer=None).repeat
+    assert refusal.count() == 1
 
 
 def test_a_status_of_a_document_never_sent_is_refused_404() -> None:
@@ -769,3 +772,31 @@ def test_a_leader_cannot_assign_to_an_official_of_another_agency() -> None:
     assert incoming.status == IncomingStatus.REGISTERED
     assert not incoming.assignments.exists()
     assert incoming.handling_days is None
+
+
+def test_only_the_lead_handler_reports_on_and_finishes_what_was_assigned_to_them() -> None:
+    """Another specialist of the same agency sees the document (it is the agency's) but
+    neither reports progress on it nor closes it: the leader gave it to someone else."""
+    from tinhso.accounts.services import membership_grant
+    from tinhso.documents.roles import SPECIALIST
+
+    other = user("ocop.thuky")  # an official of SNNMT, made a specialist here
+    membership_grant(actor=None, user=other, agency=demo_agency("SNNMT"), role=SPECIALIST)
+    incoming = paper_incoming()
+    incoming = incoming_step(incoming, "vanthu.nnmt", "register")
+    incoming = incoming_step(incoming, "lanhdao.nnmt", "assign")
+    assert again(incoming).assignee == user("cv.nnmt")
+    assert {"progress", "finish"} & {
+        a.name for a in incoming_actions(again(incoming), other)
+    } == set()
+    assert {"progress", "finish"} <= {
+        a.name for a in incoming_actions(again(incoming), user("cv.nnmt"))
+    }
+    for action in ("progress", "finish"):
+        with pytest.raises(TransitionForbiddenError) as refused:
+            incoming_act(incoming=again(incoming), actor=other, action=action,
+                         version=again(incoming).version, note="Xong.")  # fmt: skip
+        assert refused.value.status == 403
+    assert again(incoming).status == IncomingStatus.ASSIGNED
+    done = incoming_step(again(incoming), "cv.nnmt", "finish")
+    assert done.status == IncomingStatus.DONE

@@ -247,6 +247,9 @@ ROUTES = [
     Route("GET", OUT, name="an issued dispatch", full=STP, extra=STAFF, args=_outgoing,
           markers=_subject),
     Route("GET", OUT, name="a draft", full=STP, extra=STAFF, args=_draft, markers=_subject),
+    # Its signed PDF: the same readers (a draft has none yet: 404 for them too).
+    Route("GET", OUT + "ban-ky/", name="the issued, signed PDF", full=STP, extra=STAFF,
+          args=_outgoing),
     # Revising: the author alone (the other roles of the agency refused, 403).
     Route("GET", OUT + "sua/", name="revising a draft", full={"doc_specialist"}, extra=STAFF,
           args=_draft, markers=_subject),

@@ -96,14 +96,19 @@ def sniff(head: bytes) -> tuple[str, str] | None:
 
 
 def check_upload(
-    upload: UploadedFile | None, *, name: str | None = None, content: bytes | None = None
+    upload: UploadedFile | None,
+    *,
+    name: str | None = None,
+    content: bytes | None = None,
+    limit: int | None = None,
 ) -> CheckedFile:
     """Read and check one upload (or raw bytes from the API): size limit, then PDF, JPEG or
     PNG by content, then the whole file (core.filecheck). Raises ValidationError with a
     message naming the file and a code (file_too_large, file_empty, file_type,
     file_malformed, file_polyglot, file_active_content, file_encrypted,
-    file_too_many_pages, file_too_many_pixels, file_decompression_bomb)."""
-    limit = settings.TINHSO_UPLOAD_MAX_BYTES
+    file_too_many_pages, file_too_many_pixels, file_decompression_bomb). `limit`: another
+    size limit than TINHSO_UPLOAD_MAX_BYTES (official documents have their own)."""
+    limit = limit or settings.TINHSO_UPLOAD_MAX_BYTES
     filename = (name or (upload.name if upload is not None else "") or "tệp").rsplit("/", 1)[-1][
         :255
     ]

@@ -35,7 +35,9 @@ def _peer(request: HttpRequest) -> exchange.Peer:
     headers = {
         k: request.headers.get(k, "") for k in ("X-Edxml-Peer", "X-Edxml-Time", "X-Edxml-Signature")
     }
-    return exchange.request_check(request.method or "GET", request.path, headers, request.body)
+    return exchange.request_check(
+        request.method or "GET", request.get_full_path(), headers, request.body
+    )
 
 
 @router.post(

@@ -110,12 +110,8 @@ def demo_officials_step(run: DemoRun) -> None:
 # The second (demo) province: no server behind it in the demo; its documents arrive here as
 # they would over the exchange (exchange.receive with this peer), and the statuses that go
 # back to it wait in the mailbox its server would poll.
-SECOND_PROVINCE = ("nghean-demo", "Tỉnh Nghệ An (demo)")
-SECOND_ORGANS = {
-    "000.00.00.H40": "UBND tỉnh Nghệ An",
-    "000.00.08.H40": "Sở Tư pháp tỉnh Nghệ An",
-    "000.00.16.H40": "Sở Nông nghiệp và Môi trường tỉnh Nghệ An",
-}
+SECOND_PROVINCE = (exchange.DEMO_PEER.code, exchange.DEMO_PEER.name)
+SECOND_ORGANS = exchange.DEMO_PEER.organs
 
 # Who works the documents in each demo agency: (specialist, head of unit or "", leader,
 # clerk, unit code).

@@ -66,6 +66,7 @@ log = logging.getLogger(__name__)
 DELIVER = "documents.deliver"
 FOLDER = "edxml"
 CLOSED = frozenset({IncomingStatus.DONE, IncomingStatus.REFUSED, IncomingStatus.RECALLED})
+MAX_ATTACHMENTS = 20
 
 
 class ExchangeError(DomainError):
@@ -87,8 +88,22 @@ class Peer:
     organs: dict[str, str] = field(default_factory=dict)
 
 
+# The demo's second province (demo mode only): no server behind it and no secret (nobody can
+# sign as it); what is sent to it waits in the mailbox its server would poll.
+DEMO_PEER = Peer(
+    code="nghean-demo", name="Tỉnh Nghệ An (demo)", url="", secret="",
+    organs={
+        "000.00.00.H40": "UBND tỉnh Nghệ An",
+        "000.00.08.H40": "Sở Tư pháp tỉnh Nghệ An",
+        "000.00.16.H40": "Sở Nông nghiệp và Môi trường tỉnh Nghệ An",
+    },
+)  # fmt: skip
+
+
 def peers() -> dict[str, Peer]:
-    found: dict[str, Peer] = {}
+    """The installations this one exchanges with (settings.TINHSO_EDXML_PEERS; in demo
+    mode also the demo's second province)."""
+    found: dict[str, Peer] = {DEMO_PEER.code: DEMO_PEER} if settings.TINHSO_DEMO else {}
     for item in settings.TINHSO_EDXML_PEERS:
         organs = {str(o["id"]): str(o.get("name") or o["id"]) for o in item.get("organs", [])}
         found[item["code"]] = Peer(
@@ -212,11 +227,13 @@ class Http:
             self.peer.url + path, data=content, headers=headers, method="POST"
         )
         try:
-            with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310
+            with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310
                 answer.read()
             return Delivery(True)
         except urllib.error.HTTPError as exc:
-            if 400 <= exc.code < 500 and exc.code not in (408, 429):
+            # 401: our clocks or the shared secret disagree for now (a secret being
+            # changed): tried again later, as a timeout or a 5xx is.
+            if 400 <= exc.code < 500 and exc.code not in (401, 408, 429):
                 try:
                     body = json.loads(exc.read() or b"{}")
                 except ValueError:
@@ -478,6 +495,9 @@ def deliver(payload: dict[str, Any]) -> None:
     if message is None or message.state != MessageState.PENDING:
         return
     content = read_bytes(message.storage_name)
+    known = peers().get(message.peer) if message.peer else None
+    if known is not None and not known.url:
+        return  # a peer that only polls (no URL): the message waits in its mailbox
     answer = transport_for(message.peer).send(content)
     now = timezone.now()
     Message.objects.filter(pk=message.pk, state=MessageState.PENDING).update(
@@ -580,8 +600,19 @@ def _attachments(
     return files, found
 
 
+def _sender_name(organ_id: str, peer: Peer | None) -> str:
+    """The sender's name as this installation knows it (never the name a message claims):
+    the peer's configured organisation, or the agency of this platform."""
+    if peer is not None:
+        return peer.organs.get(organ_id, organ_id)
+    agency = local_agency(organ_id)
+    return agency.name if agency is not None else organ_id
+
+
 def _document_arrived(
-    message: edxml.DocumentMessage, peer: Peer | None
+    message: edxml.DocumentMessage,
+    peer: Peer | None,
+    checked: tuple[list[CheckedFile], list[dict[str, object]]],
 ) -> tuple[bool, tuple[int, ...]]:
     _check_sender(message.sender.organ_id, peer)
     ours = [(organ, local_agency(organ.organ_id)) for organ in message.recipients]
@@ -592,13 +623,18 @@ def _document_arrived(
             status=404,
             code="edxml_unknown_organ",
         )
+    # A document is one sender's: another sender's document with the same id is another
+    # document (nobody can take a document id another sender will use).
     existing = {
         i.agency_id: i.pk
-        for i in Incoming.objects.filter(agency__in=targets, document_id=message.document_id)
-    }
+        for i in Incoming.objects.filter(
+            agency__in=targets, sender_organ_id=message.sender.organ_id,
+            document_id=message.document_id,
+        )
+    }  # fmt: skip
     if len(existing) == len(targets):
         return True, tuple(existing.values())
-    files, signatures = _attachments(message)
+    files, signatures = checked
     source_doc = None
     if peer is None:
         source_doc = Outgoing.objects.filter(document_id=message.document_id).first()
@@ -612,7 +648,7 @@ def _document_arrived(
                 incoming = incoming_create(
                     agency=agency,
                     source=Source.EXCHANGE,
-                    sender_name=message.sender.name,
+                    sender_name=_sender_name(message.sender.organ_id, peer),
                     sender_organ_id=message.sender.organ_id,
                     sender_peer=peer.code if peer is not None else "",
                     code_number=message.code_number,
@@ -691,7 +727,9 @@ def _status_arrived(message: edxml.StatusMessage, peer: Peer | None) -> bool:
             sender_organ_id=message.sender.organ_id,
             sender_peer=peer.code if peer is not None else "",
         ).select_related("agency")
-        found = list(incoming)
+        # Locked: a clerk finishing it at this moment either finishes first (then it is
+        # answered 16 here) or waits for the recall to be marked.
+        found = list(incoming.select_for_update(of=("self",)))
         if not found:
             raise ExchangeError(
                 _("No document %(id)s from this sender was received here.")
@@ -701,10 +739,11 @@ def _status_arrived(message: edxml.StatusMessage, peer: Peer | None) -> bool:
             )
         repeat = True
         for item in found:
-            if item.recall:
-                continue
+            if item.recall in ("requested", "done"):
+                continue  # asked already (a repeat), or given back
             repeat = False
             if item.status in CLOSED:
+                Incoming.objects.filter(pk=item.pk).update(recall="refused")
                 status_send(
                     item,
                     "16",
@@ -744,9 +783,12 @@ def _status_arrived(message: edxml.StatusMessage, peer: Peer | None) -> bool:
         department=message.department,
     )
     if created and message.status_code in ("15", "16") and outgoing.recall == "requested":
+        # Every recipient has answered (or never had it): given back if any gave it back.
         answers = {r.last_status for r in outgoing.recipients.exclude(kind=RecipientKind.UNIT)}
-        if answers <= {"15", "16", "02"} and "15" in answers:
-            Outgoing.objects.filter(pk=outgoing.pk).update(recall="done")
+        if answers <= {"15", "16", "02"}:
+            Outgoing.objects.filter(pk=outgoing.pk).update(
+                recall="done" if "15" in answers else "refused"
+            )
     return not created
 
 
@@ -754,6 +796,15 @@ def receive(content: bytes, *, peer: Peer | None) -> Received:
     """Take one edXML message in (one transaction): see the module's docstring."""
     parsed = _parsed(content)
     digest = hashlib.sha256(content).hexdigest()
+    checked: tuple[list[CheckedFile], list[dict[str, object]]] = ([], [])
+    if isinstance(parsed, edxml.DocumentMessage):
+        if len(parsed.attachments) > MAX_ATTACHMENTS:
+            raise ExchangeError(
+                _("A message may carry at most %(n)d attachments.") % {"n": MAX_ATTACHMENTS},
+                code="edxml_attachments",
+            )
+        # Files and signatures are checked before the transaction opens (the slow part).
+        checked = _attachments(parsed)
     with transaction.atomic():
         kept = Message.objects.filter(
             direction="in", peer=peer.code if peer else "", message_id=digest
@@ -761,7 +812,7 @@ def receive(content: bytes, *, peer: Peer | None) -> Received:
         if kept is not None:
             return Received(kind=kept.kind, repeat=True, document_id=kept.document_id)
         if isinstance(parsed, edxml.DocumentMessage):
-            repeat, made = _document_arrived(parsed, peer)
+            repeat, made = _document_arrived(parsed, peer, checked)
             kind, document_id, sender = MessageKind.DOCUMENT, parsed.document_id, parsed.sender
             to_organ, code = parsed.recipients[0].organ_id, ""
         else:

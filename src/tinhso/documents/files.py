@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 import zipfile
 
 from django.conf import settings
@@ -21,6 +22,38 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_ENTRIES = 2000
 MAX_UNPACKED = 200 * 1024 * 1024
 MAX_RATIO = 200
+
+
+# Relationship types that make Office fetch or run something from outside the file: a remote
+# template, an OLE object, a frame, a sub-document (the "Follina" path went through these).
+EXTERNAL_KINDS = ("attachedtemplate", "oleobject", "frame", "subdocument", "package")
+
+
+def _head(archive: zipfile.ZipFile, name: str) -> bytes:
+    """The first 200 kB of a part, lower-cased (what says what a part is fits in that)."""
+    with archive.open(name) as part:
+        return part.read(200_000).lower()
+
+
+def _active(archive: zipfile.ZipFile, names: set[str]) -> bool:
+    """Whether the document carries active content: macros (whatever the part is named: a
+    macro-enabled content type, any binary part), ActiveX controls, or a relationship that
+    loads content from outside the file."""
+    lowered = {n.lower() for n in names}
+    if any(n.endswith(".bin") or "/activex/" in f"/{n}" for n in lowered):
+        return True
+    types = _head(archive, "[Content_Types].xml")
+    if b"macroenabled" in types or b"vbaproject" in types:
+        return True
+    for name in names:
+        if not name.lower().endswith(".rels"):
+            continue
+        rels = _head(archive, name)
+        for match in re.finditer(rb"<relationship\b[^>]*>", rels):
+            tag = match.group(0)
+            if b'targetmode="external"' in tag and any(k.encode() in tag for k in EXTERNAL_KINDS):
+                return True
+    return False
 
 
 def _office(content: bytes, filename: str) -> CheckedFile:
@@ -45,9 +78,12 @@ def _office(content: bytes, filename: str) -> CheckedFile:
             _("%(name)s unpacks to far more than its size; it was refused.") % {"name": filename},
             code="file_decompression_bomb",
         )
-    if any(name.lower().endswith("vbaproject.bin") for name in names):
+    if _active(archive, names):
         raise ValidationError(
-            _("%(name)s contains macros; send it without them (DOCX or XLSX).")
+            _(
+                "%(name)s contains macros, controls or embedded programs, or loads content from "
+                "elsewhere; send it without them (DOCX or XLSX)."
+            )
             % {"name": filename},
             code="file_active_content",
         )
@@ -91,4 +127,4 @@ def check_attachment(
         )
     if content.startswith(b"PK\x03\x04"):
         return _office(content, filename)
-    return check_upload(None, name=filename, content=content)
+    return check_upload(None, name=filename, content=content, limit=limit)

@@ -146,6 +146,7 @@ class RecallState(models.TextChoices):
     NONE = "", "—"
     REQUESTED = "requested", _("Recall requested")
     DONE = "done", _("Recalled")
+    REFUSED = "refused", _("Recall refused")
 
 
 class Outgoing(Case):
@@ -375,9 +376,10 @@ class Incoming(Case):
             models.Index(fields=["agency", "state", "arrived_at"], name="documents_in_box"),
         ]
         constraints = [
-            # A message repeated never registers the same document twice.
+            # A message repeated never registers the same document twice; a document is its
+            # sender's (another sender's id cannot shadow it).
             models.UniqueConstraint(
-                fields=["agency", "document_id"],
+                fields=["agency", "sender_organ_id", "document_id"],
                 condition=~Q(document_id=""),
                 name="documents_in_once",
             ),

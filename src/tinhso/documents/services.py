@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -20,7 +21,12 @@ from django.utils.translation import gettext as _
 from tinhso.accounts.models import Membership, User
 from tinhso.agencies.models import Agency, AgencyKind
 from tinhso.cases.effects import EffectContext
-from tinhso.cases.transitions import TransitionError, case_roles, case_transition
+from tinhso.cases.transitions import (
+    TransitionError,
+    TransitionForbiddenError,
+    case_roles,
+    case_transition,
+)
 from tinhso.core.errors import ConflictError, DomainError, ForbiddenError
 from tinhso.core.events import AuditItem, Event, event_emit
 from tinhso.core.files import CheckedFile
@@ -46,6 +52,7 @@ from tinhso.documents.models import (
 )
 from tinhso.documents.records import incoming_create, keep_files
 from tinhso.documents.roles import CLERK, LEADER, SPECIALIST, UNIT_HEAD
+from tinhso.documents.subject import HANDLER_MOVES
 
 log = logging.getLogger(__name__)
 
@@ -127,8 +134,7 @@ def notation_for(number: int, doc_type: str, agency: Agency, unit: Unit | None) 
     body = agency_abbreviation(agency)
     if doc_type == DocType.CONG_VAN:
         return f"{number}/{body}-{unit.code}" if unit is not None else f"{number}/{body}"
-    tail = f"-{unit.code}" if unit is not None and doc_type != DocType.QUYET_DINH else ""
-    return f"{number}/{doc_type}-{body}{tail}"
+    return f"{number}/{doc_type}-{body}"
 
 
 def register_default(agency: Agency, direction: str) -> Register:
@@ -230,6 +236,18 @@ def draft_save(
         raise DomainError(_("Write the subject and the content."))
     if len(files) + (outgoing.attachments.count() if outgoing else 0) > MAX_ATTACHMENTS:
         raise DomainError(_("At most %(n)d files.") % {"n": MAX_ATTACHMENTS})
+    # The whole document travels in one edXML message (base64: a third larger, with the
+    # signed body): its attachments together must fit in what a receiver accepts.
+    room = settings.TINHSO_EDXML_MAX_BYTES * 6 // 10
+    total = sum(f.size for f in files) + sum(
+        outgoing.attachments.values_list("size", flat=True) if outgoing else []
+    )
+    if total > room:
+        raise DomainError(
+            _("The attachments together may be at most %(n)d MB (the document travels in one "
+              "message).") % {"n": room // 1048576},
+            errors={"files": [_("Attach less, or send the rest on paper.")]},
+        )  # fmt: skip
     if unit is not None and unit.agency_id != agency.pk:
         raise DomainError(_("An internal unit must be one of this agency's."))
     _check_recipients(recipients, agency)
@@ -407,7 +425,7 @@ def outgoing_recall(*, outgoing: Outgoing, actor: User, reason: str) -> Outgoing
         locked = Outgoing.objects.select_for_update().get(pk=outgoing.pk)
         if locked.status != OutgoingStatus.ISSUED or not locked.document_id:
             raise ConflictError(_("Only an issued document can be recalled."))
-        if locked.recall:
+        if locked.recall in ("requested", "done"):
             raise ConflictError(_("This document's recall was asked already."))
         sent = [r for r in locked.recipients.all() if r.kind != RecipientKind.UNIT]
         if sent and all(r.last_status == "06" for r in sent):
@@ -509,6 +527,10 @@ def incoming_act(
 ) -> Incoming:
     """A move of an incoming document: registering takes the next "số đến"; assigning names
     the lead handler, co-handlers and readers and the working days to handle it."""
+    if action in HANDLER_MOVES and incoming.assignee_id != actor.pk:
+        raise TransitionForbiddenError(
+            _("Only the lead handler reports on and finishes this document.")
+        )
     with transaction.atomic():
         now = timezone.now()
         if action == "register" and CLERK in case_roles(incoming, actor):
@@ -565,6 +587,13 @@ def incoming_act(
             assignee=lead if action == "assign" else None,
         )
         assert isinstance(moved, Incoming)  # noqa: S101
+        if action == "finish" and moved.recall == "requested":
+            # Done before the recall was answered: it can no longer be given back.
+            from tinhso.documents.exchange import status_send
+
+            Incoming.objects.filter(pk=moved.pk).update(recall="refused")
+            done = _("The document has been handled already; it cannot be recalled.")
+            status_send(moved, "16", description=done, actor=actor, at=now)
         if action == "finish" and moved.due_at is not None:
             late = now > moved.due_at
             rollup_add(
@@ -599,7 +628,7 @@ def recall_answer(*, incoming: Incoming, actor: User, accept: bool, note: str = 
         else:
             if not note.strip():
                 raise DomainError(_("Give the reason for refusing the recall."))
-            Incoming.objects.filter(pk=locked.pk).update(recall="")
+            Incoming.objects.filter(pk=locked.pk).update(recall="refused")
             status_send(locked, "16", description=note.strip(), actor=actor, at=timezone.now())
         locked.refresh_from_db()
     return locked

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy
 from tinhso.accounts.policies import Purpose, Viewer, permission_register, purpose_register
 from tinhso.cases.models import Workflow
 from tinhso.cases.subjects import Box, BoxKind, SubjectType, Transitioned, subject_register
-from tinhso.cases.transitions import case_roles, is_applicant
+from tinhso.cases.transitions import case_actions, case_roles, is_applicant
 from tinhso.core.notifications import notify
 from tinhso.core.roles import RoleDef, role_register
 from tinhso.documents.models import (
@@ -309,6 +309,19 @@ def may_read_outgoing(outgoing: Outgoing, user: Viewer) -> bool:
 def may_read_incoming(incoming: Incoming, user: Viewer) -> bool:
     """The documents roles of the receiving agency itself (never an agency above it)."""
     return bool(case_roles(incoming, user) & DOCUMENT_ROLES)
+
+
+# The moves only the lead handler takes (the leader gave the document to them).
+HANDLER_MOVES = frozenset({"progress", "finish"})
+
+
+def incoming_actions(incoming: Incoming, user: Viewer) -> list[Any]:
+    """The moves `user` may take on an incoming document now: the workflow's, the lead
+    handler's only for the one it was assigned to."""
+    return [
+        a for a in case_actions(incoming, user)
+        if a.name not in HANDLER_MOVES or incoming.assignee_id == getattr(user, "pk", None)
+    ]  # fmt: skip
 
 
 def documents_register() -> None:

@@ -28,7 +28,7 @@ from tinhso.cases.inbox import inbox_look
 from tinhso.cases.transitions import case_actions, case_roles
 from tinhso.core.audit import audit_record
 from tinhso.core.errors import DomainError, refusals_shown
-from tinhso.core.files import CheckedFile, upload_response
+from tinhso.core.files import CheckedFile, document_response, upload_response
 from tinhso.documents import services
 from tinhso.documents.edxml import STATUS_CODES
 from tinhso.documents.exchange import external_organ, external_organs, local_agency
@@ -48,7 +48,12 @@ from tinhso.documents.models import (
     Unit,
 )
 from tinhso.documents.roles import CLERK, LEADER, SPECIALIST, UNIT_HEAD
-from tinhso.documents.subject import INCOMING_BOXES, INCOMING_SUBJECT, OUTGOING_BOXES
+from tinhso.documents.subject import (
+    INCOMING_BOXES,
+    INCOMING_SUBJECT,
+    OUTGOING_BOXES,
+    incoming_actions,
+)
 
 DRAFTERS = (SPECIALIST, UNIT_HEAD, LEADER)
 OPEN_INCOMING = (IncomingStatus.ASSIGNED, IncomingStatus.IN_PROGRESS)
@@ -404,7 +409,7 @@ def _staff(incoming: Incoming, role: str | None = None) -> list[User]:
 def incoming_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = _official(request)
     incoming = _incoming(user, pk)
-    actions = [a for a in case_actions(incoming, user) if a.name != "recall_accept"]
+    actions = [a for a in incoming_actions(incoming, user) if a.name != "recall_accept"]
     assign = next((a for a in actions if a.name == "assign"), None)
     roles = case_roles(incoming, user)
     return render(request, "documents/incoming.html", {
@@ -524,6 +529,23 @@ def incoming_upload(request: HttpRequest) -> HttpResponse:
 
 
 # --- attachments ----------------------------------------------------------------------------
+
+
+@login_required
+def outgoing_signed(request: HttpRequest, pk: int) -> FileResponse:
+    """The issued, signed PDF, for the readers of the outgoing document (its recipients
+    read theirs as the attachment that arrived); 404 until it is issued."""
+    user = _official(request)
+    outgoing = _outgoing(user, pk)
+    if outgoing.signed is None:
+        raise Http404
+    audit_record(
+        actor=user, action="document.file.read", obj=outgoing,
+        data={"document": f"outgoing:{outgoing.pk}", "name": "signed"},
+    )  # fmt: skip
+    return document_response(
+        outgoing.signed.storage_name, filename=f"{outgoing.notation.replace('/', '_')}.pdf"
+    )
 
 
 @login_required
