@@ -51,7 +51,7 @@ from tinhso.documents.models import (
     Urgency,
 )
 from tinhso.documents.records import incoming_create, keep_files
-from tinhso.documents.roles import CLERK, LEADER, SPECIALIST, UNIT_HEAD
+from tinhso.documents.roles import CLERK, DOCUMENT_ROLES, LEADER, SPECIALIST, UNIT_HEAD
 from tinhso.documents.subject import HANDLER_MOVES
 
 log = logging.getLogger(__name__)
@@ -553,12 +553,15 @@ def incoming_act(
                     errors={"days": [_("From 1 to 365 working days.")]},
                 )
             staff = set(
-                Membership.objects.filter(agency=incoming.agency, is_active=True).values_list(
-                    "user_id", flat=True
-                )
+                Membership.objects.filter(
+                    agency=incoming.agency, is_active=True, role__in=DOCUMENT_ROLES
+                ).values_list("user_id", flat=True)
             )
             if any(u.pk not in staff for u in (*co, *info)):
-                raise DomainError(_("Co-handlers and readers must be officials of this agency."))
+                raise DomainError(
+                    _("Co-handlers and readers must be officials of this agency who handle "
+                      "documents.")
+                )  # fmt: skip
             incoming.handling_days = days
             Incoming.objects.filter(pk=incoming.pk).update(handling_days=days)
             Assignment.objects.create(

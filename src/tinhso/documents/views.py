@@ -47,7 +47,7 @@ from tinhso.documents.models import (
     Source,
     Unit,
 )
-from tinhso.documents.roles import CLERK, LEADER, SPECIALIST, UNIT_HEAD
+from tinhso.documents.roles import CLERK, DOCUMENT_ROLES, LEADER, SPECIALIST, UNIT_HEAD
 from tinhso.documents.subject import (
     INCOMING_BOXES,
     INCOMING_SUBJECT,
@@ -397,11 +397,12 @@ def outgoing_recall(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _staff(incoming: Incoming, role: str | None = None) -> list[User]:
+    """The agency's officials who handle documents (those who can open what they are
+    given), or those holding `role`."""
     found = User.objects.filter(
-        memberships__agency_id=incoming.agency_id, memberships__is_active=True, is_active=True
-    )
-    if role is not None:
-        found = found.filter(memberships__role=role)
+        memberships__agency_id=incoming.agency_id, memberships__is_active=True, is_active=True,
+        memberships__role__in=[role] if role is not None else sorted(DOCUMENT_ROLES),
+    )  # fmt: skip
     return list(found.distinct().order_by("full_name"))
 
 
