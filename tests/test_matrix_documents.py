@@ -329,3 +329,13 @@ def test_a_request_signed_by_a_configured_peer_is_answered(client: Client) -> No
     assert client.get(path, headers=forged).status_code == 401
     elsewhere = exchange.request_sign(peer, "GET", f"{EDXML}/messages/x")
     assert client.get(path, headers=elsewhere).status_code == 401
+    # A signed request is taken once: the same headers again (a replay) are refused.
+    replayed = client.get(path, headers=signed)
+    assert replayed.status_code == 401
+    assert replayed.json()["code"] == "edxml_replayed"
+    # A query string is signed with the path: another document's traces need a signature.
+    traces = f"{EDXML}/traces?document_id=a"
+    signed = exchange.request_sign(peer, "GET", traces)
+    assert client.get(traces, headers=signed).status_code == 200
+    other = exchange.request_sign(peer, "GET", traces)
+    assert client.get(f"{EDXML}/traces?document_id=b", headers=other).status_code == 401

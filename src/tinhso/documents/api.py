@@ -33,7 +33,8 @@ class TraceOut(Schema):
 
 def _peer(request: HttpRequest) -> exchange.Peer:
     headers = {
-        k: request.headers.get(k, "") for k in ("X-Edxml-Peer", "X-Edxml-Time", "X-Edxml-Signature")
+        k: request.headers.get(k, "")
+        for k in ("X-Edxml-Peer", "X-Edxml-Time", "X-Edxml-Nonce", "X-Edxml-Signature")
     }
     return exchange.request_check(
         request.method or "GET", request.get_full_path(), headers, request.body

@@ -23,6 +23,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import re
+import secrets
 import time
 import urllib.error
 import urllib.request
@@ -31,6 +33,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -64,6 +67,7 @@ from tinhso.documents.roles import CLERK
 log = logging.getLogger(__name__)
 
 DELIVER = "documents.deliver"
+NONCE = re.compile(r"[0-9a-f]{32}")
 FOLDER = "edxml"
 CLOSED = frozenset({IncomingStatus.DONE, IncomingStatus.REFUSED, IncomingStatus.RECALLED})
 MAX_ATTACHMENTS = 20
@@ -144,17 +148,21 @@ def organ_of(agency: Agency) -> edxml.Organ:
 # --- signing requests between installations ------------------------------------------------
 
 
-def _mac(secret: str, method: str, path: str, stamp: str, body: bytes) -> str:
-    text = f"{method.upper()}\n{path}\n{stamp}\n{hashlib.sha256(body).hexdigest()}"
+def _mac(secret: str, method: str, path: str, stamp: str, nonce: str, body: bytes) -> str:
+    digest = hashlib.sha256(body).hexdigest()
+    text = f"{method.upper()}\n{path}\n{stamp}\n{nonce}\n{digest}"
     return hmac.new(secret.encode(), text.encode(), hashlib.sha256).hexdigest()
 
 
 def request_sign(peer: Peer, method: str, path: str, body: bytes = b"") -> dict[str, str]:
-    stamp = str(int(time.time()))
+    """The headers that sign a request to `peer` (`path` with its query string): who, when,
+    a nonce used once, and the HMAC-SHA256 of all of it and the body."""
+    stamp, nonce = str(int(time.time())), secrets.token_hex(16)
     return {
         "X-Edxml-Peer": settings.TINHSO_EDXML_SELF,
         "X-Edxml-Time": stamp,
-        "X-Edxml-Signature": _mac(peer.secret, method, path, stamp, body),
+        "X-Edxml-Nonce": nonce,
+        "X-Edxml-Signature": _mac(peer.secret, method, path, stamp, nonce, body),
     }
 
 
@@ -170,7 +178,8 @@ def request_check(method: str, path: str, headers: dict[str, str], body: bytes) 
         status=401,
         code="edxml_unauthenticated",
     )
-    if peer is None or not peer.secret or not stamp.isdigit():
+    nonce = headers.get("X-Edxml-Nonce", "")
+    if peer is None or not peer.secret or not stamp.isdigit() or not NONCE.fullmatch(nonce):
         raise refused
     if abs(int(stamp) - time.time()) > settings.TINHSO_EDXML_CLOCK_SKEW:
         raise ExchangeError(
@@ -178,8 +187,16 @@ def request_check(method: str, path: str, headers: dict[str, str], body: bytes) 
             status=401,
             code="edxml_stale",
         )
-    if not hmac.compare_digest(_mac(peer.secret, method, path, stamp, body), given):
+    if not hmac.compare_digest(_mac(peer.secret, method, path, stamp, nonce, body), given):
         raise refused
+    # Each signed request is taken once: the nonce is kept (in the cache all servers share)
+    # for as long as its time could still pass.
+    if not cache.add(f"edxml-nonce:{peer.code}:{nonce}", 1, 2 * settings.TINHSO_EDXML_CLOCK_SKEW):
+        raise ExchangeError(
+            _("This request was received already (a replay)."),
+            status=401,
+            code="edxml_replayed",
+        )
     return peer
 
 
