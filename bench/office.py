@@ -93,7 +93,8 @@ def _issuing() -> tuple[tuple[float, float], tuple[float, float], tuple[float, f
     assert done is not None
     assert done.signer is not None
     agency, signer = done.agency, done.signer
-    content, slots = render_outgoing(done, signing.verification_url(signing.verification_id_new()))
+    draft, slots = render_outgoing(done, signing.verification_url(signing.verification_id_new()))
+    content = draft.output()  # both signatures as incremental updates of a written PDF
 
     def requests() -> list[signing.SignRequest]:
         return [

@@ -140,6 +140,60 @@ def test_the_result_is_signed_by_the_leader_then_sealed_by_the_clerk(citizen: An
     assert used.first().actor_label == "lanhdao.hacthanh"  # type: ignore[union-attr]
 
 
+def test_a_form_is_written_with_its_seal_in_one_pass_as_pades_wants_it(citizen: Any) -> None:
+    """ADR 0034: the form and its seal signature are one revision (no incremental update);
+    the signature dictionary and the CMS are what PAdES B-B asks (ETSI EN 319 142-1: the
+    ETSI.CAdES.detached sub-filter, the time in /M and not in the signed attributes, the
+    signing-certificate-v2 attribute, the digest of the whole file but the container)."""
+    import hashlib
+
+    from asn1crypto import cms as asn1_cms
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    dossier = act(dossier_submit(submission=submission(citizen)), "tiepnhan.hacthanh", "accept")
+    content = content_of(dossier.documents.get(kind=DocumentKind.BM01))
+    assert content.count(b"%%EOF") == 1
+    reader = PdfFileReader(io.BytesIO(content))
+    assert reader.xrefs.total_revisions == 1
+    [field] = reader.root["/AcroForm"]["/Fields"]
+    field = field.get_object()
+    sig = field["/V"]
+    assert (field["/FT"], field["/T"]) == ("/Sig", "ChuKyCoQuan")
+    assert (sig["/Filter"], sig["/SubFilter"]) == ("/Adobe.PPKLite", "/ETSI.CAdES.detached")
+    assert str(sig["/M"]).startswith("D:20")
+    a, b, c, d = (int(x) for x in sig["/ByteRange"])
+    assert (a, c + d) == (0, len(content))
+    assert content[b : b + 1] == b"<"
+    assert content[c - 1 : c] == b">"
+    signed_data = asn1_cms.ContentInfo.load(bytes(sig["/Contents"]))["content"]
+    attributes = {
+        attr["type"].native: attr["values"][0]
+        for attr in signed_data["signer_infos"][0]["signed_attrs"]
+    }
+    assert "signing_time" not in attributes
+    assert "signing_certificate_v2" in attributes
+    digest = hashlib.sha256(content[a : a + b] + content[c : c + d]).digest()
+    assert attributes["message_digest"].native == digest
+    report = pdf_verify(content)
+    assert report.ok
+    assert report.signatures[0].covers_whole_file
+    # The visible stamp is drawn on the page, under the field's widget.
+    text = PdfReader(io.BytesIO(content)).pages[0].extract_text()
+    hac_thanh = Agency.objects.get(admin_unit_name="Phường Hạc Thành")
+    assert f"Ký bởi: {hac_thanh.name}" in text
+    assert "Thời gian ký:" in text
+
+
+def test_a_container_larger_than_its_room_is_refused() -> None:
+    from tinhso.core.pdf import PreparedPdf
+
+    prepared = PreparedPdf(b"%PDF-1.7 <0000> trailer", (0, 9, 15, 8))
+    assert prepared.with_contents(b"\xab\xcd") == b"%PDF-1.7 <abcd> trailer"
+    assert prepared.with_contents(b"\xab") == b"%PDF-1.7 <ab00> trailer"
+    with pytest.raises(ValueError, match="exceeds its room"):
+        prepared.with_contents(b"\x01\x02\x03")
+
+
 # --- independent tools ---------------------------------------------------------------------
 
 

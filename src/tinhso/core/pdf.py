@@ -12,6 +12,12 @@ outside the repertoire is written in the whole font, which fpdf2 subsets for tha
 only. Lines are broken here (`_Page.lines`) from the face's widths: fpdf2's
 `multi_cell` measured every character through its text-fragment machinery, a third of a
 form's time.
+
+A document's first digital signature can be written with it (`output_to_sign`, ADR 0034):
+the signature field, its widget and its signature dictionary are laid out by fpdf2 with
+room for the CMS container, the visible stamp is drawn on the page, and the caller (the
+signing module, through pyHanko) hashes the byte range and puts the container into that
+room. Later signatures are incremental updates by pyHanko.
 """
 
 from __future__ import annotations
@@ -21,21 +27,24 @@ import io
 import threading
 import zlib
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-import segno
 from fontTools import subset as ft_subset
 from fontTools import ttLib
 from fpdf import FPDF
-from fpdf.enums import XPos, YPos
+from fpdf.annotations import PDFAnnotation
+from fpdf.enums import AnnotationFlag, SignatureFlag, XPos, YPos
 from fpdf.errors import FPDFException
 from fpdf.fonts import SubsetMap, TTFFont
-from fpdf.output import CIDSystemInfo, OutputProducer, PDFFont
-from fpdf.syntax import Name, PDFArray, PDFContentStream
+from fpdf.output import AcroForm, CIDSystemInfo, OutputProducer, PDFFont
+from fpdf.syntax import Name, PDFArray, PDFContentStream, PDFDate, PDFObject, PDFString
+
+from tinhso.core.qr import qr_matrix
 
 FONTS = Path(__file__).parent / "fonts"
 FAMILY = "DejaVuSerif"
@@ -193,6 +202,25 @@ class _Producer(OutputProducer):
         SubsetMap.get_glyph.cache_clear()
         return objects
 
+    def _add_annotations_as_objects(self) -> Any:
+        """A signature dictionary is an indirect object of its own (the widget's /V)."""
+        found = super()._add_annotations_as_objects()
+        for widget in getattr(self.fpdf, "signature_widgets", []):
+            if isinstance(widget.v, PDFObject):
+                self._add_pdf_obj(widget.v, "annotations")
+        return found
+
+    def _finalize_catalog(self, catalog_obj: Any, *args: Any, **kwargs: Any) -> None:
+        """fpdf2 lists only a signed field in the AcroForm; the empty fields kept for
+        later signatures are fields too (pyHanko finds them there by name)."""
+        super()._finalize_catalog(catalog_obj, *args, **kwargs)
+        widgets = getattr(self.fpdf, "signature_widgets", [])
+        if widgets:
+            catalog_obj.acro_form = AcroForm(
+                fields=PDFArray(widgets),
+                sig_flags=SignatureFlag.SIGNATURES_EXIST + SignatureFlag.APPEND_ONLY,
+            )
+
     def _add_preset(self, font: TTFFont, shape: _Preset) -> PDFFont:
         name = f"MPDFAA+{font.name}"
         composite = PDFFont(subtype="Type0", base_font=name, encoding="Identity-H")
@@ -227,6 +255,73 @@ QR_SIZE = 20.0
 
 
 @dataclass(frozen=True)
+class SignatureField:
+    """A signature field: its name and where its widget lies (page from 0; x1, y1, x2, y2
+    in points from the bottom left of the page)."""
+
+    name: str
+    page: int
+    box: tuple[int, int, int, int]
+
+
+@dataclass(frozen=True)
+class SignatureToWrite:
+    """The signature written with the document: its field, the signature dictionary's
+    entries (ISO 32000-1 §12.8.1; /SubFilter ETSI.CAdES.detached, ETSI EN 319 142-1), the
+    lines of the visible stamp, and the bytes the CMS container may take."""
+
+    field: SignatureField
+    moment: datetime
+    name: str
+    reason: str
+    location: str
+    stamp: tuple[str, ...]
+    room: int
+
+
+_BYTE_RANGE_ROOM = "[0000000000 0000000000 0000000000 0000000000]"
+
+
+@dataclass(frozen=True)
+class PreparedPdf:
+    """A document written with its signature dictionary, the byte range filled in and the
+    /Contents hex string still zeros: `signed_parts` are what the signature covers (all
+    but that string), `with_contents` puts the DER container in."""
+
+    data: bytes
+    byte_range: tuple[int, int, int, int]
+
+    def signed_parts(self) -> tuple[memoryview, memoryview]:
+        view = memoryview(self.data)
+        a, b, c, d = self.byte_range
+        return view[a : a + b], view[c : c + d]
+
+    def with_contents(self, der: bytes) -> bytes:
+        start, end = self.byte_range[1] + 1, self.byte_range[2] - 1  # inside < >
+        digits = der.hex().encode("ascii")
+        if len(digits) > end - start:
+            raise ValueError(f"the signature ({len(der)} bytes) exceeds its room")
+        return self.data[:start] + digits.ljust(end - start, b"0") + self.data[end:]
+
+
+class _Signature(PDFObject):
+    """The signature dictionary (an indirect object, as validators expect), as PAdES wants
+    it, with room for `room` bytes of container."""
+
+    def __init__(self, spec: SignatureToWrite) -> None:
+        super().__init__()
+        self.type = Name("Sig")
+        self.filter = Name("Adobe.PPKLite")
+        self.sub_filter = Name("ETSI.CAdES.detached")
+        self.m = PDFDate(spec.moment, with_tz=True)
+        self.name = PDFString(spec.name) if spec.name else None
+        self.reason = PDFString(spec.reason) if spec.reason else None
+        self.location = PDFString(spec.location) if spec.location else None
+        self.byte_range = _BYTE_RANGE_ROOM
+        self.contents = "<" + "0" * (2 * spec.room) + ">"
+
+
+@dataclass(frozen=True)
 class SignatureBlock:
     """A signature block: the role line, the signer's name, and (for a digital signature)
     the name of the slot the signature's visible box goes into."""
@@ -241,6 +336,10 @@ class _Page(FPDF):
     from the current face's widths (`block`)."""
 
     verification_url = ""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.signature_widgets: list[PDFAnnotation] = []
 
     def _widths(self) -> dict[int, float]:
         font = self.current_font
@@ -305,13 +404,12 @@ class _Page(FPDF):
         else:
             self.set_x(left)
 
-    def qr_code(self, code: segno.QRCode, x: float, y: float, size: float) -> None:
+    def qr_code(self, rows: Sequence[bytes | bytearray], x: float, y: float, size: float) -> None:
         """`code` drawn as vectors, `size` mm square with its top left corner at (x, y): one
         filled path of a rectangle per run of dark modules in a row. Sharp at any zoom and
         in print, and cheap: as a picture it was written to PNG, read back by PIL and
         re-encoded by fpdf2, a fifth of a form's time (issue 15). The quiet zone is the
         page's white around it (callers keep 4 modules clear)."""
-        rows = code.matrix
         unit = size / len(rows) * self.k  # points per module
         left, top = x * self.k, (self.h - y) * self.k
         path = []
@@ -335,7 +433,7 @@ class _Page(FPDF):
         if not self.verification_url or self.page_no() != 1:
             return
         top = self.h - 8 - QR_SIZE
-        self.qr_code(segno.make(self.verification_url, error="m"), self.l_margin, top, QR_SIZE)
+        self.qr_code(qr_matrix(self.verification_url), self.l_margin, top, QR_SIZE)
         self.set_xy(self.l_margin + QR_SIZE + 3, top + 3)
         self.set_font(FAMILY, "", 8)
         self.block(
@@ -630,3 +728,64 @@ class OfficialDocument:
 
     def output(self) -> bytes:
         return bytes(self.pdf.output(output_producer_class=_Producer))
+
+    def output_to_sign(
+        self, signature: SignatureToWrite, reserved: list[SignatureField] | tuple[()] = ()
+    ) -> PreparedPdf:
+        """The document with `signature`'s field, widget, dictionary and visible stamp,
+        and empty fields `reserved` for signatures to come, ready for the container."""
+        self._stamp(signature.field, signature.stamp)
+        self._widget(signature.field, _Signature(signature))
+        for field in reserved:
+            self._widget(field, None)
+        data = self.output()
+        room = b"<" + b"0" * (2 * signature.room) + b">"
+        start = data.find(room)
+        marker = _BYTE_RANGE_ROOM.encode("ascii")
+        at = data.find(marker)
+        if start < 0 or at < 0 or data.find(room, start + 1) >= 0 or data.find(marker, at + 1) >= 0:
+            raise FPDFException("the signature's room is not found once in the document")
+        end = start + len(room)
+        byte_range = (0, start, end, len(data) - end)
+        filled = "[{} {} {} {}]".format(*byte_range).ljust(len(marker)).encode("ascii")
+        data = data[:at] + filled + data[at + len(marker) :]
+        return PreparedPdf(data, byte_range)
+
+    def _widget(self, field: SignatureField, value: _Signature | None) -> None:
+        x1, y1, x2, y2 = field.box
+        widget = PDFAnnotation(
+            "Widget", x=x1, y=y2, width=x2 - x1, height=y2 - y1, field_type="Sig",
+            flags=(AnnotationFlag.PRINT,), title=field.name, value=value,
+            appearance_stream=b"",  # the stamp is on the page, under the widget
+        )  # fmt: skip
+        self.pdf.pages[field.page + 1].add_annotation(widget)
+        self.pdf.signature_widgets.append(widget)
+
+    def _stamp(self, field: SignatureField, lines: tuple[str, ...]) -> None:
+        """The visible signature: a red frame with the lines, in the field's box."""
+        pdf = self.pdf
+        here, auto, margin = pdf.page, pdf.auto_page_break, pdf.b_margin
+        pdf.set_auto_page_break(False)
+        pdf.page = field.page + 1
+        x1, y1, x2, y2 = field.box
+        x, top, width, height = x1 / MM, pdf.h - y2 / MM, (x2 - x1) / MM, (y2 - y1) / MM
+        pdf.set_draw_color(191, 26, 26)
+        pdf.set_line_width(0.35)
+        pdf.rect(x, top, width, height)
+        size, room = 7.0, width - 3
+        self._text(size, text="".join(lines))
+        broken = [part for line in lines for part in pdf.lines(line, room)]
+        while len(broken) * size * 1.25 / MM > height - 2 and size > 5:
+            size -= 0.5
+            self._text(size, text="".join(lines))
+            broken = [part for line in lines for part in pdf.lines(line, room)]
+        step = size * 1.25 / MM
+        pdf.set_text_color(0, 0, 0)
+        y = top + (height - step * len(broken)) / 2
+        for line in broken:
+            pdf.set_xy(x + 1.5, y)
+            pdf.cell(room, step, line)
+            y += step
+        pdf.set_draw_color(0, 0, 0)
+        pdf.page = here
+        pdf.set_auto_page_break(auto, margin)

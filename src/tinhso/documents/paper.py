@@ -29,7 +29,9 @@ def _competence(outgoing: Outgoing) -> str:
     return outgoing.signer_position.upper() or "THỦ TRƯỞNG CƠ QUAN"
 
 
-def render_outgoing(outgoing: Outgoing, verify_url: str) -> tuple[bytes, dict[str, Slot]]:
+def render_outgoing(
+    outgoing: Outgoing, verify_url: str
+) -> tuple[OfficialDocument, dict[str, Slot]]:
     agency = outgoing.agency
     ancestors = agency_ancestors(agency)
     assert outgoing.issued_on is not None  # noqa: S101 (rendered once issued)
@@ -68,7 +70,7 @@ def render_outgoing(outgoing: Outgoing, verify_url: str) -> tuple[bytes, dict[st
     # the signature on paper.
     page, (x1, y1, x2, y2) = doc.slot_box("personal")
     slots["seal"] = Slot(page=page, box=(x1 - 40, y1 - 30, x2 - 40, y2 - 30))
-    return doc.output(), slots
+    return doc, slots
 
 
 def outgoing_issue(row: PendingDocument) -> None:

@@ -39,19 +39,19 @@ def _when(moment: datetime | None) -> str:
 
 @dataclass(frozen=True)
 class Rendered:
-    """A rendered form and where its digital signatures go (slot name → Slot)."""
+    """A laid-out form, not yet written (the signing module writes it with its first
+    signature), and where its digital signatures go (slot name → Slot)."""
 
-    content: bytes
+    draft: OfficialDocument
     slots: dict[str, Slot]
 
 
 def _rendered(doc: OfficialDocument) -> Rendered:
-    content = doc.output()
     slots = {}
     for name in doc.slots:
         page, box = doc.slot_box(name)
         slots[name] = Slot(page=page, box=box)
-    return Rendered(content, slots)
+    return Rendered(doc, slots)
 
 
 def _document(
@@ -434,7 +434,7 @@ def form_issue(row: PendingDocument) -> None:
         )]  # fmt: skip
         reserved = []
     signed = signing.document_sign(
-        public_id=public_id, content=rendered.content, title=_kind_title(document.kind),
+        public_id=public_id, content=rendered.draft, title=_kind_title(document.kind),
         reference=document.dossier.code or "", agency=agency, requests=requests,
         reserved=reserved, actor=actor, now=now,
     )  # fmt: skip

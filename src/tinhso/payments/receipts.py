@@ -17,9 +17,10 @@ from tinhso.payments.models import Payment
 from tinhso.signing.pades import Slot
 
 
-def render_receipt(payment: Payment, verify_url: str) -> tuple[bytes, Slot]:
+def render_receipt(payment: Payment, verify_url: str) -> tuple[OfficialDocument, Slot]:
     """The receipt as Vietnamese e-receipts show it: form number, series and number, the
-    collecting agency, the payer, each charge, the total in figures and in words."""
+    collecting agency, the payer, each charge, the total in figures and in words. Laid out,
+    not yet written: the signing module writes it with its seal."""
     agency = payment.agency
     ancestors = agency_ancestors(agency)
     paid = timezone.localtime(payment.paid_at or timezone.now())
@@ -56,7 +57,7 @@ def render_receipt(payment: Payment, verify_url: str) -> tuple[bytes, Slot]:
     doc.field("Thời điểm thanh toán", f"{paid:%H:%M, ngày %d/%m/%Y}")
     doc.signatures([SignatureBlock("Đơn vị thu", agency.name, slot="seal")])
     page, box = doc.slot_box("seal")
-    return doc.output(), Slot(page=page, box=box)
+    return doc, Slot(page=page, box=box)
 
 
 def receipt_number_take(payment: Payment) -> list[str]:

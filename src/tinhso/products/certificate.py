@@ -21,7 +21,7 @@ SEAL_FIELD = "ChuKyCoQuan"
 
 def render_certificate(
     certificate: Certificate, verify_url: str, leader_title: str
-) -> tuple[bytes, dict[str, Slot]]:
+) -> tuple[OfficialDocument, dict[str, Slot]]:
     product = certificate.product
     producer = product.producer
     agency = certificate.agency
@@ -66,7 +66,7 @@ def render_certificate(
     for name in ("personal", "seal"):
         page, box = doc.slot_box(name)
         slots[name] = Slot(page=page, box=box)
-    return doc.output(), slots
+    return doc, slots
 
 
 def certificate_issue(row: PendingDocument) -> None:

@@ -23,8 +23,6 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-import segno
-
 from tinhso.core.pdf import (
     FACES,
     FAMILY,
@@ -34,6 +32,7 @@ from tinhso.core.pdf import (
     page_bytes,
     plain_page,
 )
+from tinhso.core.qr import qr_matrix
 
 COLUMNS = 4
 ROWS = 8
@@ -130,8 +129,8 @@ class _Sheet:
     def label(self, label: Label, x: float, y: float) -> None:
         """`label` with its top left corner at (x, y)."""
         pdf = self.pdf
-        code = segno.make(label.uri, error="m", micro=False)
-        modules = len(code.matrix)
+        code = qr_matrix(label.uri, error="m", micro=False)
+        modules = len(code)
         symbol = QR_AREA * modules / (modules + 2 * QUIET_MODULES)
         quiet = (QR_AREA - symbol) / 2
         pdf.qr_code(code, x + (LABEL_W - QR_AREA) / 2 + quiet, y + QR_TOP + quiet, symbol)

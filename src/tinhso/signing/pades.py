@@ -1,25 +1,36 @@
 """PAdES signatures with pyHanko (ETSI EN 319 142): B-B always, B-T when a time-stamping
 authority (RFC 3161) is configured, B-LT when the validation data is embedded too. Each
-signature has a visible block in Vietnamese: who, title, agency, time."""
+signature has a visible block in Vietnamese: who, title, agency, time.
+
+A document's first B-B signature is written with the document (`pdf_sign_draft`, ADR
+0034): core.pdf lays out the field and the signature dictionary with the stamp, pyHanko
+builds the CMS container over the byte range's digest. Later signatures, and signatures
+with a time-stamp or validation data, are pyHanko's incremental updates (`pdf_sign`)."""
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import io
+import threading
 import unicodedata
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
+from typing import Any, Protocol, TypeVar
 
 from django.conf import settings
 from django.utils import timezone
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.text import TextBoxStyle
 from pyhanko.sign import fields, signers
+from pyhanko.sign.signers.pdf_cms import PdfCMSSignedAttributes
 from pyhanko.sign.timestamps import HTTPTimeStamper, TimeStamper
 from pyhanko.stamp import TextStampStyle
 
-from tinhso.core.pdf import FONTS
-from tinhso.signing.signers import Signer
+from tinhso.core.pdf import FONTS, PreparedPdf, SignatureField, SignatureToWrite
+from tinhso.signing.signers import Signer, SignerError
 from tinhso.signing.stamp_font import StampFontFactory
 
 # Bytes reserved for a B-B signature's CMS: an RSA-4096 signature with a four-certificate
@@ -34,6 +45,17 @@ class Slot:
 
     page: int
     box: tuple[int, int, int, int]
+
+
+class PdfDraft(Protocol):
+    """A document not yet written (core.pdf.OfficialDocument): written plain, or written
+    with its first signature's field and room."""
+
+    def output(self) -> bytes: ...
+
+    def output_to_sign(
+        self, signature: SignatureToWrite, reserved: list[SignatureField]
+    ) -> PreparedPdf: ...
 
 
 @dataclass(frozen=True)
@@ -90,6 +112,72 @@ def pdf_reserve_fields(content: bytes, reserved: list[tuple[str, Slot]]) -> byte
     return out.getvalue()
 
 
+_LOOPS = threading.local()
+T = TypeVar("T")
+
+
+def _run(work: Coroutine[Any, Any, T]) -> T:
+    """Run pyHanko's coroutine on this thread's own event loop, kept between signatures
+    (pyHanko's synchronous calls make and close a loop for every signature)."""
+    loop = getattr(_LOOPS, "loop", None)
+    if loop is None or loop.is_closed():
+        loop = _LOOPS.loop = asyncio.new_event_loop()
+    return loop.run_until_complete(work)
+
+
+def pdf_sign_draft(
+    draft: PdfDraft,
+    *,
+    signer: Signer,
+    field_name: str,
+    slot: Slot,
+    reason: str,
+    location: str,
+    lines: StampLines,
+    verify_hint: str,
+    reserved: list[tuple[str, Slot]] | None = None,
+    tsa: TimeStamper | None = None,
+) -> tuple[bytes, str]:
+    """Write `draft` with its first signature (and the empty fields `reserved` for those
+    to come). A B-B signature is written in the same pass as the document: no PDF is
+    parsed or rewritten. With a time-stamp or validation data (their size is known only
+    once fetched), the document is written plain and signed by `pdf_sign`."""
+    tsa = tsa if tsa is not None else timestamper()
+    fields_kept = [SignatureField(name, where.page, where.box) for name, where in reserved or []]
+    if tsa is not None or settings.TINHSO_SIGNING_LTV:
+        content = draft.output()
+        if reserved:
+            content = pdf_reserve_fields(content, reserved)
+        return pdf_sign(
+            content, signer=signer, field_name=field_name, slot=slot, reason=reason,
+            location=location, lines=lines, verify_hint=verify_hint, tsa=tsa,
+        )  # fmt: skip
+    moment = timezone.localtime()
+    with signer.open() as cms_signer:
+        prepared = draft.output_to_sign(
+            SignatureToWrite(
+                field=SignatureField(field_name, slot.page, slot.box), moment=moment,
+                name=lines.signer, reason=reason, location=location,
+                stamp=tuple(_stamp_text(lines, moment, verify_hint).splitlines()),
+                room=CMS_ROOM,
+            ),
+            fields_kept,
+        )  # fmt: skip
+        digest = hashlib.sha256()
+        for part in prepared.signed_parts():
+            digest.update(part)
+        container = _run(
+            cms_signer.async_sign(
+                digest.digest(), "sha256", use_pades=True,
+                signed_attr_settings=PdfCMSSignedAttributes(signing_time=moment),
+            )
+        )  # fmt: skip
+    try:
+        return prepared.with_contents(container.dump()), "B-B"
+    except ValueError as exc:
+        raise SignerError(str(exc)) from exc
+
+
 def pdf_sign(
     content: bytes,
     *,
@@ -130,11 +218,19 @@ def pdf_sign(
             stamp_style=_stamp_style(),
             new_field_spec=spec,
         )
-        output = pdf_signer.sign_pdf(
-            IncrementalPdfFileWriter(io.BytesIO(content), strict=False),
-            # A fixed room for the CMS blob spares pyHanko a dry-run signature to size it
-            # (half the work); validation data, when embedded, goes to the DSS instead.
-            bytes_reserved=None if tsa is not None else CMS_ROOM,
-            appearance_text_params={"lines": _stamp_text(lines, moment, verify_hint)},
-        )
+        writer = IncrementalPdfFileWriter(io.BytesIO(content), strict=False)
+        # A fixed room for the CMS blob spares pyHanko a dry-run signature to size it
+        # (half the work); validation data, when embedded, goes to the DSS instead.
+        reserved = None if tsa is not None else CMS_ROOM
+        text = {"lines": _stamp_text(lines, moment, verify_hint)}
+        if ltv:  # pyHanko releases the validation context's fetchers after the signature
+            output = pdf_signer.sign_pdf(
+                writer, bytes_reserved=reserved, appearance_text_params=text
+            )
+        else:
+            output = _run(
+                pdf_signer.async_sign_pdf(
+                    writer, bytes_reserved=reserved, appearance_text_params=text
+                )
+            )
     return output.getvalue(), signature_level(timestamped=tsa is not None, ltv=ltv)

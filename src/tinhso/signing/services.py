@@ -28,7 +28,14 @@ from tinhso.signing.models import (
     Signature,
     SignedDocument,
 )
-from tinhso.signing.pades import Slot, StampLines, pdf_reserve_fields, pdf_sign
+from tinhso.signing.pades import (
+    PdfDraft,
+    Slot,
+    StampLines,
+    pdf_reserve_fields,
+    pdf_sign,
+    pdf_sign_draft,
+)
 from tinhso.signing.signers import SignerError, signer_for
 
 
@@ -101,12 +108,15 @@ def _location(certificate: Certificate) -> str:
 
 
 def _apply(
-    content: bytes,
+    content: bytes | PdfDraft,
     request: SignRequest,
     *,
     document: SignedDocument,
     actor: User | None,
+    reserved: list[tuple[str, Slot]] | None = None,
 ) -> bytes:
+    """Sign `content` with `request`: a PDF already written (an incremental update), or a
+    draft written now with this signature (and the empty `reserved` fields)."""
     # A signature is made now, whatever date the document bears (historical imports too):
     # the certificate must be valid now, and the stamp shows the real time.
     certificate = Certificate.objects.get(pk=request.certificate.pk)  # the current state
@@ -123,16 +133,21 @@ def _apply(
         else "",
     )
     try:
-        signed, level = pdf_sign(
-            content,
-            signer=signer_for(certificate),
-            field_name=request.field_name,
-            slot=request.slot,
-            reason=request.reason,
-            location=_location(certificate),
-            lines=lines,
-            verify_hint=verification_url(document.public_id),
-        )
+        if isinstance(content, bytes):
+            signed, level = pdf_sign(
+                content, signer=signer_for(certificate), field_name=request.field_name,
+                slot=request.slot, reason=request.reason, location=_location(certificate),
+                lines=lines, verify_hint=verification_url(document.public_id),
+            )  # fmt: skip
+        else:
+            if request.slot is None:
+                raise ValueError("a document's first signature needs its slot")
+            signed, level = pdf_sign_draft(
+                content, signer=signer_for(certificate), field_name=request.field_name,
+                slot=request.slot, reason=request.reason, location=_location(certificate),
+                lines=lines, verify_hint=verification_url(document.public_id),
+                reserved=reserved,
+            )  # fmt: skip
     except SignerError as exc:
         raise SigningError(str(exc)) from exc
     Signature.objects.create(
@@ -164,7 +179,7 @@ def _store(content: bytes) -> tuple[str, str]:
 def document_sign(
     *,
     public_id: str,
-    content: bytes,
+    content: bytes | PdfDraft,
     title: str,
     reference: str,
     agency: Agency,
@@ -173,12 +188,15 @@ def document_sign(
     reserved: list[tuple[str, Slot]] | None = None,
     now: datetime | None = None,
 ) -> SignedDocument:
-    """Sign a freshly rendered PDF (which already carries its QR code for `public_id`) with
-    each request in turn and keep it; `reserved` fields are left empty for signatures to
-    come. Call inside the caller's transaction: the stored file goes with it if it rolls
-    back."""
+    """Sign a freshly rendered document (which already carries its QR code for
+    `public_id`) with each request in turn and keep it; `reserved` fields are left empty
+    for signatures to come. A draft (core.pdf.OfficialDocument) is written with its first
+    signature in one pass; bytes are signed by incremental updates. Call inside the
+    caller's transaction: the stored file goes with it if it rolls back."""
     moment = now or timezone.now()
-    if reserved:
+    if not requests and not isinstance(content, bytes):
+        content = content.output()
+    if reserved and isinstance(content, bytes):
         content = pdf_reserve_fields(content, reserved)
     with transaction.atomic():
         document = SignedDocument.objects.create(
@@ -186,7 +204,11 @@ def document_sign(
             storage_name="", sha256="", size=0, created_at=moment, updated_at=moment,
         )  # fmt: skip
         for request in requests:
-            content = _apply(content, request, document=document, actor=actor)
+            content = _apply(
+                content, request, document=document, actor=actor,
+                reserved=None if isinstance(content, bytes) else reserved,
+            )  # fmt: skip
+        assert isinstance(content, bytes)  # noqa: S101 (requests, or written above)
         document.storage_name, document.sha256 = _store(content)
         document.size = len(content)
         document.save(update_fields=["storage_name", "sha256", "size"])
