@@ -38,7 +38,7 @@ from fontTools import subset as ft_subset
 from fontTools import ttLib
 from fpdf import FPDF
 from fpdf.annotations import PDFAnnotation
-from fpdf.enums import AnnotationFlag, SignatureFlag, XPos, YPos
+from fpdf.enums import Align, AnnotationFlag, CharVPos, SignatureFlag, TextMode, XPos, YPos
 from fpdf.errors import FPDFException
 from fpdf.fonts import SubsetMap, TTFFont
 from fpdf.output import AcroForm, CIDSystemInfo, OutputProducer, PDFFont
@@ -331,6 +331,11 @@ class SignatureBlock:
     slot: str = ""
 
 
+_PLAIN_ALIGN = (Align.L, Align.C, Align.R)
+_PLAIN_X = (XPos.RIGHT, XPos.LEFT, XPos.LMARGIN)
+_PLAIN_Y = (YPos.TOP, YPos.NEXT)
+
+
 class _Page(FPDF):
     """FPDF with the verification QR code in the footer of the first page, and lines broken
     from the current face's widths (`block`)."""
@@ -340,6 +345,73 @@ class _Page(FPDF):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.signature_widgets: list[PDFAnnotation] = []
+
+    def cell(
+        self,
+        w: float | None = None,
+        h: float | None = None,
+        text: str = "",
+        border: Any = 0,
+        ln: Any = "DEPRECATED",
+        align: str | Align = Align.L,
+        fill: bool = False,
+        link: Any = "",
+        center: bool = False,
+        markdown: bool = False,
+        new_x: str | XPos = XPos.RIGHT,
+        new_y: str | YPos = YPos.TOP,
+        **deprecated: Any,
+    ) -> bool:
+        """fpdf2's `cell`, with a short way for what forms are made of: a line of plain
+        text in a TrueType face, no border, fill or link, left, centred or right. fpdf2
+        builds text fragments and a graphics state for every cell, half of a form's layout
+        (issue 15); this writes the very operators fpdf2 writes for such a cell
+        (tests/test_pdf_cells.py compares whole documents byte for byte)."""
+        font = self.current_font
+        align, new_x, new_y = Align.coerce(align), XPos.coerce(new_x), YPos.coerce(new_y)
+        if (
+            deprecated or not text or w is None or h is None or border or fill or link
+            or center or markdown or ln != "DEPRECATED" or self.page == 0
+            or not isinstance(font, TTFFont) or font.is_symbol or font.color_font
+            or self.text_shaping or self._fallback_font_ids or self.underline
+            or self.strikethrough or self.char_spacing or self.font_stretching != 100
+            or self.text_mode != TextMode.FILL or self.char_vpos != CharVPos.LINE
+            or self._record_text_quad_points or self.text_color != self.fill_color
+            or (self.str_alias_nb_pages and self.str_alias_nb_pages in text)
+            or align not in _PLAIN_ALIGN or new_x not in _PLAIN_X or new_y not in _PLAIN_Y
+        ):  # fmt: skip
+            return super().cell(
+                w, h, text, border, ln, align, fill, link, center, markdown, new_x, new_y,
+                **deprecated,
+            )  # fmt: skip
+        if w == 0:
+            w = self.w - self.r_margin - self.x
+        width = font.get_text_width(text, self.font_size_pt, None)[1] / self.k
+        broke = self._perform_page_break_if_need_be(h)
+        if align == Align.R:
+            dx = w - self.c_margin - width
+        elif align == Align.C:
+            dx = (w - width) / 2
+        else:
+            dx = self.c_margin
+        if not self.current_font_is_set_on_page:
+            self._out(self._set_font_for_page(font, self.font_size_pt))
+        pick = font.subset.pick
+        codes = "".join(chr(code) for code in map(pick, map(ord, text)) if code)
+        k = self.k
+        self._out(
+            f"BT {(self.x + dx) * k:.2f} "
+            f"{(self.h - self.y - 0.5 * h - 0.3 * self.font_size) * k:.2f} Td "
+            f"({font.escape_text(codes)}) Tj ET"
+        )
+        self._lasth = h
+        if new_x == XPos.RIGHT:
+            self.x += w
+        elif new_x == XPos.LMARGIN:
+            self.x = self.l_margin
+        if new_y == YPos.NEXT:
+            self.y += h
+        return broke
 
     def _widths(self) -> dict[int, float]:
         font = self.current_font
