@@ -189,7 +189,7 @@ def test_a_failing_signer_is_retried_with_back_off_then_surfaces_to_the_admin(
 ) -> None:
     dossier = dossier_submit(submission=submission(citizen))
     broken = mock.patch(
-        "tinhso.signing.services.pdf_sign", side_effect=SignerError("the token is unplugged")
+        "tinhso.signing.services.signer_for", side_effect=SignerError("the token is unplugged")
     )
     with broken:
         with queued():
@@ -364,7 +364,7 @@ def test_two_workers_racing_issue_the_document_once(settings: Any, citizen: Any)
     job = dossier.documents.get().issuing
     assert job is not None
     barrier = threading.Barrier(2)
-    real_sign = signing.pdf_sign
+    real_sign = signing.pdf_sign_draft  # a form is written with its seal (ADR 0034)
 
     def slow_sign(*args: Any, **kwargs: Any) -> Any:
         import time
@@ -380,7 +380,7 @@ def test_two_workers_racing_issue_the_document_once(settings: Any, citizen: Any)
             connections.close_all()
 
     with (
-        mock.patch("tinhso.signing.services.pdf_sign", side_effect=slow_sign),
+        mock.patch("tinhso.signing.services.pdf_sign_draft", side_effect=slow_sign),
         ThreadPoolExecutor(max_workers=2) as pool,
     ):
         results = sorted(pool.map(worker, range(2)))

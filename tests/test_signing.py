@@ -155,8 +155,11 @@ def test_a_form_is_written_with_its_seal_in_one_pass_as_pades_wants_it(citizen: 
     assert content.count(b"%%EOF") == 1
     reader = PdfFileReader(io.BytesIO(content))
     assert reader.xrefs.total_revisions == 1
+    assert content.startswith(b"%PDF-1.7")  # PAdES: PDF 1.7 with the ESIC extension
+    assert reader.root["/Extensions"]["/ESIC"]["/ExtensionLevel"] == 1
     [field] = reader.root["/AcroForm"]["/Fields"]
     field = field.get_object()
+    assert field.raw_get("/P").idnum == reader.root["/Pages"]["/Kids"].raw_get(0).idnum
     sig = field["/V"]
     assert (field["/FT"], field["/T"]) == ("/Sig", "ChuKyCoQuan")
     assert (sig["/Filter"], sig["/SubFilter"]) == ("/Adobe.PPKLite", "/ETSI.CAdES.detached")
@@ -182,6 +185,52 @@ def test_a_form_is_written_with_its_seal_in_one_pass_as_pades_wants_it(citizen: 
     hac_thanh = Agency.objects.get(admin_unit_name="Phường Hạc Thành")
     assert f"Ký bởi: {hac_thanh.name}" in text
     assert "Thời gian ký:" in text
+
+
+def test_the_stamp_fits_its_frame_and_leaves_the_rest_of_the_document_as_it_was() -> None:
+    """The stamp is drawn on its page in a saved graphics state: the pages' own content is
+    what the plain document has, the stamp after it; a stamp too long for its frame is cut
+    with an ellipsis, not spilled over the signer's name."""
+    import hashlib
+
+    from tinhso.core.pdf import OfficialDocument, SignatureBlock, SignatureField, SignatureToWrite
+
+    def laid_out() -> OfficialDocument:
+        doc = OfficialDocument(
+            superior="UBND TỈNH THANH HÓA", agency="Sở Tư pháp", number="3/BC-STP",
+            place="Thanh Hóa", date=timezone.localtime(), title="Báo cáo",
+        )  # fmt: skip
+        doc.pdf.set_creation_date(timezone.now())
+        doc.signatures([SignatureBlock("Giám đốc", "Lê Văn A", slot="seal")])
+        for n in range(45):  # the text runs on to a second page after the signature
+            doc.paragraph(f"Đoạn {n + 1}: nội dung tiếp theo của báo cáo.")
+        return doc
+
+    plain_doc, signed_doc = laid_out(), laid_out()
+    page, box = signed_doc.slot_box("seal")
+    assert page == 0
+    plain = PdfReader(io.BytesIO(plain_doc.output()))
+    stamp = ("Ký bởi: " + "Tên rất dài " * 40, "Cơ quan " * 60, "Thời gian ký: 30/11/2026")
+    prepared = signed_doc.output_to_sign(
+        SignatureToWrite(
+            field=SignatureField("Seal", page, box), moment=timezone.localtime(), name="X",
+            reason="r", location="l", stamp=stamp, room=64,
+        ),
+        [],
+    )  # fmt: skip
+    signed = PdfReader(io.BytesIO(prepared.with_contents(hashlib.sha256().digest())))
+    assert len(signed.pages) == len(plain.pages) == 2
+    first, second = (p.get_contents().get_data() for p in signed.pages)  # type: ignore[union-attr]
+    assert second == plain.pages[1].get_contents().get_data()  # type: ignore[union-attr]
+    before = plain.pages[0].get_contents().get_data()  # type: ignore[union-attr]
+    assert first.startswith(before)
+    drawn = first[len(before) :].strip()
+    assert drawn.startswith(b"q")
+    assert drawn.endswith(b"Q")
+    text = signed.pages[0].extract_text()
+    assert "Ký bởi: Tên rất dài" in text
+    assert "…" in text  # cut to what fits
+    assert "Đoạn 45" in signed.pages[1].extract_text()
 
 
 def test_a_container_larger_than_its_room_is_refused() -> None:

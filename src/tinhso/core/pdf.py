@@ -42,7 +42,7 @@ from fpdf.enums import Align, AnnotationFlag, CharVPos, SignatureFlag, TextMode,
 from fpdf.errors import FPDFException
 from fpdf.fonts import SubsetMap, TTFFont
 from fpdf.output import AcroForm, CIDSystemInfo, OutputProducer, PDFFont
-from fpdf.syntax import Name, PDFArray, PDFContentStream, PDFDate, PDFObject, PDFString
+from fpdf.syntax import Name, PDFArray, PDFContentStream, PDFDate, PDFObject, PDFString, Raw
 
 from tinhso.core.qr import qr_matrix
 
@@ -205,9 +205,14 @@ class _Producer(OutputProducer):
     def _add_annotations_as_objects(self) -> Any:
         """A signature dictionary is an indirect object of its own (the widget's /V)."""
         found = super()._add_annotations_as_objects()
-        for widget in getattr(self.fpdf, "signature_widgets", []):
+        widgets = getattr(self.fpdf, "signature_widgets", [])
+        for widget in widgets:
             if isinstance(widget.v, PDFObject):
                 self._add_pdf_obj(widget.v, "annotations")
+        for page in self.fpdf.pages.values():  # a field's widget names its page (/P)
+            for annotation in page.annots or ():
+                if any(annotation is widget for widget in widgets):
+                    annotation.p = page
         return found
 
     def _finalize_catalog(self, catalog_obj: Any, *args: Any, **kwargs: Any) -> None:
@@ -219,6 +224,11 @@ class _Producer(OutputProducer):
             catalog_obj.acro_form = AcroForm(
                 fields=PDFArray(widgets),
                 sig_flags=SignatureFlag.SIGNATURES_EXIST + SignatureFlag.APPEND_ONLY,
+            )
+        if any(isinstance(widget.v, _Signature) for widget in widgets):
+            # ETSI EN 319 142-1: a PAdES signature declares the ESIC extension (PDF 1.7).
+            catalog_obj.extensions = Raw(
+                "<< /ESIC << /Type /DeveloperExtensions /BaseVersion /1.7 /ExtensionLevel 1 >> >>"
             )
 
     def _add_preset(self, font: TTFFont, shape: _Preset) -> PDFFont:
@@ -806,6 +816,7 @@ class OfficialDocument:
     ) -> PreparedPdf:
         """The document with `signature`'s field, widget, dictionary and visible stamp,
         and empty fields `reserved` for signatures to come, ready for the container."""
+        self.pdf._set_min_pdf_version("1.7")  # PAdES (ETSI EN 319 142-1)
         self._stamp(signature.field, signature.stamp)
         self._widget(signature.field, _Signature(signature))
         for field in reserved:
@@ -834,30 +845,50 @@ class OfficialDocument:
         self.pdf.signature_widgets.append(widget)
 
     def _stamp(self, field: SignatureField, lines: tuple[str, ...]) -> None:
-        """The visible signature: a red frame with the lines, in the field's box."""
+        """The visible signature: a red frame with the lines, in the field's box, drawn in
+        a saved graphics state on the field's page; the document's own state (page,
+        position, font, colours, line width, page breaks) is put back afterwards."""
         pdf = self.pdf
-        here, auto, margin = pdf.page, pdf.auto_page_break, pdf.b_margin
+        saved = (
+            pdf.page, pdf.x, pdf.y, pdf.auto_page_break, pdf.b_margin, pdf.font_family,
+            pdf.font_style, pdf.font_size_pt, pdf.current_font, pdf.current_font_is_set_on_page,
+            pdf.line_width, pdf.draw_color, pdf.text_color,
+        )  # fmt: skip
         pdf.set_auto_page_break(False)
         pdf.page = field.page + 1
+        pdf._out("q")
+        pdf.current_font_is_set_on_page = False  # which font this page last set is not known
+        page_height = pdf.pages[pdf.page].dimensions()[1] / pdf.k
         x1, y1, x2, y2 = field.box
-        x, top, width, height = x1 / MM, pdf.h - y2 / MM, (x2 - x1) / MM, (y2 - y1) / MM
+        x, top, width, height = x1 / MM, page_height - y2 / MM, (x2 - x1) / MM, (y2 - y1) / MM
         pdf.set_draw_color(191, 26, 26)
         pdf.set_line_width(0.35)
         pdf.rect(x, top, width, height)
-        size, room = 7.0, width - 3
-        self._text(size, text="".join(lines))
-        broken = [part for line in lines for part in pdf.lines(line, room)]
-        while len(broken) * size * 1.25 / MM > height - 2 and size > 5:
-            size -= 0.5
-            self._text(size, text="".join(lines))
-            broken = [part for line in lines for part in pdf.lines(line, room)]
-        step = size * 1.25 / MM
         pdf.set_text_color(0, 0, 0)
+        room, joined, size = width - 3, "".join(lines), 7.0
+        while True:  # smaller until the lines fit the frame, down to 4 pt
+            self._text(size, text=joined)
+            broken = [part for line in lines for part in pdf.lines(line, room)]
+            step = size * 1.25 / MM
+            if len(broken) * step <= height - 2 or size <= 4:
+                break
+            size -= 0.5
+        fits = max(1, int((height - 2) // step))
+        if len(broken) > fits:  # still too long at 4 pt: what fits, and an ellipsis
+            broken = broken[:fits]
+            last = broken[-1]
+            while last and pdf.width_of(last + "…") > room:
+                last = last[:-1]
+            broken[-1] = last + "…"
         y = top + (height - step * len(broken)) / 2
         for line in broken:
             pdf.set_xy(x + 1.5, y)
             pdf.cell(room, step, line)
             y += step
-        pdf.set_draw_color(0, 0, 0)
-        pdf.page = here
+        pdf._out("Q")
+        (
+            pdf.page, pdf.x, pdf.y, auto, margin, pdf.font_family, pdf.font_style,
+            pdf.font_size_pt, pdf.current_font, pdf.current_font_is_set_on_page,
+            pdf.line_width, pdf.draw_color, pdf.text_color,
+        ) = saved  # fmt: skip
         pdf.set_auto_page_break(auto, margin)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import io
+import os
 import threading
 import unicodedata
 from collections.abc import Coroutine
@@ -22,6 +23,7 @@ from typing import Any, Protocol, TypeVar
 
 from django.conf import settings
 from django.utils import timezone
+from fpdf.errors import FPDFException
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.text import TextBoxStyle
 from pyhanko.sign import fields, signers
@@ -118,11 +120,22 @@ T = TypeVar("T")
 
 def _run(work: Coroutine[Any, Any, T]) -> T:
     """Run pyHanko's coroutine on this thread's own event loop, kept between signatures
-    (pyHanko's synchronous calls make and close a loop for every signature)."""
-    loop = getattr(_LOOPS, "loop", None)
-    if loop is None or loop.is_closed():
+    (pyHanko's synchronous calls make and close a loop for every signature); a process
+    forked after the loop was made makes its own."""
+    loop, pid = getattr(_LOOPS, "loop", None), os.getpid()
+    if loop is None or loop.is_closed() or getattr(_LOOPS, "pid", pid) != pid:
         loop = _LOOPS.loop = asyncio.new_event_loop()
+        _LOOPS.pid = pid
     return loop.run_until_complete(work)
+
+
+def _prepared(
+    draft: PdfDraft, signature: SignatureToWrite, reserved: list[SignatureField]
+) -> PreparedPdf:
+    try:
+        return draft.output_to_sign(signature, reserved)
+    except FPDFException as exc:  # the room not found once: nothing is signed
+        raise SignerError(str(exc)) from exc
 
 
 def pdf_sign_draft(
@@ -154,15 +167,19 @@ def pdf_sign_draft(
         )  # fmt: skip
     moment = timezone.localtime()
     with signer.open() as cms_signer:
-        prepared = draft.output_to_sign(
+        prepared = _prepared(
+            draft,
             SignatureToWrite(
-                field=SignatureField(field_name, slot.page, slot.box), moment=moment,
-                name=lines.signer, reason=reason, location=location,
+                field=SignatureField(field_name, slot.page, slot.box),
+                moment=moment,
+                name=lines.signer,
+                reason=reason,
+                location=location,
                 stamp=tuple(_stamp_text(lines, moment, verify_hint).splitlines()),
                 room=CMS_ROOM,
             ),
             fields_kept,
-        )  # fmt: skip
+        )
         digest = hashlib.sha256()
         for part in prepared.signed_parts():
             digest.update(part)

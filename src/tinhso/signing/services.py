@@ -133,9 +133,9 @@ def _apply(
         else "",
     )
     try:
-        if isinstance(content, bytes):
+        if isinstance(content, bytes | bytearray):
             signed, level = pdf_sign(
-                content, signer=signer_for(certificate), field_name=request.field_name,
+                bytes(content), signer=signer_for(certificate), field_name=request.field_name,
                 slot=request.slot, reason=request.reason, location=_location(certificate),
                 lines=lines, verify_hint=verification_url(document.public_id),
             )  # fmt: skip
@@ -194,6 +194,8 @@ def document_sign(
     signature in one pass; bytes are signed by incremental updates. Call inside the
     caller's transaction: the stored file goes with it if it rolls back."""
     moment = now or timezone.now()
+    if isinstance(content, bytearray | memoryview):
+        content = bytes(content)
     if not requests and not isinstance(content, bytes):
         content = content.output()
     if reserved and isinstance(content, bytes):
