@@ -255,3 +255,18 @@ def test_a_box_met_several_ways_is_merged_in_due_order(citizen: Any, monkeypatch
     overdue = [d.code for d in inbox(both, "qua-han")]
     assert sorted(overdue) == sorted([records[0].code, births[1].code])
     assert overdue[0] == max((records[0], births[1]), key=lambda d: d.pk).code
+
+
+def test_an_inbox_row_nests_related_columns_as_the_page_reads_them() -> None:
+    from tinhso.cases.inbox import InboxRow
+
+    columns = ("pk", "code", "status", "procedure__code", "procedure__name",
+               "applicant__full_name", "receiving_agency__parent__code")  # fmt: skip
+    row = InboxRow.of(columns, (7, "H56-1", 3, "1.0", "Khai sinh", "Lan", "H56"), str)
+    assert (row.pk, row.code, row.status) == (7, "H56-1", 3)
+    assert (row.procedure.code, row.procedure.name) == ("1.0", "Khai sinh")
+    assert row.applicant.full_name == "Lan"
+    assert row.receiving_agency.parent.code == "H56"
+    assert row.get_status_display() == "3"
+    other = InboxRow.of(columns, (8, "H56-2", 4, "2.0", "Kết hôn", "An", "H57"), str)
+    assert (other.procedure.name, row.procedure.name) == ("Kết hôn", "Khai sinh")  # own rows
