@@ -112,7 +112,7 @@ def _bits(row: bytes | bytearray) -> int:
 def qr_matrix(content: str, error: str = "m", micro: bool | None = None) -> tuple[bytearray, ...]:
     """The modules of `segno.make(content, error=error, micro=micro)`, rows of 0 and 1."""
     first = segno.make(content, error=error, mask=0, micro=micro)
-    if first.is_micro or first.mask != 0:
+    if first.is_micro:  # Micro QR has its own rules: segno scores it
         return segno.make(content, error=error, micro=micro).matrix
     layout = _layout(first.version)
     size = layout.size

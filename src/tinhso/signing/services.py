@@ -133,9 +133,9 @@ def _apply(
         else "",
     )
     try:
-        if isinstance(content, bytes | bytearray):
+        if isinstance(content, bytes):
             signed, level = pdf_sign(
-                bytes(content), signer=signer_for(certificate), field_name=request.field_name,
+                content, signer=signer_for(certificate), field_name=request.field_name,
                 slot=request.slot, reason=request.reason, location=_location(certificate),
                 lines=lines, verify_hint=verification_url(document.public_id),
             )  # fmt: skip
