@@ -151,6 +151,24 @@ def test_bad_submissions_leave_nothing_behind(citizen: Any, settings: Any) -> No
     _nothing_kept(before)
 
 
+@pytest.mark.parametrize("level", ["province", "commune", "both"])
+def test_the_named_agency_is_checked_as_the_offered_list_reads(level: str) -> None:
+    """A submission checks its one agency in memory (`receives`); it must agree with the
+    list the form offers (`receiving_agencies_for`) for every agency, closed ones included."""
+    from tinhso.catalog.selectors import receives, receiving_agencies_for
+
+    procedure = Procedure.objects.get(code=BIRTH)
+    procedure.level = level
+    closed = Agency.objects.filter(level="commune").first()
+    assert closed is not None
+    Agency.objects.filter(pk=closed.pk).update(is_active=False)
+    offered = {a.pk for a in receiving_agencies_for(procedure)}
+    assert offered
+    agencies = list(Agency.objects.all())
+    assert {a.pk for a in agencies if receives(a, procedure)} == offered
+    assert closed.pk not in offered
+
+
 def test_a_failure_after_files_were_written_removes_them(
     citizen: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -50,3 +50,35 @@ def test_a_request_reads_the_workflow_once_and_the_next_one_again(
     workflow.save()
     page = client.get(f"/can-bo/ho-so/{dossier.code}/")
     assert "Phân công (đã sửa)" in page.content.decode()
+
+
+def test_a_move_keeps_the_related_rows_it_had_and_reads_a_changed_one_again(
+    citizen: Any,
+) -> None:
+    """After its UPDATE the case is read again; the procedure, agency and applicant it had
+    loaded are kept (their keys did not change), so the effects and notifications do not read
+    them again, while a key the move changed (the assignee) gives the new row."""
+    from tinhso.dossiers.selectors import dossier_by_code
+    from tinhso.dossiers.transitions import dossier_act
+
+    submitted = dossier_submit(submission=submission(citizen))
+    dossier = dossier_by_code(submitted.code)
+    assert dossier is not None
+    procedure, agency, applicant = dossier.procedure, dossier.receiving_agency, dossier.applicant
+    accepted = dossier_act(
+        dossier=dossier, actor=user("tiepnhan.hacthanh"), action="accept", version=dossier.version
+    )
+    assert accepted.version == submitted.version + 1
+    assert accepted.procedure is procedure
+    assert accepted.receiving_agency is agency
+    assert accepted.applicant is applicant
+    specialist = user("chuyenvien.hacthanh")
+    with CaptureQueriesContext(connection) as assigning:
+        assigned = dossier_act(
+            dossier=accepted, actor=user("tiepnhan.hacthanh"), action="assign",
+            version=accepted.version, assignee=specialist,
+        )  # fmt: skip
+    assert assigned.assignee == specialist
+    assert assigned.procedure is procedure
+    reads = [q["sql"] for q in assigning.captured_queries if q["sql"].startswith("SELECT")]
+    assert not [sql for sql in reads if 'FROM "catalog_procedure" WHERE' in sql], reads

@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
+from django.db.models import ForeignKey
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -227,7 +228,7 @@ def _move(
             )
         from_status = case.status  # type: ignore[attr-defined]
         previous_step_due = case.step_due_at
-        case.refresh_from_db()
+        _reload(case)
         context = EffectContext(
             case=case, subject=subject, graph=graph, action=chosen, actor=actor, note=note,
             now=now, argument="",
@@ -247,6 +248,22 @@ def _move(
             )
         )  # fmt: skip
     return case
+
+
+def _reload(case: Case) -> None:
+    """Read the case's row again as this transaction left it, keeping the related rows
+    already loaded (its procedure, agency, applicant) whose keys did not change: Django's
+    `refresh_from_db` drops them all, and the effects and notifications would read each
+    again."""
+    kept = [
+        (f, f.get_cached_value(case))
+        for f in type(case)._meta.concrete_fields
+        if isinstance(f, ForeignKey) and f.is_cached(case)
+    ]
+    case.refresh_from_db()
+    for f, related in kept:
+        if related is not None and getattr(case, f.attname) == related.pk:
+            f.set_cached_value(case, related)
 
 
 def _clock(

@@ -187,19 +187,33 @@ def fields_with_counts() -> QuerySet[ProcedureField]:
     ).filter(n__gt=0)
 
 
+_RECEIVED_CENTRALLY = (ProcedureLevel.PROVINCE, ProcedureLevel.BOTH)
+_RECEIVED_IN_COMMUNES = (ProcedureLevel.COMMUNE, ProcedureLevel.BOTH)
+
+
 def receiving_agencies_for(procedure: Procedure) -> list[Agency]:
     """Where a dossier of this procedure can be submitted: the province's service centre for
     province-level procedures, the People's Committee of any commune for commune-level ones."""
     agencies: list[Agency] = []
-    if procedure.level in (ProcedureLevel.PROVINCE, ProcedureLevel.BOTH):
+    if procedure.level in _RECEIVED_CENTRALLY:
         agencies += list(Agency.objects.filter(kind="service_centre", is_active=True))
-    if procedure.level in (ProcedureLevel.COMMUNE, ProcedureLevel.BOTH):
+    if procedure.level in _RECEIVED_IN_COMMUNES:
         agencies += list(
             Agency.objects.filter(level=AgencyLevel.COMMUNE, is_active=True).order_by(
                 "admin_unit_name"
             )
         )
     return agencies
+
+
+def receives(agency: Agency, procedure: Procedure) -> bool:
+    """Whether `agency` is among `receiving_agencies_for(procedure)`, from the two rows alone
+    (a submission checks the one agency it names without loading the province's list)."""
+    if not agency.is_active:
+        return False
+    if procedure.level in _RECEIVED_CENTRALLY and agency.kind == "service_centre":
+        return True
+    return procedure.level in _RECEIVED_IN_COMMUNES and agency.level == AgencyLevel.COMMUNE
 
 
 def procedures_received_by(agencies: Sequence[Agency]) -> list[Procedure]:

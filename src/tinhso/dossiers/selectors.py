@@ -60,7 +60,7 @@ def dossier_by_code(code: str) -> Dossier | None:
     """The submitted dossier with this code (`dossier_code`), from the primary if the
     replica does not have it yet (ADR 0027)."""
     found = (
-        Dossier.objects.select_related("procedure", "receiving_agency")
+        Dossier.objects.select_related("procedure", "receiving_agency", "applicant")
         .filter(code=dossier_code(code))
         .exclude(status=DossierStatus.DRAFT)
     )
