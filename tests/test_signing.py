@@ -691,6 +691,14 @@ def test_a_key_on_a_pkcs11_token_signs(tmp_path: Path, settings: Any, in_ci: boo
     settings.TINHSO_PKCS11_PIN = "0000"
     with pytest.raises(SignerError), signer_for(made).open():
         pass
+    # Revoked: refused before the token is opened.
+    Certificate.objects.filter(pk=made.pk).update(revoked_at=timezone.now())
+    with (
+        pytest.raises(SignerError, match="revoked"),
+        translation.override("en"),
+        signer_for(made).open(),
+    ):
+        pass
 
 
 class _LocalSigningService:
@@ -721,6 +729,16 @@ def test_a_remote_signing_service_signs_through_the_interface(settings: Any) -> 
     )  # fmt: skip
     assert service.calls == ["ca-key-42"]
     assert pdf_verify(content).ok
+    # Revoked (on any server): refused before the service is asked to sign anything.
+    Certificate.objects.filter(pk=made.pk).update(revoked_at=timezone.now())
+    with (
+        pytest.raises(SignerError, match="revoked"),
+        translation.override("en"),
+        RemoteSigner(made, "ca-key-42", service).open(),
+    ):
+        pass
+    assert service.calls == ["ca-key-42"]
+    Certificate.objects.filter(pk=made.pk).update(revoked_at=None)
 
     # The same over HTTP: the platform's client against a service on a real socket.
     class Handler(BaseHTTPRequestHandler):

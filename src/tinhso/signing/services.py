@@ -64,6 +64,7 @@ def _can_sign_now(kind: str) -> QuerySet[Certificate]:
             kind=kind, revoked_at__isnull=True, not_before__lte=now, not_after__gte=now
         )
         .exclude(key_uri="")
+        .select_related("agency")  # where the signature says it was made
         .order_by("-not_before")
     )
 
@@ -118,11 +119,11 @@ def _apply(
     """Sign `content` with `request`: a PDF already written (an incremental update), or a
     draft written now with this signature (and the empty `reserved` fields)."""
     # A signature is made now, whatever date the document bears (historical imports too):
-    # the certificate must be valid now, and the stamp shows the real time.
-    certificate = Certificate.objects.get(pk=request.certificate.pk)  # the current state
+    # the certificate must be valid now, and the stamp shows the real time. Its validity
+    # window never changes; whether it is revoked can, on any server, so every signer's
+    # `open` reads that from the database as the key is used (signing.signers).
+    certificate = request.certificate
     moment = timezone.now()
-    if certificate.revoked_at is not None:
-        raise SigningError(_("This certificate is revoked: it cannot sign."))
     if not (certificate.not_before <= moment <= certificate.not_after):
         raise SigningError(_("This certificate is not valid at this time: it cannot sign."))
     lines = StampLines(

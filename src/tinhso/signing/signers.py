@@ -64,7 +64,10 @@ def _chain(row: Certificate) -> list[asn1_x509.Certificate]:
 
 class Signer(Protocol):
     """One private key with its certificate. `open()` yields a pyHanko signer for the time
-    of one signature (a PKCS#11 session is opened and closed around it)."""
+    of one signature (a PKCS#11 session is opened and closed around it). Every signer's
+    `open` first reads from the database whether the certificate is revoked and refuses if
+    it is (`SignerError`): a revocation on any server stops every use of the key at once,
+    and callers do not check it again."""
 
     certificate: Certificate
 
@@ -129,9 +132,8 @@ class _HeldKeySigner(hanko_signers.Signer):
 class _OpenedKeys:
     """Signers over parsed keys, kept in this process by certificate fingerprint (a key
     never changes for a certificate). What may change is whether the certificate may sign:
-    each use reads that from the database first (`DbKeySigner.open`, `Pkcs12Signer.open`),
-    so a certificate revoked on any server stops signing everywhere at once, and its entry
-    is dropped."""
+    each use reads that from the database first (every signer's `open`), so a certificate
+    revoked on any server stops signing everywhere at once, and its entry is dropped."""
 
     def __init__(self, size: int = 256) -> None:
         self.size = size
@@ -168,6 +170,12 @@ def _refuse_if_revoked(certificate: Certificate, revoked: bool) -> None:
     if revoked:
         OPENED.drop(certificate.fingerprint)
         raise SignerError(_("%(c)s is revoked: it cannot sign.") % {"c": certificate})
+
+
+def _refuse_if_revoked_now(certificate: Certificate) -> None:
+    """Refuse a certificate the database says is revoked (one indexed read)."""
+    revoked = Certificate.objects.filter(pk=certificate.pk, revoked_at__isnull=False).exists()
+    _refuse_if_revoked(certificate, revoked)
 
 
 def _key_state(pk: int) -> tuple[Any, int | None] | None:
@@ -225,10 +233,7 @@ class Pkcs12Signer:
 
     @contextmanager
     def open(self) -> Iterator[hanko_signers.Signer]:
-        revoked = Certificate.objects.filter(
-            pk=self.certificate.pk, revoked_at__isnull=False
-        ).exists()
-        _refuse_if_revoked(self.certificate, revoked)
+        _refuse_if_revoked_now(self.certificate)
         try:
             modified = self.path.stat().st_mtime_ns
         except OSError as exc:
@@ -271,6 +276,7 @@ class Pkcs11Signer:
         from pyhanko.config.pkcs11 import TokenCriteria
         from pyhanko.sign.pkcs11 import PKCS11Signer, open_pkcs11_session
 
+        _refuse_if_revoked_now(self.certificate)
         module = settings.TINHSO_PKCS11_MODULE
         if not module or not Path(module).exists():
             raise SignerError(_("No PKCS#11 module is configured (TINHSO_PKCS11_MODULE)."))
@@ -372,6 +378,7 @@ class RemoteSigner:
 
     @contextmanager
     def open(self) -> Iterator[hanko_signers.Signer]:
+        _refuse_if_revoked_now(self.certificate)
         yield _RemoteCmsSigner(self.service, self.key_id, self.certificate)
 
 
