@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Count, Min
+from django.db.models import Count, Min, QuerySet
 from django.utils import timezone
 from django_tasks import task
 
@@ -43,40 +43,82 @@ def outbox_put(*, topic: str, payload: dict[str, Any]) -> OutboxMessage:
     return message
 
 
-def outbox_deliver_pending(limit: int = 100) -> int:
-    """Deliver what is due; returns how many were delivered. Safe to run in several workers:
-    on PostgreSQL rows are claimed with SKIP LOCKED."""
-    delivered = 0
+# How long a run holds the messages it took: no other run takes them meanwhile, and a run
+# that dies leaves them to be taken again when it ends. A run stops taking new work from
+# its batch halfway through (and gives the rest back), so a slow batch never outlives it.
+LEASE = timedelta(minutes=10)
+
+
+def _due(now: datetime) -> QuerySet[OutboxMessage]:
+    return OutboxMessage.objects.filter(
+        delivered_at__isnull=True, available_at__lte=now, attempts__lt=MAX_ATTEMPTS
+    )
+
+
+def _claim(limit: int) -> tuple[list[OutboxMessage], datetime, datetime]:
+    """Take up to `limit` due messages for this run, in a short transaction of their own:
+    their `available_at` moves to the end of the lease, so other runs pass them by (on
+    PostgreSQL rows another run is claiming are skipped, not waited for)."""
+    now = timezone.now()
+    until = now + LEASE
     with transaction.atomic():
-        qs = OutboxMessage.objects.filter(
-            delivered_at__isnull=True, available_at__lte=timezone.now(), attempts__lt=MAX_ATTEMPTS
-        ).order_by("id")
+        qs = _due(now).order_by("id")
         if connection.features.has_select_for_update_skip_locked:
             qs = qs.select_for_update(skip_locked=True)
-        for message in qs[:limit]:
-            handler = _HANDLERS.get(message.topic)
-            try:
-                if handler is None:
-                    raise LookupError(f"no handler for topic {message.topic!r}")
-                with transaction.atomic():
-                    handler(message.payload)
-            except Exception as exc:
-                message.attempts += 1
-                message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-                message.available_at = timezone.now() + timedelta(minutes=2**message.attempts)
-                message.save(update_fields=["attempts", "last_error", "available_at"])
-                log.warning("outbox %s #%s failed: %s", message.topic, message.pk, exc)
-                continue
-            message.attempts += 1
-            message.delivered_at = timezone.now()
-            message.save(update_fields=["attempts", "delivered_at"])
-            delivered += 1
+        messages = list(qs[:limit])
+        if messages:
+            OutboxMessage.objects.filter(pk__in=[m.pk for m in messages]).update(available_at=until)
+    return messages, now, until
+
+
+def _failed(message: OutboxMessage, exc: Exception) -> None:
+    attempts = message.attempts + 1
+    OutboxMessage.objects.filter(pk=message.pk).update(
+        attempts=attempts,
+        last_error=f"{type(exc).__name__}: {exc}"[:2000],
+        available_at=timezone.now() + timedelta(minutes=2**attempts),
+    )
+    log.warning("outbox %s #%s failed: %s", message.topic, message.pk, exc)
+
+
+def outbox_deliver_pending(limit: int = 100) -> int:
+    """Deliver what is due; returns how many were delivered. Safe to run in several workers:
+    each run claims its messages first (`_claim`), then delivers each in a transaction of its
+    own, where the handler's writes and the message's delivered mark commit together. So no
+    lock is held across a batch, a slow or failing message holds up no other, and a run that
+    dies keeps what it delivered (a notification sent is not sent again); the message it
+    was on is delivered again when its lease ends (delivery is at least once)."""
+    messages, claimed, until = _claim(limit)
+    delivered = 0
+    for index, message in enumerate(messages):
+        if timezone.now() >= claimed + LEASE / 2:
+            # Half the lease is gone: give the rest back for the next run to take now.
+            rest = [m.pk for m in messages[index:]]
+            OutboxMessage.objects.filter(pk__in=rest, available_at=until).update(
+                available_at=timezone.now()
+            )
+            break
+        handler = _HANDLERS.get(message.topic)
+        try:
+            if handler is None:
+                raise LookupError(f"no handler for topic {message.topic!r}")
+            with transaction.atomic():
+                handler(message.payload)
+                OutboxMessage.objects.filter(pk=message.pk).update(
+                    attempts=message.attempts + 1, delivered_at=timezone.now()
+                )
+        except Exception as exc:
+            _failed(message, exc)
+            continue
+        delivered += 1
     return delivered
 
 
 @task()
 def outbox_dispatch() -> int:
-    """Deliver what is due; if failures wait for a retry, come back when the first is due."""
+    """Deliver what is due; if more is due (more than a batch, or a batch given back),
+    run again now; if failures wait for a retry (or another run's lease for its end), come
+    back when the first is due."""
     delivered = outbox_deliver_pending()
     retry = (
         OutboxMessage.objects.filter(delivered_at__isnull=True, attempts__lt=MAX_ATTEMPTS)
@@ -84,11 +126,12 @@ def outbox_dispatch() -> int:
         .values_list("available_at", flat=True)
         .first()
     )
-    if (
-        retry is not None
-        and retry > timezone.now()
-        and outbox_dispatch.get_backend().supports_defer
-    ):
+    if retry is None:
+        return delivered
+    if retry <= timezone.now():
+        if delivered:  # progress: the rest is this run's leftovers, not another run's
+            outbox_dispatch.enqueue()
+    elif outbox_dispatch.get_backend().supports_defer:
         outbox_dispatch.using(run_after=retry).enqueue()
     return delivered
 
@@ -100,10 +143,7 @@ def outbox_nudge() -> bool:
     calls this on every heartbeat, so they leave within seconds anyway."""
     from django_tasks_db.models import DBTaskResult
 
-    due = OutboxMessage.objects.filter(
-        delivered_at__isnull=True, available_at__lte=timezone.now(), attempts__lt=MAX_ATTEMPTS
-    )
-    if not due.exists():
+    if not _due(timezone.now()).exists():
         return False
     runs = DBTaskResult.objects.filter(task_path=outbox_dispatch.module_path)
     if runs.ready().exists() or runs.filter(status="RUNNING").exists():

@@ -1,0 +1,142 @@
+"""The outbox's delivery runs (core.outbox): each run claims its messages first, then
+delivers each in a transaction of its own, so no lock is held across a batch, a run that
+dies keeps what it delivered, and two runs never deliver one message twice."""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.db import connection, connections, transaction
+from django.utils import timezone
+
+from tinhso.core import outbox
+from tinhso.core.models import OutboxMessage
+
+TOPIC = "test.record"
+
+
+class _Killed(BaseException):
+    """The worker process killed in the middle of a handler (not an error it catches)."""
+
+
+def _queue(count: int) -> list[int]:
+    with transaction.atomic():
+        return [outbox.outbox_put(topic=TOPIC, payload={"n": n}).pk for n in range(count)]
+
+
+def _handled(monkeypatch: pytest.MonkeyPatch, handler: outbox.Handler) -> None:
+    monkeypatch.setitem(outbox._HANDLERS, TOPIC, handler)
+
+
+@pytest.mark.django_db
+def test_a_run_that_dies_keeps_what_it_delivered(monkeypatch: pytest.MonkeyPatch) -> None:
+    first, second, third = _queue(3)
+    calls: list[int] = []
+
+    def handler(payload: dict[str, Any]) -> None:
+        calls.append(payload["n"])
+        if payload["n"] == 1 and calls.count(1) == 1:
+            raise _Killed
+
+    _handled(monkeypatch, handler)
+    with pytest.raises(_Killed):
+        outbox.outbox_deliver_pending()
+    assert OutboxMessage.objects.get(pk=first).delivered_at is not None
+    waiting = OutboxMessage.objects.filter(pk__in=[second, third])
+    assert not waiting.filter(delivered_at__isnull=False).exists()
+    # Still held by the dead run: nobody takes them until its lease ends.
+    assert all(m.available_at > timezone.now() + timedelta(minutes=9) for m in waiting)
+    assert outbox.outbox_deliver_pending() == 0
+    waiting.update(available_at=timezone.now())  # the lease ends
+    assert outbox.outbox_deliver_pending() == 2
+    # The first message's handler ran once: what was delivered is not delivered again.
+    assert calls == [0, 1, 1, 2]
+    assert OutboxMessage.objects.filter(delivered_at__isnull=True).count() == 0
+
+
+@pytest.mark.django_db
+def test_a_message_being_delivered_is_not_taken_by_another_run(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _queue(2)
+    calls: list[int] = []
+    meanwhile: list[int] = []
+
+    def handler(payload: dict[str, Any]) -> None:
+        calls.append(payload["n"])
+        if not meanwhile:
+            meanwhile.append(-1)
+            meanwhile[0] = outbox.outbox_deliver_pending()  # another run, during this one
+
+    _handled(monkeypatch, handler)
+    assert outbox.outbox_deliver_pending() == 2
+    assert meanwhile == [0]
+    assert calls == [0, 1]
+
+
+@pytest.mark.django_db
+def test_a_failing_message_waits_for_its_retry_and_holds_up_no_other(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    failing, fine = _queue(2)
+
+    def handler(payload: dict[str, Any]) -> None:
+        if payload["n"] == 0:
+            raise ConnectionError("SMS gateway down")
+
+    _handled(monkeypatch, handler)
+    assert outbox.outbox_deliver_pending() == 1
+    message = OutboxMessage.objects.get(pk=failing)
+    assert (message.delivered_at, message.attempts) == (None, 1)
+    assert message.last_error == "ConnectionError: SMS gateway down"
+    assert timedelta(minutes=1) < message.available_at - timezone.now() <= timedelta(minutes=2)
+    assert OutboxMessage.objects.get(pk=fine).delivered_at is not None
+
+
+@pytest.mark.django_db
+def test_a_run_past_half_its_lease_gives_the_rest_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    _queue(3)
+    calls: list[int] = []
+
+    def slow(payload: dict[str, Any]) -> None:
+        calls.append(payload["n"])
+        # This message took longer than half the lease: the run stops after it.
+        monkeypatch.setattr(outbox, "LEASE", timedelta(0))
+
+    _handled(monkeypatch, slow)
+    assert outbox.outbox_deliver_pending() == 1
+    rest = OutboxMessage.objects.filter(delivered_at__isnull=True)
+    assert rest.count() == 2
+    assert all(m.available_at <= timezone.now() for m in rest)  # due again at once
+    assert calls == [0]
+
+
+def _run_in_thread() -> int:
+    try:
+        return outbox.outbox_deliver_pending(limit=5)
+    finally:
+        connections.close_all()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="parallel runs need PostgreSQL")
+@pytest.mark.django_db(transaction=True)
+def test_parallel_runs_deliver_every_message_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    ids = _queue(40)
+    seen: list[int] = []
+    lock = threading.Lock()
+
+    def handler(payload: dict[str, Any]) -> None:
+        time.sleep(0.01)  # a gateway's round trip
+        with lock:
+            seen.append(payload["n"])
+
+    _handled(monkeypatch, handler)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        while OutboxMessage.objects.filter(pk__in=ids, delivered_at__isnull=True).exists():
+            list(pool.map(lambda _: _run_in_thread(), range(4)))
+    assert sorted(seen) == list(range(40))
