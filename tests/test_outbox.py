@@ -140,3 +140,40 @@ def test_parallel_runs_deliver_every_message_once(monkeypatch: pytest.MonkeyPatc
         while OutboxMessage.objects.filter(pk__in=ids, delivered_at__isnull=True).exists():
             list(pool.map(lambda _: _run_in_thread(), range(4)))
     assert sorted(seen) == list(range(40))
+
+
+@pytest.mark.django_db
+def test_a_notification_on_every_channel_is_written_in_two_statements(citizen: Any) -> None:
+    """notify() writes the rows of every channel in one statement and their deliveries in
+    another (a transition notifies on two or three channels), and nothing if it rolls back."""
+    from django.test.utils import CaptureQueriesContext
+
+    from tinhso.core.models import Notification
+    from tinhso.core.notifications import notify
+
+    citizen.email = "an@example.vn"
+    assert citizen.phone
+    with CaptureQueriesContext(connection) as queries, transaction.atomic():
+        created = notify(user=citizen, subject="Hồ sơ đã tiếp nhận", body="…", link="/x")
+    inserts = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("INSERT")]
+    assert len(inserts) == 2, inserts
+    assert [n.channel for n in created] == ["inbox", "sms", "email"]
+    assert all(n.pk for n in created)
+    queued = OutboxMessage.objects.filter(topic="notification.send", delivered_at__isnull=True)
+    assert sorted(m.payload["id"] for m in queued) == sorted(n.pk for n in created)
+    assert outbox.outbox_deliver_pending() == 3
+    assert (
+        Notification.objects.filter(pk__in=[n.pk for n in created], sent_at__isnull=True).count()
+        == 0
+    )
+
+    before = (Notification.objects.count(), OutboxMessage.objects.count())
+
+    def fails_after_notifying() -> None:
+        with transaction.atomic():
+            notify(user=citizen, subject="x", body="x")
+            raise RuntimeError
+
+    with pytest.raises(RuntimeError):
+        fails_after_notifying()
+    assert (Notification.objects.count(), OutboxMessage.objects.count()) == before

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import urllib.request
+from collections.abc import Iterable
 from typing import Any, Protocol
 
 from django.conf import settings
@@ -17,7 +18,7 @@ from django.core.mail import send_mail
 from django.utils import timezone
 
 from tinhso.core.models import Notification, NotificationChannel
-from tinhso.core.outbox import outbox_handler, outbox_put
+from tinhso.core.outbox import outbox_handler, outbox_put_many
 
 
 class Sender(Protocol):
@@ -79,19 +80,20 @@ def notify(
         channels.append((NotificationChannel.SMS, phone))
     if email:
         channels.append((NotificationChannel.EMAIL, email))
-    created = []
-    for channel, recipient in channels:
-        notification = Notification.objects.create(
-            # The user model is AUTH_USER_MODEL (accounts.User), which core does not import.
-            user_id=user.pk,
-            channel=channel,
-            recipient=recipient,
-            subject=subject,
-            body=body,
+    # The user model is AUTH_USER_MODEL (accounts.User), which core does not import.
+    return _queue(
+        Notification(
+            user_id=user.pk, channel=channel, recipient=recipient, subject=subject, body=body,
             link=link,
         )
-        outbox_put(topic="notification.send", payload={"id": notification.pk})
-        created.append(notification)
+        for channel, recipient in channels
+    )  # fmt: skip
+
+
+def _queue(notifications: Iterable[Notification]) -> list[Notification]:
+    """Write the notifications and their deliveries, each kind in one statement."""
+    created = Notification.objects.bulk_create(list(notifications))
+    outbox_put_many(topic="notification.send", payloads=[{"id": n.pk} for n in created])
     return created
 
 
@@ -100,20 +102,15 @@ def notify_contact(
 ) -> list[Notification]:
     """Queue a message to someone without an account, by SMS and/or e-mail (an anonymous
     reporter's contact for the answer). Call inside the transaction of the change."""
-    created = []
-    for channel, recipient in (
-        (NotificationChannel.SMS, phone),
-        (NotificationChannel.EMAIL, email),
-    ):
-        if not recipient:
-            continue
-        notification = Notification.objects.create(
+    return _queue(
+        Notification(
             user_id=None, channel=channel, recipient=recipient, subject=subject, body=body,
             link=link,
-        )  # fmt: skip
-        outbox_put(topic="notification.send", payload={"id": notification.pk})
-        created.append(notification)
-    return created
+        )
+        for channel, recipient in ((NotificationChannel.SMS, phone),
+                                   (NotificationChannel.EMAIL, email))
+        if recipient
+    )  # fmt: skip
 
 
 @outbox_handler("notification.send")

@@ -36,11 +36,18 @@ def outbox_handler(topic: str) -> Callable[[Handler], Handler]:
 def outbox_put(*, topic: str, payload: dict[str, Any]) -> OutboxMessage:
     """Queue a side effect; call inside the transaction of the change. Delivery is asked for
     once the transaction commits (and never if it rolls back)."""
-    message = OutboxMessage.objects.create(
-        topic=topic, payload=payload, available_at=timezone.now()
+    return outbox_put_many(topic=topic, payloads=[payload])[0]
+
+
+def outbox_put_many(*, topic: str, payloads: list[dict[str, Any]]) -> list[OutboxMessage]:
+    """Queue several side effects of one topic in one statement (`outbox_put`)."""
+    now = timezone.now()
+    messages = OutboxMessage.objects.bulk_create(
+        [OutboxMessage(topic=topic, payload=payload, available_at=now) for payload in payloads]
     )
-    transaction.on_commit(lambda: outbox_dispatch.enqueue())
-    return message
+    if messages:
+        transaction.on_commit(lambda: outbox_dispatch.enqueue())
+    return messages
 
 
 # How long a run holds the messages it took: no other run takes them meanwhile, and a run
