@@ -89,6 +89,28 @@ def throughput(work: Callable[[int], object], clients: int, seconds: float) -> t
     return sum(done) / (time.monotonic() - started), sum(done)
 
 
+def cpu_seconds(matches: Callable[[str], bool]) -> float | None:
+    """CPU time (user + system, seconds) used so far by the processes whose command line
+    `matches` (Linux /proc; None elsewhere). Exited processes are not counted: take it
+    around a run whose processes live through it."""
+    if not os.path.isdir("/proc/self"):
+        return None
+    ticks = 0
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                command = f.read().replace(b"\0", b" ").decode(errors="replace")
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if matches(command):
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def birth_submission() -> dict[str, Any]:
     """The body of a birth registration submitted through the API, with a real one-page PDF
     (uploads are parsed whole, ADR 0016): what the submission benchmarks send."""

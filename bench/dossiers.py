@@ -23,6 +23,7 @@ from bench.common import (
     INBOX_ROWS_SQL,
     Row,
     birth_submission,
+    cpu_seconds,
     free_port,
     measure,
     throughput,
@@ -81,8 +82,17 @@ def _server(port: int) -> subprocess.Popen[bytes]:
     raise RuntimeError("gunicorn did not start")
 
 
-def _throughput() -> tuple[float, int]:
-    """Dossiers submitted and accepted per second through the API."""
+def _app_server(command: str) -> bool:
+    return "gunicorn" in command and "tinhso.wsgi" in command
+
+
+def _database_server(command: str) -> bool:
+    return command.startswith("postgres:")  # PostgreSQL's backends, as ps shows them
+
+
+def _throughput() -> tuple[float, int, tuple[float, float] | None]:
+    """Dossiers submitted and accepted per second through the API, and the CPU time each
+    pair cost the app server and PostgreSQL (ms; None where /proc cannot say)."""
     from tinhso.accounts.models import User
     from tinhso.accounts.services import api_token_create
 
@@ -102,10 +112,16 @@ def _throughput() -> tuple[float, int]:
         )
 
     try:
-        return throughput(submit_and_accept, CLIENTS, SECONDS)
+        before = (cpu_seconds(_app_server), cpu_seconds(_database_server))
+        rate, count = throughput(submit_and_accept, CLIENTS, SECONDS)
+        after = (cpu_seconds(_app_server), cpu_seconds(_database_server))
     finally:
         server.terminate()
         server.wait(timeout=10)
+    (app_0, database_0), (app_1, database_1) = before, after
+    if app_0 is None or database_0 is None or app_1 is None or database_1 is None or not count:
+        return rate, count, None
+    return rate, count, ((app_1 - app_0) * 1000 / count, (database_1 - database_0) * 1000 / count)
 
 
 def _pgbench_tps() -> float | None:
@@ -230,12 +246,21 @@ def run() -> list[Row]:
     if connection.vendor != "postgresql":
         print("dossier benchmarks skipped: they need PostgreSQL (set DATABASE_URL)")
         return []
-    rate, count = _throughput()
+    rate, count, cpu = _throughput()
     tps = _pgbench_tps()
     print(
         f"\nsubmission + acceptance through the HTTP API, {CLIENTS} clients, {SECONDS} s: "
         f"{rate:.1f} dossiers/s ({count} done)"
     )
+    if cpu is not None:
+        app, database = cpu
+        cores = os.cpu_count() or 1
+        print(
+            f"CPU per submitted-and-accepted dossier: app server {app:.1f} ms, PostgreSQL "
+            f"{database:.1f} ms; with {cores} cores, PostgreSQL's part alone allows at most "
+            f"{cores * 1000 / database:.0f} dossiers/s"
+            + (f" = {cores * 1000 / database / tps:.3f} × pgbench" if tps else "")
+        )
     if tps:
         print(
             f"pgbench TPC-B on the same server, {CLIENTS} clients: {tps:.0f} tps; "

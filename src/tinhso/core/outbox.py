@@ -51,9 +51,10 @@ def outbox_put_many(*, topic: str, payloads: list[dict[str, Any]]) -> list[Outbo
 
 
 # How long a run holds the messages it took: no other run takes them meanwhile, and a run
-# that dies leaves them to be taken again when it ends. A run stops taking new work from
-# its batch halfway through (and gives the rest back), so a slow batch never outlives it.
-LEASE = timedelta(minutes=10)
+# that dies leaves them to be taken again when it ends (so a crash delays them by at most
+# this). A run stops taking new work from its batch halfway through and gives the rest
+# back, so a slow batch never outlives its lease (handlers' calls time out in 10-30 s).
+LEASE = timedelta(minutes=2)
 
 
 def _due(now: datetime) -> QuerySet[OutboxMessage]:
