@@ -89,8 +89,8 @@ def consumers_of(kind: type[Event]) -> list[tuple[str, str]]:
 def event_emit(event: Event) -> None:
     """Run the consumers of the event's kind, then write its audit entry, all in the
     current transaction (opened here if there is none): they commit or roll back with the
-    change."""
-    with transaction.atomic():
+    change. No savepoint of their own: a failure here is the change's failure."""
+    with transaction.atomic(savepoint=False):
         for consumer in _CONSUMERS.get(type(event), []):
             consumer.run(event)
         item = event.audit()

@@ -91,8 +91,9 @@ def idempotency_run(
     second fails on the key's unique constraint, which rolls its work back, and answers
     with the first one's object."""
     if not key:
-        with transaction.atomic():
-            return Outcome(create(), created=True)
+        # Nothing to record: `create` (a service) opens the transaction it needs, and the
+        # request's reads and checks before it (an upload parsed whole) hold none open.
+        return Outcome(create(), created=True)
     digest = request_digest(request)
     earlier = _earlier(user, operation, key, digest)
     if earlier is not None:
