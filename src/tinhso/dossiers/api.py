@@ -29,6 +29,7 @@ from tinhso.dossiers.selectors import (
     Tracked,
     dossier_by_code,
     dossier_tracking,
+    dossier_visible,
     dossiers_visible_to,
 )
 from tinhso.dossiers.services import (
@@ -383,7 +384,7 @@ def dossiers_get(request: HttpRequest, code: str) -> Status[object]:
     if dossier is None:
         return Status(404, {"detail": _("No dossier has this code.")})
     caller = _caller(request)
-    if not dossiers_visible_to(caller).filter(pk=dossier.pk).exists():
+    if not dossier_visible(dossier, caller):
         return Status(403, {"detail": _("You may not see this dossier.")})
     return _answer(caller, dossier)
 
@@ -393,7 +394,7 @@ def _handled_dossier(caller: User, code: str) -> Dossier | Status[object]:
     dossier = dossier_by_code(code)
     if dossier is None:
         return Status(404, {"detail": _("No dossier has this code.")})
-    if not dossiers_visible_to(caller).filter(pk=dossier.pk).exists():
+    if not dossier_visible(dossier, caller):
         return Status(403, {"detail": _("You may not see this dossier."), "code": "forbidden"})
     return dossier
 

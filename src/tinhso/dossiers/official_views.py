@@ -35,7 +35,7 @@ from tinhso.dossiers.policy import (
     register_agencies,
     workflow_memberships,
 )
-from tinhso.dossiers.selectors import dossier_by_code, dossiers_for_official
+from tinhso.dossiers.selectors import dossier_by_code, dossier_visible
 from tinhso.dossiers.services import DataRead, dossier_read_record
 from tinhso.dossiers.subject import handling_agency_ids
 from tinhso.dossiers.transitions import (
@@ -59,7 +59,7 @@ def _handled(user: User, code: str) -> Dossier:
     dossier = dossier_by_code(code)
     if dossier is None:
         raise Http404
-    if not dossiers_for_official(user).filter(pk=dossier.pk).exists():
+    if not dossier_visible(dossier, user):
         raise PermissionDenied(_("You may not see this dossier."))
     return dossier
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from tinhso.accounts.models import User, UserKind
-from tinhso.accounts.policies import Viewer, signed_in
+from tinhso.accounts.policies import Viewer, memberships, signed_in
 from tinhso.agencies.models import Agency
 from tinhso.catalog.models import Procedure
 from tinhso.core.replica import read_fresh
@@ -48,6 +48,24 @@ def dossiers_visible_to(user: Viewer) -> QuerySet[Dossier]:
     if person.kind == UserKind.OFFICIAL:
         return dossiers_for_official(person)
     return dossiers_of_citizen(person)
+
+
+def dossier_visible(dossier: Dossier, user: Viewer) -> bool:
+    """Whether `dossier` is one of `dossiers_visible_to(user)`, decided from the loaded row
+    and the user's memberships (read once per request) instead of a query: its applicant;
+    an official holding a workflow role in an agency that handles it
+    (`dossiers.subject.handled_by`, the filter's rule; a test holds the two equal)."""
+    from tinhso.dossiers.subject import DOSSIER, handled_by
+
+    person = signed_in(user)
+    if person is None:
+        return False
+    if person.kind != UserKind.OFFICIAL:
+        return dossier.applicant_id == person.pk
+    if dossier.status == DossierStatus.DRAFT:
+        return False
+    agencies = [m.agency for m in memberships(person) if m.role in DOSSIER.roles]
+    return bool(agencies) and handled_by(dossier, agencies)
 
 
 def dossier_code(typed: str) -> str:

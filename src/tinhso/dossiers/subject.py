@@ -101,6 +101,28 @@ def handled_q(agency_ids: list[int], state: State | None) -> Q:
     return condition
 
 
+def handled_by(dossier: Dossier, agencies: list[Agency]) -> bool:
+    """Whether these agencies handle the dossier as `handled_q(ids, None)` says, decided
+    from the loaded dossier (its procedure and receiving agency) and agency rows: received
+    by one, of a procedure one implements, or in an inter-agency step of one (a department,
+    by short name, of the receiving agency's province). The same rule as a filter; a test
+    holds the two equal."""
+    from tinhso.cases.selectors import workflow_graphs
+
+    ids = {a.pk for a in agencies}
+    if dossier.receiving_agency_id in ids or dossier.procedure.implementing_agency_id in ids:
+        return True
+    by_name = {a.short_name: a for a in agencies if a.level != "commune" and a.short_name}
+    if not by_name or dossier.receiving_agency is None:
+        return False
+    graph = workflow_graphs("dossier").get(dossier.procedure.workflow)
+    state = graph.states.get(dossier.state) if graph is not None else None
+    if state is None or not state.inter_agency or state.inter_agency not in by_name:
+        return False
+    province = by_name[state.inter_agency].path.split("/")[1]
+    return dossier.receiving_agency.path.startswith(f"/{province}/")
+
+
 def list_queryset() -> QuerySet[Dossier]:
     # Lists never show the form, the e-form schema or the legal texts: leave them in the db.
     return (
