@@ -187,3 +187,33 @@ def test_concurrent_takers_with_gaps_get_unique_increasing_numbers(settings: Any
     assert all(first < second for first, second in everyone)
     assert len(kept) == len(set(kept)) == 2 * (TAKERS - TAKERS // 5)
     assert NumberSequence.objects.get(register="dossier", scope="8").last == 2 * TAKERS
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("aside", [True, False])
+def test_a_submission_numbers_its_dossier_before_or_after_its_work_as_the_row_is_held(
+    settings: Any, citizen: Any, aside: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where taking a number keeps the agency's daily row locked to the end of the
+    transaction (PostgreSQL with numbers aside switched off, or a gap-free register), the
+    submission takes it last; otherwise first, saving an UPDATE. The code is the same."""
+    from django.test.utils import CaptureQueriesContext
+
+    from test_submission import CODE_RE, submission
+    from tinhso.core import numbering
+    from tinhso.core.numbering import sequence_holds_row
+    from tinhso.dossiers.services import dossier_submit
+
+    settings.TINHSO_NUMBERING_ASIDE = aside
+    # Aside, but in this test's own transaction (rolled back with it): what is tested here
+    # is where the submission takes its number, not the side connection (tested above).
+    monkeypatch.setattr(numbering, "_take_aside", numbering._upsert)
+    postgres = connection.vendor == "postgresql"
+    assert sequence_holds_row(gaps=True) is (postgres and not aside)
+    assert sequence_holds_row(gaps=False) is postgres
+    with CaptureQueriesContext(connection) as queries:
+        dossier = dossier_submit(submission=submission(citizen))
+    assert CODE_RE.match(dossier.code)
+    updates = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("UPDATE")]
+    code_updated = any('SET "code"' in sql for sql in updates)
+    assert code_updated is (postgres and not aside)

@@ -113,6 +113,17 @@ def _take_aside(connection: BaseDatabaseWrapper, register: str, scope: str, peri
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+def sequence_holds_row(*, gaps: bool = False) -> bool:
+    """Whether `sequence_next(gaps=gaps)` leaves its row locked until the caller's
+    transaction ends, holding up every other taker of that register, scope and period: on
+    PostgreSQL, gap-free or with numbers aside switched off. A caller then takes its number
+    last. (SQLite locks the whole database at the first write whatever the order.)"""
+    connection = transaction.get_connection()
+    if connection.vendor != "postgresql":
+        return False
+    return not (gaps and settings.TINHSO_NUMBERING_ASIDE)
+
+
 def sequence_next(
     *,
     register: str,

@@ -23,7 +23,7 @@ from tinhso.core import files as dossier_files
 from tinhso.core.audit import audit_record
 from tinhso.core.errors import DomainError
 from tinhso.core.notifications import notify
-from tinhso.core.numbering import Period, sequence_next
+from tinhso.core.numbering import Period, sequence_holds_row, sequence_next
 from tinhso.dossiers.models import (
     Channel,
     Dossier,
@@ -240,10 +240,13 @@ def dossier_submit(
         dossier.state = start.start
         dossier.status = start.states[start.start].status
         dossier.submitted_at = now
-        # The code is numbered before the row is written, which saves an UPDATE: on
-        # PostgreSQL the number is taken in a short transaction of its own (ADR 0025), so
-        # nothing stays locked while the rest is written.
-        dossier.code = dossier_code_next(agency=agency, day=timezone.localdate(now))
+        # Numbered before the row is written (no UPDATE after), unless taking the number
+        # keeps the agency's daily row locked to the end of this transaction (ADR 0025: on
+        # PostgreSQL it is taken in a short transaction of its own unless that is switched
+        # off); then last, after the files are stored, so the row is held briefly.
+        late = sequence_holds_row(gaps=True)
+        if not late:
+            dossier.code = dossier_code_next(agency=agency, day=timezone.localdate(now))
         dossier.save()
         if draft is None:
             _attach(dossier, submission.attachments)
@@ -259,6 +262,9 @@ def dossier_submit(
             to_status=dossier.status,
             at=now,
         )
+        if late:
+            dossier.code = dossier_code_next(agency=agency, day=timezone.localdate(now))
+            dossier.save(update_fields=["code"])
         notify(
             user=submission.applicant,
             subject=_("Dossier %(code)s received") % {"code": dossier.code},
