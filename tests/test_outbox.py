@@ -50,9 +50,9 @@ def test_a_run_that_dies_keeps_what_it_delivered(monkeypatch: pytest.MonkeyPatch
     waiting = OutboxMessage.objects.filter(pk__in=[second, third])
     assert not waiting.filter(delivered_at__isnull=False).exists()
     # Still held by the dead run: nobody takes them until its lease ends.
-    assert all(m.available_at > timezone.now() + outbox.LEASE / 2 for m in waiting)
+    assert all(m.leased_until > timezone.now() + outbox.LEASE / 2 for m in waiting)
     assert outbox.outbox_deliver_pending() == 0
-    waiting.update(available_at=timezone.now())  # the lease ends
+    waiting.update(leased_until=timezone.now())  # the lease ends
     assert outbox.outbox_deliver_pending() == 2
     # The first message's handler ran once: what was delivered is not delivered again.
     assert calls == [0, 1, 1, 2]
@@ -112,8 +112,60 @@ def test_a_run_past_half_its_lease_gives_the_rest_back(monkeypatch: pytest.Monke
     assert outbox.outbox_deliver_pending() == 1
     rest = OutboxMessage.objects.filter(delivered_at__isnull=True)
     assert rest.count() == 2
-    assert all(m.available_at <= timezone.now() for m in rest)  # due again at once
+    # Due again at once, untried.
+    assert [(m.leased_until, m.attempts) for m in rest] == [(None, 0), (None, 0)]
+    assert all(m.available_at <= timezone.now() for m in rest)
     assert calls == [0]
+
+
+@pytest.mark.django_db
+def test_a_message_that_kills_its_worker_every_time_is_given_up(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Its attempt is counted as a run takes it: after MAX_ATTEMPTS it waits for an
+    operator (/healthz says so) instead of taking a worker down every two minutes."""
+    [poison] = _queue(1)
+
+    def handler(payload: dict[str, Any]) -> None:
+        raise _Killed
+
+    _handled(monkeypatch, handler)
+    for _ in range(outbox.MAX_ATTEMPTS):
+        with pytest.raises(_Killed):
+            outbox.outbox_deliver_pending()
+        OutboxMessage.objects.filter(pk=poison).update(leased_until=timezone.now())
+    assert outbox.outbox_deliver_pending() == 0
+    assert OutboxMessage.objects.get(pk=poison).attempts == outbox.MAX_ATTEMPTS
+    assert outbox.outbox_backlog().gave_up == 1
+
+
+@pytest.mark.django_db
+def test_a_run_schedules_a_later_run_for_retries_not_for_another_runs_lease(
+    settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Messages another run holds are that run's business: no run is scheduled for the end
+    of its lease (runs would chain for nothing); a failure's retry gets one."""
+    from django_tasks_db.models import DBTaskResult
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    _handled(monkeypatch, lambda payload: None)
+    [held] = _queue(1)
+    OutboxMessage.objects.filter(pk=held).update(
+        leased_until=timezone.now() + outbox.LEASE, attempts=1
+    )
+    runs = DBTaskResult.objects.filter(task_path=outbox.outbox_dispatch.module_path)
+    runs.delete()
+    assert outbox.outbox_dispatch.call() == 0
+    assert not runs.exists()
+    [failed] = _queue(1)
+    runs.delete()
+    OutboxMessage.objects.filter(pk=failed).update(
+        attempts=1, available_at=timezone.now() + timedelta(minutes=2)
+    )
+    assert outbox.outbox_dispatch.call() == 0
+    [later] = runs
+    assert later.run_after is not None
+    assert later.run_after > timezone.now() + timedelta(minutes=1)
 
 
 def _run_in_thread() -> int:
@@ -126,7 +178,6 @@ def _run_in_thread() -> int:
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="parallel runs need PostgreSQL")
 @pytest.mark.django_db(transaction=True)
 def test_parallel_runs_deliver_every_message_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    ids = _queue(40)
     seen: list[int] = []
     lock = threading.Lock()
 
@@ -136,10 +187,19 @@ def test_parallel_runs_deliver_every_message_once(monkeypatch: pytest.MonkeyPatc
             seen.append(payload["n"])
 
     _handled(monkeypatch, handler)
+    # Written without asking for a run (no on-commit delivery): the four runs below race.
+    now = timezone.now()
+    ids = [
+        m.pk
+        for m in OutboxMessage.objects.bulk_create(
+            OutboxMessage(topic=TOPIC, payload={"n": n}, available_at=now) for n in range(40)
+        )
+    ]
     with ThreadPoolExecutor(max_workers=4) as pool:
         while OutboxMessage.objects.filter(pk__in=ids, delivered_at__isnull=True).exists():
             list(pool.map(lambda _: _run_in_thread(), range(4)))
     assert sorted(seen) == list(range(40))
+    assert set(OutboxMessage.objects.filter(pk__in=ids).values_list("attempts", flat=True)) == {1}
 
 
 @pytest.mark.django_db

@@ -192,6 +192,9 @@ class OutboxMessage(models.Model):
     payload = models.JSONField(default=dict)
     created_at = models.DateTimeField(auto_now_add=True)
     available_at = models.DateTimeField(db_index=True)
+    # Set while a delivery run holds the message (core.outbox: other runs pass it by until
+    # then, and take it again if that run died).
+    leased_until = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True, db_index=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Count, Min, QuerySet
+from django.db.models import Count, F, Min, Q, QuerySet
 from django.utils import timezone
 from django_tasks import task
 
@@ -54,19 +54,29 @@ def outbox_put_many(*, topic: str, payloads: list[dict[str, Any]]) -> list[Outbo
 # that dies leaves them to be taken again when it ends (so a crash delays them by at most
 # this). A run stops taking new work from its batch halfway through and gives the rest
 # back, so a slow batch never outlives its lease (handlers' calls time out in 10-30 s).
+# Leases are read on the servers' clocks, which are kept in step (NTP) to well within it.
 LEASE = timedelta(minutes=2)
 
 
-def _due(now: datetime) -> QuerySet[OutboxMessage]:
+def _waiting(now: datetime) -> QuerySet[OutboxMessage]:
+    """Undelivered messages, not given up, that no live run holds."""
     return OutboxMessage.objects.filter(
-        delivered_at__isnull=True, available_at__lte=now, attempts__lt=MAX_ATTEMPTS
+        Q(leased_until__isnull=True) | Q(leased_until__lte=now),
+        delivered_at__isnull=True,
+        attempts__lt=MAX_ATTEMPTS,
     )
+
+
+def _due(now: datetime) -> QuerySet[OutboxMessage]:
+    """Those of them whose time has come."""
+    return _waiting(now).filter(available_at__lte=now)
 
 
 def _claim(limit: int) -> tuple[list[OutboxMessage], datetime, datetime]:
     """Take up to `limit` due messages for this run, in a short transaction of their own:
-    their `available_at` moves to the end of the lease, so other runs pass them by (on
-    PostgreSQL rows another run is claiming are skipped, not waited for)."""
+    each gets a lease, so other runs pass it by (on PostgreSQL, rows another run is claiming
+    are skipped, not waited for), and its attempt is counted as it starts: a message whose
+    handler kills its worker is given up after MAX_ATTEMPTS, not taken for ever."""
     now = timezone.now()
     until = now + LEASE
     with transaction.atomic():
@@ -75,16 +85,19 @@ def _claim(limit: int) -> tuple[list[OutboxMessage], datetime, datetime]:
             qs = qs.select_for_update(skip_locked=True)
         messages = list(qs[:limit])
         if messages:
-            OutboxMessage.objects.filter(pk__in=[m.pk for m in messages]).update(available_at=until)
+            OutboxMessage.objects.filter(pk__in=[m.pk for m in messages]).update(
+                leased_until=until, attempts=F("attempts") + 1
+            )
+            for message in messages:
+                message.attempts += 1
     return messages, now, until
 
 
 def _failed(message: OutboxMessage, exc: Exception) -> None:
-    attempts = message.attempts + 1
     OutboxMessage.objects.filter(pk=message.pk).update(
-        attempts=attempts,
+        leased_until=None,
         last_error=f"{type(exc).__name__}: {exc}"[:2000],
-        available_at=timezone.now() + timedelta(minutes=2**attempts),
+        available_at=timezone.now() + timedelta(minutes=2**message.attempts),
     )
     log.warning("outbox %s #%s failed: %s", message.topic, message.pk, exc)
 
@@ -93,18 +106,18 @@ def outbox_deliver_pending(limit: int = 100) -> int:
     """Deliver what is due; returns how many were delivered. Safe to run in several workers:
     each run claims its messages first (`_claim`), then delivers each in a transaction of its
     own, where the handler's writes and the message's delivered mark commit together. So no
-    lock is held across a batch, a slow or failing message holds up no other, and a run that
-    dies keeps what it delivered (a notification sent is not sent again); the message it
-    was on is delivered again when its lease ends (delivery is at least once)."""
+    lock is held across a batch (a handler locks only its own rows, a notification's while
+    it is sent), a slow or failing message holds up no other, and a run that dies keeps what
+    it delivered (a notification sent is not sent again); the message it was on is taken
+    again when its lease ends (delivery is at least once; handlers check what was done)."""
     messages, claimed, until = _claim(limit)
     delivered = 0
     for index, message in enumerate(messages):
         if timezone.now() >= claimed + LEASE / 2:
-            # Half the lease is gone: give the rest back for the next run to take now.
-            rest = [m.pk for m in messages[index:]]
-            OutboxMessage.objects.filter(pk__in=rest, available_at=until).update(
-                available_at=timezone.now()
-            )
+            # Half the lease is gone: give the rest back, untried, for the next run.
+            OutboxMessage.objects.filter(
+                pk__in=[m.pk for m in messages[index:]], leased_until=until
+            ).update(leased_until=None, attempts=F("attempts") - 1)
             break
         handler = _HANDLERS.get(message.topic)
         try:
@@ -113,7 +126,7 @@ def outbox_deliver_pending(limit: int = 100) -> int:
             with transaction.atomic():
                 handler(message.payload)
                 OutboxMessage.objects.filter(pk=message.pk).update(
-                    attempts=message.attempts + 1, delivered_at=timezone.now()
+                    leased_until=None, delivered_at=timezone.now()
                 )
         except Exception as exc:
             _failed(message, exc)
@@ -124,19 +137,16 @@ def outbox_deliver_pending(limit: int = 100) -> int:
 
 @task()
 def outbox_dispatch() -> int:
-    """Deliver what is due; if more is due (more than a batch, or a batch given back),
-    run again now; if failures wait for a retry (or another run's lease for its end), come
-    back when the first is due."""
+    """Deliver what is due; if more is due (more than a batch, or a batch given back), run
+    again now; if failures wait for a retry, come back when the first is due. (Messages a
+    run holds are its own business: if it dies, the worker's heartbeat finds them due again
+    when their lease ends, `outbox_nudge`.)"""
     delivered = outbox_deliver_pending()
-    retry = (
-        OutboxMessage.objects.filter(delivered_at__isnull=True, attempts__lt=MAX_ATTEMPTS)
-        .order_by("available_at")
-        .values_list("available_at", flat=True)
-        .first()
-    )
+    now = timezone.now()
+    retry = _waiting(now).order_by("available_at").values_list("available_at", flat=True).first()
     if retry is None:
         return delivered
-    if retry <= timezone.now():
+    if retry <= now:
         if delivered:  # progress: the rest is this run's leftovers, not another run's
             outbox_dispatch.enqueue()
     elif outbox_dispatch.get_backend().supports_defer:
@@ -148,7 +158,8 @@ def outbox_nudge() -> bool:
     """Enqueue a delivery run when messages are due and no run is ready or running; True if
     one was enqueued. A request killed between its commit and its on-commit hook leaves its
     messages without a run to deliver them; the worker (`tinhso worker`, database backend)
-    calls this on every heartbeat, so they leave within seconds anyway."""
+    calls this on every heartbeat, so they leave within seconds anyway (and those a dead
+    run held, once its lease ends)."""
     from django_tasks_db.models import DBTaskResult
 
     if not _due(timezone.now()).exists():
