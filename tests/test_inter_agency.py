@@ -110,6 +110,11 @@ def test_who_sees_a_dossier_is_decided_alike_from_its_row_and_by_the_filter(
     dossiers = list(Dossier.objects.select_related("procedure", "receiving_agency"))
     assert any(d.status == DossierStatus.DRAFT for d in dossiers)
     assert any(d.procedure.implementing_agency_id for d in dossiers)
+    # A membership ended and a commune closed: neither gives sight of anything.
+    from tinhso.accounts.models import Membership
+
+    Membership.objects.filter(user__username="chuyenvien.hacthanh").update(is_active=False)
+    Agency.objects.filter(admin_unit_name="Phường Hạc Thành").update(is_active=False)
     users = list(User.objects.all())
     assert sum(u.kind == "official" for u in users) >= 10
     seen = 0
