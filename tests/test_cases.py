@@ -193,3 +193,22 @@ def test_a_definition_naming_what_nobody_provides_is_refused(change: Any, messag
     with translation.override("en"), pytest.raises(ValidationError) as caught:
         Workflow(code="hong", name="Hỏng", definition=definition).full_clean()
     assert any(message in m for m in caught.value.messages), caught.value.messages
+
+
+def test_every_subject_keeps_its_history_in_a_case_move_model() -> None:
+    """Each module's history of moves is the platform's CaseMove (when, who, which action,
+    the note), ordered by time, with the case and its statuses added."""
+    from tinhso.cases.base import CaseMove
+    from tinhso.cases.subjects import subjects
+
+    found = {s.code: s.model._meta.get_field("events").related_model for s in subjects()}
+    assert set(found) >= {
+        "dossier", "report", "ocop_application", "stamp_signal", "outgoing_document",
+        "incoming_document",
+    }  # fmt: skip
+    for code, history in found.items():
+        assert isinstance(history, type), code
+        assert issubclass(history, CaseMove), code
+        assert history._meta.ordering == ["at", "id"], code
+        names = {f.name for f in history._meta.get_fields()}
+        assert {"at", "actor", "action", "note", "from_status", "to_status"} <= names, code

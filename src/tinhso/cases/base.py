@@ -3,6 +3,7 @@ engine's registries can name it without importing the stored workflows)."""
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -31,3 +32,20 @@ class Case(models.Model):
 
     class Meta:
         abstract = True
+
+
+class CaseMove(models.Model):
+    """One move of a case, as cases.transitions writes it through the subject (its
+    history): when, who, which action, the note. A module's event model inherits it and
+    adds its case and its from and to statuses (and what else its history keeps)."""
+
+    at = models.DateTimeField(default=timezone.now)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    action = models.CharField(max_length=32)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["at", "id"]

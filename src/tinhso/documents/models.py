@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from tinhso.cases.base import Case
+from tinhso.cases.base import Case, CaseMove
 
 
 class DocType(models.TextChoices):
@@ -429,22 +429,7 @@ class Assignment(models.Model):
         return f"{self.incoming_id} {self.role} {self.user_id}"
 
 
-class Move(models.Model):
-    """One move of a document: when, who, which action, the note."""
-
-    at = models.DateTimeField(default=timezone.now)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    action = models.CharField(max_length=32)
-    note = models.TextField(blank=True)
-
-    class Meta:
-        abstract = True
-        ordering = ["at", "id"]
-
-
-class OutgoingEvent(Move):
+class OutgoingEvent(CaseMove):
     """One move of an outgoing document (its history)."""
 
     outgoing = models.ForeignKey(Outgoing, on_delete=models.CASCADE, related_name="events")
@@ -455,7 +440,7 @@ class OutgoingEvent(Move):
         return f"{self.outgoing_id}: {self.from_status}→{self.to_status}"
 
 
-class IncomingEvent(Move):
+class IncomingEvent(CaseMove):
     """One move of an incoming document (its history)."""
 
     incoming = models.ForeignKey(Incoming, on_delete=models.CASCADE, related_name="events")

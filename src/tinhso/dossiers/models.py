@@ -7,6 +7,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from tinhso.cases.base import CaseMove
 from tinhso.cases.models import Case
 from tinhso.catalog.models import ResultMethod
 
@@ -180,28 +181,20 @@ class DossierFile(models.Model):
         return self.original_name
 
 
-class DossierEvent(models.Model):
+class DossierEvent(CaseMove):
     """One change of a dossier's status: who, from, to, why, when. This history is what the
     citizen and auditors see."""
 
     dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="events")
     at = models.DateTimeField(default=timezone.now, db_index=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    action = models.CharField(max_length=32)
     from_status = models.PositiveSmallIntegerField(choices=DossierStatus.choices)
     to_status = models.PositiveSmallIntegerField(choices=DossierStatus.choices)
-    note = models.TextField(blank=True)
     # Whom the step assigned the dossier to (an assigning action), for the history.
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     # The due time of the step this event completed (for BM.05: early / on time / late).
     step_due_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["at", "id"]
 
     def __str__(self) -> str:
         return f"{self.dossier_id}: {self.from_status}→{self.to_status}"

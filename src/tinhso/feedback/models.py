@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from tinhso.cases.base import CaseMove
 from tinhso.cases.models import Case
 from tinhso.core.photos import KeptPhoto, PhotoState
 
@@ -207,25 +208,17 @@ class ReportPhoto(KeptPhoto):
         return f"{self.report_id}/{self.public_id}"
 
 
-class ReportEvent(models.Model):
+class ReportEvent(CaseMove):
     """One move of a report: who, from, to, the note, when (the public history shows the
     moves, never who among the officials)."""
 
     report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="events")
     at = models.DateTimeField(default=timezone.now, db_index=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    action = models.CharField(max_length=32)
     from_status = models.PositiveSmallIntegerField(choices=ReportStatus.choices)
     to_status = models.PositiveSmallIntegerField(choices=ReportStatus.choices)
-    note = models.TextField(blank=True)
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-
-    class Meta:
-        ordering = ["at", "id"]
 
     def __str__(self) -> str:
         return f"{self.report_id}: {self.from_status}→{self.to_status}"

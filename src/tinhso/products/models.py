@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from tinhso.cases.base import CaseMove
 from tinhso.cases.models import Case
 from tinhso.core.photos import KeptPhoto, PhotoState
 
@@ -204,23 +205,7 @@ class Evidence(models.Model):
         return self.original_name
 
 
-class Move(models.Model):
-    """One move of a case of this module (cases.transitions writes it through the subject):
-    when, who, which action, the note; the subclass adds its case and statuses."""
-
-    at = models.DateTimeField(default=timezone.now)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    action = models.CharField(max_length=32)
-    note = models.TextField(blank=True)
-
-    class Meta:
-        abstract = True
-        ordering = ["at", "id"]
-
-
-class ApplicationEvent(Move):
+class ApplicationEvent(CaseMove):
     """One move of an application."""
 
     application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="events")
@@ -473,7 +458,7 @@ class Signal(Case):
         return self.code
 
 
-class SignalEvent(Move):
+class SignalEvent(CaseMove):
     """One move of a signal."""
 
     signal = models.ForeignKey(Signal, on_delete=models.CASCADE, related_name="events")
