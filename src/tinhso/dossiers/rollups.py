@@ -1,7 +1,7 @@
-"""The dossier figures kept as daily rollups (ADR 0026): per receiving agency, one row per
-day, per month and per year (`DossierRollup`), changed by the events that change them, in
-their own transaction, so that a figure for any period is a sum over a few rows per agency
-and never a scan of the dossiers.
+"""The dossier figures kept as daily rollups (ADR 0026, on the platform's core.rollups): per
+receiving agency, one row per day, per month and per year (`DossierRollup`), changed by the
+events that change them, in their own transaction, so that a figure for any period is a sum
+over a few rows per agency and never a scan of the dossiers.
 
 What a row counts:
 
@@ -15,11 +15,12 @@ What a row counts:
   due time moves. A stock at the end of a day is the sum of its changes up to that day.
 
 Every change is written three times (its day, its month, its year) in one upsert
-statement whose rows are sorted, so concurrent writers of one agency lock them in the same
-order; a writer contends only with writers of the same agency on the same day (and with the
-due-day row of a dossier due then). A period's value is prefix(end) - prefix(start - 1),
-and a prefix is at most ten-odd years + eleven months + thirty days of rows per agency,
-whatever the period's length or the number of dossiers.
+statement whose rows are sorted (core.rollups.rollups_write), so concurrent writers of one
+agency lock them in the same order; a writer contends only with writers of the same agency
+on the same day (and with the due-day row of a dossier due then). A period's value is
+prefix(end) - prefix(start - 1) (core.rollups.rollup_net), and a prefix is at most ten-odd
+years + eleven months + thirty days of rows per agency, whatever the period's length or the
+number of dossiers.
 
 `rollups_rebuild` recomputes the rows (and the finished dossiers' outcomes) from the
 history, for the data migration and `tinhso figures_rebuild`; `dossier_figures_direct` in
@@ -28,17 +29,17 @@ dossiers.figures is the scan they are checked against.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any
 
-from django.db import connection, transaction
-from django.db.models import F, Q, Sum, Value
+from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from tinhso.cases.transitions import CaseTransitioned
 from tinhso.core.indicators import Scope, Timeliness, timeliness
+from tinhso.core.rollups import Changes, change_add, rollup_net, rollup_rows, rollups_write
 from tinhso.dossiers.models import (
     Channel,
     Dossier,
@@ -46,7 +47,6 @@ from tinhso.dossiers.models import (
     DossierRollup,
     DossierStatus,
     Rating,
-    RollupSpan,
 )
 from tinhso.dossiers.transitions import DossierExtended
 
@@ -69,9 +69,6 @@ _CHANNEL: dict[int, str] = {Channel.COUNTER: "received_counter", Channel.ONLINE:
 _FINISHED = {Timeliness.EARLY: "finished_early", Timeliness.ON_TIME: "finished_on_time",
              Timeliness.LATE: "finished_late"}  # fmt: skip
 
-# (agency id, day) -> counter -> change
-Changes = dict[tuple[int, date], dict[str, int]]
-
 
 def overdue_day(due: datetime) -> date:
     """The first day at whose end a dossier due at `due` is late (the figures' "overdue at
@@ -80,11 +77,6 @@ def overdue_day(due: datetime) -> date:
     if due < datetime.combine(day, time.max, timezone.get_current_timezone()):
         return day
     return day + timedelta(days=1)
-
-
-def _add(changes: Changes, agency: int, day: date, counter: str, n: int = 1) -> None:
-    row = changes.setdefault((agency, day), {})
-    row[counter] = row.get(counter, 0) + n
 
 
 def move_changes(
@@ -102,15 +94,15 @@ def move_changes(
     `at` changes, its due time being `due_before` before and `due_after` after."""
     day = timezone.localdate(at)
     if to_status == DossierStatus.ACCEPTED and from_status < DossierStatus.ACCEPTED:
-        _add(changes, agency, day, "received")
+        change_add(changes, agency, day, "received")
         if channel in _CHANNEL:
-            _add(changes, agency, day, _CHANNEL[channel])
+            change_add(changes, agency, day, _CHANNEL[channel])
     if to_status == DossierStatus.FINISHED:
-        _add(changes, agency, day, _FINISHED[timeliness(at, due_after) or Timeliness.EARLY])
+        change_add(changes, agency, day, _FINISHED[timeliness(at, due_after) or Timeliness.EARLY])
     for stock, statuses in (("in_progress_change", OPEN), ("paused_change", PAUSED)):
         change = (to_status in statuses) - (from_status in statuses)
         if change:
-            _add(changes, agency, day, stock, change)
+            change_add(changes, agency, day, stock, change)
     _overdue(changes, agency, day, from_status in RUNNING, due_before, -1)
     _overdue(changes, agency, day, to_status in RUNNING, due_after, 1)
 
@@ -121,60 +113,13 @@ def _overdue(
     # A running period [start, stop) with a due time counts as overdue over
     # [max(start, overdue day), max(stop, overdue day)): +1 when it starts, -1 when it stops.
     if running and due is not None:
-        _add(changes, agency, max(day, overdue_day(due)), "overdue_change", sign)
-
-
-def _spans(day: date) -> Iterator[tuple[int, date]]:
-    yield RollupSpan.DAY, day
-    yield RollupSpan.MONTH, day.replace(day=1)
-    yield RollupSpan.YEAR, day.replace(month=1, day=1)
-
-
-def _rows(changes: Changes) -> list[tuple[int, int, date, dict[str, int]]]:
-    """The rows to change (every day's change also in its month and year), merged and
-    sorted: one lock order for every writer."""
-    merged: dict[tuple[int, int, date], dict[str, int]] = {}
-    for (agency, day), counts in changes.items():
-        for span, first in _spans(day):
-            row = merged.setdefault((agency, span, first), {})
-            for counter, n in counts.items():
-                row[counter] = row.get(counter, 0) + n
-    return [
-        (agency, span, first, counts)
-        for (agency, span, first), counts in sorted(merged.items())
-        if any(counts.values())
-    ]
-
-
-APPLY_ROWS = 1000
+        change_add(changes, agency, max(day, overdue_day(due)), "overdue_change", sign)
 
 
 def rollups_apply(changes: Changes) -> None:
-    """Write `changes` into the rollups: one INSERT … ON CONFLICT DO UPDATE adding them
-    (PostgreSQL and SQLite alike). Called inside the transaction of the change."""
-    rows = _rows(changes)
-    if not rows:
-        return
-    table = DossierRollup._meta.db_table
-    columns = ", ".join(COUNTERS)
-    updates = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in COUNTERS)
-    row = "(%s, %s, %s, " + ", ".join(["%s"] * len(COUNTERS)) + ")"
-    with connection.cursor() as cursor:
-        # In statements of at most APPLY_ROWS rows and the driver's limit on parameters (a
-        # backfill's many), still in the one sorted order.
-        limit = connection.features.max_query_params or 65535
-        size = max(1, min(APPLY_ROWS, limit // (3 + len(COUNTERS))))
-        for start in range(0, len(rows), size):
-            chunk = rows[start : start + size]
-            params: list[Any] = []
-            for agency, span, first, counts in chunk:
-                params += [agency, span, first, *(counts.get(c, 0) for c in COUNTERS)]
-            cursor.execute(
-                f"INSERT INTO {table} (agency_id, span, day, {columns}) "  # noqa: S608 (names are ours)
-                f"VALUES {', '.join([row] * len(chunk))} "
-                f"ON CONFLICT (agency_id, span, day) DO UPDATE SET {updates}",
-                params,
-            )
+    """Write `changes` into the dossier rollups (core.rollups.rollups_write). Called inside
+    the transaction of the change."""
+    rollups_write(DossierRollup, changes, COUNTERS)
 
 
 # --- what the events change -------------------------------------------------------------
@@ -233,7 +178,7 @@ def dossier_moved(
         due_before=dossier.due_at, due_after=dossier.due_at,
     )  # fmt: skip
     if paid_by_official:
-        _add(changes, dossier.receiving_agency_id, timezone.localdate(at), "paid_otherwise")
+        change_add(changes, dossier.receiving_agency_id, timezone.localdate(at), "paid_otherwise")
     rollups_apply(changes)
 
 
@@ -257,23 +202,12 @@ def dossier_rated(rating: Rating) -> None:
         return
     changes: Changes = {}
     day = timezone.localdate(rating.created_at)
-    _add(changes, agency, day, "ratings")
-    _add(changes, agency, day, "rating_points", rating.score)
+    change_add(changes, agency, day, "ratings")
+    change_add(changes, agency, day, "rating_points", rating.score)
     rollups_apply(changes)
 
 
 # --- reading ------------------------------------------------------------------------------
-
-
-def _prefix(day: date) -> list[Q]:
-    """The rows that together cover every day up to `day` (included), each once: three
-    ranges of the (agency, span, day) index."""
-    year, month = day.replace(month=1, day=1), day.replace(day=1)
-    return [
-        Q(span=RollupSpan.YEAR, day__lt=year),
-        Q(span=RollupSpan.MONTH, day__gte=year, day__lt=month),
-        Q(span=RollupSpan.DAY, day__gte=month, day__lte=day),
-    ]
 
 
 @dataclass(frozen=True)
@@ -296,22 +230,11 @@ def rollup_totals(scope: Scope) -> Totals:
 
 
 def _rollup_totals(scope: Scope) -> Totals:
-    base = DossierRollup.objects.filter(scope.agencies.within("agency"))
-    sums = {c: Sum(c) for c in COUNTERS}
-    parts = [
-        base.filter(rows).annotate(sign=Value(sign)).values("sign").annotate(**sums)
-        for sign, prefix in ((1, _prefix(scope.end)), (-1, _prefix(scope.start - timedelta(1))))
-        for rows in prefix
-    ]
-    got = dict.fromkeys(COUNTERS, 0)
-    ended = dict.fromkeys(STOCKS, 0)
-    for row in parts[0].union(*parts[1:], all=True):
-        for counter in COUNTERS:
-            got[counter] += row["sign"] * (row[counter] or 0)
-            if counter in STOCKS and row["sign"] == 1:
-                ended[counter] += row[counter] or 0
-    flows = {c: got[c] for c in FLOWS}
-    stocks = {c.removesuffix("_change"): ended[c] for c in STOCKS}
+    period, to_end = rollup_net(
+        DossierRollup, scope.agencies.within("agency"), scope.start, scope.end, COUNTERS
+    )
+    flows = {c: period[c] for c in FLOWS}
+    stocks = {c.removesuffix("_change"): to_end[c] for c in STOCKS}
     return Totals(flows=flows, stocks=stocks)
 
 
@@ -333,7 +256,7 @@ def rollups_add(changes: Changes, agency: int, at: datetime, counts: Mapping[str
     for counter, n in counts.items():
         if counter not in COUNTERS:
             raise ValueError(f"No counter {counter!r} in the rollups.")
-        _add(changes, agency, timezone.localdate(at), counter, n)
+        change_add(changes, agency, timezone.localdate(at), counter, n)
 
 
 @dataclass
@@ -392,12 +315,12 @@ def rollups_rebuild(batch: int = 5000) -> int:
             .iterator(chunk_size=batch)
         ):
             day = timezone.localdate(created)
-            _add(changes, agency, day, "ratings")
-            _add(changes, agency, day, "rating_points", score)
+            change_add(changes, agency, day, "ratings")
+            change_add(changes, agency, day, "rating_points", score)
         paid_otherwise_replay(changes, batch)
         for contribute in REBUILD_CONTRIBUTORS:
             contribute(changes)
-        rows = _rows(changes)
+        rows = rollup_rows(changes)
         DossierRollup.objects.bulk_create(
             (
                 DossierRollup(agency_id=agency, span=span, day=first, **counts)
@@ -418,7 +341,7 @@ def paid_otherwise_replay(changes: Changes, batch: int = 5000) -> None:
         .values_list("dossier__receiving_agency_id", "at")
         .iterator(chunk_size=batch)
     ):
-        _add(changes, agency, timezone.localdate(at), "paid_otherwise")
+        change_add(changes, agency, timezone.localdate(at), "paid_otherwise")
 
 
 def outcomes_backfill(

@@ -11,8 +11,9 @@ from django.db.models import OuterRef, Subquery, Sum
 from ninja import Field, Schema
 
 from tinhso.core.indicators import FigureSet, FigureValue, Indicator, Scope, Unit
+from tinhso.core.rollups import Changes
 from tinhso.dossiers.models import DossierEvent
-from tinhso.dossiers.rollups import Changes, rollup_totals, rollups_add
+from tinhso.dossiers.rollups import rollup_totals, rollups_add
 from tinhso.payments.models import Payment, PaymentState
 
 INDICATORS = (

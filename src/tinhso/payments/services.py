@@ -28,9 +28,10 @@ from tinhso.core.errors import DomainError
 from tinhso.core.input import moment_problem
 from tinhso.core.locks import lock_rows
 from tinhso.core.notifications import notify
+from tinhso.core.rollups import Changes
 from tinhso.core.words import grouped
 from tinhso.dossiers.models import Dossier
-from tinhso.dossiers.rollups import Changes, rollups_add, rollups_apply
+from tinhso.dossiers.rollups import rollups_add, rollups_apply
 from tinhso.payments.fees import fee_quote
 from tinhso.payments.models import (
     OPEN_STATES,
