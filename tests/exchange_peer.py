@@ -22,9 +22,9 @@ def _out(value: Any) -> None:
 def setup() -> None:
     from django.core.management import call_command
 
+    from tinhso.accounts.demo import demo_agency
     from tinhso.agencies.models import Agency
     from tinhso.core.demo import demo_seed
-    from tinhso.documents.demo import demo_agency
 
     call_command("migrate", interactive=False, verbosity=0)
     demo_seed(dossiers=False)
@@ -40,7 +40,7 @@ def deliver() -> None:
 
 
 def _incoming(document_id: str) -> Any:
-    from tinhso.documents.demo import demo_agency
+    from tinhso.accounts.demo import demo_agency
     from tinhso.documents.models import Incoming
 
     return Incoming.objects.get(agency=demo_agency("STP"), document_id=document_id)

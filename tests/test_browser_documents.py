@@ -65,8 +65,8 @@ def test_a_document_drafted_reviewed_issued_received_assigned_and_answered(
     browser: Any,  # noqa: F811
     live_server: Any,
 ) -> None:
+    from tinhso.accounts.demo import demo_agency
     from tinhso.core.outbox import outbox_deliver_pending
-    from tinhso.documents.demo import demo_agency
     from tinhso.documents.models import Incoming, IncomingStatus, Outgoing, OutgoingStatus
 
     stp, snnmt = demo_agency("STP"), demo_agency("SNNMT")

@@ -13,8 +13,8 @@ from django.db import connection, connections
 from django.utils import timezone
 
 from flows import user
+from tinhso.accounts.demo import demo_agency
 from tinhso.core.models import PendingDocument, PendingDocumentState
-from tinhso.documents.demo import demo_agency
 from tinhso.documents.models import Outgoing, OutgoingStatus, RecipientKind, Unit
 from tinhso.documents.services import RecipientIn, draft_save, outgoing_act
 

@@ -35,10 +35,10 @@ from django.utils import timezone
 import exchange_peer
 from flows import user
 from processes import free_port, wait_for
+from tinhso.accounts.demo import demo_agency
 from tinhso.core.files import read_bytes
 from tinhso.core.outbox import outbox_deliver_pending
 from tinhso.documents import edxml, exchange
-from tinhso.documents.demo import demo_agency
 from tinhso.documents.models import (
     Message,
     MessageState,

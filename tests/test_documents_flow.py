@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from flows import user
+from tinhso.accounts.demo import demo_agency
 from tinhso.core.outbox import outbox_deliver_pending
-from tinhso.documents.demo import demo_agency
 from tinhso.documents.models import (
     Incoming,
     IncomingStatus,

@@ -19,9 +19,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from flows import user
+from tinhso.accounts.demo import demo_agency
 from tinhso.core.errors import DomainError
 from tinhso.core.pdf import page_bytes, plain_page
-from tinhso.documents.demo import demo_agency
 from tinhso.documents.mail import mail_import, mail_read
 from tinhso.documents.models import Incoming, IncomingStatus, Source
 

@@ -13,8 +13,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 import samples
 from flows import user
+from tinhso.accounts.demo import demo_agency
 from tinhso.core.audit import AuditEntry
-from tinhso.documents.demo import demo_agency
 from tinhso.documents.models import Attachment, Incoming, Outgoing, OutgoingStatus, Unit
 
 pytestmark = pytest.mark.django_db

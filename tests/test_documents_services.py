@@ -27,6 +27,7 @@ from pypdf import PdfReader
 import samples
 from flows import user
 from test_signing import nss_db, pdfsig  # noqa: F401 (nss_db: a fixture)
+from tinhso.accounts.demo import demo_agency
 from tinhso.agencies.models import Agency
 from tinhso.cases.transitions import (
     TransitionConflictError,
@@ -38,7 +39,6 @@ from tinhso.core.files import CheckedFile, read_bytes
 from tinhso.core.models import NumberSequence, PendingDocument
 from tinhso.core.outbox import outbox_deliver_pending
 from tinhso.documents import edxml
-from tinhso.documents.demo import demo_agency
 from tinhso.documents.exchange import ExchangeError, organ_of, receive
 from tinhso.documents.files import DOCX, XLSX, check_attachment
 from tinhso.documents.models import (

@@ -195,10 +195,18 @@ def demo_registry_seed() -> int:
     return created
 
 
-def _agency_for(where: str, province: Agency) -> Agency:
-    subtree = Agency.objects.filter(path__startswith=province.path)
+def demo_agency(where: str, province: Agency | None = None) -> Agency:
+    """The demo's agency named `where`, as every module's demo names it: "province" (the
+    province's People's Committee), "service_centre", a department's short name (upper
+    case: "STP") or a commune's administrative unit ("Phường Hạc Thành"); within
+    `province` when given."""
+    subtree = Agency.objects.all()
+    if province is not None:
+        subtree = subtree.filter(path__startswith=province.path)
     if where == "province":
-        return province
+        if province is not None:
+            return province
+        return subtree.get(level=AgencyLevel.PROVINCE, kind=AgencyKind.PEOPLES_COMMITTEE)
     if where == "service_centre":
         return subtree.get(kind=AgencyKind.SERVICE_CENTRE)
     if where.isupper():
@@ -233,7 +241,7 @@ def demo_accounts_seed(*, province: Agency) -> int:
     for username, full_name, role, where, title in DEMO_OFFICIALS:
         created += demo_official_ensure(
             username=username, full_name=full_name, role=role,
-            agency=_agency_for(where, province), title=title,
+            agency=demo_agency(where, province), title=title,
         )  # fmt: skip
     for personal_id, full_name, born, phone, address in DEMO_CITIZENS:
         if User.objects.filter(username=personal_id).exists():

@@ -14,11 +14,10 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from tinhso.accounts.demo import demo_official_ensure
+from tinhso.accounts.demo import demo_agency, demo_official_ensure
 from tinhso.accounts.models import User
 from tinhso.accounts.roles import LEADER
 from tinhso.accounts.services import membership_grant
-from tinhso.agencies.models import Agency, AgencyKind, AgencyLevel
 from tinhso.core.demo import DemoRun
 from tinhso.documents import exchange, services
 from tinhso.documents.models import (
@@ -68,14 +67,6 @@ UNITS = {
     "Phường Hạc Thành": [("VP", "Văn phòng HĐND và UBND")],
     "Xã Hoằng Hóa": [("VP", "Văn phòng HĐND và UBND")],
 }
-
-
-def demo_agency(where: str) -> Agency:
-    if where == "province":
-        return Agency.objects.get(level=AgencyLevel.PROVINCE, kind=AgencyKind.PEOPLES_COMMITTEE)
-    if where.isupper():
-        return Agency.objects.get(level=AgencyLevel.PROVINCE, short_name=where)
-    return Agency.objects.get(level=AgencyLevel.COMMUNE, admin_unit_name=where)
 
 
 def demo_officials_step(run: DemoRun) -> None:

@@ -15,10 +15,9 @@ from typing import Any
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from tinhso.accounts.demo import demo_official_ensure
+from tinhso.accounts.demo import demo_agency, demo_official_ensure
 from tinhso.accounts.models import User
 from tinhso.accounts.roles import LEADER
-from tinhso.agencies.models import Agency, AgencyLevel
 from tinhso.core.demo import DemoRun
 from tinhso.products.models import Batch, Producer, ProducerKind, Product, Stamp
 from tinhso.products.scoresheet import points_adding_up_to
@@ -55,18 +54,13 @@ PRODUCERS: list[tuple[str, str, str, str, str, list[tuple[str, str, str, int | N
 SHOPS = [("Shopee", "https://shopee.vn/"), ("Sàn TMĐT Thanh Hóa", "https://thanhhoa.ocop.vn/")]
 
 
-def _agency(where: str) -> Agency:
-    if where.isupper():
-        return Agency.objects.get(level=AgencyLevel.PROVINCE, short_name=where)
-    return Agency.objects.get(level=AgencyLevel.COMMUNE, admin_unit_name=where)
-
-
 def demo_officials_step(run: DemoRun) -> None:
     """The council's secretary, scorer and leader, and a market inspector (order < 70:
     the demo PKI issues the leader's personal certificate and the body's seal)."""
     for username, name, role, where, title in OFFICIALS:
-        demo_official_ensure(username=username, full_name=name, role=role, agency=_agency(where),
-                             title=title)  # fmt: skip
+        demo_official_ensure(
+            username=username, full_name=name, role=role, agency=demo_agency(where), title=title
+        )
 
 
 def _evidence(rng: random.Random, label: str) -> SimpleUploadedFile:
@@ -107,7 +101,7 @@ def demo_products_step(run: DemoRun) -> None:
         if owner is None:
             continue
         producer = producer_register(
-            owner=owner, kind=kind, name=name, commune=_agency(where), tax_code=tax_code,
+            owner=owner, kind=kind, name=name, commune=demo_agency(where), tax_code=tax_code,
             address=f"{where}, tỉnh Thanh Hóa", phone=owner.phone,
         )  # fmt: skip
         for index, (title, group, description, stars, shops) in enumerate(items):
