@@ -27,8 +27,8 @@ STATES = ("arrived", "registered", "assigned", "in_progress") + ("done",) * 96
 
 def _approved(count: int) -> list[int]:
     """`count` documents of the Department of Justice approved by its leader, to issue."""
+    from tinhso.accounts.demo import demo_agency
     from tinhso.accounts.models import User
-    from tinhso.documents.demo import demo_agency
     from tinhso.documents.models import RecipientKind, Unit
     from tinhso.documents.services import RecipientIn, draft_save, outgoing_act
 
@@ -136,7 +136,8 @@ def _load(count: int) -> float:
     Department of Justice, the rest across the other demo agencies; seconds taken."""
     from django.db import connection
 
-    from tinhso.documents.demo import DESKS, demo_agency
+    from tinhso.accounts.demo import demo_agency
+    from tinhso.documents.demo import DESKS
     from tinhso.documents.models import Incoming
 
     agencies = [demo_agency("STP").pk] + [demo_agency(w).pk for w in DESKS if w != "STP"]
@@ -189,9 +190,9 @@ def _load(count: int) -> float:
 def _boxes() -> tuple[float, list[Row]]:
     from django.db import connection
 
+    from tinhso.accounts.demo import demo_agency
     from tinhso.accounts.models import User
     from tinhso.cases.inbox import inbox, inbox_counts
-    from tinhso.documents.demo import demo_agency
     from tinhso.documents.models import Incoming
     from tinhso.documents.subject import INCOMING_SUBJECT
 

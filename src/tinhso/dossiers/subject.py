@@ -91,7 +91,9 @@ def handled_q(agency_ids: list[int], state: State | None) -> Q:
     if state is not None and state.inter_agency:
         return inter_agency_q(agency_ids, state)
     procedure_ids = list(
-        Procedure.objects.filter(implementing_agency_id__in=agency_ids).values_list("id", flat=True)
+        Procedure.objects.filter(implementing_agency_id__in=agency_ids)
+        .order_by()  # a set for IN: no sort by the procedures' name
+        .values_list("id", flat=True)
     )
     condition = Q(receiving_agency_id__in=agency_ids)
     if procedure_ids:
