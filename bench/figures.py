@@ -22,7 +22,7 @@ import random
 import time
 from datetime import timedelta
 
-from bench.common import INBOX_ROWS_SQL, Row, measure
+from bench.common import INBOX_ROWS_SQL, Row, measure, sample_percent, vacuum_analyze
 
 TARGET = int(os.environ.get("BENCH_DOSSIERS", "1000000"))
 DIRECT_LIMIT = int(os.environ.get("BENCH_FIGURES_DIRECT_UP_TO", "2000000"))
@@ -159,10 +159,7 @@ def _seed() -> None:
             DossierRollup.objects.all().delete()
             cursor.execute(_ROLLUPS)
             print(f"  rollups rebuilt ({time.monotonic() - started:.0f} s)")
-        cursor.execute(
-            "ANALYZE dossiers_dossier; ANALYZE dossiers_dossierevent; "
-            "ANALYZE dossiers_dossierrollup"
-        )
+    vacuum_analyze("dossiers_dossier", "dossiers_dossierevent", "dossiers_dossierrollup")
 
 
 def _check(agency_code: str) -> None:
@@ -275,7 +272,7 @@ def run() -> list[Row]:
     rng = random.Random(11)  # noqa: S311 (reproducible sample)
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT code, id FROM dossiers_dossier TABLESAMPLE SYSTEM (0.1) "
+            f"SELECT code, id FROM dossiers_dossier TABLESAMPLE SYSTEM ({sample_percent(TARGET)}) "
             "WHERE code LIKE '%%-F%%' LIMIT 500"
         )
         sample = cursor.fetchall()
