@@ -90,9 +90,15 @@ def run() -> list[Row]:
     def raw_sign() -> bytes:
         return key.sign(message, padding.PKCS1v15(), hashes.SHA256())  # type: ignore[union-attr, call-arg]
 
+    # One of the demo's own dossiers, received with its papers (not one the dossier bench
+    # loaded with COPY, which has none, nor a refused one, which gets a BM.03).
     dossier = (
-        Dossier.objects.filter(receiving_agency=agency, status__gte=DossierStatus.ACCEPTED)
+        Dossier.objects.filter(
+            receiving_agency=agency, accepted_at__isnull=False, files__isnull=False
+        )
+        .exclude(status=DossierStatus.REFUSED)
         .select_related("procedure", "applicant", "receiving_agency")
+        .order_by("pk")
         .first()
     )
     if dossier is None:

@@ -83,13 +83,21 @@ def test_a_periods_flows_and_the_stocks_at_its_end_match_the_changes_added_up(
 
 
 def test_rollup_add_writes_the_rows_of_its_day_month_and_year() -> None:
+    """On the day, month and year of the province's time: half past midnight on New Year's
+    Day there is still the last day of the old year in UTC."""
     agency = _agencies()[0]
-    at = datetime(2026, 1, 31, 23, 30, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
+    at = datetime(2026, 1, 1, 0, 30, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
     rollup_add(ReportRollup, agency_id=agency, at=at, counts={"received": 2, "ratings": 0})
     rollup_add(ReportRollup, agency_id=agency, at=at, counts={"received": 1})
     rows = ReportRollup.objects.filter(agency_id=agency).order_by("span", "day")
     assert [(r.span, r.day, r.received, r.ratings) for r in rows] == [
-        (Span.DAY, date(2026, 1, 31), 3, 0),
+        (Span.DAY, date(2026, 1, 1), 3, 0),
         (Span.MONTH, date(2026, 1, 1), 3, 0),
         (Span.YEAR, date(2026, 1, 1), 3, 0),
     ]
+
+
+def test_the_dossier_rollups_spans_are_the_platforms() -> None:
+    from tinhso.dossiers.models import RollupSpan
+
+    assert {int(s): s.name for s in Span} == {int(s): s.name for s in RollupSpan}

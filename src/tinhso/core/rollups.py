@@ -3,7 +3,8 @@ happened per agency, kept in the transaction of the change, so that a figure for
 period is a sum over a few rows per agency, never a scan of the records.
 
 A module declares a model with `agency`, `span`, `day` (unique together) and integer
-counter columns (`db_default=0`: a write names only the counters it changes), and calls
+counter columns (with `db_default=0` for `rollup_add`, which names only the counters it
+changes; a model without them, like the dossiers', is written with all its counters), and calls
 `rollup_add` where its events happen: the change is written to its day's, its month's and
 its year's rows in one INSERT … ON CONFLICT DO UPDATE (rows in one sorted order, so
 concurrent writers of one agency lock them alike; writers of different agencies never
