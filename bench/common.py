@@ -153,8 +153,8 @@ def vacuum_analyze(*tables: str) -> None:
             cursor.execute(f"VACUUM (ANALYZE) {table}")
 
 
-def sample_percent(rows: int) -> float:
-    """The TABLESAMPLE SYSTEM percentage of pages for a few hundred random rows of a table of
-    about `rows`: 0.1 % of a million-row table; every page of a small one (a quick run with
-    BENCH_DOSSIERS=3000), where 0.1 % of its pages is none."""
-    return 0.1 if rows >= 500_000 else 100.0
+def sample_percent(wanted: int, rows: int) -> float:
+    """The TABLESAMPLE SYSTEM percentage of pages that holds about three times `wanted`
+    random rows of a table of about `rows` (pages, not rows, are drawn), up to every page of
+    a small table (a quick run with BENCH_DOSSIERS=3000)."""
+    return min(100.0, 100 * 3 * wanted / max(rows, 1))

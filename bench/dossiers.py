@@ -277,7 +277,7 @@ def run() -> list[Row]:
         c
         for (c,) in connection.cursor()
         .execute(
-            f"SELECT code FROM dossiers_dossier TABLESAMPLE SYSTEM ({sample_percent(TARGET)}) "
+            f"SELECT code FROM dossiers_dossier TABLESAMPLE SYSTEM ({sample_percent(500, TARGET)}) "
             "WHERE status <> 0 LIMIT 500"
         )
         .fetchall()

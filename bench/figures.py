@@ -272,7 +272,8 @@ def run() -> list[Row]:
     rng = random.Random(11)  # noqa: S311 (reproducible sample)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT code, id FROM dossiers_dossier TABLESAMPLE SYSTEM ({sample_percent(TARGET)}) "
+            "SELECT code, id FROM dossiers_dossier "
+            f"TABLESAMPLE SYSTEM ({sample_percent(500, TARGET)}) "
             "WHERE code LIKE '%%-F%%' LIMIT 500"
         )
         sample = cursor.fetchall()

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from bench.common import Row, free_port, throughput
+from bench.common import Row, free_port, sample_percent, throughput
 
 TARGET = int(os.environ.get("BENCH_STAMPS", "1000000"))
 REQUESTS = int(os.environ.get("BENCH_SCANS", "2000"))
@@ -230,7 +230,7 @@ def run() -> list[Row]:
             "SELECT s.serial, b.lot FROM products_stamp s TABLESAMPLE SYSTEM (%s) "
             "JOIN products_batch b ON b.id = s.batch_id WHERE b.id = ANY(%s) "
             "ORDER BY random() LIMIT %s",
-            [min(100.0, max(0.5, 100 * 3 * SAMPLE / TARGET)), batches, SAMPLE],
+            [sample_percent(SAMPLE, TARGET), batches, SAMPLE],
         )
         sample = cursor.fetchall()
     total = sum(product.batches.values_list("quantity", flat=True))
