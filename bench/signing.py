@@ -4,8 +4,9 @@ builds the CMS; the key kept opened, ADR 0024), and signing an already written P
 incremental update (pyHanko: the clerk's seal on a result), next to raw RSA signature
 operations of the same key measured in the same run (the baseline: the signing overhead is
 a signed form's time minus the plain form's and a raw signature's); the real BM.01 of a
-demo dossier as the worker lays it out (its agency's heading and its papers read from the
-database) and seals it; and validating a signed result next to the raw signature
+demo dossier as the worker lays it out (from the dossier's row as the worker reads it, with
+the body above its agency joined, and its papers read from the database) and seals it, and
+that read of the row on its own; and validating a signed result next to the raw signature
 verifications it contains."""
 
 from __future__ import annotations
@@ -104,12 +105,21 @@ def run() -> list[Row]:
     if dossier is None:
         raise RuntimeError("the demo province has no received dossier to lay out a BM.01 for")
 
+    def bm01_read() -> Dossier:
+        """The dossier's row as the worker reads it (dossiers.legal_forms.form_issue): with
+        its procedure, applicant, agency and the body above it, in one statement."""
+        return Dossier.objects.select_related(
+            "procedure", "applicant", "receiving_agency__parent"
+        ).get(pk=dossier.pk)
+
+    read = bm01_read()
+
     def bm01_render_and_sign() -> bytes:
-        """What the worker does for a dossier's BM.01 between reading its row and storing
-        the PDF (dossiers.legal_forms.form_issue): lay it out, write it with its seal."""
+        """What the worker does for a dossier's BM.01 once it has read the row, before
+        storing the PDF: read its papers, lay it out, write it with its seal."""
         now = timezone.now()
         form = render_bm01(
-            dossier, receiver_name="Phạm Thị Lan", now=now, accepted_at=now, due_at=now,
+            read, receiver_name="Phạm Thị Lan", now=now, accepted_at=now, due_at=now,
             verify_url=verification_url(verification_id_new()),
         )  # fmt: skip
         request = request_for(form.slots["seal"]) | {"field_name": SEAL_FIELD}
@@ -132,10 +142,12 @@ def run() -> list[Row]:
         f"{added[0] - raw[0]:.1f} ms over the raw signature."
     )
     bm01 = measure(bm01_render_and_sign, 60)
+    row_read = measure(bm01_read, 60)
     print(
-        f"The real BM.01 of a demo dossier as the worker issues it (its heading and papers read "
-        f"from the database, laid out, written with its seal): {bm01[0]:.1f} ms "
-        f"(target ≤ 10)."
+        f"The real BM.01 of a demo dossier as the worker issues it (its papers read from the "
+        f"database, laid out, written with its seal): {bm01[0]:.1f} ms (target ≤ 10); "
+        f"before it, the worker's read of the dossier's row with its procedure, applicant "
+        f"and agencies: {row_read[0]:.1f} ms."
     )
     pdf_rate, pdf_done = _rate(render_and_sign)
     raw_rate, _raw_done = _rate(raw_sign, seconds=min(SECONDS, 3))
@@ -147,7 +159,7 @@ def run() -> list[Row]:
         Row("form render (fpdf2, BM.01-like)", *plain, *raw),
         Row("form render + PAdES seal, one pass", *both, *raw),
         Row("PAdES seal added to a written form", *added, *raw),
-        Row("BM.01 of a dossier: read, laid out, sealed", *bm01, *raw),
+        Row("BM.01 of a dossier: papers read, laid out, sealed", *bm01, *raw),
         Row("validation of that signed form (pyHanko)", *measure(lambda: pdf_verify(signed), 30),
             *measure(raw_verify, 300)),
     ]  # fmt: skip

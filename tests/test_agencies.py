@@ -219,3 +219,22 @@ def test_listing_takes_two_queries_whatever_the_page_size(
     for size in (5, 200):
         with django_assert_num_queries(2):  # the count and the page, parents joined
             assert client.get("/api/v1/agencies", {"page_size": size}).status_code == 200
+
+
+def test_the_superior_a_paper_names_is_the_parent_read_with_it_when_joined(
+    django_assert_num_queries: Any,
+) -> None:
+    from tinhso.agencies.selectors import agency_superior_name
+
+    centre = Agency.objects.get(kind=AgencyKind.SERVICE_CENTRE)
+    office = Agency.objects.get(pk=centre.parent_id)
+    top = Agency.objects.get(pk=office.parent_id)
+    fresh = Agency.objects.get(pk=centre.pk)
+    with django_assert_num_queries(1):  # the parent by its key
+        assert agency_superior_name(fresh) == office.name
+    joined = Agency.objects.select_related("parent").get(pk=centre.pk)
+    with django_assert_num_queries(0):  # joined: nothing more to read
+        assert agency_superior_name(joined) == office.name
+    with django_assert_num_queries(0):  # the top of the tree has none
+        assert agency_superior_name(top) == ""
+    assert top.parent_id is None

@@ -40,7 +40,10 @@ def test_accepting_issues_bm01_with_the_appointment(login_client: Any, citizen: 
     )
     assert response["Content-Type"] == "application/pdf"
     text = text_of(b"".join(response.streaming_content))
+    receiving = dossier.receiving_agency
+    assert receiving.parent is not None
     for expected in [
+        receiving.parent.name.upper(),  # the heading: the body above the ward's committee
         "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
         "Độc lập - Tự do - Hạnh phúc",
         "GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ",

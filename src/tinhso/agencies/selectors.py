@@ -43,6 +43,16 @@ def agency_ancestors(agency: Agency) -> list[Agency]:
     return [by_id[pk] for pk in agency.ancestor_ids() if pk in by_id]
 
 
+def agency_superior_name(agency: Agency) -> str:
+    """The name of the body above `agency`, as the heading of its papers names it: its
+    parent's, read with it where the caller joined it (`select_related("…parent")`),
+    otherwise by its key; "" at the top of the tree."""
+    if agency.parent_id is None:
+        return ""
+    parent = agency.parent
+    return parent.name if parent is not None else ""
+
+
 def province_committee(*, province_code: int) -> Agency | None:
     """The People's Committee at the top of a province's tree (as province_seed makes it)."""
     return Agency.objects.filter(

@@ -62,11 +62,12 @@ REPERTOIRE = (
 )  # fmt: skip
 _IN_REPERTOIRE = frozenset(c for low, high in REPERTOIRE for c in range(low, high + 1))
 _IN_REPERTOIRE |= {0x0A, 0x0D, 0x09}  # line breaks and tabs are layout, not glyphs
+_REPERTOIRE_CHARS = frozenset(map(chr, _IN_REPERTOIRE))
 _FACE_LOCK = threading.Lock()
 
 
 def in_repertoire(text: str) -> bool:
-    return all(ord(c) in _IN_REPERTOIRE for c in text)
+    return _REPERTOIRE_CHARS.issuperset(text)
 
 
 @cache
@@ -99,6 +100,10 @@ class _Preset:
     widths: str  # /W
     to_unicode: bytes  # compressed CMap
     cid_to_gid: bytes  # compressed
+    # Each character of the repertoire that has a glyph, and the code it is written with
+    # (as `str.translate` takes them); `coded` the same characters.
+    translation: dict[int, str]
+    coded: frozenset[str]
 
 
 def _preset(style: str) -> _Preset:
@@ -144,13 +149,19 @@ def _preset_locked(style: str) -> _Preset:
     gids = bytearray(2 * (glyphs[-1][0] + 1))
     for code, glyph in glyphs:
         gids[2 * code : 2 * code + 2] = program.getGlyphID(glyph.glyph_name).to_bytes(2, "big")
+    translation = {}
+    for char in sorted(_IN_REPERTOIRE):
+        picked = codes.pick(char)  # given above: picked again, nothing changes
+        if picked:
+            translation[char] = chr(picked)
     SubsetMap.pick.cache_clear()
     SubsetMap.get_glyph.cache_clear()
     return _Preset(
         face=face, codes=codes, count=len(codes), program=zlib.compress(data, 9),
         program_length=len(data), widths=f"[{widths}]",
         to_unicode=zlib.compress(to_unicode.encode("latin-1"), 9),
-        cid_to_gid=zlib.compress(bytes(gids), 9),
+        cid_to_gid=zlib.compress(bytes(gids), 9), translation=translation,
+        coded=frozenset(map(chr, translation)),
     )  # fmt: skip
 
 
@@ -171,6 +182,8 @@ def _face_for(pdf: FPDF, style: str) -> TTFFont:
     codes._reserved = list(preset.codes._reserved)
     codes._char_id_per_glyph = dict(preset.codes._char_id_per_glyph)
     face.subset = codes
+    if isinstance(pdf, _Page):
+        pdf.preset_codes[face.fontkey] = preset
     return face
 
 
@@ -355,6 +368,9 @@ class _Page(FPDF):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.signature_widgets: list[PDFAnnotation] = []
+        # The preset faces this document uses, by font key (`_face_for`): the codes of
+        # their repertoire characters are the preset's whatever else the document adds.
+        self.preset_codes: dict[str, _Preset] = {}
 
     def cell(
         self,
@@ -396,7 +412,10 @@ class _Page(FPDF):
             )  # fmt: skip
         if w == 0:
             w = self.w - self.r_margin - self.x
-        width = font.get_text_width(text, self.font_size_pt, None)[1] / self.k
+        size = self.font_size_pt
+        if size > font.biggest_size_pt:  # as get_text_width, without a call per character
+            font.biggest_size_pt = size
+        width = sum(map(font.cw.__getitem__, map(ord, text))) * size * 0.001 / self.k
         broke = self._perform_page_break_if_need_be(h)
         if align == Align.R:
             dx = w - self.c_margin - width
@@ -406,8 +425,12 @@ class _Page(FPDF):
             dx = self.c_margin
         if not self.current_font_is_set_on_page:
             self._out(self._set_font_for_page(font, self.font_size_pt))
-        pick = font.subset.pick
-        codes = "".join(chr(code) for code in map(pick, map(ord, text)) if code)
+        preset = self.preset_codes.get(font.fontkey)
+        if preset is not None and preset.coded.issuperset(text):
+            codes = text.translate(preset.translation)
+        else:  # a character the preset did not code: fpdf2 picks (and records) it
+            pick = font.subset.pick
+            codes = "".join(chr(code) for code in map(pick, map(ord, text)) if code)
         k = self.k
         self._out(
             f"BT {(self.x + dx) * k:.2f} "
@@ -432,7 +455,7 @@ class _Page(FPDF):
     def width_of(self, text: str) -> float:
         """The width of `text` in the current font, in mm (no spacing or stretching set)."""
         widths = self._widths()
-        return sum(widths[ord(c)] for c in text) * self.font_size_pt * 0.001 / self.k
+        return sum(map(widths.__getitem__, map(ord, text))) * self.font_size_pt * 0.001 / self.k
 
     def lines(self, text: str, room: float) -> list[str]:
         """`text` broken into lines at most `room` mm wide: at spaces, a word wider than a
@@ -450,7 +473,7 @@ class _Page(FPDF):
             line: list[str] = []
             used = 0.0
             for word in paragraph.split(" "):
-                wide = sum(widths[ord(c)] for c in word)
+                wide = sum(map(widths.__getitem__, map(ord, word)))
                 if line and used + space + wide <= room:
                     line.append(word)
                     used += space + wide
@@ -464,7 +487,7 @@ class _Page(FPDF):
                         cut += 1
                     out.append(word[: max(cut, 1)])
                     word = word[max(cut, 1) :]
-                    wide = sum(widths[ord(c)] for c in word)
+                    wide = sum(map(widths.__getitem__, map(ord, word)))
                 line, used = [word], wide
             out.append(" ".join(line))
         return out

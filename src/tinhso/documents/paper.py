@@ -11,7 +11,7 @@ from datetime import datetime
 
 from django.utils import timezone
 
-from tinhso.agencies.selectors import agency_ancestors
+from tinhso.agencies.selectors import agency_superior_name
 from tinhso.core.context_processors import province_place
 from tinhso.core.models import PendingDocument
 from tinhso.core.pdf import OfficialDocument, SignatureBlock
@@ -33,12 +33,11 @@ def render_outgoing(
     outgoing: Outgoing, verify_url: str
 ) -> tuple[OfficialDocument, dict[str, Slot]]:
     agency = outgoing.agency
-    ancestors = agency_ancestors(agency)
     assert outgoing.issued_on is not None  # noqa: S101 (rendered once issued)
     dated = timezone.make_aware(datetime.combine(outgoing.issued_on, datetime.min.time()))
     cong_van = outgoing.doc_type == DocType.CONG_VAN
     doc = OfficialDocument(
-        superior=ancestors[-1].name if ancestors else "",
+        superior=agency_superior_name(agency),
         agency=agency.name,
         number=outgoing.notation,
         place=(agency.admin_unit_name or province_place() or "…"),
@@ -79,7 +78,7 @@ def outgoing_issue(row: PendingDocument) -> None:
     from tinhso.documents.exchange import document_send
     from tinhso.signing import services as signing
 
-    outgoing = Outgoing.objects.select_related("agency", "signer", "unit").get(
+    outgoing = Outgoing.objects.select_related("agency__parent", "signer", "unit").get(
         pk=row.payload["outgoing"]
     )
     if outgoing.signed_id is not None:

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from tinhso.accounts.models import User
 from tinhso.agencies.models import Agency
-from tinhso.agencies.selectors import agency_ancestors
+from tinhso.agencies.selectors import agency_superior_name
 from tinhso.catalog.results import Heading
 from tinhso.core.indicators import Timeliness, timeliness
 from tinhso.core.models import PendingDocument
@@ -247,13 +247,10 @@ def render_bm05(dossier: Dossier, *, now: datetime | None = None) -> bytes:
 def _heading(agency: Agency) -> Heading:
     """The issuing body's heading of a paper: its superior, itself, and where it is issued
     as the date line names it (the commune, or the province)."""
-    ancestors = agency_ancestors(agency)
     place = agency.admin_unit_name or ""
     if agency.level == "commune":
         place = place.split(" ", 1)[-1]
-    return Heading(
-        superior=ancestors[-1].name if ancestors else "", agency=agency.name, place=place
-    )
+    return Heading(superior=agency_superior_name(agency), agency=agency.name, place=place)
 
 
 def render_result(
@@ -411,7 +408,8 @@ def form_issue(row: PendingDocument) -> None:
     payload = row.payload
     document = (
         DossierDocument.objects.select_related("dossier__procedure", "dossier__applicant",
-                                               "dossier__receiving_agency", "agency")
+                                               "dossier__receiving_agency__parent",
+                                               "agency__parent")
         .get(pk=payload["document"])
     )  # fmt: skip
     agency = document.agency

@@ -98,12 +98,11 @@ def register_workbook(agency: Agency, start: date, end: date, rows: list[Dossier
 
 def register_pdf(agency: Agency, start: date, end: date, rows: list[Dossier]) -> bytes:
     """BM.06 as a printable A4 landscape form: `rows` from register_rows(...)."""
-    from tinhso.agencies.selectors import agency_ancestors
+    from tinhso.agencies.selectors import agency_superior_name
     from tinhso.core.pdf import OfficialDocument
 
-    ancestors = agency_ancestors(agency)
     doc = OfficialDocument(
-        superior=ancestors[-1].name if ancestors else "",
+        superior=agency_superior_name(agency),
         agency=agency.name,
         number="BM.06",
         place=agency.admin_unit_name or "…",

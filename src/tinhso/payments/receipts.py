@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.utils import timezone
 
-from tinhso.agencies.selectors import agency_ancestors
+from tinhso.agencies.selectors import agency_superior_name
 from tinhso.core.context_processors import province_place
 from tinhso.core.models import PendingDocument
 from tinhso.core.numbering import Period, sequence_next
@@ -22,7 +22,6 @@ def render_receipt(payment: Payment, verify_url: str) -> tuple[OfficialDocument,
     collecting agency, the payer, each charge, the total in figures and in words. Laid out,
     not yet written: the signing module writes it with its seal."""
     agency = payment.agency
-    ancestors = agency_ancestors(agency)
     paid = timezone.localtime(payment.paid_at or timezone.now())
     total = payment.paid_amount or payment.amount
     form_line = (
@@ -30,7 +29,7 @@ def render_receipt(payment: Payment, verify_url: str) -> tuple[OfficialDocument,
         if payment.receipt_number else ""
     )  # fmt: skip
     doc = OfficialDocument(
-        superior=ancestors[-1].name if ancestors else "", agency=agency.name,
+        superior=agency_superior_name(agency), agency=agency.name,
         number=payment.receipt_number or payment.reference, number_note=form_line,
         place=(agency.admin_unit_name or province_place() or "…"), date=paid,
         title="Biên lai thu phí, lệ phí", subtitle="(Bản thể hiện của biên lai điện tử)",
@@ -102,7 +101,7 @@ def receipt_issue(row: PendingDocument) -> None:
     from tinhso.signing import services as signing
 
     payment = Payment.objects.select_related(
-        "agency", "dossier__procedure", "dossier__applicant"
+        "agency__parent", "dossier__procedure", "dossier__applicant"
     ).get(pk=row.payload["payment"])
     public_id = signing.verification_id_new()
     content, slot = render_receipt(payment, signing.verification_url(public_id))

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from django.utils import timezone, translation
 
-from tinhso.agencies.selectors import agency_ancestors
+from tinhso.agencies.selectors import agency_superior_name
 from tinhso.core.context_processors import province_place
 from tinhso.core.models import PendingDocument
 from tinhso.core.pdf import OfficialDocument, SignatureBlock
@@ -25,13 +25,12 @@ def render_certificate(
     product = certificate.product
     producer = product.producer
     agency = certificate.agency
-    ancestors = agency_ancestors(agency)
     issued = timezone.localtime(timezone.now()).replace(
         year=certificate.issued_on.year, month=certificate.issued_on.month,
         day=certificate.issued_on.day,
     )  # fmt: skip
     doc = OfficialDocument(
-        superior=ancestors[-1].name if ancestors else "", agency=agency.name,
+        superior=agency_superior_name(agency), agency=agency.name,
         number=certificate.number, place=(agency.admin_unit_name or province_place() or "…"),
         date=issued, title="Giấy chứng nhận sản phẩm OCOP",
         subtitle="(Chương trình Mỗi xã một sản phẩm, Quyết định số 148/QĐ-TTg)",
@@ -75,7 +74,7 @@ def certificate_issue(row: PendingDocument) -> None:
     from tinhso.signing import services as signing
 
     certificate = Certificate.objects.select_related(
-        "product__producer__commune", "agency", "application", "signer"
+        "product__producer__commune", "agency__parent", "application", "signer"
     ).get(pk=row.payload["certificate"])
     agency, signer = certificate.agency, certificate.signer
     public_id = row.payload["public_id"]
