@@ -72,6 +72,9 @@ def _test_settings(settings: Any) -> None:
     # Figures answered fresh (tests change the data between two requests); the cache has
     # its own test (test_figures).
     settings.FIGURES_CACHE_SECONDS = 0
+    # Nor counted per client (the cache table is shared by the tests of one run on Redis);
+    # the limit has its own test (test_figures).
+    settings.TINHSO_FIGURES_RATE = 0
 
 
 @pytest.fixture(autouse=True)

@@ -1,5 +1,7 @@
 """The demo province comes with dossiers in every status over the past months."""
 
+from typing import Any
+
 import pytest
 from django.core.management import call_command
 
@@ -46,3 +48,25 @@ def test_every_module_adds_its_demo_steps_in_order(capsys: pytest.CaptureFixture
     assert not demo_is_empty()
     call_command("seed_demo", "--if-empty")
     assert "already has data" in capsys.readouterr().out
+
+
+def test_the_demo_results_of_hoang_hoa_are_signed_by_the_certificate_revoked_later(
+    settings: Any,
+) -> None:
+    from django.test import Client
+
+    from tinhso.core.models import PendingDocument, PendingDocumentState
+    from tinhso.signing.models import Certificate, Signature
+
+    # As `make run` has it: documents queued for a worker, not issued in the request.
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    call_command("seed_demo")
+    left = PendingDocument.objects.filter(state=PendingDocumentState.PENDING)
+    assert set(left.values_list("kind", flat=True)) <= {"payments.receipt"}  # paid after it
+    revoked = Certificate.objects.get(user__username="lanhdao.hoanghoa", revoked_at__isnull=False)
+    signed = Signature.objects.filter(certificate=revoked).select_related("document")
+    assert signed.exists()
+    for signature in signed:
+        assert signature.signed_at < revoked.revoked_at
+    page = Client().get(f"/xac-thuc/{signed[0].document.public_id}/").content.decode()
+    assert "thu hồi" in page  # the verification page says the certificate was revoked

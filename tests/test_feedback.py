@@ -635,3 +635,42 @@ def test_open311_lists_rejected_reports_with_their_reasons_in_a_fixed_number_of_
     many, notes = listed()
     assert many == few
     assert "Không thuộc thẩm quyền (4)." in notes
+
+
+def test_numbers_typed_in_the_address_or_an_answer_are_masked_for_the_public(
+    login_client: Any, citizen: Any
+) -> None:
+    from tinhso.feedback.services import ReportDraft, report_submit
+
+    report = report_submit(
+        ReportDraft(
+            category_code="den-duong",
+            description="Đèn không sáng, gọi 0912 345 678",
+            address="Nhà anh An, SĐT 0912345672",
+            latitude=Decimal(HAC_THANH[0]),
+            longitude=Decimal(HAC_THANH[1]),
+            answers={"so_cot": "0912345678"},
+            reporter=citizen,
+        )
+    )
+    anonymous = Client()
+    page = anonymous.get(f"/phan-anh/{report.code}/").content.decode()
+    for typed in ("0912345672", "0912345678", "0912 345 678"):
+        assert typed not in page
+    assert "Nhà anh An, SĐT ********72" in page
+    assert "********78" in page
+    listed = anonymous.get(f"/open311/v2/requests/{report.code}.json").json()
+    assert listed[0]["address"] == "Nhà anh An, SĐT ********72"
+    everything = anonymous.get("/open311/v2/requests.json").content.decode()
+    assert "0912345672" not in everything
+    assert "0912345678" not in everything
+    # The reporter reads what they typed; so does the ward that handles it.
+    mine = login_client(citizen).get(f"/phan-anh/{report.code}/").content.decode()
+    assert "Nhà anh An, SĐT 0912345672" in mine
+    assert "0912345678" in mine
+    handler = login_client(user("phananh.hacthanh"))
+    assert "0912345672" in handler.get(f"/can-bo/phan-anh/{report.code}/").content.decode()
+    inbox = handler.get("/can-bo/phan-anh/")
+    assert inbox.status_code == 200
+    assert report.code in inbox.content.decode()
+    assert "0912345672" not in inbox.content.decode()  # a list shows it masked

@@ -245,3 +245,33 @@ def test_public_figures_are_cached_for_a_minute(
     cache.clear()
     assert client.get("/api/v1/figures", query).json()["received"] == first.json()["received"] + 1
     cache.clear()
+
+
+def test_an_anonymous_client_varying_the_period_is_slowed_down(
+    client: Client, settings: Any, login_client: Any
+) -> None:
+    from django.core.cache import cache
+
+    settings.FIGURES_CACHE_SECONDS = 60
+    settings.TINHSO_FIGURES_RATE = 3
+    cache.clear()
+
+    def ask(asker: Client, day: int, address: str = "203.0.113.7") -> Any:
+        period = {"start": f"2026-03-{day:02d}", "end": "2026-03-31"}
+        return asker.get(
+            "/api/v1/figures", {"agency": "000.00.00.H56", **period}, REMOTE_ADDR=address
+        )
+
+    assert [ask(client, day).status_code for day in (1, 2, 3)] == [200, 200, 200]
+    refused = ask(client, 4)
+    assert refused.status_code == 429
+    assert refused["Retry-After"] == "60"
+    assert refused.json()["code"] == "rate"
+    assert "phút" in refused.json()["detail"]  # in Vietnamese
+    assert ask(client, 1).status_code == 200  # an answer already kept costs nothing
+    assert ask(client, 4, address="203.0.113.8").status_code == 200  # another client
+    official = login_client(user("tiepnhan.hacthanh"))
+    assert ask(official, 5).status_code == 200  # signed in: not counted
+    cache.clear()  # the minute has passed
+    assert ask(client, 6).status_code == 200
+    cache.clear()

@@ -523,3 +523,25 @@ def test_calendar_times_outside_the_range_are_a_422(client: Client, query: str) 
 def test_figures_for_dates_outside_the_range_are_a_422(client: Client) -> None:
     response = client.get("/api/v1/figures?agency=000.02.60.H56&start=0001-01-01&end=0001-01-02")
     assert response.status_code == 422
+
+
+@pytest.mark.parametrize(
+    ("url", "field", "vi", "en"),
+    [
+        ("/api/v1/figures?agency=000.02.60.H56&start=2026-13-01&end=2026-01-01", "start",
+         "Phải là ngày (YYYY-MM-DD)", "Must be a date (YYYY-MM-DD)"),
+        ("/api/v1/figures?agency=000.02.60.H56&start=2026-01-01T25:00&end=2026-02-01", "start",
+         "Phải là ngày (YYYY-MM-DD)", "Must be a date (YYYY-MM-DD)"),
+        ("/api/v1/calendar/due?agency=000.02.60.H56&start=abc&days=5", "start",
+         "Phải là ngày và giờ", "Must be a date and time"),
+        ("/api/v1/calendar/due?agency=000.02.60.H56&start=2026-01-05T08:00:00&days=x", "days",
+         "Phải là số", "Must be a number"),
+    ],
+)  # fmt: skip
+def test_dates_times_and_numbers_refused_in_the_users_language(
+    client: Client, url: str, field: str, vi: str, en: str
+) -> None:
+    for language, expected in (("vi", vi), ("en", en)):
+        answer = client.get(url, headers={"Accept-Language": language})
+        assert answer.status_code == 422
+        assert answer.json()["errors"][field][0].startswith(expected), answer.json()

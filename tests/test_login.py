@@ -164,9 +164,28 @@ def test_citizens_do_not_enrol_here(login_client: Any, citizen: Any) -> None:
 
 def test_sign_out_is_a_post(login_client: Any, citizen: Any) -> None:
     client = login_client(citizen)
-    assert client.get("/dang-xuat/").status_code == 405
+    opened = client.get("/dang-xuat/")
+    assert opened.status_code == 405
+    assert opened["Allow"] == "POST"
+    # Opened from a bookmark: a page in the user's language with its way back, not a blank.
+    page = opened.content.decode()
+    assert '<html lang="vi"' in page
+    assert "Địa chỉ này là một thao tác" in page
+    assert 'href="/"' in page
+    english = client.get("/dang-xuat/", headers={"Accept-Language": "en"})
+    assert "This address is an action, not a page" in english.content.decode()
+    assert "_auth_user_id" in client.session  # still signed in
     assert client.post("/dang-xuat/").status_code == 302
     assert "_auth_user_id" not in client.session
+
+
+def test_the_apis_405_is_an_error_in_the_apis_shape(client: Client) -> None:
+    answer = client.delete("/api/v1/procedures")
+    assert answer.status_code == 405
+    assert answer["Content-Type"] == "application/json"
+    assert answer.json()["code"] == "method_not_allowed"
+    assert "DELETE" in answer.json()["detail"]
+    assert "GET" in answer["Allow"]
 
 
 def test_the_admin_signs_in_through_the_same_door(client: Client) -> None:

@@ -22,7 +22,9 @@ def test_permission_matrix_on_the_api(
     client: Client, token_for: Any, citizen: Any, clerk: Any, receiver: Any, commune_receiver: Any
 ) -> None:
     assert _api_lookup(client, {}).status_code == 401  # anonymous
-    assert _api_lookup(client, token_for(citizen)).status_code == 403  # a citizen
+    refused = _api_lookup(client, token_for(citizen))  # a citizen
+    assert refused.status_code == 403
+    assert refused.json()["code"] == "forbidden"  # every error says its code
     assert _api_lookup(client, token_for(clerk)).status_code == 403  # official, wrong role
     # An official of another agency acting for an agency they do not belong to.
     foreign = _api_lookup(client, token_for(commune_receiver), {**BODY, "agency": "000.00.04.H56"})
@@ -62,6 +64,7 @@ def test_bad_numbers_and_unknown_citizens(client: Client, token_for: Any, receiv
     assert "12 chữ số" in bad.json()["detail"]
     unknown = _api_lookup(client, headers, {**BODY, "personal_id": "038090999999"})
     assert unknown.status_code == 404
+    assert unknown.json()["code"] == "not_found"
     assert PersonalDataAccess.objects.count() == 0
 
 

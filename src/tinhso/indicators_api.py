@@ -18,10 +18,12 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import create_model
 
+from tinhso.accounts.services import client_network
 from tinhso.agencies.selectors import AgencyTree, agency_get
 from tinhso.core.api import ErrorOut
 from tinhso.core.indicators import Scope, figure_sets, figures_compute
 from tinhso.core.input import Day
+from tinhso.core.rates import rate_exceeded
 
 figures_router = Router(tags=["figures"])
 indicators_router = Router(tags=["figures"])
@@ -51,10 +53,29 @@ def _figures_schema() -> type[Schema]:
 FiguresOut = _figures_schema()
 
 
+RATE_SECONDS = 60
+
+
+def _computations_exceeded(request: HttpRequest) -> bool:
+    """Whether an anonymous client has had TINHSO_FIGURES_RATE answers computed in this
+    minute (a client varying the period to miss the cache); signed-in users are not
+    counted, and nor is a client whose address is unknown."""
+    if getattr(request.user, "is_authenticated", False):
+        return False
+    client = client_network(request)
+    if not client or settings.TINHSO_FIGURES_RATE <= 0:
+        return False
+    key = f"figures:rate:{client}"
+    return rate_exceeded(key, most=settings.TINHSO_FIGURES_RATE, seconds=RATE_SECONDS)
+
+
 @figures_router.get(
-    "", response={200: FiguresOut, 404: ErrorOut, 422: ErrorOut}, auth=None,
+    "", response={200: FiguresOut, 404: ErrorOut, 422: ErrorOut, 429: ErrorOut}, auth=None,
     summary="Dossier figures of an agency (and its units) for a period, from the daily "
     "rollups the events keep (answers may be up to a minute old)",
+    description="Public. An anonymous client may have TINHSO_FIGURES_RATE answers a minute "
+    "computed (120 by default; answers already kept do not count); past that, 429 with "
+    "Retry-After.",
     # The id it had when the dossiers module served it: generated clients keep their names.
     operation_id="tinhso_dossiers_api_figures",
 )  # fmt: skip
@@ -70,6 +91,13 @@ def figures(
     cached = cache.get(key) if seconds else None
     if cached is not None:
         return Status(200, cached)
+    if _computations_exceeded(request):
+        response["Retry-After"] = str(RATE_SECONDS)
+        response["Cache-Control"] = "no-store"
+        return Status(429, {
+            "detail": _("Too many figures asked for in a minute; try again in a minute."),
+            "code": "rate",
+        })  # fmt: skip
     agency = agency_get(code=query.agency)
     if agency is None:
         return Status(

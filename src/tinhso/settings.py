@@ -118,6 +118,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: the first to see a view's empty 405 and to give it a page.
+    "tinhso.core.errors.MethodNotAllowedPageMiddleware",
 ]
 
 ROOT_URLCONF = "tinhso.urls"
@@ -326,6 +328,9 @@ CACHES = {"default": _cache_settings()}
 # How long a public figures answer (GET /api/v1/figures) may be kept by browsers, proxies
 # and the server's cache (ADR 0026); 0 keeps none.
 FIGURES_CACHE_SECONDS = int(os.environ.get("TINHSO_FIGURES_CACHE_SECONDS", "60"))
+# Answers of GET /api/v1/figures computed for one anonymous client (its address, an IPv6
+# /64) in a minute; answers served from the cache do not count; 0: no limit.
+TINHSO_FIGURES_RATE = int(os.environ.get("TINHSO_FIGURES_RATE", "120"))
 
 LOGGING = {
     "version": 1,

@@ -152,7 +152,7 @@ def tokens_list(request: HttpRequest) -> object:
 )
 def tokens_revoke(request: HttpRequest, token_id: PathEx[int, P(ge=1, le=ID_MAX)]) -> object:
     if api_token_revoke(user=_caller(request), token_id=token_id) is None:
-        return Status(404, {"detail": _("You have no token with this id.")})
+        return Status(404, {"detail": _("You have no token with this id."), "code": "not_found"})
     return Status(204, None)
 
 
@@ -268,14 +268,20 @@ def citizen_lookup(request: HttpRequest, payload: CitizenLookupIn) -> object:
     if payload.agency:
         memberships = [m for m in memberships if m.agency.code == payload.agency]
     if not memberships:
-        return Status(403, {"detail": _("Your role does not allow you to view citizens' records.")})
+        return Status(403, {
+            "detail": _("Your role does not allow you to view citizens' records."),
+            "code": "forbidden",
+        })  # fmt: skip
     try:
         parse_personal_id(payload.personal_id)
     except ValidationError as exc:
         return Status(422, {"detail": " ".join(exc.messages), "code": "personal_id"})
     citizen = citizen_find(personal_id=payload.personal_id)
     if citizen is None:
-        return Status(404, {"detail": _("No citizen has this personal identification number.")})
+        return Status(404, {
+            "detail": _("No citizen has this personal identification number."),
+            "code": "not_found",
+        })  # fmt: skip
     personal_data_access_record(
         official=official,
         citizen=citizen,

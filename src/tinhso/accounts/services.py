@@ -370,6 +370,15 @@ def client_ip(request: HttpRequest | None) -> str | None:
     return address
 
 
+def client_network(request: HttpRequest | None) -> str:
+    """The client as rates count it: its address (`client_ip`), an IPv6 address by its
+    /64, which one device may walk through; "" when unknown."""
+    address = client_ip(request) or ""
+    if ":" in address:
+        address = str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return address
+
+
 def _ip_or_none(text: str) -> str | None:
     try:
         return str(ipaddress.ip_address(text.strip()))

@@ -10,9 +10,10 @@ from functools import wraps
 from typing import Concatenate, ParamSpec
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 P = ParamSpec("P")
 View = Callable[Concatenate[HttpRequest, P], HttpResponse]
@@ -100,3 +101,34 @@ class ConflictError(DomainError):
 
     status = 409
     code = "conflict"
+
+
+class MethodNotAllowedPageMiddleware:
+    """An address opened with a method it does not take answers 405 with an empty body
+    (`require_POST`) or a line of English (django-ninja's routes): a page gets one that says
+    so in the user's language, with its way back (a bookmarked or reloaded form action),
+    and the API an error in its own JSON shape. Answers that say something already (a page
+    with a body, JSON from an API) are left as they are."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if response.status_code != 405 or response.streaming:
+            return response
+        api = request.path.startswith("/api/")
+        if (api and "json" in response.get("Content-Type", "")) or (not api and response.content):
+            return response
+        allowed = response.get("Allow", "")
+        answer: HttpResponse
+        if api:
+            detail = _("This address does not take %(method)s; it takes %(allowed)s.") % {
+                "method": request.method, "allowed": allowed or "-",
+            }  # fmt: skip
+            answer = JsonResponse({"detail": detail, "code": "method_not_allowed"}, status=405)
+        else:
+            answer = render(request, "405.html", status=405)
+        if allowed:
+            answer["Allow"] = allowed
+        return answer

@@ -50,6 +50,31 @@ def mask_text(text: str) -> str:
     return _PHONE.sub(lambda m: m.group(1) + "****" + m.group(2), text)
 
 
+_NUMBER = re.compile(r"\+?\d[\d .\-]{6,}\d")
+_EMAIL = re.compile(r"[\w.+-]+@([\w-]+\.)+[\w-]{2,}")
+
+
+def public_text(text: str) -> str:
+    """`text` as the public may read it: every phone-like or ID-like number (9 to 12 digits,
+    however spaced) has its digits masked but the last two, e-mail addresses are hidden."""
+
+    def number(match: re.Match[str]) -> str:
+        found = match.group(0)
+        digits = sum(c.isdigit() for c in found)
+        if not 9 <= digits <= 13:
+            return found
+        seen, out = 0, []
+        for c in found:
+            if c.isdigit():
+                seen += 1
+                out.append(c if seen > digits - 2 else "*")
+            else:
+                out.append(c)
+        return "".join(out)
+
+    return _EMAIL.sub("***@***", _NUMBER.sub(number, text))
+
+
 class PersonalDataLogFilter(logging.Filter):
     """Masks personal IDs and phone numbers in every log line, whatever logged it."""
 

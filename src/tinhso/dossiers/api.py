@@ -228,12 +228,14 @@ def _counter_intake(request: HttpRequest, receiver: User, payload: DossierIn) ->
     receiving = agencies_for(receiver, "dossiers.counter")
     if not receiving or payload.channel == 2 or not payload.applicant:
         return Status(403, {"detail": _("Officials register dossiers at the counter or from the "
-                                        "post, for a citizen named by personal ID.")})  # fmt: skip
+                                        "post, for a citizen named by personal ID."),
+                            "code": "forbidden"})  # fmt: skip
     agency = agency_get(code=payload.receiving_agency)
     if agency is None or agency not in receiving:
-        return Status(
-            403, {"detail": _("Your agency does not receive dossiers for this procedure.")}
-        )
+        return Status(403, {
+            "detail": _("Your agency does not receive dossiers for this procedure."),
+            "code": "forbidden",
+        })  # fmt: skip
     try:
         parse_personal_id(payload.applicant)
     except ValidationError as exc:
@@ -333,7 +335,9 @@ def dossiers_create(request: HttpRequest, payload: DossierIn) -> Status[object]:
     if user.kind == UserKind.OFFICIAL:
         return _counter_intake(request, user, payload)
     if payload.applicant or payload.channel != 2:
-        return Status(403, {"detail": _("Only receivers register dossiers for others.")})
+        return Status(
+            403, {"detail": _("Only receivers register dossiers for others."), "code": "forbidden"}
+        )
     outcome = idempotency_run(
         user=user, operation="dossiers.create", key=idempotency_key(request),
         request=payload.dict(),
@@ -382,10 +386,10 @@ def dossiers_list(
 def dossiers_get(request: HttpRequest, code: str) -> Status[object]:
     dossier = dossier_by_code(code)
     if dossier is None:
-        return Status(404, {"detail": _("No dossier has this code.")})
+        return Status(404, {"detail": _("No dossier has this code."), "code": "not_found"})
     caller = _caller(request)
     if not dossier_visible(dossier, caller):
-        return Status(403, {"detail": _("You may not see this dossier.")})
+        return Status(403, {"detail": _("You may not see this dossier."), "code": "forbidden"})
     return _answer(caller, dossier)
 
 
@@ -393,7 +397,7 @@ def _handled_dossier(caller: User, code: str) -> Dossier | Status[object]:
     """The dossier, or the 404 / 403 answer (officials of other agencies see nothing)."""
     dossier = dossier_by_code(code)
     if dossier is None:
-        return Status(404, {"detail": _("No dossier has this code.")})
+        return Status(404, {"detail": _("No dossier has this code."), "code": "not_found"})
     if not dossier_visible(dossier, caller):
         return Status(403, {"detail": _("You may not see this dossier."), "code": "forbidden"})
     return dossier
@@ -454,7 +458,7 @@ class TrackOut(Schema):
 def track(request: HttpRequest, code: str) -> Status[object] | HttpResponse:
     dossier = dossier_tracking(code)
     if dossier is None:
-        return Status(404, {"detail": _("No dossier has this code.")})
+        return Status(404, {"detail": _("No dossier has this code."), "code": "not_found"})
     # The most frequent public read: its answer is written here as TrackOut describes it
     # (a test holds the two together), sparing pydantic's field-by-field validation of a
     # result this module built itself, a third of the request's time (issue 15).
@@ -502,7 +506,7 @@ def dossiers_rate(request: HttpRequest, code: str, payload: RatingIn) -> Status[
     caller = _caller(request)
     dossier = dossier_by_code(code)
     if dossier is None:
-        return Status(404, {"detail": _("No dossier has this code.")})
+        return Status(404, {"detail": _("No dossier has this code."), "code": "not_found"})
     outcome = idempotency_run(
         user=caller, operation="dossiers.rate", key=idempotency_key(request),
         request={"dossier": code, **payload.dict()},

@@ -17,6 +17,7 @@ from django.utils.translation import pgettext_lazy
 from tinhso.cases.base import CaseMove
 from tinhso.cases.models import Case
 from tinhso.core.photos import KeptPhoto, PhotoState
+from tinhso.core.privacy import public_text
 
 __all__ = ["PhotoState"]  # kept where the module's code has always found it
 
@@ -186,6 +187,12 @@ class Report(Case):
 
     def __str__(self) -> str:
         return self.code
+
+    @property
+    def public_address(self) -> str:
+        """The typed address as the public pages and Open311 show it: phone and ID numbers
+        masked, e-mail addresses hidden (like `public_description`)."""
+        return public_text(self.address)
 
     @property
     def is_open(self) -> bool:

@@ -199,7 +199,7 @@ def _request(request: HttpRequest, report: Report) -> dict[str, Any]:
         "requested_datetime": report.submitted_at,
         "updated_datetime": report.updated_at,
         "expected_datetime": report.due_at,
-        "address": report.address or (report.commune.name if report.commune else ""),
+        "address": report.public_address or (report.commune.name if report.commune else ""),
         "address_id": "",
         "zipcode": "",
         "lat": float(report.latitude) if report.latitude is not None else None,

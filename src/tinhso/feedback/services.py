@@ -13,7 +13,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
@@ -31,6 +30,8 @@ from tinhso.core.files import CheckedFile, store
 from tinhso.core.numbering import Period, sequence_next
 from tinhso.core.outbox import outbox_handler, outbox_put
 from tinhso.core.photos import MAX_PHOTOS, photo_check, photo_clean_kept
+from tinhso.core.privacy import public_text
+from tinhso.core.rates import rate_exceeded
 from tinhso.core.rollups import rollup_add
 from tinhso.feedback.attributes import answers_clean
 from tinhso.feedback.models import (
@@ -150,30 +151,6 @@ class ReportModerated(Event):
 
 # --- public text --------------------------------------------------------------------------
 
-_NUMBER = re.compile(r"\+?\d[\d .\-]{6,}\d")
-_EMAIL = re.compile(r"[\w.+-]+@([\w-]+\.)+[\w-]{2,}")
-
-
-def public_text(text: str) -> str:
-    """`text` as the public may read it: every phone-like or ID-like number (9 to 12 digits,
-    however spaced) has its digits masked but the last two, e-mail addresses are hidden."""
-
-    def number(match: re.Match[str]) -> str:
-        found = match.group(0)
-        digits = sum(c.isdigit() for c in found)
-        if not 9 <= digits <= 13:
-            return found
-        seen, out = 0, []
-        for c in found:
-            if c.isdigit():
-                seen += 1
-                out.append(c if seen > digits - 2 else "*")
-            else:
-                out.append(c)
-        return "".join(out)
-
-    return _EMAIL.sub("***@***", _NUMBER.sub(number, text))
-
 
 def _clean_text(value: str, limit: int) -> str:
     # No control characters but line breaks and tabs; HTML is escaped wherever it is shown.
@@ -199,14 +176,7 @@ def _coordinate(value: object, low: float, high: float) -> Decimal | None:
 def _burst_refused(sender: str) -> None:
     if not sender:
         return
-    key = f"feedback:burst:{sender}"
-    cache.add(key, 0, BURST_SECONDS)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, BURST_SECONDS)
-        count = 1
-    if count > BURST_LIMIT:
+    if rate_exceeded(f"feedback:burst:{sender}", most=BURST_LIMIT, seconds=BURST_SECONDS):
         raise ReportBurst(
             _("Too many reports from you in a short time; wait a few minutes and send again.")
         )

@@ -23,6 +23,7 @@ from tinhso.agencies.models import Agency, AgencyLevel
 from tinhso.core.errors import DomainError
 from tinhso.core.files import image_response
 from tinhso.core.photos import MAX_PHOTOS, photo_limit_bytes
+from tinhso.core.privacy import public_text
 from tinhso.feedback.attributes import answer_label, questions
 from tinhso.feedback.figures import bodies_on_time
 from tinhso.feedback.maps import MAP_REPORTS, dots_of, report_map
@@ -110,13 +111,14 @@ def _report_or_404(code: str, user: Any) -> Report:
     return report
 
 
-def _answered_list(report: Report) -> list[tuple[str, str]]:
+def _answered_list(report: Report, *, public: bool = False) -> list[tuple[str, str]]:
+    """The category's questions and the report's answers in words; `public`: as anyone may
+    read them (typed phone and ID numbers masked, e-mail addresses hidden)."""
     shown = []
     for question in questions(report.category.attributes):
         if question["code"] in report.answers:
-            shown.append(
-                (question["description"], answer_label(question, report.answers[question["code"]]))
-            )
+            answer = answer_label(question, report.answers[question["code"]])
+            shown.append((question["description"], public_text(answer) if public else answer))
     return shown
 
 
@@ -151,7 +153,7 @@ def report_detail(request: HttpRequest, code: str) -> HttpResponse:
             "events": [
                 {"at": e["at"], "label": ReportStatus(e["to_status"]).label} for e in events
             ],
-            "answers": _answered_list(report),
+            "answers": _answered_list(report, public=not is_reporter),
             "original": original,
             "handles": may(request.user, "report.handle", report),
         },

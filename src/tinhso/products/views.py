@@ -207,13 +207,9 @@ def _wants_linkset(request: HttpRequest, link_type: str) -> bool:
 def _client(request: HttpRequest) -> tuple[str, str]:
     """The scanning client (its address behind the trusted proxies; an IPv6 address by its
     /64, which one device may walk through) and its region, if the proxy tells it."""
-    import ipaddress
+    from tinhso.accounts.services import client_network
 
-    from tinhso.accounts.services import client_ip
-
-    address = client_ip(request) or ""
-    if ":" in address:
-        address = str(ipaddress.ip_network(f"{address}/64", strict=False))
+    address = client_network(request)
     header = settings.TINHSO_CLIENT_REGION_HEADER
     region = ""
     if header:
@@ -570,6 +566,7 @@ def _application_or_403(request: HttpRequest, code: str) -> Application:
     return application
 
 
+@login_required  # anonymous: to the sign-in page, and back here afterwards
 @require_http_methods(["GET", "POST"])
 def application_detail(request: HttpRequest, code: str) -> HttpResponse:
     from tinhso.accounts.access import personal_data_access_record
@@ -625,6 +622,7 @@ def application_detail(request: HttpRequest, code: str) -> HttpResponse:
     }, status=status)  # fmt: skip
 
 
+@login_required
 def evidence_download(request: HttpRequest, code: str, public_id: str) -> FileResponse:
     from tinhso.accounts.access import personal_data_access_record
 
