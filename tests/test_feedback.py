@@ -674,3 +674,15 @@ def test_numbers_typed_in_the_address_or_an_answer_are_masked_for_the_public(
     assert inbox.status_code == 200
     assert report.code in inbox.content.decode()
     assert "0912345672" not in inbox.content.decode()  # a list shows it masked
+
+
+def test_open311_refuses_a_method_in_its_own_error_format(client: Client) -> None:
+    answer = client.put("/open311/v2/requests.json")
+    assert answer.status_code == 405
+    assert answer["Allow"] == "GET, HEAD, POST"
+    assert answer.json()[0]["code"] == 405
+    assert "PUT" in answer.json()[0]["description"]
+    xml = client.delete("/open311/v2/services.xml")
+    assert xml.status_code == 405
+    assert xml["Content-Type"].startswith("text/xml")
+    assert b"<errors><error><code>405</code>" in xml.content
