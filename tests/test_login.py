@@ -11,6 +11,7 @@ from django.utils import timezone
 from tinhso.accounts import totp
 from tinhso.accounts.models import SignInGuard, TotpDevice
 from tinhso.accounts.services import totp_enrol_confirm, totp_enrol_start
+from tinhso.core.models import AuditEntry
 
 pytestmark = pytest.mark.django_db
 
@@ -66,10 +67,34 @@ def test_a_password_storm_locks_the_account_even_for_the_right_password(client: 
     assert api.status_code == 429
     assert api.json()["code"] == "locked"
     # Once the lock has run out, the right password works again.
-    SignInGuard.objects.filter(scope="password", key="lanhdao").update(
+    SignInGuard.objects.filter(scope="password", key="lanhdao@127.0.0.1").update(
         locked_until=timezone.now() - timedelta(seconds=1)
     )
     assert _post_login(client, "lanhdao", "demo").status_code == 302
+
+
+def test_a_guesser_elsewhere_does_not_lock_the_owner_out(client: Client) -> None:
+    limit = settings.TINHSO_LOGIN_MAX_FAILURES
+    guesser = Client(REMOTE_ADDR="203.0.113.9")
+    statuses = [_post_login(guesser, "lanhdao", f"guess{i}").status_code for i in range(limit)]
+    assert statuses[-1] == 429
+    assert _post_login(guesser, "lanhdao", "demo").status_code == 429  # locked for them
+    assert _post_login(client, "lanhdao", "demo").status_code == 302  # not for the owner
+    assert AuditEntry.objects.filter(action="account.locked").exists()
+
+
+def test_guesses_spread_over_many_addresses_lock_the_name_for_everyone(
+    client: Client, settings: Any
+) -> None:
+    settings.TINHSO_LOGIN_MAX_FAILURES_PER_NAME = 6
+    for n in range(3):  # two guesses from each of three addresses: under each one's limit
+        guesser = Client(REMOTE_ADDR=f"198.51.100.{n + 1}")
+        for i in range(2):
+            _post_login(guesser, "lanhdao", f"guess{n}{i}")
+    locked = _post_login(client, "lanhdao", "demo")
+    assert locked.status_code == 429
+    assert "tạm khóa" in locked.content.decode()
+    assert AuditEntry.objects.filter(action="account.locked_everywhere").count() == 1
 
 
 def test_unknown_names_lock_the_same_way_so_they_reveal_nothing(client: Client) -> None:
@@ -212,7 +237,9 @@ def test_a_right_password_waiting_for_its_second_factor_is_not_a_failure(
         response = _post_login(Client(), "chuyenvien", "demo")
         assert response.status_code == 302
         assert response["Location"] == "/dang-nhap/ma-xac-thuc/"
-    assert not SignInGuard.objects.filter(key="chuyenvien", locked_until__isnull=False).exists()
+    assert not SignInGuard.objects.filter(
+        key__startswith="chuyenvien", locked_until__isnull=False
+    ).exists()
 
 
 def test_the_client_address_comes_from_a_trusted_proxy_only(rf: Any, settings: Any) -> None:

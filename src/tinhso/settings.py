@@ -383,8 +383,11 @@ if len(TINHSO_RECEIPT_FORM) > 20 or len(TINHSO_RECEIPT_SERIES.replace("{yy}", "0
     raise ImproperlyConfigured(
         "TINHSO_RECEIPT_FORM and TINHSO_RECEIPT_SERIES: at most 20 characters."
     )
-# Repeated wrong passwords lock the account name for a while (accounts.services).
+# Repeated wrong passwords lock the account name for a while (accounts.services): for the
+# client that sent them after TINHSO_LOGIN_MAX_FAILURES, for every client after
+# TINHSO_LOGIN_MAX_FAILURES_PER_NAME from all clients together, within the window.
 TINHSO_LOGIN_MAX_FAILURES = int(os.environ.get("TINHSO_LOGIN_MAX_FAILURES", "5"))
+TINHSO_LOGIN_MAX_FAILURES_PER_NAME = int(os.environ.get("TINHSO_LOGIN_MAX_FAILURES_PER_NAME", "50"))
 TINHSO_LOGIN_FAILURE_WINDOW = timedelta(minutes=15)
 TINHSO_LOGIN_LOCK_DURATION = timedelta(
     minutes=int(os.environ.get("TINHSO_LOGIN_LOCK_MINUTES", "15"))

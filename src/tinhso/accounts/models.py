@@ -107,7 +107,11 @@ class Membership(models.Model):
 class SignInScope(models.TextChoices):
     """What a sign-in limit counts, per key (an account name, a personal ID, an address)."""
 
-    PASSWORD = "password", _("wrong passwords and second-factor codes, per account name")
+    PASSWORD = "password", _("wrong passwords and second-factor codes, per account name and client")
+    PASSWORD_NAME = (
+        "password_name",
+        _("wrong passwords and second-factor codes, per account name from every client"),
+    )
     EID_WRONG_CODE = "eid_wrong_code", _("wrong one-time codes, per personal ID")
     EID_CODE_ID = "eid_code_id", _("one-time codes asked for, per personal ID")
     EID_CODE_ADDRESS = "eid_code_address", _("one-time codes asked for, per client address")

@@ -317,7 +317,8 @@ def _login_key(username: str) -> str:
 
 
 def password_limit() -> AttemptLimit:
-    """Wrong passwords (and second-factor codes) per account name (ADR 0004)."""
+    """Wrong passwords (and second-factor codes) per account name and client (ADR 0004):
+    a client that guesses is locked out of that name; the others are not."""
     return AttemptLimit(
         scope=SignInScope.PASSWORD,
         most=settings.TINHSO_LOGIN_MAX_FAILURES,
@@ -326,24 +327,75 @@ def password_limit() -> AttemptLimit:
     )
 
 
-def _login_failure(key: str) -> LoginResult:
-    """A counted attempt was wrong; the name is locked once the limit is reached."""
-    user = User.objects.filter(username__iexact=key).first()
-    locked = signin_attempt_failed(
-        limit=password_limit(),
-        key=key,
-        audit_action="account.locked",
-        audit_object_id=str(user.pk) if user else "",
+def password_name_limit() -> AttemptLimit:
+    """Wrong passwords per account name from every client together: the ceiling on guesses
+    spread over many addresses (ADR 0004), which locks the name for everyone."""
+    return AttemptLimit(
+        scope=SignInScope.PASSWORD_NAME,
+        most=settings.TINHSO_LOGIN_MAX_FAILURES_PER_NAME,
+        window=settings.TINHSO_LOGIN_FAILURE_WINDOW,
+        lock=settings.TINHSO_LOGIN_LOCK_DURATION,
     )
+
+
+@dataclass(frozen=True)
+class _Counted:
+    """A sign-in attempt counted before its check: on the name from this client (`pair`)
+    and on the name from every client (`name`), with the two attempts' ids."""
+
+    name: str
+    pair: str
+    pair_attempt: int
+    name_attempt: int
+
+
+def _login_count(request: HttpRequest | None, username: str) -> _Counted | LoginResult:
+    """Count an attempt on both limits, or the refusal when either is locked."""
+    name = _login_key(username)
+    pair = f"{name[:100]}@{client_network(request) or '-'}"
+    ip = client_ip(request)
+    pair_attempt, wait = signin_attempt_take(limit=password_limit(), key=pair, ip=ip)
+    if pair_attempt is None:
+        return LoginResult(LoginStatus.LOCKED, retry_after=wait)
+    name_attempt, wait = signin_attempt_take(limit=password_name_limit(), key=name, ip=ip)
+    if name_attempt is None:
+        signin_attempt_forget(attempt_id=pair_attempt)
+        return LoginResult(LoginStatus.LOCKED, retry_after=wait)
+    return _Counted(name, pair, pair_attempt, name_attempt)
+
+
+def _login_failure(counted: _Counted) -> LoginResult:
+    """A counted attempt was wrong: the name is locked for this client once its limit is
+    reached, and for every client once the name's is."""
+    user = User.objects.filter(username__iexact=counted.name).first()
+    audited = str(user.pk) if user else ""
+    locked = max(
+        signin_attempt_failed(
+            limit=password_limit(), key=counted.pair, audit_action="account.locked",
+            audit_object_id=audited,
+        ),
+        signin_attempt_failed(
+            limit=password_name_limit(), key=counted.name,
+            audit_action="account.locked_everywhere", audit_object_id=audited,
+        ),
+    )  # fmt: skip
     if locked:
         return LoginResult(LoginStatus.LOCKED, retry_after=locked)
     return LoginResult(LoginStatus.INVALID)
 
 
-def _login_success(user: User, channel: str) -> LoginResult:
-    key = _login_key(user.get_username())
+def _login_forget(counted: _Counted) -> None:
+    """A counted attempt that was not a failure (a right password waiting for its code)."""
+    signin_attempt_forget(attempt_id=counted.pair_attempt)
+    signin_attempt_forget(attempt_id=counted.name_attempt)
+
+
+def _login_success(user: User, channel: str, counted: _Counted) -> LoginResult:
+    """This client's failures on the name end; those of other clients still count
+    against the name's ceiling (a guesser elsewhere is not forgiven by this sign-in)."""
     with transaction.atomic():
-        signin_attempts_clear(scope=SignInScope.PASSWORD, key=key)
+        signin_attempts_clear(scope=SignInScope.PASSWORD, key=counted.pair)
+        signin_attempt_forget(attempt_id=counted.name_attempt)
         User.objects.filter(pk=user.pk).update(last_login=timezone.now())
         audit_record(actor=user, action="account.signed_in", obj=user, data={"channel": channel})
     return LoginResult(LoginStatus.OK, user=user)
@@ -396,42 +448,43 @@ def login_check(
 ) -> LoginResult:
     """Check a user name and password (and the TOTP code once one is enrolled).
 
-    A locked name is refused before the password is looked at. Failures count per name,
-    whether or not the account exists, so the answer never tells which names exist. The
-    attempt is counted before the password is checked, so at most
-    TINHSO_LOGIN_MAX_FAILURES passwords are ever checked before the lock-out."""
-    key = _login_key(username)
-    attempt, wait = signin_attempt_take(limit=password_limit(), key=key, ip=client_ip(request))
-    if attempt is None:
-        return LoginResult(LoginStatus.LOCKED, retry_after=wait)
+    A locked name is refused before the password is looked at. Failures count per name and
+    client (TINHSO_LOGIN_MAX_FAILURES), and per name from every client together
+    (TINHSO_LOGIN_MAX_FAILURES_PER_NAME), whether or not the account exists, so the answer
+    never tells which names exist; someone guessing from one place locks the name for
+    themselves, not for its owner elsewhere. The attempt is counted before the password is
+    checked, so at most TINHSO_LOGIN_MAX_FAILURES passwords from one client are ever
+    checked before the lock-out."""
+    counted = _login_count(request, username)
+    if isinstance(counted, LoginResult):
+        return counted
     user = authenticate(request, username=username, password=password)
     if user is None or not isinstance(user, User):
-        return _login_failure(key)
+        return _login_failure(counted)
     if totp_is_enrolled(user):
         if not otp:
             # The password was right; the second step counts on its own.
-            signin_attempt_forget(attempt_id=attempt)
+            _login_forget(counted)
             return LoginResult(LoginStatus.OTP_REQUIRED, user=user)
         if not totp_verify(user=user, code=otp):
-            failed = _login_failure(key)
+            failed = _login_failure(counted)
             if failed.status is LoginStatus.LOCKED:
                 return failed
             return LoginResult(LoginStatus.OTP_INVALID, user=user)
-    return _login_success(user, channel)
+    return _login_success(user, channel, counted)
 
 
 def login_second_factor(*, request: HttpRequest | None, user: User, code: str) -> LoginResult:
     """Second step of a web sign-in whose password was already right."""
-    key = _login_key(user.get_username())
-    attempt, wait = signin_attempt_take(limit=password_limit(), key=key, ip=client_ip(request))
-    if attempt is None:
-        return LoginResult(LoginStatus.LOCKED, retry_after=wait)
+    counted = _login_count(request, user.get_username())
+    if isinstance(counted, LoginResult):
+        return counted
     if not totp_verify(user=user, code=code):
-        failed = _login_failure(key)
+        failed = _login_failure(counted)
         if failed.status is LoginStatus.LOCKED:
             return failed
         return LoginResult(LoginStatus.OTP_INVALID, user=user)
-    return _login_success(user, "web")
+    return _login_success(user, "web", counted)
 
 
 # --- Second factor (TOTP) ----------------------------------------------------------------
