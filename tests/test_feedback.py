@@ -686,3 +686,22 @@ def test_open311_refuses_a_method_in_its_own_error_format(client: Client) -> Non
     assert xml.status_code == 405
     assert xml["Content-Type"].startswith("text/xml")
     assert b"<errors><error><code>405</code>" in xml.content
+
+
+def test_what_the_reporter_typed_is_read_whole_only_by_the_receiver_and_the_moderator(
+    login_client: Any, citizen: Any
+) -> None:
+    from tinhso.core.models import PersonalDataAccess
+
+    report = _submitted(citizen, description="Ổ gà trước nhà, gọi 0912 345 678")
+    page = f"/can-bo/phan-anh/{report.code}/"
+    worker = login_client(user("hientruong.hacthanh")).get(page)
+    assert worker.status_code == 200
+    assert "0912 345 678" not in worker.content.decode()
+    assert "**** *** *78" in worker.content.decode()  # as the public reads it
+    assert not PersonalDataAccess.objects.filter(official=user("hientruong.hacthanh")).exists()
+    moderator = login_client(user("kiemduyet.hacthanh")).get(page)
+    assert "0912 345 678" in moderator.content.decode()
+    looked = PersonalDataAccess.objects.get(citizen=citizen, official=user("kiemduyet.hacthanh"))
+    assert "Kiểm duyệt" in looked.purpose
+    assert "0912 345 678" in login_client(user("phananh.hacthanh")).get(page).content.decode()

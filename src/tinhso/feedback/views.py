@@ -431,6 +431,25 @@ def official_report(request: HttpRequest, code: str) -> HttpResponse:
         else:
             return redirect("feedback:official-report", code=report.code)
     contact = may(user, "report.read_contact", report)
+    moderate = may(user, "report.moderate", report)
+    # The text as the reporter typed it (phone or ID numbers in it) for those who answer
+    # the reporter or decide what the public reads; the others who handle the report (the
+    # field worker) read it as the public does.
+    raw = contact or moderate
+    if moderate and not contact and public_text(report.description) != report.description:
+        # The reporter reads in their account that this moderator saw what they typed.
+        if report.reporter is not None:
+            personal_data_access_record(
+                official=user,
+                citizen=report.reporter,
+                agency=report.agency,
+                record=f"report:{report.code}",
+                purpose=_("Moderate report %(c)s") % {"c": report.code},
+            )
+        else:
+            audit_record(
+                actor=user, action="report.read_text", obj=report, data={"code": report.code}
+            )
     if contact and report.reporter is not None:
         # The reporter reads in their account that this official looked at their contact.
         personal_data_access_record(
@@ -467,8 +486,9 @@ def official_report(request: HttpRequest, code: str) -> HttpResponse:
             "handlers": handlers,
             "bodies": bodies,
             "error": error,
-            "answers": _answered_list(report),
-            "moderate": may(user, "report.moderate", report),
+            "answers": _answered_list(report, public=not raw),
+            "raw": raw,
+            "moderate": moderate,
             "roles": case_roles(report, user),
             "nearby": nearby_open(
                 report.category,
