@@ -201,3 +201,11 @@ def test_no_template_has_inline_script_style_or_event_handlers() -> None:
             if pattern.search(text):
                 problems.append(f"{template.relative_to(TEMPLATES)}: {what}")
     assert problems == []
+
+
+def test_the_data_folder_it_makes_is_its_owners_only(tmp_path: Path) -> None:
+    data = tmp_path / "fresh" / "data"
+    env = _clean_environment(data) | {"DEBUG": "1"}
+    result = _run([str(TINHSO), "check"], env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert data.stat().st_mode & 0o777 == 0o700  # the database, files and keys inside

@@ -46,6 +46,9 @@ def _env_list(name: str, default: str) -> list[str]:
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 DATA_DIR = Path(os.environ.get("TINHSO_DATA_DIR", "var")).resolve()
+# Made readable by its owner only (the SQLite database, citizens' files, keys), whatever the
+# umask; a folder the operator made is left as they made it.
+DATA_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
 
 DEBUG = _env_bool("DEBUG")
 
