@@ -705,3 +705,10 @@ def test_what_the_reporter_typed_is_read_whole_only_by_the_receiver_and_the_mode
     looked = PersonalDataAccess.objects.get(citizen=citizen, official=user("kiemduyet.hacthanh"))
     assert "Kiểm duyệt" in looked.purpose
     assert "0912 345 678" in login_client(user("phananh.hacthanh")).get(page).content.decode()
+    # A number typed only in the address: shown whole to the moderator, and so logged.
+    placed = _submitted(citizen, description="Ổ gà", address="Ngõ 5, gọi 0987 111 222")
+    moderator_page = login_client(user("kiemduyet.hacthanh")).get(
+        f"/can-bo/phan-anh/{placed.code}/"
+    )
+    assert "0987 111 222" in moderator_page.content.decode()
+    assert PersonalDataAccess.objects.filter(record=f"report:{placed.code}").exists()

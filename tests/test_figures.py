@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta
 from typing import Any
 from unittest import mock
@@ -262,16 +263,21 @@ def test_an_anonymous_client_varying_the_period_is_slowed_down(
             "/api/v1/figures", {"agency": "000.00.00.H56", **period}, REMOTE_ADDR=address
         )
 
-    assert [ask(client, day).status_code for day in (1, 2, 3)] == [200, 200, 200]
-    refused = ask(client, 4)
-    assert refused.status_code == 429
-    assert refused["Retry-After"] == "60"
-    assert refused.json()["code"] == "rate"
-    assert "phút" in refused.json()["detail"]  # in Vietnamese
-    assert ask(client, 1).status_code == 200  # an answer already kept costs nothing
-    assert ask(client, 4, address="203.0.113.8").status_code == 200  # another client
-    official = login_client(user("tiepnhan.hacthanh"))
-    assert ask(official, 5).status_code == 200  # signed in: not counted
-    cache.clear()  # the minute has passed
-    assert ask(client, 6).status_code == 200
+    # The start of the next minute on the clock (the cache's expiries are counted from it).
+    minute = (int(time.time()) // 60 + 1) * 60
+    with mock.patch("tinhso.core.rates.time.time", return_value=minute + 15.2):
+        assert [ask(client, day).status_code for day in (1, 2, 3)] == [200, 200, 200]
+        refused = ask(client, 4)
+        assert refused.status_code == 429
+        assert refused["Retry-After"] == "45"  # what is left of the minute
+        assert refused.json()["code"] == "rate"
+        assert "phút" in refused.json()["detail"]  # in Vietnamese
+        assert ask(client, 1).status_code == 200  # an answer already kept costs nothing
+        assert ask(client, 4, address="203.0.113.8").status_code == 200  # another client
+        # The same client behind a dual-stack socket: the same count.
+        assert ask(client, 7, address="::ffff:203.0.113.7").status_code == 429
+        official = login_client(user("tiepnhan.hacthanh"))
+        assert ask(official, 5).status_code == 200  # signed in: not counted
+    with mock.patch("tinhso.core.rates.time.time", return_value=minute + 60.1):
+        assert ask(client, 6).status_code == 200  # the next minute, however it was counted
     cache.clear()

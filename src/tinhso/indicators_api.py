@@ -56,15 +56,16 @@ FiguresOut = _figures_schema()
 RATE_SECONDS = 60
 
 
-def _computations_exceeded(request: HttpRequest) -> bool:
-    """Whether an anonymous client has had TINHSO_FIGURES_RATE answers computed in this
-    minute (a client varying the period to miss the cache); signed-in users are not
-    counted, and nor is a client whose address is unknown."""
+def _computations_exceeded(request: HttpRequest) -> int:
+    """Seconds to wait when an anonymous client has had TINHSO_FIGURES_RATE answers
+    computed in this minute (a client varying the period to miss the cache), else 0. Users
+    signed in on the site are not counted, nor is a client whose address is unknown; an
+    API client with a token (this endpoint asks for none) is counted by its address."""
     if getattr(request.user, "is_authenticated", False):
-        return False
+        return 0
     client = client_network(request)
     if not client or settings.TINHSO_FIGURES_RATE <= 0:
-        return False
+        return 0
     key = f"figures:rate:{client}"
     return rate_exceeded(key, most=settings.TINHSO_FIGURES_RATE, seconds=RATE_SECONDS)
 
@@ -91,8 +92,9 @@ def figures(
     cached = cache.get(key) if seconds else None
     if cached is not None:
         return Status(200, cached)
-    if _computations_exceeded(request):
-        response["Retry-After"] = str(RATE_SECONDS)
+    wait = _computations_exceeded(request)
+    if wait:
+        response["Retry-After"] = str(wait)
         response["Cache-Control"] = "no-store"
         return Status(429, {
             "detail": _("Too many figures asked for in a minute; try again in a minute."),
@@ -100,9 +102,10 @@ def figures(
         })  # fmt: skip
     agency = agency_get(code=query.agency)
     if agency is None:
-        return Status(
-            404, {"detail": _("No agency has the code %(code)s.") % {"code": query.agency}}
-        )
+        return Status(404, {
+            "detail": _("No agency has the code %(code)s.") % {"code": query.agency},
+            "code": "not_found",
+        })  # fmt: skip
     if query.end < query.start or (query.end - query.start).days > 3660:
         return Status(422, {"detail": _("Choose a period of at most ten years."), "code": "period"})
     scope = Scope(agencies=AgencyTree(agency), start=query.start, end=query.end)

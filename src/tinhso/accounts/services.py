@@ -424,11 +424,15 @@ def client_ip(request: HttpRequest | None) -> str | None:
 
 def client_network(request: HttpRequest | None) -> str:
     """The client as rates count it: its address (`client_ip`), an IPv6 address by its
-    /64, which one device may walk through; "" when unknown."""
+    /64, which one device may walk through, an IPv4 address seen through a dual-stack
+    socket (::ffff:a.b.c.d) as itself; "" when unknown."""
     address = client_ip(request) or ""
-    if ":" in address:
-        address = str(ipaddress.ip_network(f"{address}/64", strict=False))
-    return address
+    if ":" not in address:
+        return address
+    mapped = ipaddress.IPv6Address(address).ipv4_mapped
+    if mapped is not None:
+        return str(mapped)
+    return str(ipaddress.ip_network(f"{address}/64", strict=False))
 
 
 def _ip_or_none(text: str) -> str | None:

@@ -479,7 +479,8 @@ def report_moderate(
     *, report: Report, actor: User, hidden: bool, public_description: str | None = None
 ) -> Report:
     """Hide a report from the public (abusive, personal data) or edit what the public reads
-    of its description; the reporter and the handlers still see the original."""
+    of its description; the reporter, the receiver and the moderators still see the
+    original (the field worker reads what the public reads)."""
     with transaction.atomic():
         changes: dict[str, Any] = {"hidden": hidden, "updated_at": timezone.now()}
         if public_description is not None:

@@ -111,6 +111,14 @@ def _report_or_404(code: str, user: Any) -> Report:
     return report
 
 
+def _typed_personal(report: Report) -> bool:
+    """Whether what the reporter typed (description, address, answers) holds something
+    the public is not shown (a phone or ID number, an e-mail address)."""
+    typed = [report.description, report.address]
+    typed += [answer for _question, answer in _answered_list(report)]
+    return any(public_text(text) != text for text in typed)
+
+
 def _answered_list(report: Report, *, public: bool = False) -> list[tuple[str, str]]:
     """The category's questions and the report's answers in words; `public`: as anyone may
     read them (typed phone and ID numbers masked, e-mail addresses hidden)."""
@@ -436,7 +444,7 @@ def official_report(request: HttpRequest, code: str) -> HttpResponse:
     # the reporter or decide what the public reads; the others who handle the report (the
     # field worker) read it as the public does.
     raw = contact or moderate
-    if moderate and not contact and public_text(report.description) != report.description:
+    if moderate and not contact and _typed_personal(report):
         # The reporter reads in their account that this moderator saw what they typed.
         if report.reporter is not None:
             personal_data_access_record(
