@@ -157,8 +157,7 @@ def _database_settings() -> dict[str, object]:
         config: dict[str, object] = dict(dj_database_url.parse(url, conn_max_age=60))
         config["CONN_HEALTH_CHECKS"] = True
         return config
-    DATA_DIR.mkdir(parents=True, exist_ok=True)
-    return {
+    return {  # in DATA_DIR, made above
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": DATA_DIR / "tinhso.sqlite3",
         "OPTIONS": {

@@ -111,12 +111,26 @@ def _report_or_404(code: str, user: Any) -> Report:
     return report
 
 
-def _typed_personal(report: Report) -> bool:
-    """Whether what the reporter typed (description, address, answers) holds something
-    the public is not shown (a phone or ID number, an e-mail address)."""
-    typed = [report.description, report.address]
-    typed += [answer for _question, answer in _answered_list(report)]
+def _typed_personal(report: Report, answers: list[tuple[str, str]]) -> bool:
+    """Whether what the reporter typed (description, address, `answers` as shown whole)
+    holds something the public is not shown (a phone or ID number, an e-mail address)."""
+    typed = [report.description, report.address, *(answer for _question, answer in answers)]
     return any(public_text(text) != text for text in typed)
+
+
+def _look_logged(user: User, report: Report, *, purpose: str, action: str) -> None:
+    """An official's look at what the reporter gave: a signed-in reporter reads it in
+    their account (the personal-data access log); for an anonymous one it is audited."""
+    from tinhso.accounts.access import personal_data_access_record
+    from tinhso.core.audit import audit_record
+
+    if report.reporter is not None:
+        personal_data_access_record(
+            official=user, citizen=report.reporter, agency=report.agency,
+            record=f"report:{report.code}", purpose=purpose,
+        )  # fmt: skip
+    else:
+        audit_record(actor=user, action=action, obj=report, data={"code": report.code})
 
 
 def _answered_list(report: Report, *, public: bool = False) -> list[tuple[str, str]]:
@@ -381,9 +395,7 @@ def _handles_any(user: User) -> bool:
 
 @require_http_methods(["GET", "POST"])
 def official_report(request: HttpRequest, code: str) -> HttpResponse:
-    from tinhso.accounts.access import personal_data_access_record
     from tinhso.cases.transitions import case_actions, case_roles
-    from tinhso.core.audit import audit_record
     from tinhso.feedback.subject import HANDLER
 
     user = _official_or_403(request)
@@ -444,33 +456,13 @@ def official_report(request: HttpRequest, code: str) -> HttpResponse:
     # the reporter or decide what the public reads; the others who handle the report (the
     # field worker) read it as the public does.
     raw = contact or moderate
-    if moderate and not contact and _typed_personal(report):
-        # The reporter reads in their account that this moderator saw what they typed.
-        if report.reporter is not None:
-            personal_data_access_record(
-                official=user,
-                citizen=report.reporter,
-                agency=report.agency,
-                record=f"report:{report.code}",
-                purpose=_("Moderate report %(c)s") % {"c": report.code},
-            )
-        else:
-            audit_record(
-                actor=user, action="report.read_text", obj=report, data={"code": report.code}
-            )
-    if contact and report.reporter is not None:
-        # The reporter reads in their account that this official looked at their contact.
-        personal_data_access_record(
-            official=user,
-            citizen=report.reporter,
-            agency=report.agency,
-            record=f"report:{report.code}",
-            purpose=_("Answer the reporter of report %(c)s") % {"c": report.code},
-        )
-    elif contact and (report.contact_phone or report.contact_email):
-        audit_record(
-            actor=user, action="report.read_contact", obj=report, data={"code": report.code}
-        )
+    answers = _answered_list(report, public=not raw)
+    if moderate and not contact and _typed_personal(report, answers):
+        purpose = _("Moderate report %(c)s") % {"c": report.code}
+        _look_logged(user, report, purpose=purpose, action="report.read_text")
+    if contact and (report.reporter or report.contact_phone or report.contact_email):
+        purpose = _("Answer the reporter of report %(c)s") % {"c": report.code}
+        _look_logged(user, report, purpose=purpose, action="report.read_contact")
     bodies = (
         Agency.objects.filter(is_active=True, level__in=[AgencyLevel.COMMUNE, AgencyLevel.PROVINCE])
         .exclude(pk=report.agency_id)
@@ -494,7 +486,7 @@ def official_report(request: HttpRequest, code: str) -> HttpResponse:
             "handlers": handlers,
             "bodies": bodies,
             "error": error,
-            "answers": _answered_list(report, public=not raw),
+            "answers": answers,
             "raw": raw,
             "moderate": moderate,
             "roles": case_roles(report, user),
