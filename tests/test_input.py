@@ -545,3 +545,23 @@ def test_dates_times_and_numbers_refused_in_the_users_language(
         answer = client.get(url, headers={"Accept-Language": language})
         assert answer.status_code == 422
         assert answer.json()["errors"][field][0].startswith(expected), answer.json()
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"form": "một chuỗi"}, "form"),  # a field named like ninja's "form" location
+        ({"form": {}, "result_method": 7}, "result_method"),
+    ],
+)
+def test_a_body_field_is_reported_under_its_own_name(
+    client: Client, token_for: Any, citizen: Any, body: dict[str, Any], field: str
+) -> None:
+    whole = {"procedure": "1.001193", "receiving_agency": "000.02.60.H56",
+             "result_method": "online", **body}  # fmt: skip
+    answer = client.post(
+        "/api/v1/dossiers", json.dumps(whole), content_type="application/json",
+        headers=token_for(citizen),
+    )  # fmt: skip
+    assert answer.status_code == 422
+    assert list(answer.json()["errors"]) == [field], answer.json()

@@ -39,6 +39,23 @@ def test_permission_matrix_on_the_api(
     assert access.agency.kind == "service_centre"
 
 
+def test_the_role_is_checked_before_the_body(
+    client: Client, token_for: Any, citizen: Any, clerk: Any, receiver: Any
+) -> None:
+    # Someone without the role learns nothing from how a body is validated: the same 403
+    # whether the body is empty, malformed or well-formed.
+    for user in (citizen, clerk):
+        for body in ({}, {"personal_id": 12, "purpose": ""}, BODY):
+            answer = _api_lookup(client, token_for(user), body)
+            assert answer.status_code == 403, (user, body)
+            assert answer.json()["code"] == "forbidden"
+    # With the role, the body is validated as before.
+    invalid = _api_lookup(client, token_for(receiver), {"purpose": "x"})
+    assert invalid.status_code == 422
+    assert set(invalid.json()["errors"]) == {"personal_id", "purpose"}
+    assert PersonalDataAccess.objects.count() == 0
+
+
 def test_permission_matrix_on_the_page(
     client: Client, login_client: Any, citizen: Any, clerk: Any, receiver: Any
 ) -> None:

@@ -105,6 +105,7 @@ _MESSAGES = {
     "url_parsing": _("Must be a web address."),
 }
 _CONTAINERS = {"body", "query", "path", "header", "cookie", "form", "file"}
+_GROUPS = {"payload", "filters", "paging", "query"}
 
 
 def validation_errors(raw: list[dict[str, Any]]) -> dict[str, list[str]]:
@@ -112,8 +113,11 @@ def validation_errors(raw: list[dict[str, Any]]) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     for error in raw:
         loc = [str(p) for p in error.get("loc", ())]
-        # Drop the location kind and the parameter-group name ninja puts first.
-        while loc and (loc[0] in _CONTAINERS or loc[0] in {"payload", "filters", "paging"}):
+        # Drop the location kind and the parameter-group name ninja puts first, once each: a
+        # field may itself be called "form" or "file".
+        if loc and loc[0] in _CONTAINERS:
+            loc = loc[1:]
+        if loc and loc[0] in _GROUPS:
             loc = loc[1:]
         message = _MESSAGES.get(str(error.get("type")))
         text = str(message) if message else str(error.get("msg", ""))
