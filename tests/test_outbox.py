@@ -168,6 +168,40 @@ def test_a_run_schedules_a_later_run_for_retries_not_for_another_runs_lease(
     assert later.run_after > timezone.now() + timedelta(minutes=1)
 
 
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="SQLite is embedded: the processes sharing it read one machine's clock",
+)
+@pytest.mark.django_db
+def test_a_server_whose_clock_runs_ahead_takes_no_live_lease(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Leases are set and read on the database's clock: a worker on a server five minutes
+    ahead (more than the lease) neither takes messages another run holds nor hands out
+    leases that end early for the others."""
+    first, second = _queue(2)
+    calls: list[int] = []
+
+    def killed_after_the_first(payload: dict[str, Any]) -> None:
+        calls.append(payload["n"])
+        if payload["n"] == 1:
+            raise _Killed
+
+    _handled(monkeypatch, killed_after_the_first)
+    with pytest.raises(_Killed):
+        outbox.outbox_deliver_pending()  # this run holds the second message's lease
+    real_now = timezone.now
+    monkeypatch.setattr(timezone, "now", lambda: real_now() + timedelta(minutes=5))
+    assert outbox.outbox_deliver_pending() == 0  # the server ahead takes nothing
+    assert not outbox.outbox_nudge()  # nor sees anything due
+    held = OutboxMessage.objects.get(pk=second)
+    assert (held.attempts, held.delivered_at) == (1, None)
+    # Its lease ends two minutes after the claim on the database's clock.
+    assert timedelta(minutes=1) < held.leased_until - real_now() <= outbox.LEASE
+    assert OutboxMessage.objects.get(pk=first).delivered_at is not None
+    assert calls == [0, 1]
+
+
 def _run_in_thread() -> int:
     try:
         return outbox.outbox_deliver_pending(limit=5)

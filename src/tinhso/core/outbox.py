@@ -4,6 +4,7 @@ commit by a background task (django-tasks), retried with back-off until they suc
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -14,6 +15,7 @@ from django.db.models import Count, F, Min, Q, QuerySet
 from django.utils import timezone
 from django_tasks import task
 
+from tinhso.core.cluster import database_now
 from tinhso.core.models import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -52,9 +54,10 @@ def outbox_put_many(*, topic: str, payloads: list[dict[str, Any]]) -> list[Outbo
 
 # How long a run holds the messages it took: no other run takes them meanwhile, and a run
 # that dies leaves them to be taken again when it ends (so a crash delays them by at most
-# this). A run stops taking new work from its batch halfway through and gives the rest
-# back, so a slow batch never outlives its lease (handlers' calls time out in 10-30 s).
-# Leases are read on the servers' clocks, which are kept in step (NTP) to well within it.
+# this). A run stops taking new work from its batch halfway through (on its own monotonic
+# clock) and gives the rest back, so a slow batch never outlives its lease (handlers' calls
+# time out in 10-30 s). Leases are set and read on the database's clock
+# (core.cluster.database_now): a server whose clock runs ahead takes no live lease.
 LEASE = timedelta(minutes=2)
 
 
@@ -72,14 +75,17 @@ def _due(now: datetime) -> QuerySet[OutboxMessage]:
     return _waiting(now).filter(available_at__lte=now)
 
 
-def _claim(limit: int) -> tuple[list[OutboxMessage], datetime, datetime]:
+def _claim(limit: int) -> tuple[list[OutboxMessage], float, datetime]:
     """Take up to `limit` due messages for this run, in a short transaction of their own:
     each gets a lease, so other runs pass it by (on PostgreSQL, rows another run is claiming
     are skipped, not waited for), and its attempt is counted as it starts: a message whose
-    handler kills its worker is given up after MAX_ATTEMPTS, not taken for ever."""
-    now = timezone.now()
-    until = now + LEASE
+    handler kills its worker is given up after MAX_ATTEMPTS, not taken for ever. Returns
+    the messages, when they were claimed on this process's monotonic clock, and the lease's
+    end on the database's clock."""
     with transaction.atomic():
+        now = database_now()
+        until = now + LEASE
+        claimed = time.monotonic()
         qs = _due(now).order_by("id")
         if connection.features.has_select_for_update_skip_locked:
             qs = qs.select_for_update(skip_locked=True)
@@ -90,7 +96,7 @@ def _claim(limit: int) -> tuple[list[OutboxMessage], datetime, datetime]:
             )
             for message in messages:
                 message.attempts += 1
-    return messages, now, until
+    return messages, claimed, until
 
 
 def _failed(message: OutboxMessage, exc: Exception) -> None:
@@ -113,7 +119,7 @@ def outbox_deliver_pending(limit: int = 100) -> int:
     messages, claimed, until = _claim(limit)
     delivered = 0
     for index, message in enumerate(messages):
-        if timezone.now() >= claimed + LEASE / 2:
+        if time.monotonic() - claimed >= (LEASE / 2).total_seconds():
             # Half the lease is gone: give the rest back, untried, for the next run.
             OutboxMessage.objects.filter(
                 pk__in=[m.pk for m in messages[index:]], leased_until=until
@@ -142,7 +148,7 @@ def outbox_dispatch() -> int:
     run holds are its own business: if it dies, the worker's heartbeat finds them due again
     when their lease ends, `outbox_nudge`.)"""
     delivered = outbox_deliver_pending()
-    now = timezone.now()
+    now = database_now()
     retry = _waiting(now).order_by("available_at").values_list("available_at", flat=True).first()
     if retry is None:
         return delivered
@@ -162,7 +168,7 @@ def outbox_nudge() -> bool:
     run held, once its lease ends)."""
     from django_tasks_db.models import DBTaskResult
 
-    if not _due(timezone.now()).exists():
+    if not _due(database_now()).exists():
         return False
     runs = DBTaskResult.objects.filter(task_path=outbox_dispatch.module_path)
     if runs.ready().exists() or runs.filter(status="RUNNING").exists():
