@@ -19,7 +19,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import connection, transaction
-from django.utils import timezone
+
+from tinhso.core.cluster import database_now
 
 HOURLY = timedelta(hours=1)
 
@@ -67,7 +68,7 @@ def chain_next(task: Any, every: timedelta = HOURLY) -> None:
         return
     with transaction.atomic():
         _chain_lock(task.module_path)
-        now = timezone.now()
+        now = database_now()  # one clock for every server (core.cluster)
         if not _waiting(task.module_path, ["READY"], later_than=now):
             task.using(run_after=now + every).enqueue()
 
