@@ -215,3 +215,39 @@ def test_which_pages_read_the_replica(login_client: Any, settings: Any) -> None:
         response = client.get("/tra-cuu-ho-so/", {"ma": "000.02.60.H56-261122-9999"})
     assert response.status_code == 404
     assert queries.on_replica(dossiers) == 1
+
+
+@routed
+@pytest.mark.usefixtures("seeded_transactional_db")
+def test_cache_and_session_writes_do_not_pin_a_request_to_the_primary(settings: Any) -> None:
+    """The anonymous figures count their computations and keep their answers in the shared
+    cache, a table in the database unless Redis is set: those rows are always read on the
+    primary, so writing them pins neither the rest of the request nor the client's next
+    requests (the figures are summed on the replica; the catalogue afterwards reads it too)."""
+    from django.core.cache import cache
+
+    from tinhso.dossiers.models import DossierRollup
+
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "tinhso_cache",
+        }
+    }
+    settings.FIGURES_CACHE_SECONDS = 60
+    settings.TINHSO_FIGURES_RATE = 120
+    cache.clear()
+    rollups = DossierRollup._meta.db_table
+    client = Client()
+    url = "/api/v1/figures?agency=000.02.60.H56&start=2026-01-01&end=2026-11-30"
+    with Queries() as queries:
+        response = client.get(url)
+    assert response.status_code == 200
+    assert queries.on_replica(rollups) >= 1
+    assert queries.on_primary(rollups) == 0
+    assert queries.on_primary("tinhso_cache") >= 1  # the count and the answer kept
+    assert PIN_COOKIE not in response.cookies
+    with Queries() as queries:
+        assert client.get("/api/v1/procedures").status_code == 200
+    assert queries.on_replica(PROCEDURES) >= 1
+    assert queries.on_primary(PROCEDURES) == 0

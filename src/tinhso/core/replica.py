@@ -9,7 +9,8 @@ when all of these hold:
   listed in settings.TINHSO_REPLICA_VIEWS (the public catalogue, open data, tracking,
   figures), or a caller wraps around its own lag-tolerant reads;
 * nothing has been written in this context (the first write pins the rest of it to the
-  primary: read-your-writes within a request);
+  primary: read-your-writes within a request; writes of the tables below, always read on
+  the primary anyway, pin nothing);
 * the client has not written in the last TINHSO_REPLICA_PIN_SECONDS (a request that wrote
   sets a short-lived cookie; the next pages of that browser read from the primary, so a
   citizen who has just submitted sees the dossier when tracking it);
@@ -141,7 +142,11 @@ class ReplicaRouter:
 
     def db_for_write(self, model: type[Model], **hints: Any) -> str:
         state = _state.get()
-        if state is not None:
+        # Rows that are always read on the primary (the cache table, sessions, sign-in
+        # counts) need no read-your-writes: writing them pins nothing (an anonymous
+        # figures answer counted and kept in the database cache is still summed on the
+        # replica, and its client is not sent to the primary afterwards).
+        if state is not None and model._meta.app_label not in PRIMARY_ONLY_APPS:
             state.wrote = True
         return DEFAULT_DB_ALIAS
 
