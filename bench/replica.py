@@ -206,6 +206,7 @@ def run() -> list[Row]:
 
 
 def _measure() -> list[Row]:
+    from django.conf import settings
     from django.db import connections
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
@@ -215,6 +216,10 @@ def _measure() -> list[Row]:
     from tinhso.core.replica import PIN_COOKIE
     from tinhso.dossiers.models import Dossier, DossierStatus
 
+    # Every figures answer computed (no server cache, no anonymous limit): the same work on
+    # the standby and on the primary, whichever module ran before.
+    settings.FIGURES_CACHE_SECONDS = 0
+    settings.TINHSO_FIGURES_RATE = 0
     lag_median, lag_worst = _lag_ms()
     print(
         f"\nreplica: a hot standby from pg_basebackup -R; replay lag after a commit: "
