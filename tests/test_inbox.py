@@ -257,6 +257,48 @@ def test_a_box_met_several_ways_is_merged_in_due_order(citizen: Any, monkeypatch
     assert overdue[0] == max((records[0], births[1]), key=lambda d: d.pk).code
 
 
+def test_box_counts_count_a_case_once_and_stop_past_their_limit(
+    login_client: Any, citizen: Any, monkeypatch: Any
+) -> None:
+    """The counts of the boxes: a dossier found several ways (received by one of the
+    official's agencies, of a procedure another implements) counts once; past COUNT_LIMIT
+    the count stops and the tab says "over" it; at the limit it is still exact."""
+    from flows import act
+    from test_inter_agency import criminal_record_request
+    from tinhso.accounts.services import membership_grant
+    from tinhso.agencies.models import Agency
+    from tinhso.cases import inbox as cases_inbox
+    from tinhso.dossiers.inbox import inbox_counts
+
+    both = user("chuyenvien.hacthanh")
+    membership_grant(
+        actor=None, user=both, agency=Agency.objects.get(short_name="STP"), role="specialist"
+    )
+    records = []
+    for _ in range(2):
+        birth = dossier_submit(submission=submission(citizen))
+        act(birth, "tiepnhan.hacthanh", "accept")
+        act(birth, "tiepnhan.hacthanh", "assign", assignee=both)
+        record = criminal_record_request(citizen)
+        act(record, "tiepnhan", "accept")
+        records.append(act(record, "tiepnhan", "assign", assignee=both))
+    # The records' receiving agency too: each record is now found by two arms.
+    membership_grant(actor=None, user=both, agency=records[0].receiving_agency, role="specialist")
+    counts = inbox_counts(both)
+    assert (counts["xu-ly"], counts["xu-ly"].more, counts["xu-ly"].label) == (4, False, "4")
+    assert counts["phe-duyet"] == 0
+    monkeypatch.setattr(cases_inbox, "COUNT_LIMIT", 4)
+    assert (inbox_counts(both)["xu-ly"], inbox_counts(both)["xu-ly"].more) == (4, False)
+    monkeypatch.setattr(cases_inbox, "COUNT_LIMIT", 3)
+    counts = inbox_counts(both)
+    assert (counts["xu-ly"], counts["xu-ly"].more) == (3, True)
+    page = login_client(both).get("/can-bo/ho-so/", {"hop": "xu-ly"}, HTTP_ACCEPT_LANGUAGE="vi")
+    assert "(hơn 3)" in page.content.decode()
+    assert len(page.context["rows"]) == 4  # the box still lists its cases
+    english = login_client(both).get("/can-bo/ho-so/", HTTP_ACCEPT_LANGUAGE="en")
+    assert "(over 3)" in english.content.decode()
+
+
 def test_an_inbox_row_nests_related_columns_as_the_page_reads_them() -> None:
     from tinhso.cases.inbox import InboxRow
 

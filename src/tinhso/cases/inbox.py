@@ -8,6 +8,11 @@ unassigned ones (not those assigned to a colleague), except in another agency's 
 Three boxes hold every case the official handles, whatever its state: due within a
 working day, overdue, clock stopped; each is one query with its bounds in SQL (due soon
 compares the due time with each calendar's "one working day from now").
+
+A box's count is exact up to COUNT_LIMIT and says "over" that beyond it: counting stops
+there, so the counts of the eight boxes cost one statement whose work is bounded however
+many cases wait in them (a commune with a decade of unreturned results, issue 15). The
+exact stocks of an agency (in progress, paused, overdue) are the figures' (rollups).
 """
 
 from __future__ import annotations
@@ -18,8 +23,12 @@ from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet
+from django.db import connections
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
 
 from tinhso.accounts.policies import Viewer, memberships
 from tinhso.cases.graph import Graph, State
@@ -28,6 +37,26 @@ from tinhso.cases.subjects import Box, BoxKind, SubjectType
 from tinhso.core.calendar import hours_all, working_day_left_until
 
 BOX_LIMIT = 200
+# Counting a box stops past this many cases (the count then says "over 1,000").
+COUNT_LIMIT = 1000
+
+
+class BoxCount(int):
+    """How many cases a box holds: exact up to COUNT_LIMIT; past it, the limit with `more`
+    set. An int (the pages compare it, add it, test it), shown by `label`."""
+
+    more: bool
+
+    def __new__(cls, value: int, more: bool = False) -> BoxCount:
+        count = super().__new__(cls, value)
+        count.more = more
+        return count
+
+    @property
+    def label(self) -> str:
+        """As a tab shows it: "12", or "over 1,000" (grouped as the language groups)."""
+        shown = number_format(int(self), force_grouping=True)
+        return _("over %(n)s") % {"n": shown} if self.more else shown
 
 
 class InboxLook:
@@ -127,12 +156,43 @@ class InboxLook:
                 )
         return [part & kind for part in _parts(self.handled(ids, None))]
 
-    def box(self, box: Box) -> QuerySet[Any]:
-        return self.subject.list_queryset().filter(_union(self.arms(box)))
-
-    def counts(self) -> dict[str, int]:
-        """How many cases each box holds: COUNT queries, not the lists themselves."""
-        return {box.slug: self.box(box).count() for box in self.subject.boxes}
+    def counts(self) -> dict[str, BoxCount]:
+        """How many cases each box holds (BoxCount: exact up to COUNT_LIMIT), every box in
+        one statement. Each way into a box (an arm, read along its own index) gives at most
+        COUNT_LIMIT + 1 keys and their union is counted: a case two arms find counts once,
+        and an arm past the limit puts its box past it, so the count is exact whenever it
+        is at most the limit, and no box reads more than COUNT_LIMIT + 1 keys per arm."""
+        found = {box.slug: BoxCount(0) for box in self.subject.boxes}
+        slugs: list[str] = []
+        selects: list[str] = []
+        params: list[Any] = []
+        database = self.subject.list_queryset().db
+        for box in self.subject.boxes:
+            arms = self.arms(box)
+            if not arms:
+                continue
+            parts: list[str] = []
+            for arm in arms:
+                keys = self.subject.list_queryset().filter(arm).order_by().values_list("pk")
+                compiler = keys[: COUNT_LIMIT + 1].query.get_compiler(using=database)
+                try:
+                    sql, arm_params = compiler.as_sql()
+                except EmptyResultSet:  # an arm that can match nothing
+                    continue
+                # The ORM's own SQL for the arm, its values bound as parameters.
+                parts.append(f"SELECT * FROM ({sql}) arm{len(parts)}")  # noqa: S608
+                params += arm_params
+            if not parts:
+                continue
+            slugs.append(box.slug)
+            selects.append(f"(SELECT COUNT(*) FROM ({' UNION '.join(parts)}) box)")  # noqa: S608
+        if selects:
+            with connections[database].cursor() as cursor:
+                cursor.execute(f"SELECT {', '.join(selects)}", params)
+                row = cursor.fetchone()
+            for slug, n in zip(slugs, row, strict=True):
+                found[slug] = BoxCount(min(n, COUNT_LIMIT), more=n > COUNT_LIMIT)
+        return found
 
     def rows(self, slug: str) -> list[Any]:
         """The cases of one box, most urgent first (at most BOX_LIMIT; undated last). With
@@ -269,8 +329,8 @@ def inbox(user: Viewer, subject: SubjectType, slug: str) -> list[Any]:
     return InboxLook(user, subject).rows(slug)
 
 
-def inbox_counts(user: Viewer, subject: SubjectType) -> dict[str, int]:
-    """How many cases each box holds: COUNT queries, not the lists themselves."""
+def inbox_counts(user: Viewer, subject: SubjectType) -> dict[str, BoxCount]:
+    """How many cases each box holds (exact up to COUNT_LIMIT), in one statement."""
     return InboxLook(user, subject).counts()
 
 

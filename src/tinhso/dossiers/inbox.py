@@ -17,8 +17,8 @@ def inbox(user: Viewer, slug: str) -> list[Dossier]:
     return cases_inbox.inbox(user, DOSSIER, slug)
 
 
-def inbox_counts(user: Viewer) -> dict[str, int]:
-    """How many dossiers each box holds: COUNT queries, not the lists themselves."""
+def inbox_counts(user: Viewer) -> dict[str, cases_inbox.BoxCount]:
+    """How many dossiers each box holds (exact up to cases.inbox.COUNT_LIMIT)."""
     return cases_inbox.inbox_counts(user, DOSSIER)
 
 
