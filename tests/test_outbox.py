@@ -271,3 +271,42 @@ def test_a_notification_on_every_channel_is_written_in_two_statements(citizen: A
     with pytest.raises(RuntimeError):
         fails_after_notifying()
     assert (Notification.objects.count(), OutboxMessage.objects.count()) == before
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_run_a_change_asks_for_commits_with_the_change_or_not_at_all(
+    settings: Any,
+) -> None:
+    """With the task queue in the database, the delivery run's row is written in the
+    transaction of the change that queued the message: it is there as soon as the message
+    is (no commit of its own, no crash between the two), and a change rolled back leaves
+    neither. With a backend elsewhere (here the immediate one), the run is asked for after
+    the commit, as before."""
+    from django_tasks_db.models import DBTaskResult
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    runs = DBTaskResult.objects.filter(task_path=outbox.outbox_dispatch.module_path)
+    seen: list[int] = []
+
+    def change_that_fails() -> None:
+        with transaction.atomic():
+            outbox.outbox_put(topic=TOPIC, payload={"n": 1})
+            seen.append(runs.count())  # inside the change's own transaction
+            raise _Killed
+
+    with pytest.raises(_Killed):
+        change_that_fails()
+    assert seen == [1]
+    assert not runs.exists()
+    assert not OutboxMessage.objects.exists()
+    with transaction.atomic():
+        outbox.outbox_put(topic=TOPIC, payload={"n": 2})
+    assert runs.count() == 1
+    assert OutboxMessage.objects.count() == 1
+    asked: list[str] = []
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    with transaction.atomic():
+        transaction.on_commit(lambda: asked.append("commit"))
+        outbox.enqueue_with_change(outbox.outbox_dispatch, lambda: asked.append("run"))
+        assert asked == []  # not a database queue: asked for after the commit
+    assert asked == ["commit", "run"]

@@ -36,6 +36,7 @@ from django_tasks import task
 from django_tasks.backends.immediate import ImmediateBackend
 
 from tinhso.core.models import PendingDocument, PendingDocumentState
+from tinhso.core.outbox import enqueue_with_change
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +63,10 @@ def _queues() -> bool:
     return not isinstance(document_issue_task.get_backend(), ImmediateBackend)
 
 
-def _enqueue_after_commit(pk: int, *, run_after: datetime | None = None) -> None:
+def _enqueue_with_change(pk: int, *, run_after: datetime | None = None) -> None:
+    """Ask for the document's issue with the change that made it (the task's row in its
+    transaction when the queue is in the database: core.outbox.enqueue_with_change)."""
+
     def enqueue() -> None:
         backend = document_issue_task.get_backend()
         if run_after is not None and backend.supports_defer:
@@ -71,7 +75,7 @@ def _enqueue_after_commit(pk: int, *, run_after: datetime | None = None) -> None
             document_issue_task.enqueue(pk)
         # A retry the backend cannot defer waits for the worker's sweep (documents_nudge).
 
-    transaction.on_commit(enqueue)
+    enqueue_with_change(document_issue_task, enqueue)
 
 
 def document_pending(
@@ -99,7 +103,7 @@ def document_pending(
         bind(row)
     if after is None:
         if _queues():
-            _enqueue_after_commit(row.pk)
+            _enqueue_with_change(row.pk)
         else:
             document_issue(row.pk)
             row.refresh_from_db()
@@ -150,7 +154,7 @@ def document_issue(pk: int) -> bool:
         )
     for follower in followers:
         if _queues():
-            _enqueue_after_commit(follower)
+            _enqueue_with_change(follower)
         else:
             document_issue(follower)
     return True
@@ -173,7 +177,7 @@ def _failed(row: PendingDocument, exc: Exception) -> None:
             row.key, row.kind, row.attempts, row.available_at, row.last_error,
         )  # fmt: skip
         if _queues():
-            _enqueue_after_commit(row.pk, run_after=row.available_at)
+            _enqueue_with_change(row.pk, run_after=row.available_at)
     row.save(update_fields=["attempts", "last_error", "state", "available_at"])
 
 
@@ -229,7 +233,7 @@ def documents_retry(rows: Iterable[PendingDocument]) -> int:
             before = row.after
             if before is None or before.state == PendingDocumentState.ISSUED:
                 if _queues():
-                    _enqueue_after_commit(row.pk)
+                    _enqueue_with_change(row.pk)
                 else:
                     transaction.on_commit(functools.partial(document_issue, row.pk))
     return count
