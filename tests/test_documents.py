@@ -44,7 +44,8 @@ Commit = Callable[..., Any]
 
 @pytest.fixture
 def queued(settings: Any, django_capture_on_commit_callbacks: Commit) -> Iterator[Commit]:
-    """The database task backend, as in production: the actions' after-commit hooks run
+    """The database task backend, as in production: an action's task rows are written in
+    its transaction (core.outbox.enqueue_with_change) and its other after-commit hooks run
     when the test says (`with queued(): …` is one committed action)."""
     settings.TASKS = DB_TASKS
 
@@ -91,7 +92,7 @@ def test_the_action_commits_with_the_form_pending_the_worker_issues_it_once(
     assert job is not None
     assert job.state == PendingDocumentState.PENDING
     assert job.payload["inputs"]["name"] == user("tiepnhan.hacthanh").full_name
-    assert len(waiting_tasks(job.pk)) == 1  # asked for after commit
+    assert len(waiting_tasks(job.pk)) == 1  # asked for with the action
     assert not SignedDocument.objects.filter(reference=dossier.code).exists()
 
     # The pages say so, and nothing breaks meanwhile.
@@ -255,7 +256,7 @@ def test_the_clerks_seal_waits_for_the_leaders_signature_still_being_issued(
     client: Client, citizen: Any, queued: Commit
 ) -> None:
     dossier = dossier_submit(submission=submission(citizen))
-    dossier = act(dossier, "tiepnhan.hacthanh", "accept")  # immediate: issued now
+    dossier = act(dossier, "tiepnhan.hacthanh", "accept")
     dossier = act(dossier, "tiepnhan.hacthanh", "assign", assignee=user("chuyenvien.hacthanh"))
     dossier = act(dossier, "chuyenvien.hacthanh", "forward")
     with queued():

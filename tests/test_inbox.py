@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
 
 import samples
 from flows import user
@@ -297,6 +297,11 @@ def test_box_counts_count_a_case_once_and_stop_past_their_limit(
     assert len(page.context["rows"]) == 4  # the box still lists its cases
     english = login_client(both).get("/can-bo/ho-so/", HTTP_ACCEPT_LANGUAGE="en")
     assert "(over 3)" in english.content.decode()
+    with translation.override("vi"):
+        assert cases_inbox.BoxCount(1000, more=True).label == "hơn 1.000"
+        assert cases_inbox.BoxCount(1000).label == "1.000"
+    with translation.override("en"):
+        assert cases_inbox.BoxCount(1000, more=True).label == "over 1,000"
 
 
 def test_an_inbox_row_nests_related_columns_as_the_page_reads_them() -> None:

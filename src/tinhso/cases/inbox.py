@@ -28,6 +28,7 @@ from django.db import connections
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.formats import number_format
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from tinhso.accounts.policies import Viewer, memberships
@@ -35,6 +36,7 @@ from tinhso.cases.graph import Graph, State
 from tinhso.cases.selectors import workflow_graphs
 from tinhso.cases.subjects import Box, BoxKind, SubjectType
 from tinhso.core.calendar import hours_all, working_day_left_until
+from tinhso.core.words import grouped
 
 BOX_LIMIT = 200
 # Counting a box stops past this many cases (the count then says "over 1,000").
@@ -54,9 +56,17 @@ class BoxCount(int):
 
     @property
     def label(self) -> str:
-        """As a tab shows it: "12", or "over 1,000" (grouped as the language groups)."""
-        shown = number_format(int(self), force_grouping=True)
+        """As a tab shows it: "12", or "over 1,000" ("hơn 1.000" in Vietnamese)."""
+        shown = count_shown(int(self))
         return _("over %(n)s") % {"n": shown} if self.more else shown
+
+
+def count_shown(n: int) -> str:
+    """A count grouped as the page's language writes it: "1.000" in Vietnamese (whose
+    Django format sets no grouping), "1,000" in English."""
+    if (get_language() or "").startswith("vi"):
+        return grouped(n)
+    return number_format(n, force_grouping=True)
 
 
 class InboxLook:

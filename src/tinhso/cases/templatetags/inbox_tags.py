@@ -1,9 +1,8 @@
-"""`{{ n|box_count }}`: a box's count as its tab shows it ("12", "over 1,000")."""
+"""`{{ n|box_count }}`: a box's count as its tab shows it ("12", "over 1,000", "hơn 1.000")."""
 
 from django import template
-from django.utils.formats import number_format
 
-from tinhso.cases.inbox import BoxCount
+from tinhso.cases.inbox import BoxCount, count_shown
 
 register = template.Library()
 
@@ -12,4 +11,4 @@ register = template.Library()
 def box_count(value: object) -> str:
     if isinstance(value, BoxCount):
         return value.label
-    return number_format(value, force_grouping=True) if isinstance(value, int) else ""
+    return count_shown(value) if isinstance(value, int) else ""
