@@ -72,8 +72,8 @@ def main() -> int:
     dossiers = int(os.environ.get("BENCH_DOSSIERS", "1000000"))
     print(
         f"\nThe dossier, figure and inbox rows ran over {dossiers:,} dossiers. Ten years of a "
-        "province (about 20 M): BENCH_DOSSIERS=20000000 make bench (loading them takes about "
-        "twenty times the load times printed above)."
+        "province (about 20 M): BENCH_ONLY=figures BENCH_DOSSIERS=20000000 make bench (seeding "
+        "them took 35 minutes and 23 GB on two cores: docs/bench/2026-12-01-figures-20M.txt)."
     )
     return 0
 
