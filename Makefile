@@ -70,8 +70,11 @@ typecheck: install-dev
 check-migrations: install-dev
 	$(TEST_ENV) $(BIN)/tinhso makemigrations --check --dry-run --verbosity 1
 
+## The suite runs in one process per core, up to four (pytest-xdist; each has its own test
+## database and file folders). PYTEST_WORKERS=0 runs it in this process.
+PYTEST_WORKERS ?= auto
 pytest: install-dev
-	$(TEST_ENV) $(BIN)/pytest $(PYTEST_ARGS)
+	$(TEST_ENV) $(BIN)/pytest -n $(PYTEST_WORKERS) --maxprocesses 4 $(PYTEST_ARGS)
 
 ## messages: refresh the translation catalogues (needs GNU gettext) and compile them
 messages: install-dev

@@ -7,7 +7,7 @@ the second (the first warms the per-process caches, so the count does not depend
 tests ran before), then compares with the baseline. A change, up or down, fails with both
 numbers and the statements that repeat. After a change you meant, refresh the baselines with
 
-    TINHSO_QUERY_COUNTS=update make pytest PYTEST_ARGS=tests/test_query_counts.py
+    TINHSO_QUERY_COUNTS=update make pytest PYTEST_WORKERS=0 PYTEST_ARGS=tests/test_query_counts.py
 
 and commit the JSON with the change, so the review sees the new counts. SQLite and
 PostgreSQL run the same queries for every page measured here: one baseline serves both.
@@ -28,7 +28,9 @@ from django.test.utils import CaptureQueriesContext
 
 BASELINES = Path(__file__).parent / "query_counts"
 UPDATE = os.environ.get("TINHSO_QUERY_COUNTS", "") == "update"
-REFRESH = "TINHSO_QUERY_COUNTS=update make pytest PYTEST_ARGS=tests/test_query_counts.py"
+REFRESH = (
+    "TINHSO_QUERY_COUNTS=update make pytest PYTEST_WORKERS=0 PYTEST_ARGS=tests/test_query_counts.py"
+)
 
 
 def _baseline(module: str) -> dict[str, int]:
@@ -74,6 +76,9 @@ def query_count_check(module: str, name: str, request: Callable[[], Any]) -> Non
             continue
         count = len(captured.captured_queries)
         if UPDATE:
+            # Each process starts a module's file afresh: several would drop each other's.
+            worker = os.environ.get("PYTEST_XDIST_WORKER")
+            assert not worker, f"refresh in one process:\n  {REFRESH}"
             _record(module, name, count)
             return
         expected = _baseline(module).get(name)

@@ -207,6 +207,7 @@ def test_a_changed_count_fails_naming_the_repeated_statement(
     from tinhso.agencies.models import Agency
 
     monkeypatch.setattr(query_baseline, "BASELINES", tmp_path)
+    monkeypatch.setattr(query_baseline, "UPDATE", False)  # checks, even in a refresh run
     (tmp_path / "example.json").write_text('{"agency pages": 1}')
     codes = list(Agency.objects.values_list("code", flat=True)[:3])
 
@@ -220,5 +221,10 @@ def test_a_changed_count_fails_naming_the_repeated_statement(
     with pytest.raises(AssertionError, match="has no baseline"):
         query_count_check("example", "a new page", one_by_one)
     monkeypatch.setattr(query_baseline, "UPDATE", True)
+    # A refresh in several processes would lose names: it asks for one.
+    monkeypatch.setenv("PYTEST_XDIST_WORKER", "gw1")
+    with pytest.raises(AssertionError, match="refresh in one process"):
+        query_count_check("example", "agency pages", one_by_one)
+    monkeypatch.delenv("PYTEST_XDIST_WORKER")
     query_count_check("example", "agency pages", one_by_one)
     assert (tmp_path / "example.json").read_text() == '{\n  "agency pages": 3\n}\n'
