@@ -98,6 +98,18 @@ def _workflow_memo() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
+def _stored_files_forgotten() -> Iterator[None]:
+    # The files a test stored in its rolled-back transaction wait, in this thread, for the
+    # end of the next request or task to be settled (core.files): forgotten here, so that
+    # the next test, which may have no database, does not settle them. Which test comes
+    # next differs from run to run when the suite runs in several processes.
+    from tinhso.core import files
+
+    yield
+    files._local.intents = {}
+
+
+@pytest.fixture(autouse=True)
 def _file_storage(settings: Any, tmp_path_factory: pytest.TempPathFactory) -> None:
     # Uploaded papers of each test land in a folder of their own.
     settings.MEDIA_ROOT = tmp_path_factory.mktemp("files")

@@ -294,9 +294,21 @@ def signed_ranges(content: bytes) -> list[tuple[bytes, bytes]]:
     found = []
     for match in re.finditer(rb"/ByteRange\s*\[\s*(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s*\]", content):
         a, b, c, d = map(int, match.groups())
-        cms = bytes.fromhex(content[a + b + 1 : c - 1].decode()).rstrip(b"\x00")
+        cms = der_value(bytes.fromhex(content[a + b + 1 : c - 1].decode()))
         found.append((content[a : a + b] + content[c : c + d], cms))
     return found
+
+
+def der_value(padded: bytes) -> bytes:
+    """The DER value at the start of /Contents, without the zeros that pad the field: its
+    length is read from its header (stripping trailing zeros would also cut a signature
+    whose last byte is zero, one in 256)."""
+    assert padded[0] == 0x30, "a CMS ContentInfo is a SEQUENCE"
+    size = padded[1]
+    if size < 0x80:
+        return padded[: 2 + size]
+    count = size & 0x7F
+    return padded[: 2 + count + int.from_bytes(padded[2 : 2 + count], "big")]
 
 
 def openssl_verify(data: bytes, cms: bytes, root: Path, tmp: Path) -> subprocess.CompletedProcess:
