@@ -214,6 +214,9 @@ def test_a_misnamed_store_stops_start_up_with_a_message(tmp_path: Path) -> None:
 # --- The contract -------------------------------------------------------------------------
 
 
+# The database: closing the response ends a request, and request_finished's receivers (the
+# connections' age check, the settling of stored files) look at it, as after any request.
+@pytest.mark.django_db
 def test_a_store_keeps_reads_streams_and_deletes(store: FileStore) -> None:
     name = "papers/2026/01/tep.pdf"
     assert not store.exists(name)
