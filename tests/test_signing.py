@@ -300,15 +300,12 @@ def signed_ranges(content: bytes) -> list[tuple[bytes, bytes]]:
 
 
 def der_value(padded: bytes) -> bytes:
-    """The DER value at the start of /Contents, without the zeros that pad the field: its
-    length is read from its header (stripping trailing zeros would also cut a signature
-    whose last byte is zero, one in 256)."""
-    assert padded[0] == 0x30, "a CMS ContentInfo is a SEQUENCE"
-    size = padded[1]
-    if size < 0x80:
-        return padded[: 2 + size]
-    count = size & 0x7F
-    return padded[: 2 + count + int.from_bytes(padded[2 : 2 + count], "big")]
+    """The CMS at the start of /Contents, without the zeros that pad the field, as its DER
+    header measures it (stripping trailing zeros would also cut a signature whose last byte
+    is zero, one in 256)."""
+    from asn1crypto import cms as asn1_cms
+
+    return bytes(asn1_cms.ContentInfo.load(padded).dump())
 
 
 def openssl_verify(data: bytes, cms: bytes, root: Path, tmp: Path) -> subprocess.CompletedProcess:
