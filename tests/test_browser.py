@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 import samples
 
@@ -65,7 +66,7 @@ def test_keyboard_journey_search_then_sign_in(page: Any, live_server: Any) -> No
     assert focused == "Bỏ qua, đến nội dung chính"  # the skip link comes first
 
     page.goto(live_server.url + "/co-quan/?q=hac+thanh")
-    assert page.get_by_role("link", name="Ủy ban nhân dân phường Hạc Thành").is_visible()
+    expect(page.get_by_role("link", name="Ủy ban nhân dân phường Hạc Thành")).to_be_visible()
 
     page.get_by_role("link", name="Đăng nhập").click()
     page.get_by_label("Tên đăng nhập hoặc số định danh cá nhân").fill("038090000001")
@@ -75,23 +76,23 @@ def test_keyboard_journey_search_then_sign_in(page: Any, live_server: Any) -> No
     page.get_by_label("Mật khẩu").fill("demo")
     page.keyboard.press("Enter")
     page.wait_for_url("**/tai-khoan/")
-    assert page.get_by_role("heading", name="Tài khoản của tôi").is_visible()
-    assert page.get_by_text("Nguyễn Văn An").first.is_visible()
+    expect(page.get_by_role("heading", name="Tài khoản của tôi")).to_be_visible()
+    expect(page.get_by_text("Nguyễn Văn An").first).to_be_visible()
 
 
 def test_language_switch_without_javascript(browser: Any, live_server: Any) -> None:
     context = browser.new_context(java_script_enabled=False, locale="vi-VN")
     page = context.new_page()
     page.goto(live_server.url + "/co-quan/")
-    assert page.get_by_role("heading", name="Danh bạ cơ quan").is_visible()
+    expect(page.get_by_role("heading", name="Danh bạ cơ quan")).to_be_visible()
     page.get_by_role("button", name="English").click()  # one tap
     page.wait_for_load_state()
     assert page.get_attribute("html", "lang") == "en"
-    assert page.get_by_role("heading", name="Agency directory").is_visible()
+    expect(page.get_by_role("heading", name="Agency directory")).to_be_visible()
     # Filtering works as a plain form submission.
     page.get_by_label("Level").select_option("commune")
     page.get_by_role("button", name="Filter").click()
-    assert page.get_by_text("166 agencies").is_visible()
+    expect(page.get_by_text("166 agencies")).to_be_visible()
     context.close()
 
 
@@ -101,7 +102,7 @@ def test_live_search_with_htmx_replaces_only_the_results(page: Any, live_server:
     page.wait_for_url(lambda url: "q=hoang" in url)
     results = page.locator("#results")
     results.get_by_role("link", name="Ủy ban nhân dân xã Hoằng Hóa").wait_for()
-    assert page.locator("h1").count() == 1
+    expect(page.locator("h1")).to_have_count(1)
 
 
 def test_the_api_docs_work_under_the_content_security_policy(page: Any, live_server: Any) -> None:
@@ -134,7 +135,7 @@ def test_citizen_journey_eid_search_prefilled_form_submit_and_track(
     prefilled form, attach a PDF, submit, get the code, and track it signed out."""
     settings.TINHSO_DEMO = True
     page.goto(live_server.url + "/dang-nhap/")
-    assert page.locator("#demo-banner").is_visible()
+    expect(page.locator("#demo-banner")).to_be_visible()
     page.get_by_role("link", name="Đăng nhập bằng định danh điện tử").click()
     page.get_by_label("Số định danh cá nhân").fill("038090000001")
     page.get_by_role("button", name="Nhận mã").click()
@@ -176,8 +177,8 @@ def test_citizen_journey_eid_search_prefilled_form_submit_and_track(
     page.goto(live_server.url + "/tra-cuu-ho-so/")
     page.get_by_label("Mã hồ sơ").fill(dossier_code)
     page.get_by_role("button", name="Tra cứu").click()
-    assert page.get_by_role("heading", name=dossier_code).is_visible()
-    assert page.get_by_text("Mới đăng ký").first.is_visible()
+    expect(page.get_by_role("heading", name=dossier_code)).to_be_visible()
+    expect(page.get_by_text("Mới đăng ký").first).to_be_visible()
     assert "Nguyễn Văn An" not in page.content()
 
 
@@ -238,12 +239,12 @@ def test_officials_pages_pass_axe(page: Any, live_server: Any) -> None:
     page.locator("main").get_by_role("button", name="Đăng nhập").click()
     page.wait_for_url("**/tai-khoan/")
     page.goto(live_server.url + "/can-bo/ho-so/")
-    assert page.get_by_role("link", name=dossier.code).is_visible()
+    expect(page.get_by_role("link", name=dossier.code)).to_be_visible()
     inbox_problems = _axe_violations(page)
     page.get_by_role("link", name=dossier.code).click()
     dossier_problems = _axe_violations(page)
     page.get_by_role("button", name="Tiếp nhận", exact=True).click()
-    assert page.get_by_text("Được tiếp nhận").first.is_visible()
+    expect(page.get_by_text("Được tiếp nhận").first).to_be_visible()
     assert (inbox_problems, dossier_problems) == ([], [])
 
 
@@ -256,15 +257,18 @@ def _sign_in(page: Any, live_server: Any, username: str) -> None:
 
 
 def _sign_out(page: Any) -> None:
-    page.get_by_role("button", name="Đăng xuất").click()
+    # Waited for: a goto while the sign-out's POST is in flight would cancel it.
+    with page.expect_navigation():
+        page.get_by_role("button", name="Đăng xuất").click()
 
 
 def _act(page: Any, live_server: Any, code: str, button: str, note: str = "") -> None:
     page.goto(live_server.url + f"/can-bo/ho-so/{code}/")
     if note:
         page.get_by_label("Ghi chú hoặc lý do").fill(note)
-    page.get_by_role("button", name=button, exact=True).click()
-    assert page.get_by_role("status").first.is_visible()
+    with page.expect_navigation():
+        page.get_by_role("button", name=button, exact=True).click()
+    expect(page.get_by_role("status").first).to_be_visible()
 
 
 def test_back_office_journey_across_roles_ending_with_a_rating(page: Any, live_server: Any) -> None:
@@ -280,7 +284,7 @@ def test_back_office_journey_across_roles_ending_with_a_rating(page: Any, live_s
     _sign_out(page)
     _sign_in(page, live_server, "chuyenvien.hacthanh")
     page.goto(live_server.url + "/can-bo/ho-so/?hop=xu-ly")
-    assert page.get_by_role("link", name=code).is_visible()
+    expect(page.get_by_role("link", name=code)).to_be_visible()
     _act(page, live_server, code, "Trình lãnh đạo", note="Hồ sơ hợp lệ, đề nghị phê duyệt")
     _sign_out(page)
     _sign_in(page, live_server, "lanhdao.hacthanh")
@@ -288,7 +292,7 @@ def test_back_office_journey_across_roles_ending_with_a_rating(page: Any, live_s
     _sign_out(page)
     _sign_in(page, live_server, "vanthu.hacthanh")
     page.goto(live_server.url + "/can-bo/ho-so/?hop=phat-hanh")
-    assert page.get_by_role("link", name=code).is_visible()
+    expect(page.get_by_role("link", name=code)).to_be_visible()
     _act(page, live_server, code, "Phát hành kết quả (đóng dấu số của cơ quan)")
     _sign_out(page)
     _sign_in(page, live_server, "tiepnhan.hacthanh")
@@ -297,7 +301,7 @@ def test_back_office_journey_across_roles_ending_with_a_rating(page: Any, live_s
     _sign_in(page, live_server, "038090000001")
     page.goto(live_server.url + "/ho-so-cua-toi/")
     page.get_by_role("link", name=code).click()
-    assert page.get_by_text("Đã trả kết quả").first.is_visible()
+    expect(page.get_by_text("Đã trả kết quả").first).to_be_visible()
     # The citizen downloads the signed result and follows its verification link.
     href = page.get_by_role("link", name="Kết quả giải quyết thủ tục").get_attribute("href")
     result = page.context.request.get(live_server.url + href)
@@ -312,13 +316,13 @@ def test_back_office_journey_across_roles_ending_with_a_rating(page: Any, live_s
     assert [s.ok for s in report.signatures] == [True, True]
     details = page.url
     page.get_by_role("link", name="đã ký số: xác thực").last.click()
-    assert page.get_by_text("Mọi chữ ký số trên văn bản đều hợp lệ.").is_visible()
-    assert page.get_by_text("Đỗ Minh Tuấn").first.is_visible()
+    expect(page.get_by_text("Mọi chữ ký số trên văn bản đều hợp lệ.")).to_be_visible()
+    expect(page.get_by_text("Đỗ Minh Tuấn").first).to_be_visible()
     assert _axe_violations(page) == []
     page.goto(details)
     page.get_by_label("Rất hài lòng").check()
     page.get_by_role("button", name="Gửi đánh giá").click()
-    assert page.get_by_text("Cảm ơn bạn đã đánh giá.").is_visible()
+    expect(page.get_by_text("Cảm ơn bạn đã đánh giá.")).to_be_visible()
 
 
 def test_a_supplement_request_pauses_the_clock(page: Any, live_server: Any) -> None:
@@ -334,9 +338,9 @@ def test_a_supplement_request_pauses_the_clock(page: Any, live_server: Any) -> N
     _sign_out(page)
     _sign_in(page, live_server, "chuyenvien.hacthanh")
     _act(page, live_server, code, "Yêu cầu bổ sung hồ sơ", note="Bổ sung bản sao có chứng thực")
-    assert page.get_by_text("tạm dừng tính thời hạn").first.is_visible()
+    expect(page.get_by_text("tạm dừng tính thời hạn").first).to_be_visible()
     page.goto(live_server.url + "/can-bo/ho-so/?hop=tam-dung")
-    assert page.get_by_role("link", name=code).is_visible()
+    expect(page.get_by_role("link", name=code)).to_be_visible()
     paused = Dossier.objects.get(code=code)
     assert paused.paused_at is not None
     assert paused.status == 5
@@ -380,11 +384,11 @@ def test_the_citizen_pays_by_vietqr_and_the_dossier_moves_on(
     page.get_by_role("link", name="Thanh toán qua ngân hàng mô phỏng (bản trình diễn)").click()
     problems["bank"] = _axe_violations(page)
     page.get_by_role("button", name="Thanh toán", exact=True).click()
-    assert page.get_by_text("credited").is_visible()
+    expect(page.get_by_text("credited")).to_be_visible()
     dossier.refresh_from_db()
     assert dossier.status == 4
     page.goto(live_server.url + f"/ho-so-cua-toi/{dossier.public_id}/")
-    assert page.get_by_role("link", name="Biên lai điện tử (PDF)").is_visible()
+    expect(page.get_by_role("link", name="Biên lai điện tử (PDF)")).to_be_visible()
     problems["dossier"] = _axe_violations(page)
     _sign_out(page)
     _sign_in(page, live_server, "ketoan.hacthanh")
@@ -408,7 +412,7 @@ def test_open_data_journey_field_facet_dataset_preview_download(
     problems["home"] = _axe_violations(page)
     page.get_by_role("link", name="Giáo dục và đào tạo").click()
     assert "linh-vuc=giao-duc" in page.url
-    assert page.locator("aside a[aria-current='true']").count() == 1
+    expect(page.locator("aside a[aria-current='true']")).to_have_count(1)
     problems["search"] = _axe_violations(page)
     page.get_by_label("Từ khóa tìm").fill("truong hoc")
     page.get_by_label("Từ khóa tìm").press("Enter")
@@ -418,7 +422,7 @@ def test_open_data_journey_field_facet_dataset_preview_download(
     resource = Resource.objects.filter(dataset__name="truong-hoc-theo-xa").first()
     assert resource is not None
     page.locator("table").get_by_role("link", name=resource.name, exact=True).click()
-    assert page.locator("table.preview tbody tr").count() == 50
+    expect(page.locator("table.preview tbody tr")).to_have_count(50)
     problems["resource"] = _axe_violations(page)
     with page.expect_download() as download:
         page.get_by_role("link", name="Tải xuống").first.click()
@@ -489,15 +493,15 @@ def test_a_phone_sees_no_sideways_scroll_and_a_folded_menu(
     assert wide == {}
     page.goto(live_server.url + "/")
     menu = page.get_by_role("button", name="Danh mục")
-    assert menu.is_visible()
+    expect(menu).to_be_visible()
     nav = page.locator("#main-menu")
-    assert not nav.get_by_role("link", name="Tra cứu hồ sơ", exact=True).is_visible()
+    expect(nav.get_by_role("link", name="Tra cứu hồ sơ", exact=True)).to_be_hidden()
     # The folded header leaves most of the screen to the page.
     header = page.locator(".site-header .header-row").bounding_box()
     assert header is not None
     assert header["height"] < PHONE["height"] / 4
     menu.click()
-    assert nav.get_by_role("link", name="Thủ tục", exact=True).is_visible()
+    expect(nav.get_by_role("link", name="Thủ tục", exact=True)).to_be_visible()
     page.get_by_role("button", name="English").click()
     page.wait_for_load_state()
     assert page.get_attribute("html", "lang") == "en"

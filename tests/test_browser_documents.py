@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 from django.db.models import Max
+from playwright.sync_api import expect
 
 from test_browser import _sign_in, browser  # noqa: F401 (the fixture)
 
@@ -58,7 +59,7 @@ def _act(tab: Any, url: str, action: str, note: str = "") -> None:
         form.locator("textarea").fill(note)
     form.locator("button[type=submit]").click()
     tab.wait_for_load_state()
-    assert tab.get_by_role("status").first.is_visible()
+    expect(tab.get_by_role("status").first).to_be_visible()
 
 
 def test_a_document_drafted_reviewed_issued_received_assigned_and_answered(
@@ -91,7 +92,7 @@ def test_a_document_drafted_reviewed_issued_received_assigned_and_answered(
         # The head of unit sends it back with a reason.
         head = people.tab("tp.tuphap")
         head.goto(base + "/can-bo/van-ban/?hop=xem-xet")
-        assert head.locator(f"main a[href='/can-bo/van-ban/di/{outgoing.pk}/']").count() == 1
+        expect(head.locator(f"main a[href='/can-bo/van-ban/di/{outgoing.pk}/']")).to_have_count(1)
         _act(head, url, "send_back", "Ghi rõ năm rà soát trong trích yếu.")
 
         # The specialist revises it and submits it again.
@@ -121,7 +122,7 @@ def test_a_document_drafted_reviewed_issued_received_assigned_and_answered(
         assert outgoing.status == OutgoingStatus.ISSUED
         assert outgoing.signed_id is not None
         clerk.goto(url)
-        assert clerk.locator("main a[href^='/xac-thuc/']").count() == 1
+        expect(clerk.locator("main a[href^='/xac-thuc/']")).to_have_count(1)
 
         # Delivered to SNNMT; its clerk registers it.
         outbox_deliver_pending()

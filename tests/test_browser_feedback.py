@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from test_browser import _sign_in, browser  # noqa: F401 (the fixture)
 from test_feedback import HAC_THANH, jpeg_with_location
@@ -60,7 +61,7 @@ def test_report_assign_answer_rate_on_a_phone(browser: Any, live_server: Any) ->
     _tap_on_map(tab, float(HAC_THANH[0]), float(HAC_THANH[1]))
     assert abs(float(tab.get_by_label("Vĩ độ").input_value()) - float(HAC_THANH[0])) < 0.0005
     assert abs(float(tab.get_by_label("Kinh độ").input_value()) - float(HAC_THANH[1])) < 0.0005
-    assert tab.locator("#pick-map .pin").count() == 1
+    expect(tab.locator("#pick-map .pin")).to_have_count(1)
     tab.get_by_label("Sự việc thế nào?").fill("Ổ gà sâu trước cổng trường, xe máy dễ ngã")
     tab.get_by_label("Nghiêm trọng, nguy hiểm").check()
     tab.get_by_label("Ảnh").set_input_files(
@@ -135,7 +136,7 @@ def test_a_report_written_offline_leaves_when_the_phone_is_back_online(
     tab.reload()  # now through the service worker, which keeps the form
     phone.set_offline(True)
     tab.goto(form)
-    assert tab.get_by_role("heading", name="Gửi phản ánh").is_visible()
+    expect(tab.get_by_role("heading", name="Gửi phản ánh")).to_be_visible()
     tab.get_by_label("Sự việc thế nào?").fill("Cống tắc, nước tràn vào nhà dân")
     tab.get_by_label("Vĩ độ").fill(HAC_THANH[0])
     tab.get_by_label("Kinh độ").fill(HAC_THANH[1])
