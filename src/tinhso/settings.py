@@ -151,11 +151,19 @@ TEMPLATES = [
 ]
 
 
+def _checked_without_round_trip(config: dict[str, object]) -> None:
+    """PostgreSQL through Django's backend whose check of a kept connection before each
+    request reads its socket instead of sending SELECT 1 (tinhso.core.postgresql)."""
+    if config.get("ENGINE") == "django.db.backends.postgresql":
+        config["ENGINE"] = "tinhso.core.postgresql"
+
+
 def _database_settings() -> dict[str, object]:
     url = os.environ.get("DATABASE_URL", "").strip()
     if url:
         config: dict[str, object] = dict(dj_database_url.parse(url, conn_max_age=60))
         config["CONN_HEALTH_CHECKS"] = True
+        _checked_without_round_trip(config)
         return config
     return {  # in DATA_DIR, made above
         "ENGINE": "django.db.backends.sqlite3",
@@ -183,6 +191,7 @@ if _replica_url:
         raise ImproperlyConfigured("DATABASE_REPLICA_URL needs DATABASE_URL on PostgreSQL.")
     _replica: dict[str, object] = dict(dj_database_url.parse(_replica_url, conn_max_age=60))
     _replica["CONN_HEALTH_CHECKS"] = True
+    _checked_without_round_trip(_replica)
     _replica["TEST"] = {"MIRROR": "default"}
     DATABASES["replica"] = _replica
 DATABASE_ROUTERS = ["tinhso.core.replica.ReplicaRouter"]
