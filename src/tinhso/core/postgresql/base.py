@@ -53,5 +53,5 @@ class DatabaseWrapper(PostgreSQLDatabaseWrapper):
             poller = select.poll()  # any descriptor number, unlike select()
             poller.register(pgconn.socket, select.POLLIN)
             return not poller.poll(0)
-        except (OSError, ValueError, psycopg.Error):
+        except (AttributeError, OSError, ValueError, psycopg.Error):  # no poll(): Windows
             return False
