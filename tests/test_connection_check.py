@@ -106,9 +106,7 @@ def test_a_connection_the_server_ended_is_replaced_before_the_request_uses_it(
     assert _backend_pid() != pid
 
 
-def test_a_connection_left_inside_a_transaction_gets_djangos_full_check(
-    monkeypatch: Any,
-) -> None:
+def test_a_connection_left_inside_a_transaction_gets_djangos_full_check() -> None:
     default = connections["default"]
     default.ensure_connection()
     assert default.quietly_sound()
