@@ -345,6 +345,22 @@ def test_the_supervised_command_stops_when_the_supervisor_is_killed() -> None:
             supervisor.kill()
 
 
+def test_a_child_whose_supervisor_died_before_exec_stops_despite_the_inherited_handler() -> None:
+    """The forked child still has the supervisor's SIGTERM handler, which only sets a flag;
+    if the supervisor is already gone when the child looks, the child's SIGTERM to itself
+    must end it, not be swallowed by that handler (the race CI once lost)."""
+    child = subprocess.run(
+        [sys.executable, "-c",
+         "import os, signal, sys\n"
+         "from tinhso.core.supervisor import _die_with\n"
+         "signal.signal(signal.SIGTERM, lambda signum, frame: None)\n"
+         "_die_with(os.getppid() + 1)\n"  # not the parent: it died and the child was adopted
+         "sys.exit(0)\n"],
+        timeout=60,
+    )  # fmt: skip
+    assert child.returncode == -signal.SIGTERM
+
+
 def _alive(pid: int) -> bool:
     try:
         state = Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1][0]

@@ -32,7 +32,14 @@ def _log(message: str) -> None:
 
 def _die_with(parent: int) -> None:
     """In the child, before it runs the command (Linux): SIGTERM it when the supervisor
-    dies, even by SIGKILL, so that no worker is left running unsupervised."""
+    dies, even by SIGKILL, so that no worker is left running unsupervised.
+
+    The child is forked with the supervisor's Python handlers for SIGTERM and SIGINT,
+    which only set a flag; until exec replaces them, a SIGTERM (the death signal, or the
+    one sent below) would be swallowed and the command run on unsupervised. So the
+    default actions come back first."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
     try:
         import ctypes
 
