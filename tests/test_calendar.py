@@ -68,10 +68,19 @@ def test_announced_exceptions_and_agency_hours_are_editable() -> None:
     CalendarException.objects.create(
         calendar=calendar, date=date(2026, 3, 7), is_working=True, note="Làm bù"
     )
+    # A day off of the national calendar, read in the same query, is not TH-HE's.
+    national, _created = WorkingCalendar.objects.get_or_create(
+        code="VN", defaults={"name": "Lịch làm việc"}
+    )
+    CalendarException.objects.create(
+        calendar=national, date=date(2026, 3, 4), is_working=False, note="Nghỉ"
+    )
     hours = hours_for("TH-HE")
     assert hours.day_length == timedelta(hours=7, minutes=30)
     assert not is_working_day(date(2026, 3, 3), hours)
     assert is_working_day(date(2026, 3, 7), hours)
+    assert is_working_day(date(2026, 3, 4), hours)
+    assert not is_working_day(date(2026, 3, 4), hours_for("VN"))
     # Monday 2 Mar 10:00 + 2 days of 7.5 h: Tue 3 is off.
     assert add_working_days(at(2026, 3, 2, 10), 2, hours) == at(2026, 3, 5, 10)
 

@@ -249,3 +249,40 @@ def test_the_admin_refuses_a_broken_workflow(client: Client) -> None:
     assert response.status_code == 200
     assert "nowhere" in response.content.decode()
     assert not Workflow.objects.filter(code="thu").exists()
+
+
+def test_a_transition_leaves_the_case_as_a_fresh_read_of_its_row(
+    client: Client, token_for: Any, citizen: Any
+) -> None:
+    """The case a transition returns is its row as the move left it: after every kind of
+    move (the clock starting, an assignee, the clock paused and resumed) every column equals
+    a fresh read, and the API's answer to an action is what a GET of the same dossier
+    answers (times in the same zone)."""
+    specialist = user("chuyenvien.hacthanh")
+    dossier = submitted(citizen)
+    steps: list[tuple[User, str, dict[str, Any]]] = [
+        (user("tiepnhan.hacthanh"), "accept", {}),
+        (user("tiepnhan.hacthanh"), "assign", {"assignee": specialist}),
+        (specialist, "ask_more", {"note": "Thiếu bản sao giấy chứng sinh"}),
+        (citizen, "supplemented", {}),
+    ]
+    for actor, action, more in steps:
+        dossier = dossier_act(
+            dossier=dossier, actor=actor, action=action, version=dossier.version, **more
+        )
+        fresh = Dossier.objects.get(pk=dossier.pk)
+        for field in Dossier._meta.concrete_fields:
+            assert getattr(dossier, field.attname) == getattr(fresh, field.attname), (
+                action, field.name,
+            )  # fmt: skip
+        assert dossier.assignee == fresh.assignee
+    headers = token_for(specialist)
+    url = f"/api/v1/dossiers/{dossier.code}"
+    acted = client.post(
+        f"{url}/actions", {"action": "forward", "version": dossier.version},
+        content_type="application/json", headers=headers,
+    )  # fmt: skip
+    assert acted.status_code == 200, acted.content
+    read = client.get(url, headers=headers)
+    assert acted.json() == read.json()
+    assert acted.json()["due_at"] is not None

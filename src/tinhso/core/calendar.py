@@ -85,16 +85,32 @@ def _stored(stored: WorkingCalendar, exceptions: dict[date, bool]) -> Hours:
     )
 
 
+_COLUMNS = (
+    "code", "name", "morning_start", "morning_end", "afternoon_start", "afternoon_end",
+    "intake_cutoff",
+)  # fmt: skip
+
+
 def hours_for(code: str | None) -> Hours:
     """The working hours of calendar `code`; a code that is not stored (or none) counts in
     the stored national calendar DEFAULT_CODE with its announced exceptions, as `hours_all`
-    says, and in the built-in national hours when that is not stored either."""
+    says, and in the built-in national hours when that is not stored either. One query:
+    each calendar's row comes once per exception (an outer join), or once with none."""
     wanted = {code or DEFAULT_CODE, DEFAULT_CODE}
-    found = {c.code: c for c in WorkingCalendar.objects.filter(code__in=wanted)}
-    stored = found.get(code or DEFAULT_CODE) or found.get(DEFAULT_CODE)
-    if stored is None:
-        return _builtin(code)
-    return _stored(stored, dict(stored.exceptions.values_list("date", "is_working")))
+    rows = WorkingCalendar.objects.filter(code__in=wanted).values_list(
+        *_COLUMNS, "exceptions__date", "exceptions__is_working"
+    )
+    found: dict[str, Hours] = {}
+    for stored_code, name, m_start, m_end, a_start, a_end, cutoff, day, working in rows:
+        hours = found.get(stored_code)
+        if hours is None:
+            hours = found[stored_code] = Hours(
+                code=stored_code, name=name, morning=(m_start, m_end),
+                afternoon=(a_start, a_end), cutoff=cutoff, exceptions={},
+            )  # fmt: skip
+        if day is not None:
+            hours.exceptions[day] = working
+    return found.get(code or DEFAULT_CODE) or found.get(DEFAULT_CODE) or _builtin(code)
 
 
 def hours_all() -> tuple[Hours, dict[str, Hours]]:
