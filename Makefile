@@ -83,9 +83,11 @@ messages: install-dev
 
 ## bench: on a throw-away PostgreSQL database (tinhso_bench) when the local server answers
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/tinhso_bench
+# The database the URL names (what follows its last slash, without a query string).
+BENCH_DATABASE = $(firstword $(subst ?, ,$(notdir $(BENCH_DATABASE_URL))))
 bench: install-dev
 	@if pg_isready -h 127.0.0.1 -p 5432 >/dev/null 2>&1; then \
-	  psql -h 127.0.0.1 -U postgres -d postgres -qc "CREATE DATABASE tinhso_bench" >/dev/null 2>&1 || true; \
+	  psql -h 127.0.0.1 -U postgres -d postgres -qc 'CREATE DATABASE "$(BENCH_DATABASE)"' >/dev/null 2>&1 || true; \
 	  $(TEST_ENV) DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python -m bench; \
 	else $(TEST_ENV) $(BIN)/python -m bench; fi
 
