@@ -23,11 +23,12 @@ from zoneinfo import ZoneInfo
 
 import holidays
 from django.conf import settings
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from tinhso.core.models import CalendarException, WorkingCalendar
+from tinhso.core.models import WorkingCalendar
 
 DEFAULT_CODE = "VN"
 
@@ -74,55 +75,41 @@ def _builtin(code: str | None) -> Hours:
     )
 
 
-def _stored(stored: WorkingCalendar, exceptions: dict[date, bool]) -> Hours:
-    return Hours(
-        code=stored.code,
-        name=stored.name,
-        morning=(stored.morning_start, stored.morning_end),
-        afternoon=(stored.afternoon_start, stored.afternoon_end),
-        cutoff=stored.intake_cutoff,
-        exceptions=exceptions,
-    )
-
-
 _COLUMNS = (
     "code", "name", "morning_start", "morning_end", "afternoon_start", "afternoon_end",
     "intake_cutoff",
 )  # fmt: skip
 
 
-def hours_for(code: str | None) -> Hours:
-    """The working hours of calendar `code`; a code that is not stored (or none) counts in
-    the stored national calendar DEFAULT_CODE with its announced exceptions, as `hours_all`
-    says, and in the built-in national hours when that is not stored either. One query:
-    each calendar's row comes once per exception (an outer join), or once with none."""
-    wanted = {code or DEFAULT_CODE, DEFAULT_CODE}
-    rows = WorkingCalendar.objects.filter(code__in=wanted).values_list(
-        *_COLUMNS, "exceptions__date", "exceptions__is_working"
-    )
+def _stored(calendars: QuerySet[WorkingCalendar]) -> dict[str, Hours]:
+    """These calendars' hours with their announced exceptions, by code, in one query: each
+    calendar's row comes once per exception (an outer join), or once with none."""
+    rows = calendars.values_list(*_COLUMNS, "exceptions__date", "exceptions__is_working")
     found: dict[str, Hours] = {}
-    for stored_code, name, m_start, m_end, a_start, a_end, cutoff, day, working in rows:
-        hours = found.get(stored_code)
+    for code, name, m_start, m_end, a_start, a_end, cutoff, day, working in rows:
+        hours = found.get(code)
         if hours is None:
-            hours = found[stored_code] = Hours(
-                code=stored_code, name=name, morning=(m_start, m_end),
-                afternoon=(a_start, a_end), cutoff=cutoff, exceptions={},
+            hours = found[code] = Hours(
+                code=code, name=name, morning=(m_start, m_end), afternoon=(a_start, a_end),
+                cutoff=cutoff, exceptions={},
             )  # fmt: skip
         if day is not None:
             hours.exceptions[day] = working
+    return found
+
+
+def hours_for(code: str | None) -> Hours:
+    """The working hours of calendar `code`; a code that is not stored (or none) counts in
+    the stored national calendar DEFAULT_CODE with its announced exceptions, as `hours_all`
+    says, and in the built-in national hours when that is not stored either. One query."""
+    found = _stored(WorkingCalendar.objects.filter(code__in={code or DEFAULT_CODE, DEFAULT_CODE}))
     return found.get(code or DEFAULT_CODE) or found.get(DEFAULT_CODE) or _builtin(code)
 
 
 def hours_all() -> tuple[Hours, dict[str, Hours]]:
     """Every stored calendar by code, and the one a code that is not stored (or none)
-    counts in: two queries, whatever the number of calendars."""
-    calendars = {c.code: c for c in WorkingCalendar.objects.all()}
-    exceptions: dict[str, dict[date, bool]] = {code: {} for code in calendars}
-    for code, day, working in CalendarException.objects.filter(
-        calendar__code__in=list(calendars)
-    ).values_list("calendar__code", "date", "is_working"):
-        exceptions[code][day] = working
-    stored = {code: _stored(c, exceptions[code]) for code, c in calendars.items()}
+    counts in: one query, whatever the number of calendars."""
+    stored = _stored(WorkingCalendar.objects.all())
     return stored.get(DEFAULT_CODE) or _builtin(None), stored
 
 
