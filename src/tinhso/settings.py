@@ -151,11 +151,22 @@ TEMPLATES = [
 ]
 
 
-def _checked_without_round_trip(config: dict[str, object]) -> None:
+def _postgresql(config: dict[str, object]) -> None:
     """PostgreSQL through Django's backend whose check of a kept connection before each
-    request reads its socket instead of sending SELECT 1 (tinhso.core.postgresql)."""
-    if config.get("ENGINE") == "django.db.backends.postgresql":
-        config["ENGINE"] = "tinhso.core.postgresql"
+    request reads its socket instead of sending SELECT 1 (tinhso.core.postgresql, ADR 0036),
+    with parameters bound on the server and a statement a connection has run
+    TINHSO_DB_PREPARE_THRESHOLD times (5) kept prepared there (ADR 0037); "off" prepares
+    nothing, for a pooler in transaction mode that cannot keep prepared statements."""
+    if config.get("ENGINE") != "django.db.backends.postgresql":
+        return
+    config["ENGINE"] = "tinhso.core.postgresql"
+    threshold = os.environ.get("TINHSO_DB_PREPARE_THRESHOLD", "").strip().lower() or "5"
+    if threshold != "off" and not threshold.isdigit():
+        raise ImproperlyConfigured("TINHSO_DB_PREPARE_THRESHOLD: a whole number or 'off'.")
+    options = dict(config.get("OPTIONS") or {})  # type: ignore[call-overload]
+    options["server_side_binding"] = True
+    options["prepare_threshold"] = int(threshold) if threshold.isdigit() else None
+    config["OPTIONS"] = options
 
 
 def _database_settings() -> dict[str, object]:
@@ -163,7 +174,7 @@ def _database_settings() -> dict[str, object]:
     if url:
         config: dict[str, object] = dict(dj_database_url.parse(url, conn_max_age=60))
         config["CONN_HEALTH_CHECKS"] = True
-        _checked_without_round_trip(config)
+        _postgresql(config)
         return config
     return {  # in DATA_DIR, made above
         "ENGINE": "django.db.backends.sqlite3",
@@ -191,7 +202,7 @@ if _replica_url:
         raise ImproperlyConfigured("DATABASE_REPLICA_URL needs DATABASE_URL on PostgreSQL.")
     _replica: dict[str, object] = dict(dj_database_url.parse(_replica_url, conn_max_age=60))
     _replica["CONN_HEALTH_CHECKS"] = True
-    _checked_without_round_trip(_replica)
+    _postgresql(_replica)
     _replica["TEST"] = {"MIRROR": "default"}
     DATABASES["replica"] = _replica
 DATABASE_ROUTERS = ["tinhso.core.replica.ReplicaRouter"]
