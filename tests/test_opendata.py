@@ -400,6 +400,31 @@ def test_package_search_ignores_diacritics_and_filters_sorts_and_counts(client: 
     assert "resource_id" in helped
 
 
+def test_a_question_of_thousands_of_words_is_answered_or_refused_never_a_server_error(
+    client: Client,
+) -> None:
+    """Every word is a condition and adds to the score: thousands of them once overflowed
+    Django's expression nesting (a 500). A repeated word counts once; more than 32
+    different words are a Search Query Error that says so."""
+    repeated = _post(client, "package_search", {"q": " ".join(["dan so"] * 1700), "rows": 3})
+    assert repeated.status_code == 200, repeated.content[:300]
+    result = repeated.json()["result"]
+    assert (
+        result["count"]
+        == _post(client, "package_search", {"q": "dan so"}).json()["result"]["count"]
+    )
+    assert result["results"][0]["name"] in ("dan-so-theo-xa", "dan-so-theo-nam")
+    many = " ".join(f"tu{n}" for n in range(3000))
+    refused = _post(client, "package_search", {"q": many})
+    assert refused.status_code == 400
+    error = refused.json()["error"]
+    assert error["__type"] == "Search Query Error"
+    assert "32" in error["message"]
+    assert "3000" in error["message"]
+    at_most = " ".join(["dan", "so"] + [f"tu{n}" for n in range(30)])
+    assert _post(client, "package_search", {"q": at_most}).status_code == 200
+
+
 def test_lists_and_shows(client: Client) -> None:
     orgs = client.get(
         API + "organization_list", {"all_fields": "true", "sort": "package_count desc"}

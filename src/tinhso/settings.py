@@ -161,7 +161,7 @@ def _postgresql(config: dict[str, object]) -> None:
         return
     config["ENGINE"] = "tinhso.core.postgresql"
     threshold = os.environ.get("TINHSO_DB_PREPARE_THRESHOLD", "").strip().lower() or "5"
-    if threshold != "off" and not threshold.isdigit():
+    if threshold != "off" and not (threshold.isascii() and threshold.isdigit()):
         raise ImproperlyConfigured("TINHSO_DB_PREPARE_THRESHOLD: a whole number or 'off'.")
     options = dict(config.get("OPTIONS") or {})  # type: ignore[call-overload]
     options["server_side_binding"] = True

@@ -32,6 +32,9 @@ SORTS = {
 DEFAULT_SORT = "score desc, metadata_modified desc"
 
 
+SEARCH_WORDS_MAX = 32  # different words in one search (q)
+
+
 class SearchQueryError(Exception):
     """A query that cannot be understood (CKAN's "Search Query Error")."""
 
@@ -204,7 +207,16 @@ def dataset_search(query: Query, user: User | None) -> Result:
     if ":" not in query.q:
         words = [query.q]
     qs = _apply_filters(qs, _split(query.fq), [])
-    folded = [w for w in search_words(" ".join(words)).split() if w not in ("and", "or")]
+    # Each word once (a repeat matches nothing more); a question of more different words
+    # than any title holds is refused rather than turned into thousands of conditions.
+    folded = list(
+        dict.fromkeys(w for w in search_words(" ".join(words)).split() if w not in ("and", "or"))
+    )
+    if len(folded) > SEARCH_WORDS_MAX:
+        raise SearchQueryError(
+            _("Search for at most %(count)d different words, not %(asked)d")
+            % {"count": SEARCH_WORDS_MAX, "asked": len(folded)}
+        )
     for word in folded:
         qs = qs.filter(search_text__contains=f" {word} ")
     if query.fq or ":" in query.q:
