@@ -161,12 +161,14 @@ def _postgresql(config: dict[str, object]) -> None:
         return
     config["ENGINE"] = "tinhso.core.postgresql"
     threshold = os.environ.get("TINHSO_DB_PREPARE_THRESHOLD", "").strip().lower() or "5"
-    if threshold != "off" and not (threshold.isascii() and threshold.isdigit()):
+    if threshold == "off":
+        prepare = None
+    elif threshold.isascii() and threshold.isdigit():
+        prepare = int(threshold)
+    else:
         raise ImproperlyConfigured("TINHSO_DB_PREPARE_THRESHOLD: a whole number or 'off'.")
     options = dict(config.get("OPTIONS") or {})  # type: ignore[call-overload]
-    options["server_side_binding"] = True
-    options["prepare_threshold"] = int(threshold) if threshold.isdigit() else None
-    config["OPTIONS"] = options
+    config["OPTIONS"] = {**options, "server_side_binding": True, "prepare_threshold": prepare}
 
 
 def _database_settings() -> dict[str, object]:
